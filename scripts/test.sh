@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test suite: lint, types, and every test on PostgreSQL+Redis and on SQLite+in-memory state.
+# Installs the project with its development dependencies into .venv first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV="${VENV:-.venv}"
+if [ ! -x "$VENV/bin/python" ]; then
+  "${PYTHON:-python3}" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+
+bash scripts/services.sh
+
+export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/remnastore_test}"
+export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
+
+echo "== ruff"
+"$VENV/bin/ruff" check src tests bench
+"$VENV/bin/ruff" format --check src tests bench
+echo "== mypy"
+"$VENV/bin/mypy"
+echo "== pytest (SQLite+memory and PostgreSQL+Redis)"
+# pytest exits 5 when no test ran; `set -e` turns that into a failure.
+"$VENV/bin/pytest" -q -p no:cacheprovider "$@"

@@ -1,0 +1,3 @@
+from remnastore.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,229 @@
+"""The composition root: builds every object once, wires them together, starts and stops them."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from contextlib import suppress
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.fsm.storage.redis import RedisStorage
+from aiogram.types import BotCommand
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
+from redis.asyncio import Redis
+
+from remnastore import __version__
+from remnastore.bot.errors import error_router
+from remnastore.bot.keyboards import MenuLinks, MenuOptions
+from remnastore.bot.middlewares.customer import CustomerMiddleware
+from remnastore.bot.render import Renderer
+from remnastore.bot.routers.user import user_router
+from remnastore.config import Settings
+from remnastore.db.session import Database
+from remnastore.domain.access import GIB, TrialTerms
+from remnastore.infra.clock import Clock, SystemClock
+from remnastore.locales import SUPPORTED_LANGUAGES, Locales
+from remnastore.panel.client import RemnawaveClient
+from remnastore.services.accounts import AccountService
+from remnastore.services.devices import DeviceService
+from remnastore.services.panel_link import PanelLink
+from remnastore.services.subscriptions import SubscriptionService
+from remnastore.web.health import HealthRoutes
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("start", "subscription", "devices", "language")
+
+
+def webhook_secret(settings: Settings) -> str:
+    """The secret Telegram echoes in every webhook call; derived from the bot token unless configured,
+    so that every instance of one shop agrees on it without extra configuration."""
+    if settings.telegram.webhook_secret is not None:
+        return settings.telegram.webhook_secret.get_secret_value()
+    token = settings.telegram.bot_token.get_secret_value()
+    return hashlib.sha256(f"remnastore-webhook:{token}".encode()).hexdigest()
+
+
+class Application:
+    """One shop process: bot, web server and (later) jobs."""
+
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.db = Database(settings.database.url, pool_size=settings.database.pool_size, echo=settings.database.echo)
+        self.redis: Redis | None = Redis.from_url(settings.redis.url) if settings.redis.url else None
+        panel = settings.panel
+        self.panel = RemnawaveClient(
+            panel.url,
+            panel.token.get_secret_value(),
+            api_version=panel.api_version,
+            extra_headers=panel.extra_headers,
+            cookies=panel.cookies,
+            timeout=panel.timeout,
+            retries=panel.retries,
+        )
+        self.locales = Locales(settings.shop.default_language)
+        self.renderer = Renderer(settings.shop.timezone)
+        trial = settings.trial
+        terms = (
+            TrialTerms(
+                days=trial.days,
+                traffic_limit_bytes=trial.traffic_gb * GIB,
+                device_limit=trial.device_limit,
+                traffic_strategy=trial.traffic_strategy,
+                squads=tuple(trial.squads),
+            )
+            if trial.enabled
+            else None
+        )
+        self.accounts = AccountService(self.db, default_language=settings.shop.default_language)
+        self.panel_link = PanelLink(self.db, self.panel, username_prefix=panel.username_prefix)
+        self.subscriptions = SubscriptionService(
+            self.db,
+            self.panel,
+            self.panel_link,
+            self.clock,
+            trial=terms,
+            paid_squads=tuple(panel.squads),
+            external_squad=panel.external_squad,
+            user_tag=panel.user_tag,
+        )
+        self.devices = DeviceService(self.panel, self.panel_link)
+        links = settings.links
+        self.menu = MenuOptions(
+            links=MenuLinks(
+                support=links.support,
+                status=links.status,
+                terms=links.terms,
+                channel=links.channel,
+                feedback=links.feedback,
+            ),
+            devices_enabled=settings.shop.devices_enabled,
+            mini_app=links.mini_app,
+        )
+        self.bot = Bot(
+            token=settings.telegram.bot_token.get_secret_value(),
+            session=AiohttpSession(
+                api=TelegramAPIServer.from_base(settings.telegram.api_url),
+                timeout=settings.telegram.request_timeout,
+            ),
+            default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+        )
+        self.storage = self._storage()
+        self.dispatcher = self._dispatcher()
+        self.health = HealthRoutes(self._probes(), version=__version__)
+        self.web_app = self._web_app()
+        self._runner: web.AppRunner | None = None
+        self._polling: asyncio.Task[None] | None = None
+        self.port: int | None = None
+
+    def _storage(self) -> BaseStorage:
+        if self.redis is not None:
+            ttl = self.settings.redis.state_ttl_seconds
+            return RedisStorage(self.redis, state_ttl=ttl, data_ttl=ttl)
+        return MemoryStorage()
+
+    def _dispatcher(self) -> Dispatcher:
+        dp = Dispatcher(storage=self.storage, events_isolation=self.storage.create_isolation())
+        dp.update.outer_middleware(
+            CustomerMiddleware(self.accounts, self.locales, frozenset(self.settings.telegram.admin_ids))
+        )
+        dp.include_router(user_router())
+        dp.include_router(error_router(self.locales, self.renderer))
+        dp.workflow_data.update(
+            accounts=self.accounts,
+            subscriptions=self.subscriptions,
+            device_service=self.devices,
+            renderer=self.renderer,
+            locales=self.locales,
+            menu=self.menu,
+            clock=self.clock,
+        )
+        return dp
+
+    def _probes(self) -> dict[str, object]:
+        probes: dict[str, object] = {"database": self.db.ping, "panel": self.panel.system_stats}
+        if self.redis is not None:
+            redis = self.redis
+
+            async def redis_ping() -> object:
+                return await redis.ping()  # type: ignore[misc]
+
+            probes["redis"] = redis_ping
+        return probes
+
+    def _web_app(self) -> web.Application:
+        app = web.Application(client_max_size=1024 * 1024)
+        self.health.register(app)
+        if self.settings.use_webhook:
+            SimpleRequestHandler(self.dispatcher, self.bot, secret_token=webhook_secret(self.settings)).register(
+                app, path=self.settings.telegram.webhook_path
+            )
+        return app
+
+    async def start(self) -> None:
+        """Start the web server, then take updates (webhook or long polling)."""
+        self._runner = web.AppRunner(self.web_app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.web.host, self.settings.web.port)
+        await site.start()
+        server = site._server
+        if server is not None and getattr(server, "sockets", None):
+            self.port = server.sockets[0].getsockname()[1]
+        log.info("web server listening", extra={"host": self.settings.web.host, "port": self.port})
+        await self._set_commands()
+        allowed = self.dispatcher.resolve_used_update_types()
+        if self.settings.use_webhook:
+            url = f"{self.settings.telegram.webhook_base_url}{self.settings.telegram.webhook_path}"
+            await self.bot.set_webhook(
+                url,
+                secret_token=webhook_secret(self.settings),
+                allowed_updates=allowed,
+                drop_pending_updates=self.settings.telegram.drop_pending_updates,
+            )
+            log.info("taking updates by webhook")
+        else:
+            await self.bot.delete_webhook(drop_pending_updates=self.settings.telegram.drop_pending_updates)
+            self._polling = asyncio.create_task(
+                self.dispatcher.start_polling(
+                    self.bot, handle_signals=False, close_bot_session=False, allowed_updates=allowed
+                ),
+                name="polling",
+            )
+            log.info("taking updates by long polling")
+
+    async def _set_commands(self) -> None:
+        for language in SUPPORTED_LANGUAGES:
+            t = self.locales.get(language)
+            commands = [BotCommand(command=name, description=t(f"cmd-{name}")) for name in COMMANDS]
+            await self.bot.set_my_commands(commands, language_code=language)
+            if language == self.settings.shop.default_language:
+                await self.bot.set_my_commands(commands)
+
+    async def stop(self) -> None:
+        """Stop taking updates, let in-flight work finish, close every connection."""
+        self.health.accepting = False
+        if self._polling is not None:
+            with suppress(RuntimeError):
+                await self.dispatcher.stop_polling()
+            with suppress(asyncio.CancelledError):
+                await self._polling
+            self._polling = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.bot.session.close()
+        await self.panel.close()
+        await self.storage.close()
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.db.dispose()
+        log.info("stopped")

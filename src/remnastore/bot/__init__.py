@@ -1,0 +1,1 @@
+"""Telegram side: routers (thin handlers), keyboards, callback data, middlewares, rendering."""

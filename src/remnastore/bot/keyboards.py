@@ -1,0 +1,127 @@
+"""Inline keyboards. Texts come from the locale files; callback data from callbacks.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from remnastore.bot.callbacks import DisconnectDevice, Nav, Screen, SetLanguage
+from remnastore.locales import SUPPORTED_LANGUAGES, Translator
+from remnastore.services.devices import DeviceList
+
+
+@dataclass(frozen=True)
+class MenuLinks:
+    """Optional link buttons of the main menu, from configuration."""
+
+    support: str | None = None
+    status: str | None = None
+    terms: str | None = None
+    channel: str | None = None
+    feedback: str | None = None
+
+
+@dataclass(frozen=True)
+class MenuOptions:
+    """How the customer screens look, from configuration."""
+
+    links: MenuLinks
+    devices_enabled: bool = True
+    mini_app: str | None = None
+
+
+def _nav(text: str, screen: Screen) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=Nav(screen=screen).pack())
+
+
+def back_to_menu(t: Translator) -> InlineKeyboardButton:
+    return _nav(t("btn-back"), Screen.MAIN)
+
+
+def main_menu(t: Translator, *, trial: bool, devices: bool, links: MenuLinks) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    if trial:
+        kb.row(_nav(t("btn-trial"), Screen.TRIAL))
+    kb.row(_nav(t("btn-subscription"), Screen.SUBSCRIPTION))
+    if devices:
+        kb.row(_nav(t("btn-devices"), Screen.DEVICES), _nav(t("btn-language"), Screen.LANGUAGE))
+    else:
+        kb.row(_nav(t("btn-language"), Screen.LANGUAGE))
+    url_buttons = [
+        InlineKeyboardButton(text=t(key), url=url)
+        for key, url in (
+            ("btn-support", links.support),
+            ("btn-channel", links.channel),
+            ("btn-status", links.status),
+            ("btn-feedback", links.feedback),
+            ("btn-terms", links.terms),
+        )
+        if url
+    ]
+    for i in range(0, len(url_buttons), 2):
+        kb.row(*url_buttons[i : i + 2])
+    return kb.as_markup()
+
+
+def connect_button(t: Translator, link: str, mini_app: str | None) -> InlineKeyboardButton:
+    if mini_app:
+        return InlineKeyboardButton(text=t("btn-connect"), web_app=WebAppInfo(url=mini_app))
+    return InlineKeyboardButton(text=t("btn-connect"), url=link)
+
+
+def subscription(
+    t: Translator, *, link: str | None, mini_app: str | None, devices: bool, trial: bool
+) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    if link:
+        kb.row(connect_button(t, link, mini_app))
+        kb.row(_nav(t("btn-qr"), Screen.QR), _nav(t("btn-refresh"), Screen.SUBSCRIPTION))
+        if devices:
+            kb.row(_nav(t("btn-devices"), Screen.DEVICES))
+    if trial:
+        kb.row(_nav(t("btn-trial"), Screen.TRIAL))
+    kb.row(back_to_menu(t))
+    return kb.as_markup()
+
+
+def after_trial(t: Translator, *, link: str, mini_app: str | None) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.row(connect_button(t, link, mini_app))
+    kb.row(_nav(t("btn-subscription"), Screen.SUBSCRIPTION))
+    kb.row(back_to_menu(t))
+    return kb.as_markup()
+
+
+def devices(t: Translator, listing: DeviceList) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for device in listing.devices:
+        kb.row(
+            InlineKeyboardButton(
+                text=t("btn-disconnect", index=device.index),
+                callback_data=DisconnectDevice(token=device.token).pack(),
+            )
+        )
+    kb.row(_nav(t("btn-refresh"), Screen.DEVICES), _nav(t("btn-subscription"), Screen.SUBSCRIPTION))
+    kb.row(back_to_menu(t))
+    return kb.as_markup()
+
+
+def languages(t: Translator, current: str) -> InlineKeyboardMarkup:
+    names = {code: t(f"language-name-{code}") for code in SUPPORTED_LANGUAGES}
+    kb = InlineKeyboardBuilder()
+    kb.row(
+        *[
+            InlineKeyboardButton(
+                text=("✅ " if code == current else "") + name, callback_data=SetLanguage(code=code).pack()
+            )
+            for code, name in names.items()
+        ]
+    )
+    kb.row(back_to_menu(t))
+    return kb.as_markup()
+
+
+def only_back(t: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[back_to_menu(t)]])

@@ -1,0 +1,1 @@
+"""Outer middlewares, one job each."""

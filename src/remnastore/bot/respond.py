@@ -1,0 +1,38 @@
+"""Showing a screen: edit the pressed message in place, or send a new one."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+log = logging.getLogger(__name__)
+
+
+async def show(
+    event: Message | CallbackQuery,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+    *,
+    notice: str | None = None,
+) -> None:
+    """Answer a message with a new message; answer a button by editing its message (``notice`` pops up)."""
+    if isinstance(event, Message):
+        await event.answer(text, reply_markup=markup)
+        return
+    message = event.message
+    if isinstance(message, Message) and message.text is not None:
+        try:
+            await message.edit_text(text, reply_markup=markup)
+        except TelegramBadRequest as exc:
+            if "not modified" not in exc.message:
+                log.info("could not edit a message, sending a new one: %s", exc.message)
+                await event.answer(notice)
+                await message.answer(text, reply_markup=markup)
+                return
+        await event.answer(notice)
+        return
+    await event.answer(notice)
+    if event.bot is not None:
+        await event.bot.send_message(event.from_user.id, text, reply_markup=markup)

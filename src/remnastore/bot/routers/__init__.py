@@ -1,0 +1,1 @@
+"""Routers per feature; user routers are private-chat only."""

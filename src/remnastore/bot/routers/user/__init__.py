@@ -1,0 +1,17 @@
+"""Customer-facing routers."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+
+from remnastore.bot.routers.user import devices, fallback, language, start, subscription, trial
+
+
+def user_router() -> Router:
+    router = Router(name="user")
+    router.message.filter(F.chat.type == "private")
+    router.callback_query.filter(F.message.chat.type == "private")
+    router.include_routers(
+        start.router, trial.router, subscription.router, devices.router, language.router, fallback.router
+    )
+    return router

@@ -1,0 +1,48 @@
+"""Everything no other handler took: unknown commands, free text, outdated or forged buttons."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import F, Router
+from aiogram.types import CallbackQuery, Message
+
+from remnastore.bot.keyboards import MenuOptions
+from remnastore.bot.routers.user.start import render_menu
+from remnastore.locales import Translator
+from remnastore.services.accounts import CustomerView
+from remnastore.services.subscriptions import SubscriptionService
+
+router = Router(name="fallback")
+log = logging.getLogger(__name__)
+
+
+@router.message()
+async def unknown_message(
+    message: Message,
+    t: Translator,
+    customer: CustomerView,
+    subscriptions: SubscriptionService,
+    menu: MenuOptions,
+) -> None:
+    is_command = bool(message.text and message.text.startswith("/"))
+    log.info(
+        "unhandled message",
+        extra={"customer_id": customer.id, "kind": "command" if is_command else message.content_type},
+    )
+    prefix = t("unknown-command" if is_command else "unknown-input") + "\n\n"
+    await render_menu(message, t, customer, subscriptions, menu, prefix)
+
+
+@router.callback_query()
+async def unknown_button(
+    query: CallbackQuery,
+    t: Translator,
+    customer: CustomerView,
+    subscriptions: SubscriptionService,
+    menu: MenuOptions,
+) -> None:
+    log.warning(
+        "unknown callback data", extra={"customer_id": customer.id, "length": len(query.data or "")}
+    )
+    await render_menu(query, t, customer, subscriptions, menu, notice=t("button-outdated"))

@@ -1,0 +1,78 @@
+"""/start (with deep-link payloads) and the main menu."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from remnastore.bot.callbacks import Nav, Screen
+from remnastore.bot.keyboards import MenuOptions, main_menu
+from remnastore.bot.respond import show
+from remnastore.locales import Translator
+from remnastore.services.accounts import AccountService, CustomerView
+from remnastore.services.subscriptions import SubscriptionService
+
+router = Router(name="start")
+
+
+async def render_menu(
+    event: Message | CallbackQuery,
+    t: Translator,
+    customer: CustomerView,
+    subscriptions: SubscriptionService,
+    menu: MenuOptions,
+    prefix: str = "",
+    notice: str | None = None,
+) -> None:
+    trial = subscriptions.trial_offered(customer)
+    text = prefix + t("main-menu")
+    if trial:
+        text += "\n\n" + t("menu-trial-hint", days=subscriptions.trial_days)
+    markup = main_menu(t, trial=trial, devices=menu.devices_enabled, links=menu.links)
+    await show(event, text, markup, notice=notice)
+
+
+@router.message(CommandStart())
+async def start(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    t: Translator,
+    customer: CustomerView,
+    is_new: bool,
+    accounts: AccountService,
+    subscriptions: SubscriptionService,
+    menu: MenuOptions,
+) -> None:
+    await state.clear()
+    await accounts.apply_start_payload(customer, command.args, is_new=is_new)
+    prefix = t("welcome-new", name=customer.first_name) + "\n\n" if is_new else ""
+    await render_menu(message, t, customer, subscriptions, menu, prefix)
+
+
+@router.message(Command("menu"))
+async def menu_command(
+    message: Message,
+    state: FSMContext,
+    t: Translator,
+    customer: CustomerView,
+    subscriptions: SubscriptionService,
+    menu: MenuOptions,
+) -> None:
+    await state.clear()
+    await render_menu(message, t, customer, subscriptions, menu)
+
+
+@router.callback_query(Nav.filter(F.screen == Screen.MAIN))
+async def menu_button(
+    query: CallbackQuery,
+    state: FSMContext,
+    t: Translator,
+    customer: CustomerView,
+    subscriptions: SubscriptionService,
+    menu: MenuOptions,
+) -> None:
+    await state.clear()
+    await render_menu(query, t, customer, subscriptions, menu)

@@ -1,0 +1,58 @@
+"""My subscription: status, expiry, traffic, devices, link, Connect button and QR code."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+
+from remnastore.bot.callbacks import Nav, Screen
+from remnastore.bot.keyboards import MenuOptions, subscription
+from remnastore.bot.qr import qr_png
+from remnastore.bot.render import Renderer
+from remnastore.bot.respond import show
+from remnastore.domain.errors import DomainError
+from remnastore.locales import Translator
+from remnastore.services.accounts import CustomerView
+from remnastore.services.subscriptions import SubscriptionService
+
+router = Router(name="subscription")
+
+
+@router.message(Command("subscription", "connect"))
+@router.callback_query(Nav.filter(F.screen == Screen.SUBSCRIPTION))
+async def my_subscription(
+    event: Message | CallbackQuery,
+    t: Translator,
+    customer: CustomerView,
+    subscriptions: SubscriptionService,
+    renderer: Renderer,
+    menu: MenuOptions,
+) -> None:
+    view = await subscriptions.overview(customer, with_devices=menu.devices_enabled)
+    trial = subscriptions.trial_offered(customer)
+    if view is None:
+        text = t("subscription-none-trial") if trial else t("subscription-none")
+        await show(event, text, subscription(t, link=None, mini_app=None, devices=False, trial=trial))
+        return
+    markup = subscription(
+        t, link=view.link, mini_app=menu.mini_app, devices=menu.devices_enabled, trial=trial
+    )
+    await show(event, renderer.overview(view, t), markup)
+
+
+@router.callback_query(Nav.filter(F.screen == Screen.QR))
+async def qr_code(
+    query: CallbackQuery,
+    t: Translator,
+    customer: CustomerView,
+    subscriptions: SubscriptionService,
+) -> None:
+    view = await subscriptions.overview(customer, with_devices=False)
+    if view is None:
+        raise DomainError("error-no-panel-user")
+    await query.answer()
+    photo = BufferedInputFile(qr_png(view.link), filename="subscription.png")
+    await query.bot.send_photo(  # type: ignore[union-attr]
+        query.from_user.id, photo, caption=t("subscription-qr-caption")
+    )

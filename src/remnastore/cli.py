@@ -1,0 +1,119 @@
+"""Command line: run, migrate, check, version."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from remnastore import __version__
+from remnastore.config import ConfigError, DatabaseSettings, Settings, load_database_settings, load_settings
+from remnastore.infra.logging import configure_logging
+
+log = logging.getLogger("remnastore")
+
+
+def _settings_or_exit(env_file: str) -> Settings:
+    try:
+        return load_settings(env_file)
+    except ConfigError as exc:
+        print("Configuration is invalid; fix these variables (environment or .env):", file=sys.stderr)
+        for name, reason in exc.problems.items():
+            print(f"  {name}: {reason}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _database_settings_or_exit(env_file: str) -> DatabaseSettings:
+    try:
+        return load_database_settings(env_file)
+    except ConfigError as exc:
+        for name, reason in exc.problems.items():
+            print(f"  {name}: {reason}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+async def _run(settings: Settings) -> int:
+    from remnastore.app import Application
+    from remnastore.db import migrate
+
+    if not await migrate.is_up_to_date(settings.database.url):
+        if not settings.database.auto_migrate:
+            log.error("the database schema is not up to date: run `remnastore migrate` first")
+            return 3
+        log.info("applying database migrations")
+        await migrate.upgrade(settings.database.url)
+    app = Application(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals_seen = 0
+
+    def on_signal() -> None:
+        nonlocal signals_seen
+        signals_seen += 1
+        if signals_seen > 1:
+            log.warning("second signal: exiting at once")
+            raise SystemExit(1)
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal)
+    try:
+        await app.start()
+    except Exception:
+        log.exception("start-up failed")
+        await app.stop()
+        return 1
+    log.info("remnastore %s is running", __version__)
+    await stop.wait()
+    log.info("stopping")
+    await app.stop()
+    return 0
+
+
+async def _migrate(database: DatabaseSettings) -> int:
+    from remnastore.db import migrate
+
+    before = await migrate.current_revision(database.url)
+    await migrate.upgrade(database.url)
+    after = await migrate.current_revision(database.url)
+    print(f"database schema: {before or 'empty'} -> {after}")
+    return 0
+
+
+async def _check(settings: Settings) -> int:
+    from remnastore.ops.check import print_report, run_checks
+
+    results = await run_checks(settings)
+    print_report(results)
+    return 0 if all(r.ok for r in results) else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="remnastore", description="Telegram VPN shop on a Remnawave panel")
+    parser.add_argument("--env-file", default=".env", help="settings file read besides the environment")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot, its web server and jobs")
+    sub.add_parser("migrate", help="apply database migrations")
+    sub.add_parser("check", help="validate settings and reach Telegram, the panel, the database and Redis")
+    sub.add_parser("version", help="print the version")
+    args = parser.parse_args(argv)
+    if args.command == "version":
+        print(__version__)
+        return 0
+    if args.command == "migrate":
+        configure_logging("WARNING", "text", [])
+        return asyncio.run(_migrate(_database_settings_or_exit(args.env_file)))
+    settings = _settings_or_exit(args.env_file)
+    fmt = settings.log.format if args.command == "run" else "text"
+    level = settings.log.level if args.command == "run" else "WARNING"
+    configure_logging(level, fmt, settings.secrets())
+    if args.command == "run":
+        return asyncio.run(_run(settings))
+    return asyncio.run(_check(settings))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Cross-cutting infrastructure: clock, logging, Redis, cache, rate limiting, metrics, shutdown."""

@@ -1,0 +1,121 @@
+"""Localised texts (Fluent files per language) and the translator that renders them.
+
+Every interpolated argument is HTML-escaped unless it is wrapped in :class:`Raw`, because every text is
+sent with parse_mode HTML and customer or panel data must never be able to break (or inject) markup.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from fluent.runtime import FluentBundle, FluentResource
+
+SUPPORTED_LANGUAGES: tuple[str, ...] = ("ru", "en")
+_LOCALES_DIR = Path(__file__).parent
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A value inserted into a text without HTML escaping (already safe markup)."""
+
+    value: str
+
+
+ArgValue = str | int | Decimal | Raw | None
+
+
+def resolve_language(code: str | None, default: str) -> str:
+    """Map a Telegram ``language_code`` to one of ours (``ru`` also for close relatives)."""
+    if not code:
+        return default
+    base = code.lower().split("-")[0]
+    if base in SUPPORTED_LANGUAGES:
+        return base
+    if base in {"uk", "be", "kk", "ky", "uz", "tg", "hy", "az"}:
+        return "ru"
+    return "en" if default == "en" else default
+
+
+class Translator:
+    """Renders message ``key`` in ``language`` with CLDR plural rules."""
+
+    def __init__(self, language: str, bundle: FluentBundle, fallback: Translator | None = None) -> None:
+        self.language = language
+        self._bundle = bundle
+        self._fallback = fallback
+
+    def __call__(self, key: str, **args: ArgValue) -> str:
+        return self.text(key, **args)
+
+    def has(self, key: str) -> bool:
+        return self._bundle.has_message(key)
+
+    def text(self, key: str, **args: ArgValue) -> str:
+        if not self._bundle.has_message(key):
+            if self._fallback is not None:
+                return self._fallback.text(key, **args)
+            log.error("missing text", extra={"key": key, "language": self.language})
+            return key
+        message = self._bundle.get_message(key)
+        if message.value is None:
+            return key
+        rendered, errors = self._bundle.format_pattern(message.value, _prepare(args))
+        if errors:
+            log.error("text render errors", extra={"key": key, "errors": [str(e) for e in errors]})
+        return str(rendered)
+
+
+def _prepare(args: Mapping[str, ArgValue]) -> dict[str, object]:
+    prepared: dict[str, object] = {}
+    for name, value in args.items():
+        if value is None:
+            prepared[name] = ""
+        elif isinstance(value, Raw):
+            prepared[name] = value.value
+        elif isinstance(value, str):
+            prepared[name] = html.escape(value, quote=False)
+        else:
+            prepared[name] = value
+    return prepared
+
+
+class Locales:
+    """All loaded languages; ``get(lang)`` returns a translator falling back to the default language."""
+
+    def __init__(self, default_language: str, directory: Path = _LOCALES_DIR) -> None:
+        self.default_language = default_language
+        bundles: dict[str, FluentBundle] = {}
+        for language in SUPPORTED_LANGUAGES:
+            bundle = FluentBundle([language], use_isolating=False)
+            for path in sorted((directory / language).glob("*.ftl")):
+                resource = FluentResource(path.read_text(encoding="utf-8"))
+                errors = bundle.add_resource(resource)
+                if errors:
+                    raise ValueError(f"{path}: {errors}")
+            bundles[language] = bundle
+        default = Translator(default_language, bundles[default_language])
+        self._translators = {
+            lang: default if lang == default_language else Translator(lang, bundle, fallback=default)
+            for lang, bundle in bundles.items()
+        }
+
+    def get(self, language: str | None) -> Translator:
+        return self._translators.get(language or self.default_language, self._translators[self.default_language])
+
+    def keys(self, language: str) -> set[str]:
+        bundle = self._translators[language]._bundle
+        return set(bundle._messages.keys())
+
+
+def format_datetime(value: datetime, language: str) -> str:
+    """A date and time as customers read it (UTC, 24-hour)."""
+    if language == "ru":
+        return value.strftime("%d.%m.%Y %H:%M UTC")
+    return value.strftime("%Y-%m-%d %H:%M UTC")

@@ -1,0 +1,1 @@
+"""Operations: configuration and reachability checks, backups and restore."""

@@ -1,0 +1,149 @@
+"""Customers: registration on first contact, profile refresh, language, deep-link payloads."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from remnastore.db.models import Customer
+from remnastore.db.repositories.campaigns import CampaignRepository
+from remnastore.db.repositories.customers import CustomerRepository
+from remnastore.db.repositories.referrals import ReferralRepository
+from remnastore.db.session import Database
+from remnastore.domain.deep_links import PayloadKind, parse_start_payload
+from remnastore.locales import SUPPORTED_LANGUAGES, resolve_language
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TelegramProfile:
+    """Who is talking to the bot, as Telegram describes them."""
+
+    telegram_id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = None
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    id: int
+    telegram_id: int
+    first_name: str
+    username: str | None
+    language: str
+    is_banned: bool
+    trial_used: bool
+    referral_code: str
+    panel_user_id: int | None
+    panel_uuid: str | None
+
+    @property
+    def panel_ref(self) -> int | str | None:
+        return self.panel_user_id if self.panel_user_id is not None else self.panel_uuid
+
+    @classmethod
+    def of(cls, customer: Customer) -> CustomerView:
+        return cls(
+            id=customer.id,
+            telegram_id=customer.telegram_id,
+            first_name=customer.first_name or "",
+            username=customer.username,
+            language=customer.language,
+            is_banned=customer.is_banned,
+            trial_used=customer.trial_used_at is not None,
+            referral_code=customer.referral_code,
+            panel_user_id=customer.panel_user_id,
+            panel_uuid=customer.panel_uuid,
+        )
+
+
+@dataclass(frozen=True)
+class Arrival:
+    customer: CustomerView
+    created: bool
+
+
+class AccountService:
+    def __init__(self, db: Database, *, default_language: str) -> None:
+        self._db = db
+        self._default_language = default_language
+
+    async def arrive(self, profile: TelegramProfile) -> Arrival:
+        """Find or register (race-safe) the customer behind an update and refresh their profile."""
+        async with self._db.session() as session:
+            customers = CustomerRepository(session)
+            customer = await customers.get_by_telegram_id(profile.telegram_id)
+            created = False
+            if customer is None:
+                customer, created = await customers.register(
+                    profile.telegram_id,
+                    username=profile.username,
+                    first_name=_clip(profile.first_name, 128),
+                    last_name=_clip(profile.last_name, 128),
+                    language=resolve_language(profile.language_code, self._default_language),
+                    start_payload=None,
+                )
+                if created:
+                    log.info("customer registered", extra={"customer_id": customer.id})
+            else:
+                await customers.touch(
+                    customer,
+                    username=profile.username,
+                    first_name=_clip(profile.first_name, 128),
+                    last_name=_clip(profile.last_name, 128),
+                )
+            return Arrival(CustomerView.of(customer), created)
+
+    async def apply_start_payload(self, customer: CustomerView, payload: str | None, *, is_new: bool) -> None:
+        """Record what a deep link carried. Referrals count only for customers who just arrived."""
+        parsed = parse_start_payload(payload)
+        if parsed.kind is PayloadKind.NONE:
+            return
+        async with self._db.session() as session:
+            customers = CustomerRepository(session)
+            row = await customers.get(customer.id)
+            if row is None:
+                return
+            if is_new and row.start_payload is None:
+                row.start_payload = parsed.raw[:64]
+            if parsed.kind is PayloadKind.REFERRAL:
+                if not is_new:
+                    return
+                referrer = await customers.get_by_referral_code(parsed.value)
+                if referrer is None or referrer.id == row.id:
+                    return
+                if await ReferralRepository(session).record(referrer.id, row.id):
+                    row.referred_by_id = referrer.id
+                    log.info("referral recorded", extra={"customer_id": row.id, "referrer_id": referrer.id})
+            elif parsed.kind is PayloadKind.PROMO:
+                await customers.set_pending_promo(row, parsed.value[:64])
+            elif parsed.kind is PayloadKind.CAMPAIGN:
+                campaigns = CampaignRepository(session)
+                campaign = await campaigns.get_by_code(parsed.value)
+                if campaign is not None and campaign.is_active:
+                    await campaigns.attribute(campaign.id, row.id)
+
+    async def set_language(self, customer: CustomerView, language: str) -> CustomerView:
+        if language not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"unsupported language {language!r}")
+        async with self._db.session() as session:
+            customers = CustomerRepository(session)
+            row = await customers.get(customer.id)
+            if row is None:
+                return customer
+            await customers.set_language(row, language)
+            return CustomerView.of(row)
+
+
+def _clip(value: str | None, length: int) -> str | None:
+    if value is None:
+        return None
+    return value[:length]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,91 @@
+"""The customer's HWID devices on the panel: list and disconnect."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from remnastore.domain.errors import DomainError, ServiceUnavailable
+from remnastore.panel.client import RemnawaveClient
+from remnastore.panel.errors import PanelError, PanelNotFound, PanelUnavailable
+from remnastore.panel.models import HwidDevice
+from remnastore.services.accounts import CustomerView
+from remnastore.services.panel_link import PanelLink
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeviceView:
+    index: int
+    token: str
+    model: str | None
+    platform: str | None
+    os_version: str | None
+    since: datetime | None
+
+
+@dataclass(frozen=True)
+class DeviceList:
+    devices: list[DeviceView]
+    limit: int | None
+
+
+def device_token(hwid: str) -> str:
+    """A short stable reference to a device for callback data; the HWID itself never leaves the server."""
+    return hashlib.sha256(hwid.encode()).hexdigest()[:16]
+
+
+class DeviceService:
+    def __init__(self, panel: RemnawaveClient, link: PanelLink) -> None:
+        self._panel = panel
+        self._link = link
+
+    async def list(self, customer: CustomerView) -> DeviceList:
+        user = await self._link.find(customer)
+        if user is None:
+            raise DomainError("error-no-panel-user")
+        devices = await self._call_list(user.ref)
+        return DeviceList(_views(devices), user.hwid_device_limit)
+
+    async def disconnect(self, customer: CustomerView, token: str) -> DeviceList:
+        user = await self._link.find(customer)
+        if user is None:
+            raise DomainError("error-no-panel-user")
+        devices = await self._call_list(user.ref)
+        target = next((d for d in devices if device_token(d.hwid) == token), None)
+        if target is None:
+            raise DomainError("device-not-found")
+        try:
+            remaining = await self._panel.delete_device(user.ref, target.hwid)
+        except PanelNotFound as exc:
+            raise DomainError("device-not-found") from exc
+        except PanelError as exc:
+            raise ServiceUnavailable() from exc
+        log.info("device disconnected", extra={"customer_id": customer.id})
+        return DeviceList(_views(remaining), user.hwid_device_limit)
+
+    async def _call_list(self, ref: int | str) -> list[HwidDevice]:
+        try:
+            return await self._panel.list_devices(ref)
+        except PanelUnavailable as exc:
+            raise ServiceUnavailable() from exc
+        except PanelError as exc:
+            log.error("panel refused the device list: %s", exc)
+            raise ServiceUnavailable() from exc
+
+
+def _views(devices: list[HwidDevice]) -> list[DeviceView]:
+    return [
+        DeviceView(
+            index=i,
+            token=device_token(d.hwid),
+            model=d.device_model,
+            platform=d.platform,
+            os_version=d.os_version,
+            since=d.created_at,
+        )
+        for i, d in enumerate(devices, start=1)
+    ]

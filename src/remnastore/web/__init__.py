@@ -1,0 +1,1 @@
+"""aiohttp application: Telegram webhook, provider and panel webhooks, health and metrics."""

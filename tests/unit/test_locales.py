@@ -1,0 +1,50 @@
+import re
+from pathlib import Path
+
+import pytest
+
+from remnastore.locales import SUPPORTED_LANGUAGES, Locales, Raw, resolve_language
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "remnastore"
+
+
+def test_every_language_has_the_same_texts() -> None:
+    locales = Locales("ru")
+    assert locales.keys("ru") == locales.keys("en")
+    assert len(locales.keys("ru")) > 40
+
+
+def test_every_text_key_used_in_the_code_exists() -> None:
+    locales = Locales("en")
+    keys = locales.keys("en")
+    used: set[str] = set()
+    for path in SRC.rglob("*.py"):
+        used.update(re.findall(r"""\bt\(\s*["']([a-z0-9-]+)["']""", path.read_text()))
+        used.update(re.findall(r"""DomainError\(\s*["']([a-z0-9-]+)["']""", path.read_text()))
+        used.update(re.findall(r"""NotAvailable\(\s*["']([a-z0-9-]+)["']""", path.read_text()))
+        used.update(re.findall(r'''text_key = "([a-z0-9-]+)"''', path.read_text()))
+    assert used, "the scan found no text keys"
+    assert used - keys == set()
+
+
+@pytest.mark.parametrize(
+    ("language", "days", "expected"),
+    [("ru", 1, "1 день"), ("ru", 3, "3 дня"), ("ru", 5, "5 дней"), ("ru", 21, "21 день"), ("en", 1, "1 day")],
+)
+def test_plural_forms(language: str, days: int, expected: str) -> None:
+    text = Locales("ru").get(language)("trial-activated", expires="x", days=days, traffic="1", devices=1, link="l")
+    assert expected in text
+
+
+def test_interpolated_values_are_html_escaped_unless_marked_raw() -> None:
+    t = Locales("en").get("en")
+    assert "&lt;b&gt;Eve&amp;Co&lt;/b&gt;" in t("welcome-new", name="<b>Eve&Co</b>")
+    assert "<i>ok</i>" in t("welcome-new", name=Raw("<i>ok</i>"))
+
+
+def test_telegram_languages_map_to_supported_ones() -> None:
+    assert resolve_language("en-GB", "ru") == "en"
+    assert resolve_language("uk", "en") == "ru"
+    assert resolve_language(None, "en") == "en"
+    assert resolve_language("de", "ru") == "ru"
+    assert set(SUPPORTED_LANGUAGES) == {"ru", "en"}
