@@ -1,0 +1,344 @@
+"""A Telegram user driven by tests: sends messages, presses buttons, pays invoices, reads replies."""
+
+from __future__ import annotations
+
+import copy
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from remnastore.emulators.telegram_html import utf16_len
+from remnastore.emulators.telegram_payments import STARS
+from remnastore.emulators.telegram_state import ApiCall, BotMessage, ChatState, StarCharge, StoredMessage
+
+if TYPE_CHECKING:
+    from remnastore.emulators.telegram import TelegramEmulator
+
+_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?")
+ANSWER_METHODS = frozenset(
+    {
+        "sendmessage",
+        "sendphoto",
+        "senddocument",
+        "sendvideo",
+        "sendanimation",
+        "sendinvoice",
+        "editmessagetext",
+        "editmessagecaption",
+        "editmessagereplymarkup",
+        "editmessagemedia",
+        "deletemessage",
+        "deletemessages",
+        "copymessage",
+        "forwardmessage",
+        "answercallbackquery",
+        "answerprecheckoutquery",
+        "answerinlinequery",
+    }
+)
+ACTIVITY_METHODS = ANSWER_METHODS | {"sendchataction"}
+_NOT_CALLBACK = ("url", "web_app_url", "switch_inline_query", "copy_text")
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    """What happened when the user tried to pay an invoice."""
+
+    approved: bool
+    pre_checkout_update_id: int
+    error_message: str | None = None
+    charge_id: str | None = None
+    payment_update_id: int | None = None
+    currency: str | None = None
+    total_amount: int | None = None
+
+
+class FakeUser:
+    """One user in a private chat with the bot."""
+
+    def __init__(self, emulator: TelegramEmulator, info: dict[str, Any], chat: ChatState) -> None:
+        self.emulator = emulator
+        self.info = info
+        self.chat = chat
+        self.last_update_id: int | None = None
+
+    @property
+    def id(self) -> int:
+        return int(self.info["id"])
+
+    # -- what the bot shows --------------------------------------------------------------------
+    @property
+    def messages(self) -> list[BotMessage]:
+        return self.chat.bot_messages()
+
+    @property
+    def last_message(self) -> BotMessage | None:
+        current = self.messages
+        return current[-1] if current else None
+
+    @property
+    def history(self) -> list[BotMessage]:
+        return list(self.chat.history)
+
+    @property
+    def reply_keyboard(self) -> list[list[str]] | None:
+        """The texts of the reply keyboard the bot currently shows under the input field."""
+        return self.chat.reply_keyboard
+
+    def callback_answer(self, update_id: int | None = None) -> dict[str, Any] | None:
+        """The answerCallbackQuery parameters for a press (the latest one by default)."""
+        wanted = update_id if update_id is not None else self.last_update_id
+        for query in self.emulator.state.queries.values():
+            if query.kind == "callback" and query.payload.get("update_id") == wanted:
+                return query.answer
+        return None
+
+    # -- what the user does --------------------------------------------------------------------
+    def _enqueue(self, update: dict[str, Any]) -> int:
+        update_id = self.emulator.hub.enqueue(update)
+        self.last_update_id = update_id
+        return update_id
+
+    def _user_message(self, content: dict[str, Any]) -> dict[str, Any]:
+        if self.id in self.emulator.state.blocked:
+            self.emulator.unblock(self.id)
+        stored = self.emulator.state.store_message(self.chat, content, from_bot=False, sender=dict(self.info))
+        return copy.deepcopy(stored.data)
+
+    async def send(self, text: str) -> int:
+        content: dict[str, Any] = {"text": text}
+        command = _COMMAND.match(text)
+        if command is not None:
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(command.group())}]
+        return self._enqueue({"message": self._user_message(content)})
+
+    async def tap(self, label: str) -> int:
+        """Tap a reply keyboard button (equal text first, else the first one containing `label`)."""
+        texts = [text for row in self.chat.reply_keyboard or [] for text in row]
+        found = next((text for text in texts if text == label), None)
+        found = found or next((text for text in texts if label in text), None)
+        if found is None:
+            raise AssertionError(f"no reply keyboard button {label!r}; buttons: {texts}")
+        return await self.send(found)
+
+    async def start(self, payload: str | None = None) -> int:
+        return await self.send(f"/start {payload}" if payload else "/start")
+
+    async def send_photo(self, data: bytes = b"\x89PNG\r\n\x1a\n", *, caption: str | None = None) -> int:
+        stored = self.emulator.state.register_file(
+            "photo", data=data, file_name="photo.png", mime_type="image/png"
+        )
+        content: dict[str, Any] = {
+            "photo": [
+                {
+                    "file_id": stored.file_id,
+                    "file_unique_id": stored.file_unique_id,
+                    "width": 800,
+                    "height": 600,
+                }
+            ]
+        }
+        if caption:
+            content["caption"] = caption
+        return self._enqueue({"message": self._user_message(content)})
+
+    async def send_raw(self, update: dict[str, Any]) -> int:
+        return self._enqueue(update)
+
+    async def inline_query(self, query: str) -> int:
+        state = self.emulator.state
+        pending = state.new_query("inline", self.id)
+        body = {
+            "id": pending.query_id,
+            "from": dict(self.info),
+            "query": query,
+            "offset": "",
+            "chat_type": "sender",
+        }
+        update_id = self._enqueue({"inline_query": body})
+        pending.payload["update_id"] = update_id
+        return update_id
+
+    def _stored(self, message_id: int | None) -> StoredMessage | None:
+        if message_id is None:
+            latest = self.last_message
+            if latest is None:
+                return None
+            message_id = latest.message_id
+        stored = self.chat.messages.get(message_id)
+        if stored is None or stored.deleted or not stored.from_bot:
+            raise AssertionError(f"the bot shows no message {message_id} in chat {self.id}")
+        return stored
+
+    async def press(self, button: str, *, message_id: int | None = None) -> int:
+        stored = self._stored(message_id)
+        if stored is None:
+            raise AssertionError(f"cannot press {button!r}: the bot shows no message in chat {self.id}")
+        view = stored.view("current")
+        found = view.find_button(button)
+        if found is None:
+            raise AssertionError(
+                f"no button {button!r} in message {view.message_id} ({view.text[:60]!r}); "
+                f"buttons: {view.button_texts}"
+            )
+        if found.callback_data is None:
+            kind = next((name for name in _NOT_CALLBACK if getattr(found, name)), "pay" if found.pay else "?")
+            raise AssertionError(f"button {found.text!r} is a {kind} button, not a callback button")
+        return await self.press_data(found.callback_data, message_id=view.message_id)
+
+    async def press_data(self, callback_data: str, message_id: int | None = None) -> int:
+        stored = self._stored(message_id)
+        query = self.emulator.state.new_query("callback", self.id)
+        body: dict[str, Any] = {
+            "id": query.query_id,
+            "from": dict(self.info),
+            "chat_instance": str(self.id * 7919),
+            "data": callback_data,
+        }
+        if stored is not None:
+            body["message"] = copy.deepcopy(stored.data)
+        update_id = self._enqueue({"callback_query": body})
+        query.payload["update_id"] = update_id
+        return update_id
+
+    # -- waiting for the bot -------------------------------------------------------------------
+    async def wait_reply(
+        self,
+        after_update: int | None = None,
+        timeout: float = 5.0,  # noqa: ASYNC109 - the test-driver API names it so
+        *,
+        settle: float | None = None,
+    ) -> BotMessage:
+        """Wait until the bot has answered an update (the latest one by default) and gone quiet."""
+        update_id = after_update if after_update is not None else self.last_update_id
+        if update_id is None:
+            raise AssertionError("wait_reply: this user has sent nothing yet")
+        quiet = self.emulator.reply_settle if settle is None else settle
+        hub = self.emulator.hub
+        deadline = time.monotonic() + timeout
+        while True:
+            now = time.monotonic()
+            delivered = hub.delivered_at.get(update_id)
+            if delivered is not None and self._settled(update_id, delivered, now, quiet):
+                latest = self.last_message
+                if latest is None:
+                    raise AssertionError(
+                        f"the bot answered update {update_id} but shows no message to {self.id}"
+                    )
+                return latest
+            if now >= deadline:
+                raise AssertionError(self._timeout_report(update_id, delivered, timeout))
+            await hub.wait_changed(
+                min(deadline - now, quiet if delivered is not None else deadline - now, 0.05)
+            )
+
+    def _settled(self, update_id: int, delivered: float, now: float, quiet: float) -> bool:
+        hub = self.emulator.hub
+        if hub.webhook is not None and update_id not in hub.completed_at:
+            return False
+        if self.emulator.inflight.get(self.id, 0):
+            return False
+        activity = [call for call in self.emulator.calls if call.at >= delivered and self._is_activity(call)]
+        if not any(call.method.lower() in ANSWER_METHODS for call in activity):
+            return False
+        if self._query_unanswered(update_id):
+            # Bots answer every query; until this one is answered the handler is most likely still busy.
+            quiet = max(quiet, self.emulator.unanswered_query_grace)
+        return now - max(call.finished for call in activity) >= quiet
+
+    def _query_unanswered(self, update_id: int) -> bool:
+        return any(
+            query.payload.get("update_id") == update_id and not query.answered
+            for query in self.emulator.state.queries.values()
+        )
+
+    def _is_activity(self, call: ApiCall) -> bool:
+        return call.chat_id == self.id and call.method.lower() in ACTIVITY_METHODS
+
+    def _timeout_report(self, update_id: int, delivered: float | None, timeout: float) -> str:
+        if delivered is None:
+            return f"update {update_id} was not delivered to the bot within {timeout}s (is it polling?)"
+        failed = [item.error for item in self.emulator.hub.failures if item.update_id == update_id]
+        if failed:
+            return f"update {update_id} could not be delivered to the webhook: {failed[0]}"
+        calls = [
+            f"{call.method}({'ok' if call.ok else call.error})"
+            for call in self.emulator.calls
+            if call.at >= delivered and call.method != "getUpdates"
+        ]
+        return f"the bot did not answer update {update_id} within {timeout}s; calls since delivery: {calls}"
+
+    # -- payments ------------------------------------------------------------------------------
+    def _invoice(self, message: BotMessage | None, link: str | None) -> dict[str, Any]:
+        if link is not None:
+            invoice = self.emulator.state.invoice_links.get(link)
+            if invoice is None:
+                raise AssertionError(f"unknown invoice link {link!r}")
+            return invoice
+        if message is None:
+            message = next((item for item in reversed(self.messages) if item.invoice is not None), None)
+            if message is None:
+                raise AssertionError(f"the bot shows no invoice in chat {self.id}")
+        stored = self.chat.messages.get(message.message_id)
+        if stored is None or stored.invoice_details is None:
+            raise AssertionError(f"message {message.message_id} is not an invoice")
+        return stored.invoice_details
+
+    async def pay_invoice(
+        self,
+        message: BotMessage | None = None,
+        *,
+        link: str | None = None,
+        timeout: float = 5.0,  # noqa: ASYNC109 - the test-driver API names it so
+    ) -> PaymentResult:
+        """Pay an invoice: pre-checkout query, then (if approved) a successful_payment message."""
+        invoice = self._invoice(message, link)
+        state = self.emulator.state
+        query = state.new_query("pre_checkout", self.id)
+        body = {
+            "id": query.query_id,
+            "from": dict(self.info),
+            "currency": invoice["currency"],
+            "total_amount": invoice["total_amount"],
+            "invoice_payload": invoice["payload"],
+        }
+        pre_checkout_update = self._enqueue({"pre_checkout_query": body})
+        query.payload["update_id"] = pre_checkout_update
+        deadline = time.monotonic() + timeout
+        while not query.answered:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"the bot did not answer the pre-checkout query within {timeout}s")
+            await self.emulator.hub.wait_changed(remaining)
+        answer = query.answer or {}
+        if not answer.get("ok"):
+            return PaymentResult(False, pre_checkout_update, error_message=answer.get("error_message"))
+        return self._settle_payment(invoice, pre_checkout_update)
+
+    def _settle_payment(self, invoice: dict[str, Any], pre_checkout_update: int) -> PaymentResult:
+        state = self.emulator.state
+        currency, amount = invoice["currency"], int(invoice["total_amount"])
+        charge_id = f"stxEMU{secrets.token_hex(12)}" if currency == STARS else f"tgEMU{secrets.token_hex(12)}"
+        payment: dict[str, Any] = {
+            "currency": currency,
+            "total_amount": amount,
+            "invoice_payload": invoice["payload"],
+            "telegram_payment_charge_id": charge_id,
+            "provider_payment_charge_id": "" if currency == STARS else f"provider_{secrets.token_hex(8)}",
+        }
+        if invoice.get("subscription_period"):
+            payment.update(
+                subscription_expiration_date=int(time.time()) + int(invoice["subscription_period"]),
+                is_recurring=True,
+                is_first_recurring=True,
+            )
+        now = int(time.time())
+        if currency == STARS:
+            state.charges[charge_id] = StarCharge(charge_id, self.id, amount, invoice["payload"], now)
+            source = {"type": "user", "transaction_type": "invoice_payment", "user": dict(self.info)}
+            source["invoice_payload"] = invoice["payload"]
+            state.star_transactions.append({"id": charge_id, "amount": amount, "date": now, "source": source})
+        update_id = self._enqueue({"message": self._user_message({"successful_payment": payment})})
+        return PaymentResult(True, pre_checkout_update, None, charge_id, update_id, currency, amount)
