@@ -13,7 +13,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
-from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
@@ -36,7 +36,7 @@ from remnastore.services.accounts import AccountService
 from remnastore.services.devices import DeviceService
 from remnastore.services.panel_link import PanelLink
 from remnastore.services.subscriptions import SubscriptionService
-from remnastore.web.health import HealthRoutes
+from remnastore.web.health import HealthRoutes, Probe
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,9 @@ class Application:
     def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
-        self.db = Database(settings.database.url, pool_size=settings.database.pool_size, echo=settings.database.echo)
+        self.db = Database(
+            settings.database.url, pool_size=settings.database.pool_size, echo=settings.database.echo
+        )
         self.redis: Redis | None = Redis.from_url(settings.redis.url) if settings.redis.url else None
         panel = settings.panel
         self.panel = RemnawaveClient(
@@ -132,7 +134,12 @@ class Application:
         return MemoryStorage()
 
     def _dispatcher(self) -> Dispatcher:
-        dp = Dispatcher(storage=self.storage, events_isolation=self.storage.create_isolation())
+        isolation = (
+            self.storage.create_isolation()
+            if isinstance(self.storage, RedisStorage)
+            else SimpleEventIsolation()
+        )
+        dp = Dispatcher(storage=self.storage, events_isolation=isolation)
         dp.update.outer_middleware(
             CustomerMiddleware(self.accounts, self.locales, frozenset(self.settings.telegram.admin_ids))
         )
@@ -149,8 +156,8 @@ class Application:
         )
         return dp
 
-    def _probes(self) -> dict[str, object]:
-        probes: dict[str, object] = {"database": self.db.ping, "panel": self.panel.system_stats}
+    def _probes(self) -> dict[str, Probe]:
+        probes: dict[str, Probe] = {"database": self.db.ping, "panel": self.panel.system_stats}
         if self.redis is not None:
             redis = self.redis
 
@@ -164,9 +171,9 @@ class Application:
         app = web.Application(client_max_size=1024 * 1024)
         self.health.register(app)
         if self.settings.use_webhook:
-            SimpleRequestHandler(self.dispatcher, self.bot, secret_token=webhook_secret(self.settings)).register(
-                app, path=self.settings.telegram.webhook_path
-            )
+            SimpleRequestHandler(
+                self.dispatcher, self.bot, secret_token=webhook_secret(self.settings)
+            ).register(app, path=self.settings.telegram.webhook_path)
         return app
 
     async def start(self) -> None:
@@ -175,9 +182,8 @@ class Application:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.web.host, self.settings.web.port)
         await site.start()
-        server = site._server
-        if server is not None and getattr(server, "sockets", None):
-            self.port = server.sockets[0].getsockname()[1]
+        for address in self._runner.addresses:
+            self.port = int(address[1])
         log.info("web server listening", extra={"host": self.settings.web.host, "port": self.port})
         await self._set_commands()
         allowed = self.dispatcher.resolve_used_update_types()

@@ -343,7 +343,7 @@ def load_settings(env_file: str | Path | None = ".env", values: Mapping[str, Any
     for name, group in _GROUPS.items():
         own = {key: value for key, value in values.items() if key in _aliases(group)}
         try:
-            built[name] = group(_env_file=env_file_arg, **own)  # type: ignore[call-arg]
+            built[name] = group(_env_file=env_file_arg, **own)
         except ValidationError as exc:
             for error in exc.errors():
                 loc = error["loc"][0] if error["loc"] else name
@@ -357,6 +357,6 @@ def load_database_settings(env_file: str | Path | None = ".env") -> DatabaseSett
     """Only the database group (for `remnastore migrate`, which needs nothing else)."""
     env_file_arg = env_file if env_file is not None and Path(env_file).exists() else None
     try:
-        return DatabaseSettings(_env_file=env_file_arg)  # type: ignore[call-arg]
+        return DatabaseSettings(_env_file=env_file_arg)
     except ValidationError as exc:
         raise ConfigError({str(e["loc"][0]): _reason(e) for e in exc.errors()}) from None

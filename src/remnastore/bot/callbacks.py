@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
 
 
-class Screen(str, Enum):
+class Screen(StrEnum):
     MAIN = "main"
     SUBSCRIPTION = "sub"
     TRIAL = "trial"
@@ -23,8 +24,8 @@ class Nav(CallbackData, prefix="n"):
 
 
 class SetLanguage(CallbackData, prefix="l"):
-    code: str
+    code: str = Field(pattern=r"^[a-z]{2}$")
 
 
 class DisconnectDevice(CallbackData, prefix="dd"):
-    token: str
+    token: str = Field(pattern=r"^[0-9a-f]{16}$")

@@ -44,7 +44,9 @@ class Renderer:
         else:
             left = t("subscription-hours-left")
         if view.limit_bytes > 0:
-            traffic = t("traffic-used-of", used=self.size(view.used_bytes, t), limit=self.size(view.limit_bytes, t))
+            traffic = t(
+                "traffic-used-of", used=self.size(view.used_bytes, t), limit=self.size(view.limit_bytes, t)
+            )
         else:
             traffic = t("traffic-unlimited-used", used=self.size(view.used_bytes, t))
         count = view.device_count if view.device_count is not None else "—"

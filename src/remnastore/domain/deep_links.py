@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-class PayloadKind(str, Enum):
+class PayloadKind(StrEnum):
     NONE = "none"
     REFERRAL = "referral"
     PROMO = "promo"
@@ -37,10 +37,16 @@ def parse_start_payload(payload: str | None) -> StartPayload:
     lowered = payload.lower()
     if lowered.startswith("ref_"):
         code = payload[4:]
-        return StartPayload(PayloadKind.REFERRAL, code.upper(), payload) if code else StartPayload(PayloadKind.NONE)
+        return (
+            StartPayload(PayloadKind.REFERRAL, code.upper(), payload)
+            if code
+            else StartPayload(PayloadKind.NONE)
+        )
     if lowered.startswith("promo_"):
         code = payload[6:]
-        return StartPayload(PayloadKind.PROMO, code.upper(), payload) if code else StartPayload(PayloadKind.NONE)
+        return (
+            StartPayload(PayloadKind.PROMO, code.upper(), payload) if code else StartPayload(PayloadKind.NONE)
+        )
     if len(payload) < 2:
         return StartPayload(PayloadKind.NONE)
     return StartPayload(PayloadKind.CAMPAIGN, payload, payload)

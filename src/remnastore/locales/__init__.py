@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from fluent.runtime import FluentBundle, FluentResource
+from fluent.syntax.ast import Junk
 
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("ru", "en")
 _LOCALES_DIR = Path(__file__).parent
@@ -26,6 +27,12 @@ class Raw:
     """A value inserted into a text without HTML escaping (already safe markup)."""
 
     value: str
+
+
+class Html(str):
+    """A rendered text: already valid markup, so it is not escaped again when nested in another text."""
+
+    __slots__ = ()
 
 
 ArgValue = str | int | Decimal | Raw | None
@@ -51,25 +58,25 @@ class Translator:
         self._bundle = bundle
         self._fallback = fallback
 
-    def __call__(self, key: str, **args: ArgValue) -> str:
+    def __call__(self, key: str, **args: ArgValue) -> Html:
         return self.text(key, **args)
 
     def has(self, key: str) -> bool:
         return self._bundle.has_message(key)
 
-    def text(self, key: str, **args: ArgValue) -> str:
+    def text(self, key: str, **args: ArgValue) -> Html:
         if not self._bundle.has_message(key):
             if self._fallback is not None:
                 return self._fallback.text(key, **args)
             log.error("missing text", extra={"key": key, "language": self.language})
-            return key
+            return Html(html.escape(key))
         message = self._bundle.get_message(key)
         if message.value is None:
-            return key
+            return Html(html.escape(key))
         rendered, errors = self._bundle.format_pattern(message.value, _prepare(args))
         if errors:
             log.error("text render errors", extra={"key": key, "errors": [str(e) for e in errors]})
-        return str(rendered)
+        return Html(rendered)
 
 
 def _prepare(args: Mapping[str, ArgValue]) -> dict[str, object]:
@@ -79,6 +86,8 @@ def _prepare(args: Mapping[str, ArgValue]) -> dict[str, object]:
             prepared[name] = ""
         elif isinstance(value, Raw):
             prepared[name] = value.value
+        elif isinstance(value, Html):
+            prepared[name] = str(value)
         elif isinstance(value, str):
             prepared[name] = html.escape(value, quote=False)
         else:
@@ -96,9 +105,10 @@ class Locales:
             bundle = FluentBundle([language], use_isolating=False)
             for path in sorted((directory / language).glob("*.ftl")):
                 resource = FluentResource(path.read_text(encoding="utf-8"))
-                errors = bundle.add_resource(resource)
-                if errors:
-                    raise ValueError(f"{path}: {errors}")
+                junk = [entry for entry in resource.body if isinstance(entry, Junk)]
+                if junk:
+                    raise ValueError(f"{path}: cannot parse: {str(junk[0].content)[:80]!r}")
+                bundle.add_resource(resource)
             bundles[language] = bundle
         default = Translator(default_language, bundles[default_language])
         self._translators = {
@@ -107,7 +117,9 @@ class Locales:
         }
 
     def get(self, language: str | None) -> Translator:
-        return self._translators.get(language or self.default_language, self._translators[self.default_language])
+        return self._translators.get(
+            language or self.default_language, self._translators[self.default_language]
+        )
 
     def keys(self, language: str) -> set[str]:
         bundle = self._translators[language]._bundle

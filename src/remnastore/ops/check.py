@@ -38,8 +38,7 @@ def _where(url: str) -> str:
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = f":{parts.port}" if parts.port else ""
-    path = parts.path if parts.scheme.startswith("postgres") else parts.path
-    return f"{parts.scheme}://{host}{port}{path}" if host else url.split("?")[0]
+    return f"{parts.scheme}://{host}{port}{parts.path}" if host else url.split("?")[0]
 
 
 async def _timed(name: str, check: Callable[[], Awaitable[CheckResult]]) -> CheckResult:
@@ -47,7 +46,9 @@ async def _timed(name: str, check: Callable[[], Awaitable[CheckResult]]) -> Chec
     try:
         result = await asyncio.wait_for(check(), TIMEOUT)
     except TimeoutError:
-        result = CheckResult(name, False, f"no answer within {TIMEOUT:.0f} s", "check the address and the network")
+        result = CheckResult(
+            name, False, f"no answer within {TIMEOUT:.0f} s", "check the address and the network"
+        )
     return CheckResult(result.name, result.ok, result.detail, result.fix, time.perf_counter() - started)
 
 
@@ -77,13 +78,18 @@ async def check_database(settings: Settings) -> CheckResult:
 
 async def check_redis(settings: Settings) -> CheckResult:
     if settings.redis.url is None:
-        return CheckResult("redis", True, "not configured: conversation state is kept in memory (one instance)")
+        return CheckResult(
+            "redis", True, "not configured: conversation state is kept in memory (one instance)"
+        )
     redis = Redis.from_url(settings.redis.url, socket_connect_timeout=5, socket_timeout=5)
     try:
         await redis.ping()  # type: ignore[misc]
     except Exception as exc:
         return CheckResult(
-            "redis", False, f"cannot reach {_where(settings.redis.url)}: {_reason(exc)}", "start Redis or correct REDIS_URL"
+            "redis",
+            False,
+            f"cannot reach {_where(settings.redis.url)}: {_reason(exc)}",
+            "start Redis or correct REDIS_URL",
         )
     finally:
         await redis.aclose()
@@ -97,7 +103,10 @@ async def check_telegram(settings: Settings) -> CheckResult:
         me = await bot.get_me()
     except TelegramUnauthorizedError:
         return CheckResult(
-            "telegram", False, "BOT_TOKEN is rejected by Telegram (401)", "copy the token again from @BotFather"
+            "telegram",
+            False,
+            "BOT_TOKEN is rejected by Telegram (401)",
+            "copy the token again from @BotFather",
         )
     except TelegramNetworkError as exc:
         return CheckResult(
@@ -107,7 +116,9 @@ async def check_telegram(settings: Settings) -> CheckResult:
             "check the network or TELEGRAM_API_URL",
         )
     except Exception as exc:
-        return CheckResult("telegram", False, f"getMe failed: {_reason(exc)}", "check BOT_TOKEN and TELEGRAM_API_URL")
+        return CheckResult(
+            "telegram", False, f"getMe failed: {_reason(exc)}", "check BOT_TOKEN and TELEGRAM_API_URL"
+        )
     finally:
         await session.close()
     return CheckResult("telegram", True, f"bot @{me.username}")
@@ -144,7 +155,10 @@ async def check_panel(settings: Settings) -> CheckResult:
         )
     except PanelUnavailable as exc:
         return CheckResult(
-            "panel", False, f"cannot reach {panel.url}: {exc}", "check PANEL_URL and that the panel is running"
+            "panel",
+            False,
+            f"cannot reach {panel.url}: {exc}",
+            "check PANEL_URL and that the panel is running",
         )
     except PanelError as exc:
         return CheckResult("panel", False, f"the panel refused: {exc}", "check PANEL_URL and PANEL_TOKEN")

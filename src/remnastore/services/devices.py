@@ -43,7 +43,7 @@ class DeviceService:
         self._panel = panel
         self._link = link
 
-    async def list(self, customer: CustomerView) -> DeviceList:
+    async def listing(self, customer: CustomerView) -> DeviceList:
         user = await self._link.find(customer)
         if user is None:
             raise DomainError("error-no-panel-user")

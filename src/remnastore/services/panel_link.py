@@ -55,9 +55,7 @@ class PanelLink:
         if not candidates:
             return None
         if len(candidates) > 1:
-            log.warning(
-                "several panel users share one telegram id", extra={"customer_id": customer.id}
-            )
+            log.warning("several panel users share one telegram id", extra={"customer_id": customer.id})
         own_name = self.username_for(customer.telegram_id)
         for user in candidates:
             if user.username == own_name:

@@ -20,10 +20,10 @@ class ProbeResult:
     error: str | None = None
 
 
-async def run_probe(name: str, probe: Probe, timeout: float) -> ProbeResult:
+async def run_probe(name: str, probe: Probe, limit: float) -> ProbeResult:
     started = time.perf_counter()
     try:
-        await asyncio.wait_for(probe(), timeout)
+        await asyncio.wait_for(probe(), limit)
     except Exception as exc:  # a probe reports any failure, it never raises
         reason = "timeout" if isinstance(exc, TimeoutError) else type(exc).__name__
         return ProbeResult(name, False, time.perf_counter() - started, reason)
@@ -45,9 +45,7 @@ class HealthRoutes:
         return web.json_response({"status": "ok", "version": self._version})
 
     async def check(self) -> list[ProbeResult]:
-        return list(
-            await asyncio.gather(*(run_probe(n, p, self._timeout) for n, p in self._probes.items()))
-        )
+        return list(await asyncio.gather(*(run_probe(n, p, self._timeout) for n, p in self._probes.items())))
 
     async def readyz(self, request: web.Request) -> web.Response:
         results = await self.check()
@@ -55,7 +53,11 @@ class HealthRoutes:
         body = {
             "status": "ready" if ready else "unavailable",
             "checks": {
-                r.name: {"ok": r.ok, "latency_ms": round(r.seconds * 1000, 1), **({"error": r.error} if r.error else {})}
+                r.name: {
+                    "ok": r.ok,
+                    "latency_ms": round(r.seconds * 1000, 1),
+                    **({"error": r.error} if r.error else {}),
+                }
                 for r in results
             },
         }

@@ -12,6 +12,11 @@ def user_router() -> Router:
     router.message.filter(F.chat.type == "private")
     router.callback_query.filter(F.message.chat.type == "private")
     router.include_routers(
-        start.router, trial.router, subscription.router, devices.router, language.router, fallback.router
+        start.build(),
+        trial.build(),
+        subscription.build(),
+        devices.build(),
+        language.build(),
+        fallback.build(),
     )
     return router

@@ -14,11 +14,7 @@ from remnastore.locales import Translator
 from remnastore.services.accounts import CustomerView
 from remnastore.services.devices import DeviceService
 
-router = Router(name="devices")
 
-
-@router.message(Command("devices"))
-@router.callback_query(Nav.filter(F.screen == Screen.DEVICES))
 async def list_devices(
     event: Message | CallbackQuery,
     t: Translator,
@@ -30,11 +26,10 @@ async def list_devices(
     if not menu.devices_enabled:
         await show(event, t("devices-disabled"), only_back(t))
         return
-    listing = await device_service.list(customer)
+    listing = await device_service.listing(customer)
     await show(event, renderer.devices(listing, t), devices(t, listing))
 
 
-@router.callback_query(DisconnectDevice.filter())
 async def disconnect(
     query: CallbackQuery,
     callback_data: DisconnectDevice,
@@ -49,3 +44,11 @@ async def disconnect(
         return
     listing = await device_service.disconnect(customer, callback_data.token)
     await show(query, renderer.devices(listing, t), devices(t, listing), notice=t("device-disconnected"))
+
+
+def build() -> Router:
+    router = Router(name="devices")
+    router.message.register(list_devices, Command("devices"))
+    router.callback_query.register(list_devices, Nav.filter(F.screen == Screen.DEVICES))
+    router.callback_query.register(disconnect, DisconnectDevice.filter())
+    return router

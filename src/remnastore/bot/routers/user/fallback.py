@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
 from remnastore.bot.keyboards import MenuOptions
@@ -13,11 +13,9 @@ from remnastore.locales import Translator
 from remnastore.services.accounts import CustomerView
 from remnastore.services.subscriptions import SubscriptionService
 
-router = Router(name="fallback")
 log = logging.getLogger(__name__)
 
 
-@router.message()
 async def unknown_message(
     message: Message,
     t: Translator,
@@ -34,7 +32,6 @@ async def unknown_message(
     await render_menu(message, t, customer, subscriptions, menu, prefix)
 
 
-@router.callback_query()
 async def unknown_button(
     query: CallbackQuery,
     t: Translator,
@@ -42,7 +39,12 @@ async def unknown_button(
     subscriptions: SubscriptionService,
     menu: MenuOptions,
 ) -> None:
-    log.warning(
-        "unknown callback data", extra={"customer_id": customer.id, "length": len(query.data or "")}
-    )
+    log.warning("unknown callback data", extra={"customer_id": customer.id, "length": len(query.data or "")})
     await render_menu(query, t, customer, subscriptions, menu, notice=t("button-outdated"))
+
+
+def build() -> Router:
+    router = Router(name="fallback")
+    router.message.register(unknown_message)
+    router.callback_query.register(unknown_button)
+    return router

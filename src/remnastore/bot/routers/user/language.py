@@ -14,16 +14,11 @@ from remnastore.locales import SUPPORTED_LANGUAGES, Locales, Translator
 from remnastore.services.accounts import AccountService, CustomerView
 from remnastore.services.subscriptions import SubscriptionService
 
-router = Router(name="language")
 
-
-@router.message(Command("language"))
-@router.callback_query(Nav.filter(F.screen == Screen.LANGUAGE))
 async def choose(event: Message | CallbackQuery, t: Translator, customer: CustomerView) -> None:
     await show(event, t("language-choose"), languages(t, customer.language))
 
 
-@router.callback_query(SetLanguage.filter(F.code.in_(SUPPORTED_LANGUAGES)))
 async def set_language(
     query: CallbackQuery,
     callback_data: SetLanguage,
@@ -36,3 +31,11 @@ async def set_language(
     updated = await accounts.set_language(customer, callback_data.code)
     t = locales.get(updated.language)
     await render_menu(query, t, updated, subscriptions, menu, prefix=t("language-set") + "\n\n")
+
+
+def build() -> Router:
+    router = Router(name="language")
+    router.message.register(choose, Command("language"))
+    router.callback_query.register(choose, Nav.filter(F.screen == Screen.LANGUAGE))
+    router.callback_query.register(set_language, SetLanguage.filter(F.code.in_(SUPPORTED_LANGUAGES)))
+    return router

@@ -14,8 +14,6 @@ from remnastore.locales import Translator
 from remnastore.services.accounts import AccountService, CustomerView
 from remnastore.services.subscriptions import SubscriptionService
 
-router = Router(name="start")
-
 
 async def render_menu(
     event: Message | CallbackQuery,
@@ -34,7 +32,6 @@ async def render_menu(
     await show(event, text, markup, notice=notice)
 
 
-@router.message(CommandStart())
 async def start(
     message: Message,
     command: CommandObject,
@@ -52,7 +49,6 @@ async def start(
     await render_menu(message, t, customer, subscriptions, menu, prefix)
 
 
-@router.message(Command("menu"))
 async def menu_command(
     message: Message,
     state: FSMContext,
@@ -65,7 +61,6 @@ async def menu_command(
     await render_menu(message, t, customer, subscriptions, menu)
 
 
-@router.callback_query(Nav.filter(F.screen == Screen.MAIN))
 async def menu_button(
     query: CallbackQuery,
     state: FSMContext,
@@ -76,3 +71,11 @@ async def menu_button(
 ) -> None:
     await state.clear()
     await render_menu(query, t, customer, subscriptions, menu)
+
+
+def build() -> Router:
+    router = Router(name="start")
+    router.message.register(start, CommandStart())
+    router.message.register(menu_command, Command("menu"))
+    router.callback_query.register(menu_button, Nav.filter(F.screen == Screen.MAIN))
+    return router

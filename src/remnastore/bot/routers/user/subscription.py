@@ -16,11 +16,7 @@ from remnastore.locales import Translator
 from remnastore.services.accounts import CustomerView
 from remnastore.services.subscriptions import SubscriptionService
 
-router = Router(name="subscription")
 
-
-@router.message(Command("subscription", "connect"))
-@router.callback_query(Nav.filter(F.screen == Screen.SUBSCRIPTION))
 async def my_subscription(
     event: Message | CallbackQuery,
     t: Translator,
@@ -41,7 +37,6 @@ async def my_subscription(
     await show(event, renderer.overview(view, t), markup)
 
 
-@router.callback_query(Nav.filter(F.screen == Screen.QR))
 async def qr_code(
     query: CallbackQuery,
     t: Translator,
@@ -56,3 +51,11 @@ async def qr_code(
     await query.bot.send_photo(  # type: ignore[union-attr]
         query.from_user.id, photo, caption=t("subscription-qr-caption")
     )
+
+
+def build() -> Router:
+    router = Router(name="subscription")
+    router.message.register(my_subscription, Command("subscription", "connect"))
+    router.callback_query.register(my_subscription, Nav.filter(F.screen == Screen.SUBSCRIPTION))
+    router.callback_query.register(qr_code, Nav.filter(F.screen == Screen.QR))
+    return router

@@ -13,10 +13,7 @@ from remnastore.locales import Translator
 from remnastore.services.accounts import CustomerView
 from remnastore.services.subscriptions import SubscriptionService
 
-router = Router(name="trial")
 
-
-@router.callback_query(Nav.filter(F.screen == Screen.TRIAL))
 async def activate_trial(
     query: CallbackQuery,
     t: Translator,
@@ -25,7 +22,9 @@ async def activate_trial(
     renderer: Renderer,
     menu: MenuOptions,
 ) -> None:
-    description = " ".join(p for p in (f"@{customer.username}" if customer.username else None, customer.first_name) if p)
+    description = " ".join(
+        p for p in (f"@{customer.username}" if customer.username else None, customer.first_name) if p
+    )
     granted = await subscriptions.activate_trial(customer, description=description)
     text = t(
         "trial-activated",
@@ -36,3 +35,9 @@ async def activate_trial(
         link=granted.link,
     )
     await show(query, text, after_trial(t, link=granted.link, mini_app=menu.mini_app))
+
+
+def build() -> Router:
+    router = Router(name="trial")
+    router.callback_query.register(activate_trial, Nav.filter(F.screen == Screen.TRIAL))
+    return router

@@ -1,0 +1,113 @@
+"""The command line as a seller uses it: `check` explains what is wrong; `migrate` creates the schema."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from remnastore.emulators.panel import PanelEmulator
+from remnastore.emulators.telegram import TelegramEmulator
+from tests.fixtures.shop import BOT_TOKEN, free_port
+
+
+async def remnastore(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PANEL_", "DATABASE_", "REDIS_", "BOT_"))
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "remnastore",
+        *args,
+        env={**clean, **env},
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), 60)
+    return process.returncode or 0, out.decode()
+
+
+async def test_check_passes_when_everything_answers(
+    telegram_emulator: TelegramEmulator, panel_emulator: PanelEmulator, tmp_path: Path
+) -> None:
+    env = {
+        "BOT_TOKEN": BOT_TOKEN,
+        "TELEGRAM_API_URL": telegram_emulator.url,
+        "PANEL_URL": panel_emulator.url,
+        "PANEL_TOKEN": panel_emulator.token,
+        "ADMIN_IDS": "1",
+    }
+    code, out = await remnastore("check", env=env, cwd=tmp_path)
+    assert code == 0, out
+    assert "all checks passed" in out
+    assert "bot @" in out
+
+
+async def test_check_explains_a_wrong_panel_token_and_an_unreachable_database(
+    telegram_emulator: TelegramEmulator, panel_emulator: PanelEmulator, tmp_path: Path
+) -> None:
+    env = {
+        "BOT_TOKEN": BOT_TOKEN,
+        "TELEGRAM_API_URL": telegram_emulator.url,
+        "PANEL_URL": panel_emulator.url,
+        "PANEL_TOKEN": "not-the-right-token",
+        "ADMIN_IDS": "1",
+        "DATABASE_URL": f"postgresql://shop:secret-pass@127.0.0.1:{free_port()}/shop",
+    }
+    code, out = await remnastore("check", env=env, cwd=tmp_path)
+    assert code == 1
+    lines = out.splitlines()
+    panel = [line for line in lines if line.startswith("panel")]
+    database = [line for line in lines if line.startswith("database")]
+    assert len(panel) == 1 and "PANEL_TOKEN is rejected" in panel[0] and "API token" in panel[0]
+    assert len(database) == 1 and "cannot connect" in database[0] and "DATABASE_URL" in database[0]
+    assert "secret-pass" not in out and "not-the-right-token" not in out
+
+
+async def test_invalid_settings_name_the_variable(tmp_path: Path) -> None:
+    code, out = await remnastore("check", env={"BOT_TOKEN": "oops", "PANEL_URL": "panel"}, cwd=tmp_path)
+    assert code == 2
+    assert "BOT_TOKEN:" in out and "PANEL_URL:" in out and "PANEL_TOKEN: is required" in out
+
+
+async def test_migrate_creates_the_sqlite_database_from_nothing(tmp_path: Path) -> None:
+    code, out = await remnastore("migrate", env={"DATABASE_URL": "sqlite:///./data/shop.db"}, cwd=tmp_path)
+    assert code == 0, out
+    assert (tmp_path / "data" / "shop.db").exists()
+    code, again = await remnastore("migrate", env={"DATABASE_URL": "sqlite:///./data/shop.db"}, cwd=tmp_path)
+    assert code == 0 and "->" in again
+
+
+async def test_run_with_only_the_required_settings_serves_customers_and_stops_on_sigterm(
+    telegram_emulator: TelegramEmulator, panel_emulator: PanelEmulator, tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_text(
+        f"BOT_TOKEN={BOT_TOKEN}\nPANEL_URL={panel_emulator.url}\nPANEL_TOKEN={panel_emulator.token}\nADMIN_IDS=1\n"
+    )
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PANEL_", "DATABASE_", "REDIS_", "BOT_"))
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "remnastore",
+        "run",
+        env={**clean, "TELEGRAM_API_URL": telegram_emulator.url, "WEB_PORT": str(free_port())},
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        await telegram_emulator.wait_for_call("getUpdates", timeout=30)
+        olga = telegram_emulator.user(7001, first_name="Olga", language_code="ru")
+        reply = await olga.wait_reply(await olga.send("/start"), timeout=15)
+        assert "Добро пожаловать, Olga" in reply.text
+        assert (tmp_path / "remnastore.sqlite3").exists()
+    finally:
+        process.terminate()
+        out, _ = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, out.decode()[-2000:]
+    assert BOT_TOKEN not in out.decode()

@@ -1,0 +1,49 @@
+"""Taking updates by webhook: Telegram pushes them with the secret token; others are refused."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+
+from remnastore.app import webhook_secret
+from tests.fixtures.shop import Shop, free_port
+
+PORT = free_port()
+
+
+@pytest.fixture
+def shop_env() -> dict[str, str]:
+    return {"WEBHOOK_BASE_URL": f"http://127.0.0.1:{PORT}", "WEB_PORT": str(PORT)}
+
+
+async def test_updates_arrive_by_webhook_and_forged_calls_are_refused(shop: Shop) -> None:
+    info = [c for c in shop.telegram.calls_for("setWebhook") if c.ok][-1]
+    assert info.params["url"] == f"http://127.0.0.1:{PORT}/webhooks/telegram"
+    assert info.params["secret_token"] == webhook_secret(shop.app.settings)
+
+    nina = shop.user(6001, first_name="Nina", language_code="en")
+    reply = await nina.wait_reply(await nina.send("/start"))
+    assert "Welcome, Nina" in reply.text
+
+    forged = {
+        "update_id": 999999,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": 6002, "type": "private"},
+            "from": {"id": 6002, "is_bot": False, "first_name": "Eve"},
+            "text": "/start",
+        },
+    }
+    async with aiohttp.ClientSession() as http:
+        for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
+            async with http.post(
+                f"http://127.0.0.1:{PORT}/webhooks/telegram", json=forged, headers=headers
+            ) as resp:
+                assert resp.status in (401, 403)
+        async with http.get(f"http://127.0.0.1:{PORT}/healthz") as resp:
+            assert resp.status == 200
+    sends_to_eve = [
+        c for c in shop.telegram.calls_for("sendMessage") if str(c.params.get("chat_id")) == "6002"
+    ]
+    assert sends_to_eve == []
