@@ -1,0 +1,61 @@
+"""Advertising campaigns (deep-link codes) and which customer came from which (first one wins)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from remnastore.db.models import Campaign, CampaignAttribution, utcnow
+from remnastore.db.session import dialect_insert
+from remnastore.domain.money import Money
+
+
+class CampaignRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, campaign_id: int) -> Campaign | None:
+        return await self.session.get(Campaign, campaign_id)
+
+    async def get_by_code(self, code: str) -> Campaign | None:
+        query = select(Campaign).where(Campaign.code == code.strip())
+        return (await self.session.execute(query)).scalars().first()
+
+    async def create(
+        self, code: str, *, title: str, cost: Money | None = None, is_active: bool = True
+    ) -> Campaign:
+        """A new campaign; raises ``sqlalchemy.exc.IntegrityError`` if the code exists."""
+        campaign = Campaign(code=code.strip(), title=title, is_active=is_active)
+        if cost is not None:
+            campaign.cost_minor, campaign.cost_currency = cost.minor, cost.currency
+        self.session.add(campaign)
+        await self.session.flush()
+        return campaign
+
+    async def all(self) -> Sequence[Campaign]:
+        query = select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc())
+        return (await self.session.execute(query)).scalars().all()
+
+    async def attribute(self, campaign_id: int, customer_id: int) -> bool:
+        """Attribute the customer to the campaign unless another campaign already has them."""
+        statement = (
+            dialect_insert(self.session, CampaignAttribution)
+            .values(campaign_id=campaign_id, customer_id=customer_id, created_at=utcnow())
+            .on_conflict_do_nothing()
+            .returning(CampaignAttribution.id)
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none() is not None
+
+    async def attribution_of(self, customer_id: int) -> CampaignAttribution | None:
+        query = select(CampaignAttribution).where(CampaignAttribution.customer_id == customer_id)
+        return (await self.session.execute(query)).scalars().first()
+
+    async def count_attributed(self, campaign_id: int) -> int:
+        query = (
+            select(func.count())
+            .select_from(CampaignAttribution)
+            .where(CampaignAttribution.campaign_id == campaign_id)
+        )
+        return int((await self.session.execute(query)).scalar_one())

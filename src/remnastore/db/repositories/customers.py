@@ -1,0 +1,238 @@
+"""Customers: registration, profile, trial flag, panel link and balance."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from remnastore.db.models import BalanceEntry, Customer, new_referral_code, utcnow
+from remnastore.db.session import dialect_insert
+from remnastore.domain.money import Money
+
+REFERRAL_CODE_ATTEMPTS = 8
+LAST_SEEN_RESOLUTION = timedelta(minutes=5)
+
+
+class InsufficientBalance(Exception):
+    """A debit would take the balance below zero; the unit of work must be rolled back."""
+
+
+def _rowcount(result: Any) -> int:
+    return cast(CursorResult[Any], result).rowcount
+
+
+class CustomerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, customer_id: int) -> Customer | None:
+        return await self.session.get(Customer, customer_id)
+
+    async def get_by_telegram_id(self, telegram_id: int) -> Customer | None:
+        return await self._one(select(Customer).where(Customer.telegram_id == telegram_id))
+
+    async def get_by_username(self, username: str) -> Customer | None:
+        """Case-insensitive, ignores a leading ``@``; the most recently seen holder wins."""
+        name = username.strip().lstrip("@").lower()
+        if not name:
+            return None
+        query = (
+            select(Customer)
+            .where(func.lower(Customer.username) == name)
+            .order_by(Customer.last_seen_at.desc(), Customer.id.desc())
+            .limit(1)
+        )
+        return await self._one(query)
+
+    async def get_by_referral_code(self, code: str) -> Customer | None:
+        normalized = code.strip().upper()
+        if not normalized:
+            return None
+        return await self._one(select(Customer).where(Customer.referral_code == normalized))
+
+    async def get_by_panel_username(self, panel_username: str) -> Customer | None:
+        return await self._one(select(Customer).where(Customer.panel_username == panel_username).limit(1))
+
+    async def register(
+        self,
+        telegram_id: int,
+        *,
+        username: str | None,
+        first_name: str | None,
+        last_name: str | None,
+        language: str,
+        start_payload: str | None,
+        referred_by_id: int | None = None,
+    ) -> tuple[Customer, bool]:
+        """The customer for ``telegram_id``, created if missing; ``True`` only for the call that created it.
+
+        Safe under concurrency: ``INSERT ... ON CONFLICT DO NOTHING`` then ``SELECT``. A clash on the
+        (random) referral code is retried with a new code.
+        """
+        for _ in range(REFERRAL_CODE_ATTEMPTS):
+            now = utcnow()
+            statement = (
+                dialect_insert(self.session, Customer)
+                .values(
+                    telegram_id=telegram_id,
+                    username=username,
+                    first_name=first_name,
+                    last_name=last_name,
+                    language=language,
+                    start_payload=start_payload,
+                    referred_by_id=referred_by_id,
+                    referral_code=new_referral_code(),
+                    created_at=now,
+                    updated_at=now,
+                    last_seen_at=now,
+                )
+                .on_conflict_do_nothing()
+                .returning(Customer.id)
+            )
+            inserted_id = (await self.session.execute(statement)).scalar_one_or_none()
+            query = select(Customer).execution_options(populate_existing=True)
+            if inserted_id is not None:
+                customer = await self._one(query.where(Customer.id == inserted_id))
+                if customer is None:  # pragma: no cover - we just inserted it
+                    raise RuntimeError("inserted customer vanished")
+                return customer, True
+            existing = await self._one(query.where(Customer.telegram_id == telegram_id))
+            if existing is not None:
+                return existing, False
+        raise RuntimeError("could not generate a unique referral code")
+
+    async def touch(
+        self,
+        customer: Customer,
+        *,
+        username: str | None,
+        first_name: str | None,
+        last_name: str | None,
+        now: datetime | None = None,
+    ) -> bool:
+        """Record that the customer was seen; writes only if the profile changed, the customer had
+        blocked the bot, or ``last_seen_at`` is older than :data:`LAST_SEEN_RESOLUTION`.
+
+        Returns whether anything was written.
+        """
+        now = now or utcnow()
+        changes: dict[str, Any] = {}
+        for field, value in (("username", username), ("first_name", first_name), ("last_name", last_name)):
+            if getattr(customer, field) != value:
+                changes[field] = value
+        if customer.blocked_bot_at is not None:
+            changes["blocked_bot_at"] = None  # a customer who writes to us has unblocked the bot
+        if changes or now - customer.last_seen_at >= LAST_SEEN_RESOLUTION:
+            changes["last_seen_at"] = now
+        if not changes:
+            return False
+        for field, value in changes.items():
+            setattr(customer, field, value)
+        await self.session.flush()
+        return True
+
+    async def set_language(self, customer: Customer, language: str) -> None:
+        customer.language = language
+        await self.session.flush()
+
+    async def set_banned(self, customer: Customer, banned: bool) -> None:
+        customer.is_banned = banned
+        await self.session.flush()
+
+    async def set_panel_link(
+        self,
+        customer: Customer,
+        *,
+        panel_user_id: int | None,
+        panel_uuid: str | None,
+        panel_username: str | None,
+    ) -> None:
+        customer.panel_user_id = panel_user_id
+        customer.panel_uuid = panel_uuid
+        customer.panel_username = panel_username
+        await self.session.flush()
+
+    async def claim_trial(self, customer_id: int, now: datetime) -> bool:
+        """Mark the trial as used; ``True`` only for the single caller whose update set it."""
+        statement = (
+            update(Customer)
+            .where(Customer.id == customer_id, Customer.trial_used_at.is_(None))
+            .values(trial_used_at=now, updated_at=utcnow())
+            .execution_options(synchronize_session="fetch")
+        )
+        return _rowcount(await self.session.execute(statement)) == 1
+
+    async def reset_trial(self, customer_id: int) -> None:
+        statement = (
+            update(Customer)
+            .where(Customer.id == customer_id)
+            .values(trial_used_at=None, updated_at=utcnow())
+            .execution_options(synchronize_session="fetch")
+        )
+        await self.session.execute(statement)
+
+    async def mark_blocked(self, telegram_id: int, at: datetime) -> bool:
+        """Note that the customer blocked the bot (messages to them fail); False if unknown."""
+        statement = (
+            update(Customer)
+            .where(Customer.telegram_id == telegram_id)
+            .values(blocked_bot_at=at, updated_at=utcnow())
+            .execution_options(synchronize_session="fetch")
+        )
+        return _rowcount(await self.session.execute(statement)) > 0
+
+    async def set_pending_promo(self, customer: Customer, code: str | None) -> None:
+        customer.pending_promo_code = code
+        await self.session.flush()
+
+    async def count(self) -> int:
+        return int((await self.session.execute(select(func.count()).select_from(Customer))).scalar_one())
+
+    async def change_balance(
+        self,
+        customer_id: int,
+        delta: Money,
+        *,
+        reason: str,
+        idempotency_key: str,
+        order_id: str | None = None,
+    ) -> bool:
+        """Apply ``delta`` once per ``idempotency_key``: a ledger row plus the cached balance.
+
+        Returns False if this key was already applied. Raises :class:`InsufficientBalance` if a debit
+        would go below zero; the ledger row is then already written, so the caller must roll back
+        (``Database.session()`` does so when the exception leaves the block).
+        """
+        inserted = (
+            await self.session.execute(
+                dialect_insert(self.session, BalanceEntry)
+                .values(
+                    customer_id=customer_id,
+                    delta_minor=delta.minor,
+                    currency=delta.currency,
+                    reason=reason,
+                    order_id=order_id,
+                    idempotency_key=idempotency_key,
+                    created_at=utcnow(),
+                )
+                .on_conflict_do_nothing()
+                .returning(BalanceEntry.id)
+            )
+        ).scalar_one_or_none()
+        if inserted is None:
+            return False
+        statement = (
+            update(Customer)
+            .where(Customer.id == customer_id, Customer.balance_minor + delta.minor >= 0)
+            .values(balance_minor=Customer.balance_minor + delta.minor, updated_at=utcnow())
+            .execution_options(synchronize_session="fetch")
+        )
+        if _rowcount(await self.session.execute(statement)) != 1:
+            raise InsufficientBalance(f"customer {customer_id}: balance would go below zero")
+        return True
+
+    async def _one(self, query: Any) -> Customer | None:
+        return cast(Customer | None, (await self.session.execute(query)).scalars().first())

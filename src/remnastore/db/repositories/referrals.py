@@ -1,0 +1,89 @@
+"""Referrals: who invited whom (first inviter wins, nobody invites themselves) and the rewards paid."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from remnastore.db.models import Customer, Referral, ReferralReward, utcnow
+from remnastore.db.session import dialect_insert
+from remnastore.domain.money import Money
+
+
+class ReferralRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record(self, referrer_id: int, invitee_id: int) -> bool:
+        """Link ``invitee_id`` to ``referrer_id``; ``False`` for a self-referral, a direct cycle
+        (the referrer was invited by the invitee) or an invitee who already has a referrer."""
+        if referrer_id == invitee_id:
+            return False
+        reverse = select(Referral.id).where(
+            Referral.referrer_id == invitee_id, Referral.invitee_id == referrer_id
+        )
+        if (await self.session.execute(reverse)).first() is not None:
+            return False
+        statement = (
+            dialect_insert(self.session, Referral)
+            .values(referrer_id=referrer_id, invitee_id=invitee_id, created_at=utcnow())
+            .on_conflict_do_nothing()
+            .returning(Referral.id)
+        )
+        if (await self.session.execute(statement)).scalar_one_or_none() is None:
+            return False
+        await self.session.execute(
+            update(Customer)
+            .where(Customer.id == invitee_id, Customer.referred_by_id.is_(None))
+            .values(referred_by_id=referrer_id)
+            .execution_options(synchronize_session="fetch")
+        )
+        return True
+
+    async def get_by_invitee(self, invitee_id: int) -> Referral | None:
+        query = select(Referral).where(Referral.invitee_id == invitee_id)
+        return (await self.session.execute(query)).scalars().first()
+
+    async def count_invited(self, referrer_id: int) -> int:
+        query = select(func.count()).select_from(Referral).where(Referral.referrer_id == referrer_id)
+        return int((await self.session.execute(query)).scalar_one())
+
+    async def count_paying(self, referrer_id: int) -> int:
+        """Invitees of ``referrer_id`` who have paid at least once."""
+        query = (
+            select(func.count())
+            .select_from(Referral)
+            .where(Referral.referrer_id == referrer_id, Referral.first_paid_order_id.is_not(None))
+        )
+        return int((await self.session.execute(query)).scalar_one())
+
+    async def mark_first_paid(self, referral: Referral, order_id: str) -> bool:
+        """Remember the invitee's first paid order; ``False`` if one was already recorded."""
+        statement = (
+            update(Referral)
+            .where(Referral.id == referral.id, Referral.first_paid_order_id.is_(None))
+            .values(first_paid_order_id=order_id)
+            .execution_options(synchronize_session="fetch")
+        )
+        result = cast(CursorResult[Any], await self.session.execute(statement))
+        return result.rowcount == 1
+
+    async def add_reward(self, referral_id: int, order_id: str, *, kind: str, amount: int | Money) -> bool:
+        """Record a reward once per (referral, order, kind); ``amount`` is days (int) or money."""
+        minor, currency = (amount.minor, amount.currency) if isinstance(amount, Money) else (amount, None)
+        statement = (
+            dialect_insert(self.session, ReferralReward)
+            .values(
+                referral_id=referral_id,
+                order_id=order_id,
+                kind=kind,
+                amount=minor,
+                currency=currency,
+                created_at=utcnow(),
+            )
+            .on_conflict_do_nothing()
+            .returning(ReferralReward.id)
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none() is not None

@@ -1,0 +1,144 @@
+"""The database connection: one :class:`Database` per process, one session per unit of work."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import event, text
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool, StaticPool
+
+Dialect = Literal["postgresql", "sqlite"]
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+def normalize_url(url: str) -> str:
+    """The async-driver form of a PostgreSQL or SQLite URL (``postgresql://`` -> ``postgresql+asyncpg://``)."""
+    url = url.strip()
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://", "postgresql+psycopg://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    if url.startswith("sqlite://"):
+        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
+    if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        return url
+    raise ValueError("unsupported database URL: use postgresql:// or sqlite://")
+
+
+def is_sqlite_memory(url: URL) -> bool:
+    database = url.database or ""
+    return database in ("", ":memory:") or "mode=memory" in str(url.query.get("mode", ""))
+
+
+def ensure_sqlite_directory(url: URL) -> None:
+    """Create the directory of a file-backed SQLite database if it is missing."""
+    if url.get_backend_name() == "sqlite" and not is_sqlite_memory(url) and url.database:
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _sqlite_pragmas(*, foreign_keys: bool) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    return on_connect
+
+
+def build_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    echo: bool = False,
+    sqlite_foreign_keys: bool = True,
+    pooled: bool = True,
+) -> AsyncEngine:
+    """An async engine with the settings this application relies on, for either dialect.
+
+    ``pooled=False`` opens a fresh connection per use (for one-off work such as migrations).
+    """
+    parsed = make_url(normalize_url(url))
+    options: dict[str, Any] = {"echo": echo}
+    sqlite = parsed.get_backend_name() == "sqlite"
+    if sqlite and is_sqlite_memory(parsed):
+        options.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+    elif not pooled:
+        options.update(poolclass=NullPool)
+    else:
+        options.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=30)
+    if not sqlite:
+        options.update(connect_args={"timeout": 10, "command_timeout": 60})
+        if pooled:
+            options.update(pool_pre_ping=True, pool_recycle=1800)
+    else:
+        ensure_sqlite_directory(parsed)
+    engine = create_async_engine(parsed, **options)
+    if sqlite:
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(foreign_keys=sqlite_foreign_keys))
+    return engine
+
+
+class Database:
+    """The engine and session factory.
+
+    ``session()`` is the unit of work: it commits when the block ends normally and rolls back when it
+    raises. Repositories never commit on their own.
+    """
+
+    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+        self.url = normalize_url(url)
+        self.engine: AsyncEngine = build_engine(self.url, pool_size=pool_size, echo=echo)
+        self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
+            self.engine, expire_on_commit=False
+        )
+
+    @property
+    def dialect(self) -> Dialect:
+        name = self.engine.dialect.name
+        if name not in ("postgresql", "sqlite"):  # pragma: no cover - normalize_url refuses others
+            raise RuntimeError(f"unsupported dialect {name}")
+        return "postgresql" if name == "postgresql" else "sqlite"
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessionmaker() as session:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            else:
+                await session.commit()
+
+    async def ping(self) -> float:
+        """Round-trip time of ``SELECT 1`` in seconds; raises if the database is unreachable."""
+        started = time.perf_counter()
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return time.perf_counter() - started
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def dialect_of(session: AsyncSession) -> Dialect:
+    return "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
+
+
+def dialect_insert(session: AsyncSession, entity: Any) -> PgInsert | SqliteInsert:
+    """An ``INSERT`` with ``on_conflict_do_nothing``/``_do_update`` for the session's dialect."""
+    return pg_insert(entity) if dialect_of(session) == "postgresql" else sqlite_insert(entity)

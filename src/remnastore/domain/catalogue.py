@@ -1,0 +1,188 @@
+"""The catalogue: tariffs sold for periods, with prices per currency, and optional add-ons.
+
+Loaded from a TOML file and validated as a whole at start-up; everything the checkout charges is
+looked up here by id, never taken from a button.
+"""
+
+from __future__ import annotations
+
+import calendar
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from remnastore.domain.money import Money, UnknownCurrency
+
+DEFAULT_CATALOGUE = Path(__file__).resolve().parent.parent / "catalogue" / "default.toml"
+STRATEGIES = {"NO_RESET", "DAY", "WEEK", "MONTH", "MONTH_ROLLING"}
+_CODE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+class CatalogueError(ValueError):
+    """The catalogue file is invalid; the message names the entry and the field."""
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """Calendar months later, the day clamped to the month's length (31 Jan + 1 month = 28/29 Feb)."""
+    month_index = moment.month - 1 + months
+    year = moment.year + month_index // 12
+    month = month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+@dataclass(frozen=True)
+class Period:
+    code: str
+    months: int
+    days: int
+    prices: Mapping[str, Money]
+
+    def extend(self, start: datetime) -> datetime:
+        end = add_months(start, self.months) if self.months else start
+        return end + timedelta(days=self.days)
+
+    @property
+    def approx_days(self) -> int:
+        return self.months * 30 + self.days
+
+    def price(self, currency: str) -> Money | None:
+        return self.prices.get(currency)
+
+
+@dataclass(frozen=True)
+class Tariff:
+    code: str
+    names: Mapping[str, str]
+    descriptions: Mapping[str, str]
+    traffic_limit_bytes: int
+    device_limit: int
+    traffic_strategy: str
+    squads: tuple[str, ...]
+    periods: tuple[Period, ...]
+
+    def name(self, language: str) -> str:
+        return self.names.get(language) or next(iter(self.names.values()))
+
+    def description(self, language: str) -> str:
+        return self.descriptions.get(language, "")
+
+    def period(self, code: str) -> Period | None:
+        return next((p for p in self.periods if p.code == code), None)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    tariffs: tuple[Tariff, ...]
+    currencies: tuple[str, ...] = field(default=())
+
+    def tariff(self, code: str) -> Tariff | None:
+        return next((t for t in self.tariffs if t.code == code), None)
+
+    def item(self, tariff_code: str, period_code: str) -> tuple[Tariff, Period] | None:
+        tariff = self.tariff(tariff_code)
+        period = tariff.period(period_code) if tariff is not None else None
+        return (tariff, period) if tariff is not None and period is not None else None
+
+
+def _code(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value or len(value) > 16 or set(value) - _CODE_CHARS:
+        raise CatalogueError(f"{where}: code must be 1-16 characters of a-z, 0-9, _ and -")
+    return value
+
+
+def _texts(value: Any, where: str) -> dict[str, str]:
+    if isinstance(value, str):
+        return {"ru": value, "en": value}
+    if not isinstance(value, dict) or not value or not all(isinstance(v, str) for v in value.values()):
+        raise CatalogueError(f"{where}: expected a text or a table of texts per language")
+    return dict(value)
+
+
+def _prices(value: Any, where: str) -> dict[str, Money]:
+    if not isinstance(value, dict) or not value:
+        raise CatalogueError(f"{where}: prices must be a table such as {{ RUB = \"199.00\", XTR = 150 }}")
+    prices: dict[str, Money] = {}
+    for code, amount in value.items():
+        if isinstance(amount, float):
+            raise CatalogueError(f"{where}.{code}: write the price as a string (\"199.00\"), not a float")
+        try:
+            money = Money.from_decimal(str(amount), code)
+        except UnknownCurrency:
+            raise CatalogueError(f"{where}: unknown currency {code}") from None
+        except ValueError as exc:
+            raise CatalogueError(f"{where}.{code}: {exc}") from None
+        if money.minor <= 0:
+            raise CatalogueError(f"{where}.{code}: price must be positive")
+        prices[money.currency] = money
+    return prices
+
+
+def _period(raw: Any, where: str) -> Period:
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{where}: expected a table")
+    code = _code(raw.get("code"), where)
+    months, days = raw.get("months", 0), raw.get("days", 0)
+    if not isinstance(months, int) or not isinstance(days, int) or months < 0 or days < 0 or months + days == 0:
+        raise CatalogueError(f"{where} ({code}): set months and/or days (whole positive numbers)")
+    return Period(code, months, days, _prices(raw.get("prices"), f"{where} ({code}).prices"))
+
+
+def _tariff(raw: Any, where: str) -> Tariff:
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{where}: expected a table")
+    code = _code(raw.get("code"), where)
+    where = f"tariff {code}"
+    traffic = raw.get("traffic_gb", 0)
+    devices = raw.get("devices", 0)
+    strategy = raw.get("traffic_strategy", "NO_RESET")
+    squads = raw.get("squads", [])
+    if not isinstance(traffic, int) or traffic < 0:
+        raise CatalogueError(f"{where}: traffic_gb must be a whole number >= 0 (0 = unlimited)")
+    if not isinstance(devices, int) or devices < 0:
+        raise CatalogueError(f"{where}: devices must be a whole number >= 0 (0 = the panel's default)")
+    if strategy not in STRATEGIES:
+        raise CatalogueError(f"{where}: traffic_strategy must be one of {', '.join(sorted(STRATEGIES))}")
+    if not isinstance(squads, list) or not all(isinstance(s, str) for s in squads):
+        raise CatalogueError(f"{where}: squads must be a list of squad UUIDs")
+    periods_raw = raw.get("periods")
+    if not isinstance(periods_raw, list) or not periods_raw:
+        raise CatalogueError(f"{where}: add at least one [[tariffs.periods]]")
+    periods = tuple(_period(p, f"{where} period #{i + 1}") for i, p in enumerate(periods_raw))
+    if len({p.code for p in periods}) != len(periods):
+        raise CatalogueError(f"{where}: period codes must be unique")
+    return Tariff(
+        code=code,
+        names=_texts(raw.get("name", code), f"{where}.name"),
+        descriptions=_texts(raw.get("description", ""), f"{where}.description") if raw.get("description") else {},
+        traffic_limit_bytes=traffic * 1024**3,
+        device_limit=devices,
+        traffic_strategy=strategy,
+        squads=tuple(squads),
+        periods=periods,
+    )
+
+
+def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
+    tariffs_raw = data.get("tariffs")
+    if not isinstance(tariffs_raw, list) or not tariffs_raw:
+        raise CatalogueError("the catalogue has no [[tariffs]]")
+    tariffs = tuple(_tariff(t, f"tariff #{i + 1}") for i, t in enumerate(tariffs_raw))
+    if len({t.code for t in tariffs}) != len(tariffs):
+        raise CatalogueError("tariff codes must be unique")
+    currencies = sorted({c for t in tariffs for p in t.periods for c in p.prices})
+    return Catalogue(tariffs, tuple(currencies))
+
+
+def load_catalogue(path: Path | str | None = None) -> Catalogue:
+    file = Path(path) if path else DEFAULT_CATALOGUE
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CatalogueError(f"catalogue file {file} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(f"{file}: {exc}") from None
+    return parse_catalogue(data)
