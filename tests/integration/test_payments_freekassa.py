@@ -1,0 +1,386 @@
+"""FreeKassa module against its emulator over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import secrets
+import socket
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import parse_qsl
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from aiohttp import web
+
+from remnastore.domain.money import Money
+from remnastore.emulators.freekassa import FreeKassaEmulator
+from remnastore.payments import freekassa
+from remnastore.payments.base import (
+    EventKind,
+    InvoiceRequest,
+    NotificationRejected,
+    PaymentEvent,
+    Provider,
+    ProviderContext,
+    ProviderError,
+    RawRequest,
+)
+from remnastore.payments.freekassa import FreeKassaProvider, Settings
+
+SHOP_ID = 31337
+SERVER_IP = "203.0.113.7"
+
+
+def _settings(emulator: FreeKassaEmulator, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "FREEKASSA_ENABLED": True,
+        "FREEKASSA_SHOP_ID": SHOP_ID,
+        "FREEKASSA_API_KEY": emulator.api_key,
+        "FREEKASSA_SECRET_WORD_2": emulator.secret_word_2,
+        "FREEKASSA_API_URL": f"{emulator.url}/v1",
+        "FREEKASSA_SERVER_IP": SERVER_IP,
+        "FREEKASSA_ALLOWED_IPS": "127.0.0.1",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def _request(order_id: str = "ord-1", minor: int = 19900, **extra: Any) -> InvoiceRequest:
+    return InvoiceRequest(
+        order_id=order_id,
+        amount=Money(minor, "RUB"),
+        description="VPN, 1 month",
+        telegram_user_id=777000111,
+        idempotency_key=f"idem-{order_id}",
+        **extra,
+    )
+
+
+def _raw(body: bytes, *, method: str = "POST", query: dict[str, str] | None = None, ip: str = "127.0.0.1"):
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    return RawRequest(method, "/webhooks/freekassa", headers, query or {}, body, ip)
+
+
+class _Receiver:
+    """A tiny webhook endpoint: wraps each request into RawRequest and answers with the module's reply."""
+
+    def __init__(self, provider: Provider) -> None:
+        self.provider = provider
+        self.events: list[PaymentEvent] = []
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        raw = RawRequest(
+            request.method,
+            request.path,
+            {key.lower(): value for key, value in request.headers.items()},
+            dict(request.query),
+            await request.read(),
+            request.remote or "",
+        )
+        try:
+            events = await self.provider.parse_notification(raw)
+        except NotificationRejected as exc:
+            return web.Response(status=exc.status, text=exc.reason)
+        self.events.extend(events)
+        reply = self.provider.ack(accepted=True)
+        return web.Response(status=reply.status, text=reply.body, content_type=reply.content_type)
+
+    async def __aenter__(self) -> _Receiver:
+        app = web.Application()
+        app.router.add_route("*", "/webhooks/freekassa", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}/webhooks/freekassa"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+
+@pytest_asyncio.fixture
+async def emulator() -> AsyncIterator[FreeKassaEmulator]:
+    async with FreeKassaEmulator(SHOP_ID, secrets.token_hex(16), secrets.token_hex(8)) as emu:
+        yield emu
+
+
+@pytest_asyncio.fixture
+async def provider(emulator: FreeKassaEmulator) -> AsyncIterator[FreeKassaProvider]:
+    context = ProviderContext(public_url=None, return_url="https://t.me/shop_bot", timeout=2.0)
+    module = freekassa.create(_settings(emulator), context)
+    yield module
+    await module.close()
+
+
+async def test_module_contract(provider: FreeKassaProvider) -> None:
+    assert isinstance(provider, Provider)
+    assert provider.name == freekassa.NAME == "freekassa"
+    assert provider.currencies == frozenset({"RUB"})
+    assert provider.supports_refund and provider.supports_status_poll and provider.uses_webhook
+
+
+def test_settings_defaults_and_missing() -> None:
+    settings = Settings(FREEKASSA_ENABLED=True)
+    assert settings.missing() == [
+        "FREEKASSA_SHOP_ID",
+        "FREEKASSA_API_KEY",
+        "FREEKASSA_SECRET_WORD_2",
+        "FREEKASSA_SERVER_IP",
+    ]
+    assert settings.payment_method_id == 44
+    assert settings.check_ip is True
+    assert settings.allowed_ips == list(freekassa.PUBLISHED_IPS)
+    assert settings.api_url == "https://api.fk.life/v1"
+    assert Settings(FREEKASSA_ENABLED=False).missing() == []
+    custom = Settings(FREEKASSA_ALLOWED_IPS="10.0.0.0/8, 192.0.2.1", FREEKASSA_CHECK_IP="false")
+    assert custom.allowed_ips == ["10.0.0.0/8", "192.0.2.1"] and custom.check_ip is False
+    with pytest.raises(ValueError):
+        Settings(FREEKASSA_ALLOWED_IPS="not-an-ip")
+    with pytest.raises(ValueError):
+        Settings(FREEKASSA_SERVER_IP="300.1.1.1")
+
+
+def test_nonce_is_strictly_increasing() -> None:
+    nonces = [freekassa.next_nonce() for _ in range(5000)]
+    assert all(later > earlier for earlier, later in itertools.pairwise(nonces))
+    assert nonces[0] >= time.time_ns() - 10**10
+
+
+async def test_create_invoice_signs_and_reuses_the_order(
+    provider: FreeKassaProvider, emulator: FreeKassaEmulator
+) -> None:
+    invoice = await provider.create_invoice(_request())
+    assert invoice.provider_payment_id is not None
+    assert invoice.pay_url.startswith(f"{emulator.url}/form/")
+    order = emulator.find("ord-1")
+    assert str(order.fk_order_id) == invoice.provider_payment_id
+    assert order.amount == 199 and order.currency == "RUB"
+    assert order.request["i"] == "44"
+    assert order.request["email"] == "777000111@telegram.org"
+    assert order.request["ip"] == SERVER_IP
+    assert order.request["amount"] == "199"
+    assert order.request["success_url"] == "https://t.me/shop_bot"
+
+    again = await provider.create_invoice(_request())
+    assert again.provider_payment_id == invoice.provider_payment_id
+    assert len(emulator.orders) == 1
+    nonces = [json.loads(r.body)["nonce"] for r in emulator.requests]
+    assert nonces[1] > nonces[0]
+
+
+async def test_create_invoice_fractional_amount_and_configured_email(emulator: FreeKassaEmulator) -> None:
+    context = ProviderContext(public_url=None, return_url="https://t.me/shop_bot", timeout=2.0)
+    module = freekassa.create(_settings(emulator, FREEKASSA_EMAIL="buyer@shop.example.org"), context)
+    try:
+        await module.create_invoice(_request("ord-frac", 19950))
+        await module.create_invoice(_request("ord-own", 10000, email="own@mail.ru"))
+    finally:
+        await module.close()
+    fractional = emulator.find("ord-frac")
+    assert fractional.request["amount"] == "199.5"
+    assert fractional.request["email"] == "buyer@shop.example.org"
+    assert emulator.find("ord-own").request["email"] == "own@mail.ru"
+    body = emulator.requests[0].body.decode()
+    assert '"amount":199.5' in body
+
+
+async def test_emulator_refuses_replayed_nonce_and_bad_signature(
+    provider: FreeKassaProvider, emulator: FreeKassaEmulator
+) -> None:
+    await provider.create_invoice(_request())
+    replay = emulator.requests[-1].body
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{emulator.url}/v1/orders/create", data=replay) as response:
+            assert response.status == 400
+            assert "nonce" in (await response.json())["message"].lower()
+        forged = json.loads(replay)
+        forged["nonce"] = freekassa.next_nonce()
+        async with session.post(f"{emulator.url}/v1/orders/create", json=forged) as response:
+            assert response.status == 401
+
+
+async def test_nonce_refused_twice_is_an_error(
+    provider: FreeKassaProvider, emulator: FreeKassaEmulator
+) -> None:
+    emulator.last_nonce = freekassa.next_nonce() + 10**15
+    with pytest.raises(ProviderError) as caught:
+        await provider.create_invoice(_request())
+    assert caught.value.transient is False
+    assert len(emulator.requests) == 2
+    assert not emulator.orders
+
+
+async def test_paid_notification_over_http(provider: FreeKassaProvider, emulator: FreeKassaEmulator) -> None:
+    invoice = await provider.create_invoice(_request())
+    async with _Receiver(provider) as receiver:
+        emulator.notify_url = receiver.url
+        delivery = await emulator.deliver(emulator.pay("ord-1"))
+        replay = await emulator.deliver(emulator.pay("ord-1"))
+    assert (delivery.status, delivery.reply) == (200, "YES")
+    assert (replay.status, replay.reply) == (200, "YES")
+    first, second = receiver.events
+    assert first.kind is EventKind.PAID
+    assert first.amount == Money(19900, "RUB")
+    assert first.order_id == "ord-1"
+    assert first.provider_payment_id == invoice.provider_payment_id
+    assert second.provider_payment_id == first.provider_payment_id
+
+
+@pytest.mark.parametrize("amount", ["199", "199.00"])
+async def test_amount_text_is_signed_as_received(
+    provider: FreeKassaProvider, emulator: FreeKassaEmulator, amount: str
+) -> None:
+    await provider.create_invoice(_request())
+    delivery = emulator.pay("ord-1", amount=amount)
+    [event] = await provider.parse_notification(_raw(delivery.body))
+    assert event.amount == Money(19900, "RUB")
+    other = "199.00" if amount == "199" else "199"
+    good_sign = delivery.extra["fields"]["SIGN"]
+    mismatched = emulator.notification("ord-1", other, intid=1, sign=good_sign)
+    with pytest.raises(NotificationRejected) as caught:
+        await provider.parse_notification(_raw(mismatched.body))
+    assert caught.value.status == 401
+
+
+async def test_get_notification(provider: FreeKassaProvider, emulator: FreeKassaEmulator) -> None:
+    await provider.create_invoice(_request())
+    delivery = emulator.pay("ord-1")
+    query = dict(parse_qsl(delivery.body.decode()))
+    [event] = await provider.parse_notification(_raw(b"", method="GET", query=query))
+    assert event.kind is EventKind.PAID and event.order_id == "ord-1"
+
+
+async def test_wrong_amount_is_reported_faithfully(
+    provider: FreeKassaProvider, emulator: FreeKassaEmulator
+) -> None:
+    await provider.create_invoice(_request())
+    [event] = await provider.parse_notification(_raw(emulator.pay("ord-1", amount="1.00").body))
+    assert event.amount == Money(100, "RUB")
+
+
+async def test_forged_notifications_are_rejected(
+    provider: FreeKassaProvider, emulator: FreeKassaEmulator
+) -> None:
+    cases = [
+        (emulator.notification("ord-1", "199", intid=5, secret="guess"), 401),
+        (emulator.notification("ord-1", "199", intid=5, sign=""), 401),
+        (emulator.notification("ord-1", "199", intid=5, merchant_id=1), 403),
+    ]
+    for delivery, status in cases:
+        with pytest.raises(NotificationRejected) as caught:
+            await provider.parse_notification(_raw(delivery.body))
+        assert caught.value.status == status
+
+
+async def test_malformed_notifications_are_400(
+    provider: FreeKassaProvider, emulator: FreeKassaEmulator
+) -> None:
+    bad_amount = emulator.notification("ord-1", "abc", intid=5)
+    too_precise = emulator.notification("ord-1", "199.001", intid=5)
+    for body in (bad_amount.body, too_precise.body, b"MERCHANT_ID=1&SIGN=x", b"%%%&&\xff\xfe"):
+        with pytest.raises(NotificationRejected) as caught:
+            await provider.parse_notification(_raw(body))
+        assert caught.value.status == 400
+
+
+async def test_sender_address_allow_list(emulator: FreeKassaEmulator) -> None:
+    context = ProviderContext(public_url=None, return_url="https://t.me/shop_bot", timeout=2.0)
+    published = freekassa.create(_settings(emulator, FREEKASSA_ALLOWED_IPS=freekassa.PUBLISHED_IPS), context)
+    unchecked = freekassa.create(_settings(emulator, FREEKASSA_CHECK_IP=False), context)
+    body = emulator.notification("ord-9", "100", intid=9).body
+    with pytest.raises(NotificationRejected) as caught:
+        await published.parse_notification(_raw(body))
+    assert caught.value.status == 403
+    [event] = await published.parse_notification(_raw(body, ip="168.119.157.136"))
+    assert event.provider_payment_id == "9"
+    [event] = await unchecked.parse_notification(_raw(body, ip="198.51.100.1"))
+    assert event.order_id == "ord-9"
+
+
+async def test_intid_missing_falls_back_to_order_id(
+    provider: FreeKassaProvider, emulator: FreeKassaEmulator
+) -> None:
+    fields = emulator.notification("ord-5", "50", intid="").extra["fields"]
+    body = "&".join(f"{key}={value}" for key, value in fields.items() if key != "intid").encode()
+    [event] = await provider.parse_notification(_raw(body))
+    assert event.provider_payment_id == "ord-5"
+
+
+async def test_fetch_status_and_refund(provider: FreeKassaProvider, emulator: FreeKassaEmulator) -> None:
+    assert await provider.fetch_status("nothing", None) is None
+    invoice = await provider.create_invoice(_request())
+    assert invoice.provider_payment_id is not None
+    pending = await provider.fetch_status("ord-1", invoice.provider_payment_id)
+    assert pending is not None and pending.kind is EventKind.PENDING
+    emulator.pay("ord-1")
+    paid = await provider.fetch_status("ord-1", None)
+    assert paid is not None and paid.kind is EventKind.PAID
+    assert paid.amount == Money(19900, "RUB")
+    assert paid.provider_payment_id == invoice.provider_payment_id and paid.order_id == "ord-1"
+
+    with pytest.raises(ProviderError) as partial:
+        await provider.refund(invoice.provider_payment_id, Money(10000, "RUB"), "refund-1")
+    assert partial.value.transient is False
+    await provider.refund(invoice.provider_payment_id, Money(19900, "RUB"), "refund-1")
+    await provider.refund(invoice.provider_payment_id, Money(19900, "RUB"), "refund-1")
+    assert emulator.refunds == [int(invoice.provider_payment_id)]
+    refunded = await provider.fetch_status("ord-1", invoice.provider_payment_id)
+    assert refunded is not None and refunded.kind is EventKind.REFUNDED
+
+
+def test_ack_bodies(provider: FreeKassaProvider) -> None:
+    yes = provider.ack(accepted=True)
+    assert (yes.status, yes.body) == (200, "YES")
+    assert provider.ack(accepted=False).status >= 500
+
+
+async def test_provider_errors(provider: FreeKassaProvider, emulator: FreeKassaEmulator) -> None:
+    emulator.fail_next(500)
+    with pytest.raises(ProviderError) as server_error:
+        await provider.create_invoice(_request())
+    assert server_error.value.transient is True
+    emulator.set_down()
+    with pytest.raises(ProviderError) as down:
+        await provider.create_invoice(_request())
+    assert down.value.transient is True
+    emulator.set_down(False)
+    with pytest.raises(ProviderError) as wrong_currency:
+        await provider.create_invoice(InvoiceRequest("o", Money(500, "USD"), "d", 1, "k"))
+    assert wrong_currency.value.transient is False
+
+
+async def test_silent_or_closed_provider_is_transient_within_timeout(emulator: FreeKassaEmulator) -> None:
+    release = asyncio.Event()
+
+    async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await release.wait()
+        writer.close()
+
+    server = await asyncio.start_server(hang, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    context = ProviderContext(public_url=None, return_url="https://t.me/shop_bot", timeout=0.5)
+    try:
+        for url in (f"http://127.0.0.1:{port}/v1", f"http://127.0.0.1:{closed_port}/v1"):
+            module = freekassa.create(_settings(emulator, FREEKASSA_API_URL=url), context)
+            started = time.monotonic()
+            with pytest.raises(ProviderError) as caught:
+                await module.create_invoice(_request())
+            await module.close()
+            assert caught.value.transient is True
+            assert time.monotonic() - started < 2.0
+    finally:
+        release.set()
+        server.close()
+        await server.wait_closed()

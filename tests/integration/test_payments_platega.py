@@ -1,0 +1,314 @@
+"""Platega module against its emulator over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time
+import uuid
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from aiohttp import web
+
+from remnastore.domain.money import Money
+from remnastore.emulators.platega import PlategaEmulator
+from remnastore.emulators.provider_base import Delivery
+from remnastore.payments import platega
+from remnastore.payments.base import (
+    EventKind,
+    InvoiceRequest,
+    NotificationRejected,
+    PaymentEvent,
+    Provider,
+    ProviderContext,
+    ProviderError,
+    RawRequest,
+    RefundNotSupported,
+)
+from remnastore.payments.platega import PlategaProvider, Settings
+
+
+def _settings(emulator: PlategaEmulator, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "PLATEGA_ENABLED": True,
+        "PLATEGA_MERCHANT_ID": emulator.merchant_id,
+        "PLATEGA_SECRET": emulator.secret,
+        "PLATEGA_API_URL": emulator.url,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def _request(
+    order_id: str = "ord-1", minor: int = 19900, description: str = "VPN, 1 month"
+) -> InvoiceRequest:
+    return InvoiceRequest(
+        order_id=order_id,
+        amount=Money(minor, "RUB"),
+        description=description,
+        telegram_user_id=777000111,
+        idempotency_key=f"idem-{order_id}",
+    )
+
+
+def _raw(delivery: Delivery) -> RawRequest:
+    headers = {key.lower(): value for key, value in delivery.headers.items()}
+    return RawRequest("POST", "/webhooks/platega", headers, {}, delivery.body, "127.0.0.1")
+
+
+class _Receiver:
+    """A tiny webhook endpoint: wraps each request into RawRequest and answers with the module's reply."""
+
+    def __init__(self, provider: Provider) -> None:
+        self.provider = provider
+        self.events: list[PaymentEvent] = []
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        raw = RawRequest(
+            request.method,
+            request.path,
+            {key.lower(): value for key, value in request.headers.items()},
+            dict(request.query),
+            await request.read(),
+            request.remote or "",
+        )
+        try:
+            events = await self.provider.parse_notification(raw)
+        except NotificationRejected as exc:
+            return web.Response(status=exc.status, text=exc.reason)
+        except ProviderError:
+            reply = self.provider.ack(accepted=False)
+        else:
+            self.events.extend(events)
+            reply = self.provider.ack(accepted=True)
+        return web.Response(status=reply.status, text=reply.body, content_type=reply.content_type)
+
+    async def __aenter__(self) -> _Receiver:
+        app = web.Application()
+        app.router.add_post("/webhooks/platega", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/webhooks/platega"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+
+@pytest_asyncio.fixture
+async def emulator() -> AsyncIterator[PlategaEmulator]:
+    async with PlategaEmulator(str(uuid.uuid4()), secrets.token_urlsafe(24)) as emu:
+        yield emu
+
+
+@pytest_asyncio.fixture
+async def provider(emulator: PlategaEmulator) -> AsyncIterator[PlategaProvider]:
+    context = ProviderContext(public_url=None, return_url="https://t.me/shop_bot", timeout=2.0)
+    module = platega.create(_settings(emulator), context)
+    yield module
+    await module.close()
+
+
+async def _transaction(provider: PlategaProvider, order_id: str = "ord-1") -> str:
+    invoice = await provider.create_invoice(_request(order_id))
+    assert invoice.provider_payment_id is not None
+    return invoice.provider_payment_id
+
+
+def test_settings() -> None:
+    assert Settings(PLATEGA_ENABLED=True).missing() == ["PLATEGA_MERCHANT_ID", "PLATEGA_SECRET"]
+    assert Settings(PLATEGA_ENABLED=False).missing() == []
+    assert Settings().api_url == "https://app.platega.io"
+    assert Settings().payment_method == 2
+    assert Settings(PLATEGA_MERCHANT_ID=" ").merchant_id is None
+
+
+async def test_create_invoice(provider: PlategaProvider, emulator: PlategaEmulator) -> None:
+    assert isinstance(provider, Provider) and provider.currencies == frozenset({"RUB"})
+    long_text = "Подписка VPN " * 10
+    invoice = await provider.create_invoice(_request(description=long_text))
+    assert invoice.provider_payment_id in emulator.transactions
+    assert invoice.pay_url == f"{emulator.url}/pay/{invoice.provider_payment_id}"
+    transaction = emulator.transactions[invoice.provider_payment_id]
+    assert transaction.payload == "ord-1"
+    assert transaction.amount == Decimal("199.00") and transaction.currency == "RUB"
+    assert transaction.description == long_text[:64]
+    assert transaction.return_url == "https://t.me/shop_bot"
+    sent = json.loads(emulator.requests[-1].body, parse_float=Decimal)
+    assert sent["paymentMethod"] == 2 and sent["paymentDetails"]["amount"] == Decimal("199.00")
+    assert emulator.requests[-1].headers["X-MerchantId"] == emulator.merchant_id
+
+
+async def test_paid_callback_over_http_and_ping(provider: PlategaProvider, emulator: PlategaEmulator) -> None:
+    transaction_id = await _transaction(provider)
+    async with _Receiver(provider) as receiver:
+        emulator.notify_url = receiver.url
+        ping = await emulator.deliver(emulator.ping())
+        paid = await emulator.deliver(emulator.pay(transaction_id))
+        emulator.set_down()
+        retry = await emulator.deliver(emulator.callback(transaction_id, "CONFIRMED"))
+    assert ping.status == 200 and paid.status == 200
+    assert retry.status >= 500, "a callback that cannot be confirmed must be delivered again"
+    [event] = receiver.events
+    assert event.kind is EventKind.PAID
+    assert event.provider_payment_id == transaction_id
+    assert event.order_id == "ord-1"
+    assert event.amount == Money(19900, "RUB")
+
+
+@pytest.mark.parametrize(
+    ("move", "kind"),
+    [
+        ("cancel", EventKind.CANCELED),
+        ("chargeback", EventKind.CHARGEBACK),
+        ("fail", EventKind.FAILED),
+        ("expire", EventKind.FAILED),
+    ],
+)
+async def test_states(
+    provider: PlategaProvider, emulator: PlategaEmulator, move: str, kind: EventKind
+) -> None:
+    transaction_id = await _transaction(provider)
+    if move == "chargeback":
+        [paid] = await provider.parse_notification(_raw(emulator.pay(transaction_id)))
+        assert paid.kind is EventKind.PAID
+        delivery = emulator.chargeback(transaction_id)
+    elif move == "expire":
+        delivery = emulator.fail(transaction_id, status="EXPIRED")
+    else:
+        delivery = getattr(emulator, move)(transaction_id)
+    [event] = await provider.parse_notification(_raw(delivery))
+    assert event.kind is kind and event.provider_payment_id == transaction_id
+
+
+async def test_callback_state_is_confirmed_through_the_api(
+    provider: PlategaProvider, emulator: PlategaEmulator
+) -> None:
+    transaction_id = await _transaction(provider)
+    claim = emulator.callback(transaction_id, "CONFIRMED", amount=Decimal("1.00"), payload="other-order")
+    [event] = await provider.parse_notification(_raw(claim))
+    assert event.kind is EventKind.PENDING
+    assert event.order_id == "ord-1" and event.amount == Money(19900, "RUB")
+    emulator.pay(transaction_id)
+    late_pending = emulator.callback(transaction_id, "PENDING")
+    [event] = await provider.parse_notification(_raw(late_pending))
+    assert event.kind is EventKind.PAID
+    assert len([r for r in emulator.requests if r.method == "GET"]) == 2
+
+
+async def test_wrong_amount_paid_is_reported(provider: PlategaProvider, emulator: PlategaEmulator) -> None:
+    transaction_id = await _transaction(provider)
+    [event] = await provider.parse_notification(_raw(emulator.pay(transaction_id, amount=Decimal("1.50"))))
+    assert event.kind is EventKind.PAID and event.amount == Money(150, "RUB")
+
+
+@pytest.mark.parametrize("keys", ["camel", "pascal", "upper"])
+async def test_key_casing(provider: PlategaProvider, emulator: PlategaEmulator, keys: Any) -> None:
+    transaction_id = await _transaction(provider)
+    delivery = emulator.pay(transaction_id, keys=keys)
+    assert (b'"ID"' in delivery.body) == (keys == "upper")
+    [event] = await provider.parse_notification(_raw(delivery))
+    assert event.kind is EventKind.PAID and event.provider_payment_id == transaction_id
+
+
+async def test_wrong_credentials_are_401(provider: PlategaProvider, emulator: PlategaEmulator) -> None:
+    transaction_id = await _transaction(provider)
+    forged = [
+        emulator.callback(transaction_id, "CONFIRMED", secret="guess"),
+        emulator.callback(transaction_id, "CONFIRMED", merchant_id=str(uuid.uuid4())),
+        Delivery("", emulator.callback(transaction_id, "CONFIRMED").body, {}),
+    ]
+    for delivery in forged:
+        with pytest.raises(NotificationRejected) as caught:
+            await provider.parse_notification(_raw(delivery))
+        assert caught.value.status == 401
+    assert emulator.transactions[transaction_id].status == "PENDING"
+
+
+async def test_malformed_and_unknown(provider: PlategaProvider, emulator: PlategaEmulator) -> None:
+    good = emulator.callback("x", "CONFIRMED")
+    for body in (b"{not json", b"[1, 2]", b'{"status": "CONFIRMED"}', b'{"id": ""}'):
+        with pytest.raises(NotificationRejected) as caught:
+            await provider.parse_notification(_raw(Delivery("", body, good.headers)))
+        assert caught.value.status == 400
+    unknown = emulator.callback(str(uuid.uuid4()), "CONFIRMED")
+    assert await provider.parse_notification(_raw(unknown)) == []
+    assert await provider.parse_notification(_raw(emulator.ping())) == []
+
+
+async def test_fetch_status_and_no_refund(provider: PlategaProvider, emulator: PlategaEmulator) -> None:
+    transaction_id = await _transaction(provider)
+    assert await provider.fetch_status("ord-1", None) is None
+    assert await provider.fetch_status("ord-1", str(uuid.uuid4())) is None
+    pending = await provider.fetch_status("ord-1", transaction_id)
+    assert pending is not None and pending.kind is EventKind.PENDING
+    emulator.pay(transaction_id)
+    paid = await provider.fetch_status("ord-1", transaction_id)
+    assert paid is not None and paid.kind is EventKind.PAID and paid.amount == Money(19900, "RUB")
+    assert not provider.supports_refund
+    with pytest.raises(RefundNotSupported):
+        await provider.refund(transaction_id, Money(19900, "RUB"), "r-1")
+
+
+def test_ack(provider: PlategaProvider) -> None:
+    assert provider.ack(accepted=True).status == 200
+    assert provider.ack(accepted=False).status >= 500
+
+
+async def test_provider_errors(provider: PlategaProvider, emulator: PlategaEmulator) -> None:
+    emulator.fail_next(502)
+    with pytest.raises(ProviderError) as bad_gateway:
+        await provider.create_invoice(_request())
+    assert bad_gateway.value.transient is True
+    emulator.fail_next(400)
+    with pytest.raises(ProviderError) as refused:
+        await provider.create_invoice(_request())
+    assert refused.value.transient is False
+    emulator.set_down()
+    with pytest.raises(ProviderError) as down:
+        await provider.fetch_status("ord-1", "any")
+    assert down.value.transient is True
+
+
+async def test_wrong_api_credentials_are_not_transient(emulator: PlategaEmulator) -> None:
+    context = ProviderContext(public_url=None, return_url="https://t.me/shop_bot", timeout=2.0)
+    module = platega.create(_settings(emulator, PLATEGA_SECRET="wrong"), context)
+    try:
+        with pytest.raises(ProviderError) as caught:
+            await module.create_invoice(_request())
+    finally:
+        await module.close()
+    assert caught.value.transient is False and caught.value.status == 401
+
+
+async def test_silent_provider_times_out(emulator: PlategaEmulator) -> None:
+    release = asyncio.Event()
+
+    async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await release.wait()
+        writer.close()
+
+    server = await asyncio.start_server(hang, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    context = ProviderContext(public_url=None, return_url="https://t.me/shop_bot", timeout=0.5)
+    module = platega.create(_settings(emulator, PLATEGA_API_URL=f"http://127.0.0.1:{port}"), context)
+    started = time.monotonic()
+    try:
+        with pytest.raises(ProviderError) as caught:
+            await module.create_invoice(_request())
+    finally:
+        await module.close()
+        release.set()
+        server.close()
+        await server.wait_closed()
+    assert caught.value.transient is True
+    assert time.monotonic() - started < 2.0

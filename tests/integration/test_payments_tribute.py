@@ -1,0 +1,295 @@
+"""Tribute module against its emulator: signed webhooks, over real HTTP and as RawRequest."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from aiohttp import web
+
+from remnastore.domain.money import Money
+from remnastore.emulators.provider_base import Delivery
+from remnastore.emulators.tribute import TributeEmulator
+from remnastore.payments import tribute
+from remnastore.payments.base import (
+    EventKind,
+    InvoiceRequest,
+    NotificationRejected,
+    PaymentEvent,
+    Provider,
+    ProviderContext,
+    ProviderError,
+    RawRequest,
+    RefundNotSupported,
+)
+from remnastore.payments.tribute import Settings, TributeProvider, product_for
+
+PRODUCTS = (
+    "standard:1m=301@https://t.me/tribute/app?startapp=sA1b2; "
+    "standard:12m=302@https://t.me/tribute/app?startapp=sC3d4\n"
+    "pro:1m=77@https://t.me/tribute/app?startapp=pE5f6"
+)
+USER = 555000111
+
+
+def _settings(api_key: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "TRIBUTE_ENABLED": True,
+        "TRIBUTE_API_KEY": api_key,
+        "TRIBUTE_PRODUCTS": PRODUCTS,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def _raw(delivery: Delivery) -> RawRequest:
+    headers = {key.lower(): value for key, value in delivery.headers.items()}
+    return RawRequest("POST", "/webhooks/tribute", headers, {}, delivery.body, "127.0.0.1")
+
+
+def _request(tariff: str | None, period: str | None) -> InvoiceRequest:
+    return InvoiceRequest(
+        order_id="ord-1",
+        amount=Money(19900, "RUB"),
+        description="VPN",
+        telegram_user_id=USER,
+        idempotency_key="idem-1",
+        tariff_code=tariff,
+        period_code=period,
+    )
+
+
+class _Receiver:
+    """A tiny webhook endpoint: wraps each request into RawRequest and answers with the module's reply."""
+
+    def __init__(self, provider: Provider) -> None:
+        self.provider = provider
+        self.events: list[PaymentEvent] = []
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        raw = RawRequest(
+            request.method,
+            request.path,
+            {key.lower(): value for key, value in request.headers.items()},
+            dict(request.query),
+            await request.read(),
+            request.remote or "",
+        )
+        try:
+            events = await self.provider.parse_notification(raw)
+        except NotificationRejected as exc:
+            return web.Response(status=exc.status, text=exc.reason)
+        self.events.extend(events)
+        reply = self.provider.ack(accepted=True)
+        return web.Response(status=reply.status, text=reply.body, content_type=reply.content_type)
+
+    async def __aenter__(self) -> _Receiver:
+        app = web.Application()
+        app.router.add_post("/webhooks/tribute", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/webhooks/tribute"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+
+@pytest_asyncio.fixture
+async def emulator() -> AsyncIterator[TributeEmulator]:
+    async with TributeEmulator(secrets.token_hex(24)) as emu:
+        yield emu
+
+
+@pytest.fixture
+def provider(emulator: TributeEmulator) -> TributeProvider:
+    context = ProviderContext(public_url=None, return_url="https://t.me/shop_bot")
+    return tribute.create(_settings(emulator.api_key), context)
+
+
+def test_products_setting() -> None:
+    settings = _settings("k")
+    assert [(p.tariff_code, p.period_code, p.ref) for p in settings.catalogue()] == [
+        ("standard", "1m", "301"),
+        ("standard", "12m", "302"),
+        ("pro", "1m", "77"),
+    ]
+    assert settings.catalogue()[0].link == "https://t.me/tribute/app?startapp=sA1b2"
+    assert product_for(settings, "302") == ("standard", "12m")
+    assert product_for(settings, "77") == ("pro", "1m")
+    assert product_for(settings, "999") is None
+    assert Settings(TRIBUTE_ENABLED=True).missing() == ["TRIBUTE_API_KEY", "TRIBUTE_PRODUCTS"]
+    assert Settings().missing() == [] and Settings().catalogue() == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "standard:1m=https://t.me/tribute/app",  # no product id
+        "standard=301@https://t.me/x",  # no period
+        "standard:1m=301@ftp://t.me/x",  # not a link
+        "Standard:1m=301@https://t.me/x",  # catalogue codes are lower-case
+        "standard:1m=30 1@https://t.me/x",
+        "standard:1m=301@https://t.me/a; standard:1m=302@https://t.me/b",  # item twice
+        "standard:1m=301@https://t.me/a; pro:1m=301@https://t.me/b",  # product twice
+    ],
+)
+def test_products_setting_errors(value: str) -> None:
+    with pytest.raises(ValueError, match=r"expected|codes|product|link|twice"):
+        Settings(TRIBUTE_PRODUCTS=value)
+
+
+async def test_create_invoice_hands_out_the_link(provider: TributeProvider) -> None:
+    assert isinstance(provider, Provider) and not provider.supports_status_poll
+    invoice = await provider.create_invoice(_request("standard", "12m"))
+    assert invoice.provider_payment_id is None
+    assert invoice.pay_url == "https://t.me/tribute/app?startapp=sC3d4"
+    assert provider.has_product("pro", "1m") and not provider.has_product("pro", "12m")
+    assert provider.product_for_ref("301") == ("standard", "1m")
+    for tariff, period in (("pro", "12m"), (None, None)):
+        with pytest.raises(ProviderError) as caught:
+            await provider.create_invoice(_request(tariff, period))
+        assert caught.value.transient is False
+
+
+async def test_new_subscription_over_http(provider: TributeProvider, emulator: TributeEmulator) -> None:
+    async with _Receiver(provider) as receiver:
+        emulator.notify_url = receiver.url
+        delivery = emulator.pay(301, USER)
+        first = await emulator.deliver(delivery)
+        replay = await emulator.deliver(Delivery(delivery.url, delivery.body, dict(delivery.headers)))
+        payload = emulator.subscription_payload(USER, 301)
+        forged = await emulator.deliver(emulator.event("new_subscription", payload, api_key="guess"))
+    assert (first.status, replay.status, forged.status) == (200, 200, 401)
+    event, again = receiver.events
+    assert event.kind is EventKind.PAID
+    assert event.order_id is None
+    assert event.product_ref == "301" and event.telegram_user_id == USER
+    assert event.amount == Money(19900, "RUB")
+    assert again.provider_payment_id == event.provider_payment_id
+    expires = json.loads(delivery.body)["payload"]["expires_at"]
+    assert event.provider_payment_id == f"sub:301:{USER}:new_subscription:{expires}"
+
+
+async def test_renewals_are_distinct_payments(provider: TributeProvider, emulator: TributeEmulator) -> None:
+    now = datetime.now(UTC)
+    first = emulator.new_subscription(USER, 302, expires_at=now + timedelta(days=30))
+    renewal = emulator.renewed_subscription(
+        USER, 302, expires_at=now + timedelta(days=60), currency="eur", amount=500
+    )
+    second_renewal = emulator.renewed_subscription(USER, 302, expires_at=now + timedelta(days=90))
+    events = [(await provider.parse_notification(_raw(d)))[0] for d in (first, renewal, second_renewal)]
+    assert all(e.kind is EventKind.PAID and e.product_ref == "302" for e in events)
+    assert len({e.provider_payment_id for e in events}) == 3
+    assert events[1].amount == Money(500, "EUR")
+
+
+async def test_cancelled_subscription_is_not_a_refund(
+    provider: TributeProvider, emulator: TributeEmulator
+) -> None:
+    assert await provider.parse_notification(_raw(emulator.cancelled_subscription(USER, 301))) == []
+
+
+async def test_digital_product_and_its_refund(provider: TributeProvider, emulator: TributeEmulator) -> None:
+    bought = emulator.new_digital_product(USER, 77, purchase_id=4040, amount=9900, currency="usd")
+    [paid] = await provider.parse_notification(_raw(bought))
+    assert paid.kind is EventKind.PAID and paid.provider_payment_id == "4040"
+    assert paid.product_ref == "77" and paid.amount == Money(9900, "USD")
+    [refunded] = await provider.parse_notification(_raw(emulator.digital_product_refunded(USER, 77, 4040)))
+    assert refunded.kind is EventKind.REFUNDED
+    assert refunded.provider_payment_id == paid.provider_payment_id
+    assert refunded.telegram_user_id == USER
+
+
+async def test_donations_sharing_a_link_are_distinct(
+    provider: TributeProvider, emulator: TributeEmulator
+) -> None:
+    now = datetime.now(UTC)
+    first = emulator.new_donation(USER, 12, created_at=now)
+    second = emulator.new_donation(USER, 12, created_at=now + timedelta(seconds=5))
+    [a] = await provider.parse_notification(_raw(first))
+    [b] = await provider.parse_notification(_raw(second))
+    [a_again] = await provider.parse_notification(_raw(first))
+    assert a.kind is b.kind is EventKind.PAID and a.product_ref == "12"
+    assert a.provider_payment_id != b.provider_payment_id
+    assert a_again.provider_payment_id == a.provider_payment_id
+    assert a.amount == Money(10000, "RUB")
+
+
+async def test_wrong_amount_is_reported(provider: TributeProvider, emulator: TributeEmulator) -> None:
+    [event] = await provider.parse_notification(_raw(emulator.new_subscription(USER, 301, amount=100)))
+    assert event.amount == Money(100, "RUB")
+
+
+async def test_bad_signatures_are_401(provider: TributeProvider, emulator: TributeEmulator) -> None:
+    good = emulator.new_subscription(USER, 301)
+    tampered = good.body.replace(b'"amount":19900', b'"amount":99900')
+    assert tampered != good.body
+    cases = [
+        emulator.event("new_subscription", emulator.subscription_payload(USER, 301), api_key="guess"),
+        emulator.event("new_subscription", {}, signature=""),
+        Delivery("", tampered, good.headers),
+        Delivery("", good.body, {}),
+    ]
+    for delivery in cases:
+        with pytest.raises(NotificationRejected) as caught:
+            await provider.parse_notification(_raw(delivery))
+        assert caught.value.status == 401
+
+
+async def test_malformed_and_irrelevant(provider: TributeProvider, emulator: TributeEmulator) -> None:
+    def signed(body: bytes) -> Delivery:
+        delivery = emulator.event("x", {})
+        delivery.body = body
+        delivery.headers["trbt-signature"] = hmac.new(
+            emulator.api_key.encode(), body, hashlib.sha256
+        ).hexdigest()
+        return delivery
+
+    no_user = emulator.subscription_payload(USER, 301)
+    del no_user["telegram_user_id"]
+    odd_currency = emulator.subscription_payload(USER, 301, currency="doge")
+    float_amount = emulator.subscription_payload(USER, 301)
+    float_amount["amount"] = 199.5
+    malformed = [
+        signed(b"{nope"),
+        signed(b"[]"),
+        emulator.event("new_subscription", no_user),
+        emulator.event("new_subscription", odd_currency),
+        emulator.event("new_subscription", float_amount),
+        signed(json.dumps({"name": "new_digital_product", "payload": "x"}).encode()),
+    ]
+    for delivery in malformed:
+        with pytest.raises(NotificationRejected) as caught:
+            await provider.parse_notification(_raw(delivery))
+        assert caught.value.status == 400
+    for name in ("cancelled_donation", "new_order", "test_event"):
+        assert await provider.parse_notification(_raw(emulator.event(name, {"anything": 1}))) == []
+
+
+async def test_no_status_api_and_no_refunds(provider: TributeProvider) -> None:
+    assert await provider.fetch_status("ord-1", None) is None
+    with pytest.raises(RefundNotSupported):
+        await provider.refund("4040", Money(9900, "USD"), "r-1")
+    assert provider.ack(accepted=True).status == 200
+    assert provider.ack(accepted=False).status >= 500
+    await provider.close()
+
+
+def test_long_keys_are_hashed_to_fit() -> None:
+    key = tribute._stable_key("sub", "1" * 80, USER, "renewed_subscription", "2030-01-01T00:00:00.000000Z")
+    assert len(key) <= 128 and key.startswith("sub:sha256:")
+    assert key == tribute._stable_key(
+        "sub", "1" * 80, USER, "renewed_subscription", "2030-01-01T00:00:00.000000Z"
+    )
