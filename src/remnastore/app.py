@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Coroutine
 from contextlib import suppress
+from datetime import timedelta
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -24,19 +27,31 @@ from remnastore import __version__
 from remnastore.bot.errors import error_router
 from remnastore.bot.keyboards import MenuLinks, MenuOptions
 from remnastore.bot.middlewares.customer import CustomerMiddleware
+from remnastore.bot.notifier import TelegramNotifier
 from remnastore.bot.render import Renderer
 from remnastore.bot.routers.user import user_router
 from remnastore.config import Settings
 from remnastore.db.session import Database
 from remnastore.domain.access import GIB, TrialTerms
+from remnastore.domain.catalogue import load_catalogue
 from remnastore.infra.clock import Clock, SystemClock
+from remnastore.jobs.scheduler import Job, MemoryLock, RedisLock, Scheduler
 from remnastore.locales import SUPPORTED_LANGUAGES, Locales
 from remnastore.panel.client import RemnawaveClient
+from remnastore.payments.base import PaymentEvent, Provider, ProviderContext
+from remnastore.payments.registry import provider_module
+from remnastore.payments.stars import StarsProvider
+from remnastore.payments.tribute import TributeProvider
 from remnastore.services.accounts import AccountService
+from remnastore.services.checkout import Checkout
 from remnastore.services.devices import DeviceService
+from remnastore.services.fulfilment import Fulfilment
 from remnastore.services.panel_link import PanelLink
+from remnastore.services.reconciliation import Reconciliation
+from remnastore.services.settlement import ProductLookup, Settlement
 from remnastore.services.subscriptions import SubscriptionService
 from remnastore.web.health import HealthRoutes, Probe
+from remnastore.web.payments import PaymentWebhooks
 
 log = logging.getLogger(__name__)
 
@@ -119,13 +134,92 @@ class Application:
             ),
             default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
         )
+        self._build_sales()
         self.storage = self._storage()
         self.dispatcher = self._dispatcher()
         self.health = HealthRoutes(self._probes(), version=__version__)
         self.web_app = self._web_app()
         self._runner: web.AppRunner | None = None
         self._polling: asyncio.Task[None] | None = None
+        self._stopped = False
         self.port: int | None = None
+
+    def _build_sales(self) -> None:
+        settings = self.settings
+        sales = settings.sales
+        self.catalogue = load_catalogue(sales.catalogue_file)
+        public = sales.public_url or settings.telegram.webhook_base_url
+        self.provider_context = ProviderContext(
+            public_url=public, return_url=sales.return_url or "https://t.me"
+        )
+        self.providers: dict[str, Provider] = {}
+        for name, group in settings.payments.items():
+            if getattr(group, "enabled", False):
+                provider = provider_module(name).create(group, self.provider_context)
+                if isinstance(provider, StarsProvider):
+                    provider.attach(self.bot)
+                self.providers[name] = provider
+        self.notifier = TelegramNotifier(
+            self.bot,
+            self.locales,
+            self.renderer,
+            admin_ids=settings.telegram.admin_ids,
+            log_chat_id=sales.log_chat_id,
+            log_thread_id=sales.log_thread_id,
+            mini_app=settings.links.mini_app,
+        )
+        self._background: set[asyncio.Task[object]] = set()
+        self.fulfilment = Fulfilment(
+            self.db,
+            self.panel,
+            self.panel_link,
+            self.catalogue,
+            self.clock,
+            customers=self.notifier,
+            admins=self.notifier,
+            default_squads=tuple(settings.panel.squads),
+            external_squad=settings.panel.external_squad,
+            user_tag=settings.panel.user_tag,
+        )
+        tribute = self.providers.get("tribute")
+        lookups: dict[str, ProductLookup] = {}
+        if isinstance(tribute, TributeProvider):
+            lookups["tribute"] = tribute.product_for_ref
+        self.settlement = Settlement(
+            self.db,
+            self.clock,
+            self.catalogue,
+            customers=self.notifier,
+            admins=self.notifier,
+            on_paid=lambda order_id: self._in_background(self.fulfilment.fulfil(order_id)),
+            on_refunded=lambda order_id: self._in_background(self.fulfilment.revoke(order_id)),
+            product_lookups=lookups,
+        )
+        self.checkout = Checkout(
+            self.db,
+            self.catalogue,
+            self.providers,
+            self.clock,
+            method_order=sales.payment_methods_order,
+            order_ttl=timedelta(minutes=sales.order_ttl_minutes),
+            settle=self.settlement.settle,
+        )
+        self.reconciliation = Reconciliation(self.db, self.providers, self.clock, self.settlement.settle)
+        self.scheduler = Scheduler(RedisLock(self.redis) if self.redis is not None else MemoryLock())
+        self.scheduler.add(Job("fulfilment", 15.0, self.fulfilment.fulfil_due))
+        self.scheduler.add(Job("reconciliation", 60.0, self.reconciliation.poll_pending, first_delay=5.0))
+        self.scheduler.add(Job("expire-orders", 300.0, self.reconciliation.expire_stale, first_delay=10.0))
+        self.payment_webhooks = PaymentWebhooks(
+            self.providers, self._settle, trusted_proxies=settings.web.trusted_proxies
+        )
+
+    async def _settle(self, event: PaymentEvent) -> object:
+        return await self.settlement.settle(event)
+
+    def _in_background(self, work: Coroutine[Any, Any, object]) -> None:
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _storage(self) -> BaseStorage:
         if self.redis is not None:
@@ -151,6 +245,8 @@ class Application:
             device_service=self.devices,
             renderer=self.renderer,
             locales=self.locales,
+            checkout=self.checkout,
+            settlement=self.settlement,
             menu=self.menu,
             clock=self.clock,
         )
@@ -170,6 +266,7 @@ class Application:
     def _web_app(self) -> web.Application:
         app = web.Application(client_max_size=1024 * 1024)
         self.health.register(app)
+        self.payment_webhooks.register(app)
         if self.settings.use_webhook:
             SimpleRequestHandler(
                 self.dispatcher, self.bot, secret_token=webhook_secret(self.settings)
@@ -185,7 +282,11 @@ class Application:
         for address in self._runner.addresses:
             self.port = int(address[1])
         log.info("web server listening", extra={"host": self.settings.web.host, "port": self.port})
+        me = await self.bot.get_me()
+        if not self.settings.sales.return_url:
+            self.provider_context.return_url = f"https://t.me/{me.username}"
         await self._set_commands()
+        self.scheduler.start()
         allowed = self.dispatcher.resolve_used_update_types()
         if self.settings.use_webhook:
             url = f"{self.settings.telegram.webhook_base_url}{self.settings.telegram.webhook_path}"
@@ -216,6 +317,9 @@ class Application:
 
     async def stop(self) -> None:
         """Stop taking updates, let in-flight work finish, close every connection."""
+        if self._stopped:
+            return
+        self._stopped = True
         self.health.accepting = False
         if self._polling is not None:
             with suppress(RuntimeError):
@@ -226,6 +330,11 @@ class Application:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        await self.scheduler.stop()
+        if self._background:
+            await asyncio.wait(set(self._background), timeout=30)
+        for provider in self.providers.values():
+            await provider.close()
         await self.bot.session.close()
         await self.panel.close()
         await self.storage.close()

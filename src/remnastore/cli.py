@@ -10,8 +10,9 @@ import sys
 from collections.abc import Sequence
 
 from remnastore import __version__
-from remnastore.config import ConfigError, DatabaseSettings, Settings, load_database_settings, load_settings
+from remnastore.config import DatabaseSettings, Settings, load_database_settings, load_settings
 from remnastore.infra.logging import configure_logging
+from remnastore.settings_base import ConfigError
 
 log = logging.getLogger("remnastore")
 

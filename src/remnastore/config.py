@@ -12,49 +12,55 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import AliasChoices, SecretStr, ValidationError, field_validator
+from pydantic_settings import NoDecode
+
+from remnastore.settings_base import ConfigError, SettingsGroup, env, split_list
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./remnastore.sqlite3"
 _BOT_TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,}$")
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
-class ConfigError(Exception):
-    """Raised when the configuration is invalid; ``problems`` maps variable names to reasons."""
-
-    def __init__(self, problems: dict[str, str]) -> None:
-        self.problems = problems
-        lines = [f"{name}: {reason}" for name, reason in problems.items()]
-        super().__init__("invalid configuration:\n  " + "\n  ".join(lines))
-
-
-def env(name: str, default: Any = ..., **kwargs: Any) -> Any:
-    """A field read from exactly one environment variable."""
-    return Field(default, validation_alias=AliasChoices(name), **kwargs)
-
-
-def _split_list(value: Any) -> Any:
-    if isinstance(value, str):
-        return [item.strip() for item in value.replace(";", ",").split(",") if item.strip()]
-    return value
-
-
-class _Group(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=False
-    )
+_Group = SettingsGroup
+_split_list = split_list
 
 
 class TelegramSettings(_Group):
     bot_token: SecretStr = env("BOT_TOKEN", description="Bot token from @BotFather")
-    api_url: str = env("TELEGRAM_API_URL", "https://api.telegram.org")
-    admin_ids: Annotated[list[int], NoDecode] = env("ADMIN_IDS", default_factory=list)
-    webhook_base_url: str | None = env("WEBHOOK_BASE_URL", None)
-    webhook_path: str = env("WEBHOOK_PATH", "/webhooks/telegram")
-    webhook_secret: SecretStr | None = env("WEBHOOK_SECRET", None)
-    drop_pending_updates: bool = env("DROP_PENDING_UPDATES", False)
-    request_timeout: float = env("TELEGRAM_TIMEOUT", 30.0, gt=0)
+    api_url: str = env(
+        "TELEGRAM_API_URL",
+        "https://api.telegram.org",
+        description="Bot API server; set it to use a local Bot API server (https://github.com/tdlib/telegram-bot-api)",
+    )
+    admin_ids: Annotated[list[int], NoDecode] = env(
+        "ADMIN_IDS",
+        default_factory=list,
+        description="comma-separated Telegram user ids of the shop's admins",
+    )
+    webhook_base_url: str | None = env(
+        "WEBHOOK_BASE_URL",
+        None,
+        description="unset = long polling; set to the public https:// base address of this server to take updates by webhook",
+    )
+    webhook_path: str = env(
+        "WEBHOOK_PATH",
+        "/webhooks/telegram",
+        description="path of the Telegram webhook under WEBHOOK_BASE_URL",
+    )
+    webhook_secret: SecretStr | None = env(
+        "WEBHOOK_SECRET",
+        None,
+        description="secret Telegram sends with every webhook call; unset = derived from BOT_TOKEN (same on every instance)",
+    )
+    drop_pending_updates: bool = env(
+        "DROP_PENDING_UPDATES",
+        False,
+        description="drop updates that queued up while the bot was down (true/false)",
+    )
+    request_timeout: float = env(
+        "TELEGRAM_TIMEOUT", 30.0, gt=0, description="timeout of one Bot API request, seconds"
+    )
 
     @field_validator("bot_token")
     @classmethod
@@ -90,10 +96,20 @@ class TelegramSettings(_Group):
 
 
 class DatabaseSettings(_Group):
-    url: str = env("DATABASE_URL", DEFAULT_DATABASE_URL)
-    pool_size: int = env("DATABASE_POOL_SIZE", 10, ge=1, le=200)
-    echo: bool = env("DATABASE_ECHO", False)
-    auto_migrate: bool = env("AUTO_MIGRATE", True)
+    url: str = env(
+        "DATABASE_URL",
+        DEFAULT_DATABASE_URL,
+        description="unset = SQLite file ./remnastore.sqlite3; for production: postgresql://user:password@host:5432/remnastore",
+    )
+    pool_size: int = env(
+        "DATABASE_POOL_SIZE", 10, ge=1, le=200, description="connection pool size (PostgreSQL)"
+    )
+    echo: bool = env("DATABASE_ECHO", False, description="log every SQL statement (debugging only)")
+    auto_migrate: bool = env(
+        "AUTO_MIGRATE",
+        True,
+        description="apply database migrations automatically when `remnastore run` starts",
+    )
 
     @field_validator("url")
     @classmethod
@@ -114,8 +130,17 @@ class DatabaseSettings(_Group):
 
 
 class RedisSettings(_Group):
-    url: str | None = env("REDIS_URL", None)
-    state_ttl_seconds: int = env("STATE_TTL_SECONDS", 86400, ge=60)
+    url: str | None = env(
+        "REDIS_URL",
+        None,
+        description="unset = conversation state in memory (one instance only); e.g. redis://127.0.0.1:6379/0",
+    )
+    state_ttl_seconds: int = env(
+        "STATE_TTL_SECONDS",
+        86400,
+        ge=60,
+        description="how long an unfinished conversation (and its data) is kept in Redis, seconds",
+    )
 
     @field_validator("url")
     @classmethod
@@ -128,18 +153,62 @@ class RedisSettings(_Group):
 
 
 class PanelSettings(_Group):
-    url: str = env("PANEL_URL")
-    token: SecretStr = env("PANEL_TOKEN")
-    api_version: Literal["auto", "2", "3"] = env("PANEL_API_VERSION", "auto")
-    extra_headers: Annotated[dict[str, str], NoDecode] = env("PANEL_EXTRA_HEADERS", default_factory=dict)
-    cookies: Annotated[dict[str, str], NoDecode] = env("PANEL_COOKIES", default_factory=dict)
-    timeout: float = env("PANEL_TIMEOUT", 10.0, gt=0, le=120)
-    retries: int = env("PANEL_RETRIES", 2, ge=0, le=10)
-    username_prefix: str = env("PANEL_USERNAME_PREFIX", "tg_", pattern=r"^[A-Za-z0-9_-]{0,12}$")
-    squads: Annotated[list[str], NoDecode] = env("PANEL_SQUADS", default_factory=list)
-    external_squad: str | None = env("PANEL_EXTERNAL_SQUAD", None)
-    user_tag: str | None = env("PANEL_USER_TAG", None, pattern=r"^[A-Z0-9_]{1,16}$")
-    webhook_secret: SecretStr | None = env("PANEL_WEBHOOK_SECRET", None)
+    url: str = env(
+        "PANEL_URL",
+        description="the panel address, e.g. https://panel.example.com (with or without /api)",
+    )
+    token: SecretStr = env(
+        "PANEL_TOKEN",
+        description="an API token created in the panel (API Tokens); not the admin login token",
+    )
+    api_version: Literal["auto", "2", "3"] = env(
+        "PANEL_API_VERSION", "auto", description="panel API version: auto (detected), 3 or 2"
+    )
+    extra_headers: Annotated[dict[str, str], NoDecode] = env(
+        "PANEL_EXTRA_HEADERS",
+        default_factory=dict,
+        description='extra headers for every panel request, e.g. "X-Api-Key: secret" (several separated by ;) or JSON',
+    )
+    cookies: Annotated[dict[str, str], NoDecode] = env(
+        "PANEL_COOKIES",
+        default_factory=dict,
+        description='cookies for every panel request, e.g. "name=value" (several separated by ;) or JSON',
+    )
+    timeout: float = env(
+        "PANEL_TIMEOUT", 10.0, gt=0, le=120, description="timeout of one panel request, seconds"
+    )
+    retries: int = env(
+        "PANEL_RETRIES",
+        2,
+        ge=0,
+        le=10,
+        description="how many times a failed read-only panel request is retried",
+    )
+    username_prefix: str = env(
+        "PANEL_USERNAME_PREFIX",
+        "tg_",
+        pattern=r"^[A-Za-z0-9_-]{0,12}$",
+        description="panel usernames of customers are <prefix><telegram id>",
+    )
+    squads: Annotated[list[str], NoDecode] = env(
+        "PANEL_SQUADS",
+        default_factory=list,
+        description="comma-separated internal squad UUIDs for paid subscriptions; empty = every squad of the panel",
+    )
+    external_squad: str | None = env(
+        "PANEL_EXTERNAL_SQUAD", None, description="external squad UUID given to every customer (optional)"
+    )
+    user_tag: str | None = env(
+        "PANEL_USER_TAG",
+        None,
+        pattern=r"^[A-Z0-9_]{1,16}$",
+        description="tag put on panel users created by the shop (A-Z, 0-9, _; up to 16), optional",
+    )
+    webhook_secret: SecretStr | None = env(
+        "PANEL_WEBHOOK_SECRET",
+        None,
+        description="secret of the panel's webhooks (WEBHOOK_SECRET_HEADER in the panel's .env), optional",
+    )
 
     @field_validator("url")
     @classmethod
@@ -189,14 +258,22 @@ class PanelSettings(_Group):
 
 
 class TrialSettings(_Group):
-    enabled: bool = env("TRIAL_ENABLED", True)
-    days: int = env("TRIAL_DAYS", 3, ge=1, le=365)
-    traffic_gb: int = env("TRIAL_TRAFFIC_GB", 10, ge=0)
-    device_limit: int = env("TRIAL_DEVICE_LIMIT", 1, ge=0)
-    traffic_strategy: Literal["NO_RESET", "DAY", "WEEK", "MONTH", "MONTH_ROLLING"] = env(
-        "TRIAL_TRAFFIC_STRATEGY", "NO_RESET"
+    enabled: bool = env("TRIAL_ENABLED", True, description="offer a free trial, once per Telegram account")
+    days: int = env("TRIAL_DAYS", 3, ge=1, le=365, description="trial length, days")
+    traffic_gb: int = env("TRIAL_TRAFFIC_GB", 10, ge=0, description="trial traffic limit, GB (0 = unlimited)")
+    device_limit: int = env(
+        "TRIAL_DEVICE_LIMIT", 1, ge=0, description="trial device limit (0 = the panel's default)"
     )
-    squads: Annotated[list[str], NoDecode] = env("TRIAL_SQUADS", default_factory=list)
+    traffic_strategy: Literal["NO_RESET", "DAY", "WEEK", "MONTH", "MONTH_ROLLING"] = env(
+        "TRIAL_TRAFFIC_STRATEGY",
+        "NO_RESET",
+        description="trial traffic reset strategy: NO_RESET, DAY, WEEK, MONTH, MONTH_ROLLING",
+    )
+    squads: Annotated[list[str], NoDecode] = env(
+        "TRIAL_SQUADS",
+        default_factory=list,
+        description="comma-separated internal squad UUIDs for trials; empty = PANEL_SQUADS",
+    )
 
     @field_validator("squads", mode="before")
     @classmethod
@@ -205,12 +282,16 @@ class TrialSettings(_Group):
 
 
 class LinkSettings(_Group):
-    support: str | None = env("SUPPORT_URL", None)
-    status: str | None = env("STATUS_URL", None)
-    terms: str | None = env("TERMS_URL", None)
-    channel: str | None = env("CHANNEL_URL", None)
-    feedback: str | None = env("FEEDBACK_URL", None)
-    mini_app: str | None = env("SUBSCRIPTION_MINI_APP_URL", None)
+    support: str | None = env("SUPPORT_URL", None, description="Support button link (optional)")
+    status: str | None = env("STATUS_URL", None, description="Service status button link (optional)")
+    terms: str | None = env("TERMS_URL", None, description="Terms of service button link (optional)")
+    channel: str | None = env("CHANNEL_URL", None, description="Channel button link (optional)")
+    feedback: str | None = env("FEEDBACK_URL", None, description="Feedback button link (optional)")
+    mini_app: str | None = env(
+        "SUBSCRIPTION_MINI_APP_URL",
+        None,
+        description="open subscriptions in this Mini App (https://) instead of the plain link on the Connect button",
+    )
 
     @field_validator("support", "status", "terms", "channel", "feedback", "mini_app")
     @classmethod
@@ -224,15 +305,93 @@ class LinkSettings(_Group):
 
 
 class ShopSettings(_Group):
-    default_language: Literal["ru", "en"] = env("DEFAULT_LANGUAGE", "ru")
-    devices_enabled: bool = env("DEVICES_ENABLED", True)
-    timezone: str = env("TIMEZONE", "UTC")
+    default_language: Literal["ru", "en"] = env(
+        "DEFAULT_LANGUAGE",
+        "ru",
+        description="language for customers whose Telegram language is neither Russian nor English: ru or en",
+    )
+    devices_enabled: bool = env(
+        "DEVICES_ENABLED", True, description='show the "My devices" screen (HWID devices from the panel)'
+    )
+    timezone: str = env(
+        "TIMEZONE", "UTC", description="time zone in which dates are shown to customers, e.g. Europe/Moscow"
+    )
+
+
+class SalesSettings(_Group):
+    catalogue_file: str | None = env(
+        "CATALOGUE_FILE",
+        None,
+        description="TOML file with tariffs, periods and prices; unset = the shipped example catalogue",
+    )
+    payment_methods_order: Annotated[list[str], NoDecode] = env(
+        "PAYMENT_METHODS_ORDER",
+        description="order of payment method buttons (comma-separated provider names)",
+        default_factory=lambda: [
+            "stars",
+            "yookassa",
+            "freekassa",
+            "platega",
+            "severpay",
+            "cryptobot",
+            "heleket",
+            "tribute",
+        ],
+    )
+    order_ttl_minutes: int = env(
+        "ORDER_TTL_MINUTES",
+        120,
+        ge=5,
+        le=7 * 24 * 60,
+        description="minutes an unpaid order (and its invoice) stays valid",
+    )
+    public_url: str | None = env(
+        "PUBLIC_URL",
+        None,
+        description="public https:// base address where providers reach /webhooks/<provider>; unset = WEBHOOK_BASE_URL",
+    )
+    return_url: str | None = env(
+        "PAYMENT_RETURN_URL",
+        None,
+        description="where customers return after paying; unset = the bot's t.me link",
+    )
+    log_chat_id: int | None = env(
+        "LOG_CHAT_ID",
+        None,
+        description="chat (group or channel) id for the payment log and alerts; unset = alerts go to ADMIN_IDS",
+    )
+    log_thread_id: int | None = env(
+        "LOG_THREAD_ID", None, description="forum topic id in LOG_CHAT_ID (optional)"
+    )
+
+    @field_validator("payment_methods_order", mode="before")
+    @classmethod
+    def _order(cls, value: Any) -> Any:
+        return _split_list(value)
+
+    @field_validator("catalogue_file", "public_url", "return_url", mode="before")
+    @classmethod
+    def _blank(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip().rstrip("/")
+        return value or None
+
+    @field_validator("log_chat_id", "log_thread_id", mode="before")
+    @classmethod
+    def _blank_int(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 class WebSettings(_Group):
-    host: str = env("WEB_HOST", "0.0.0.0")
-    port: int = env("WEB_PORT", 8080, ge=0, le=65535)
-    trusted_proxies: Annotated[list[str], NoDecode] = env("TRUSTED_PROXIES", default_factory=list)
+    host: str = env(
+        "WEB_HOST", "0.0.0.0", description="address of the web server (webhooks, /healthz, /readyz)"
+    )
+    port: int = env("WEB_PORT", 8080, ge=0, le=65535, description="port of the web server")
+    trusted_proxies: Annotated[list[str], NoDecode] = env(
+        "TRUSTED_PROXIES",
+        default_factory=list,
+        description="comma-separated addresses of reverse proxies whose X-Forwarded-For is trusted",
+    )
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -241,8 +400,12 @@ class WebSettings(_Group):
 
 
 class LogSettings(_Group):
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = env("LOG_LEVEL", "INFO")
-    format: Literal["json", "text"] = env("LOG_FORMAT", "json")
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = env(
+        "LOG_LEVEL", "INFO", description="DEBUG, INFO, WARNING or ERROR"
+    )
+    format: Literal["json", "text"] = env(
+        "LOG_FORMAT", "json", description="json (one object per line) or text"
+    )
 
     @field_validator("level", mode="before")
     @classmethod
@@ -265,6 +428,8 @@ class Settings:
         shop: ShopSettings,
         web: WebSettings,
         log: LogSettings,
+        sales: SalesSettings,
+        payments: dict[str, SettingsGroup] | None = None,
     ) -> None:
         self.telegram = telegram
         self.database = database
@@ -275,6 +440,9 @@ class Settings:
         self.shop = shop
         self.web = web
         self.log = log
+        self.sales = sales
+        #: each payment provider's own settings group, by provider name
+        self.payments: dict[str, SettingsGroup] = payments or {}
 
     @property
     def use_webhook(self) -> bool:
@@ -288,26 +456,61 @@ class Settings:
                 values.append(secret.get_secret_value())
         values.extend(v for v in self.panel.extra_headers.values() if v)
         values.extend(v for v in self.panel.cookies.values() if v)
+        for group in self.payments.values():
+            for field_name in type(group).model_fields:
+                value = getattr(group, field_name)
+                if isinstance(value, SecretStr):
+                    values.append(value.get_secret_value())
         return [v for v in values if len(v) >= 6]
 
 
 _GROUPS: dict[str, type[_Group]] = {
     "telegram": TelegramSettings,
+    "panel": PanelSettings,
     "database": DatabaseSettings,
     "redis": RedisSettings,
-    "panel": PanelSettings,
+    "shop": ShopSettings,
     "trial": TrialSettings,
     "links": LinkSettings,
-    "shop": ShopSettings,
+    "sales": SalesSettings,
     "web": WebSettings,
     "log": LogSettings,
 }
 
 
+GROUP_TITLES = {
+    "telegram": "Telegram",
+    "panel": "Remnawave panel",
+    "database": "Database",
+    "redis": "Redis",
+    "shop": "Shop",
+    "trial": "Free trial",
+    "links": "Main menu link buttons",
+    "sales": "Sales",
+    "web": "Web server",
+    "log": "Logs",
+}
+
+
+def all_groups() -> dict[str, type[SettingsGroup]]:
+    """Every settings group, core first, then one per payment provider (for documentation)."""
+    groups: dict[str, type[SettingsGroup]] = dict(_GROUPS)
+    for name, group in _provider_groups().items():
+        GROUP_TITLES.setdefault(f"payments:{name}", f"Payments: {name}")
+        groups[f"payments:{name}"] = group
+    return groups
+
+
+def _provider_groups() -> dict[str, type[SettingsGroup]]:
+    from remnastore.payments.registry import PROVIDER_MODULES, provider_module
+
+    return {name: provider_module(name).Settings for name in PROVIDER_MODULES}
+
+
 def env_names() -> dict[str, str]:
     """Every documented environment variable with its description (used by docs tests)."""
     names: dict[str, str] = {}
-    for group in _GROUPS.values():
+    for group in all_groups().values():
         for field in group.model_fields.values():
             alias = field.validation_alias
             if isinstance(alias, AliasChoices):
@@ -348,9 +551,22 @@ def load_settings(env_file: str | Path | None = ".env", values: Mapping[str, Any
             for error in exc.errors():
                 loc = error["loc"][0] if error["loc"] else name
                 problems[str(loc)] = _reason(error)
+    payments: dict[str, SettingsGroup] = {}
+    for name, group in _provider_groups().items():
+        own = {key: value for key, value in values.items() if key in _aliases(group)}
+        try:
+            payment = group(_env_file=env_file_arg, **own)
+        except ValidationError as exc:
+            for error in exc.errors():
+                problems[str(error["loc"][0]) if error["loc"] else name] = _reason(error)
+            continue
+        if getattr(payment, "enabled", False):
+            for variable in payment.missing():  # type: ignore[attr-defined]
+                problems[variable] = "is required when the provider is enabled"
+        payments[name] = payment
     if problems:
         raise ConfigError(problems)
-    return Settings(**built)  # type: ignore[arg-type]
+    return Settings(**built, payments=payments)  # type: ignore[arg-type]
 
 
 def load_database_settings(env_file: str | Path | None = ".env") -> DatabaseSettings:

@@ -104,7 +104,9 @@ async def test_state_machine_moves_forward_and_stamps_times(database: Database) 
 
 
 @pytest.mark.parametrize("late", ["expired", "failed"])
-async def test_money_that_arrives_after_expiry_or_failure_still_pays_the_order(database: Database, late: str) -> None:
+async def test_money_that_arrives_after_expiry_or_failure_still_pays_the_order(
+    database: Database, late: str
+) -> None:
     order = await new_order(database, await new_customer(database))
     async with database.session() as session:
         repo = OrderRepository(session)

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from remnastore.config import DEFAULT_DATABASE_URL, ConfigError, env_names, load_settings
+from remnastore.ops.settings_docs import env_example, readme_with_table
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = {
@@ -28,7 +29,13 @@ def test_every_problem_is_reported_with_the_variable_name() -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(
             None,
-            {**REQUIRED, "BOT_TOKEN": "nope", "ADMIN_IDS": "12,abc", "TRIAL_DAYS": "0", "DATABASE_URL": "mysql://x"},
+            {
+                **REQUIRED,
+                "BOT_TOKEN": "nope",
+                "ADMIN_IDS": "12,abc",
+                "TRIAL_DAYS": "0",
+                "DATABASE_URL": "mysql://x",
+            },
         )
     problems = caught.value.problems
     assert set(problems) == {"BOT_TOKEN", "ADMIN_IDS", "TRIAL_DAYS", "DATABASE_URL"}
@@ -65,10 +72,15 @@ def test_settings_file_is_read(tmp_path: Path) -> None:
 
 def test_env_example_and_readme_document_every_setting() -> None:
     names = set(env_names())
-    example = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
-    readme = set(re.findall(r"^\| `([A-Z_]+)` \|", (ROOT / "README.md").read_text(), re.M))
+    example_text = (ROOT / ".env.example").read_text()
+    readme_text = (ROOT / "README.md").read_text()
+    example = set(re.findall(r"^([A-Z0-9_]+)=", example_text, re.M))
+    readme = set(re.findall(r"^\| `([A-Z0-9_]+)` \|", readme_text, re.M))
     assert names == example
     assert names == readme
+    # Both are generated from the settings' descriptions: `python -m remnastore.ops.settings_docs`.
+    assert example_text == env_example()
+    assert readme_with_table(readme_text) == readme_text
 
 
 def test_secrets_are_listed_for_redaction() -> None:

@@ -32,7 +32,9 @@ def test_every_text_key_used_in_the_code_exists() -> None:
     [("ru", 1, "1 день"), ("ru", 3, "3 дня"), ("ru", 5, "5 дней"), ("ru", 21, "21 день"), ("en", 1, "1 day")],
 )
 def test_plural_forms(language: str, days: int, expected: str) -> None:
-    text = Locales("ru").get(language)("trial-activated", expires="x", days=days, traffic="1", devices=1, link="l")
+    text = Locales("ru").get(language)(
+        "trial-activated", expires="x", days=days, traffic="1", devices=1, link="l"
+    )
     assert expected in text
 
 

@@ -15,6 +15,7 @@ class Screen(StrEnum):
     DEVICES = "dev"
     LANGUAGE = "lang"
     QR = "qr"
+    BUY = "buy"
 
 
 class Nav(CallbackData, prefix="n"):
@@ -29,3 +30,22 @@ class SetLanguage(CallbackData, prefix="l"):
 
 class DisconnectDevice(CallbackData, prefix="dd"):
     token: str = Field(pattern=r"^[0-9a-f]{16}$")
+
+
+class BuyTariff(CallbackData, prefix="bt"):
+    tariff: str = Field(pattern=r"^[a-z0-9_-]{1,16}$")
+
+
+class BuyPeriod(CallbackData, prefix="bp"):
+    tariff: str = Field(pattern=r"^[a-z0-9_-]{1,16}$")
+    period: str = Field(pattern=r"^[a-z0-9_-]{1,16}$")
+
+
+class BuyMethod(CallbackData, prefix="bm"):
+    tariff: str = Field(pattern=r"^[a-z0-9_-]{1,16}$")
+    period: str = Field(pattern=r"^[a-z0-9_-]{1,16}$")
+    method: str = Field(pattern=r"^[a-z0-9_]{1,16}$")
+
+
+class CheckOrder(CallbackData, prefix="co"):
+    order: str = Field(pattern=r"^[0-9a-f-]{32,36}$")

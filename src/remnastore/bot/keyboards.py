@@ -40,10 +40,14 @@ def back_to_menu(t: Translator) -> InlineKeyboardButton:
     return _nav(t("btn-back"), Screen.MAIN)
 
 
-def main_menu(t: Translator, *, trial: bool, devices: bool, links: MenuLinks) -> InlineKeyboardMarkup:
+def main_menu(
+    t: Translator, *, trial: bool, devices: bool, links: MenuLinks, buy: bool = True
+) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     if trial:
         kb.row(_nav(t("btn-trial"), Screen.TRIAL))
+    if buy:
+        kb.row(_nav(t("btn-buy"), Screen.BUY))
     kb.row(_nav(t("btn-subscription"), Screen.SUBSCRIPTION))
     if devices:
         kb.row(_nav(t("btn-devices"), Screen.DEVICES), _nav(t("btn-language"), Screen.LANGUAGE))
@@ -82,6 +86,7 @@ def subscription(
             kb.row(_nav(t("btn-devices"), Screen.DEVICES))
     if trial:
         kb.row(_nav(t("btn-trial"), Screen.TRIAL))
+    kb.row(_nav(t("btn-renew") if link else t("btn-buy"), Screen.BUY))
     kb.row(back_to_menu(t))
     return kb.as_markup()
 

@@ -7,7 +7,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from remnastore.domain.access import size_parts
+from remnastore.domain.catalogue import Period
 from remnastore.domain.errors import DomainError
+from remnastore.domain.money import Money
 from remnastore.locales import Translator
 from remnastore.services.devices import DeviceList
 from remnastore.services.subscriptions import AccessOverview
@@ -86,6 +88,16 @@ class Renderer:
             )
         lines += ["", t("devices-note")]
         return "\n".join(lines)
+
+    def period(self, period: Period, t: Translator) -> str:
+        months = t("period-months", count=period.months) if period.months else ""
+        days = t("period-days", count=period.days) if period.days else ""
+        if months and days:
+            return t("period-months-days", months=months, days=days)
+        return months or days
+
+    def money(self, amount: Money, t: Translator) -> str:
+        return amount.format(t.language)
 
     def error(self, error: DomainError, t: Translator) -> str:
         args: dict[str, Any] = {}

@@ -104,11 +104,11 @@ def _texts(value: Any, where: str) -> dict[str, str]:
 
 def _prices(value: Any, where: str) -> dict[str, Money]:
     if not isinstance(value, dict) or not value:
-        raise CatalogueError(f"{where}: prices must be a table such as {{ RUB = \"199.00\", XTR = 150 }}")
+        raise CatalogueError(f'{where}: prices must be a table such as {{ RUB = "199.00", XTR = 150 }}')
     prices: dict[str, Money] = {}
     for code, amount in value.items():
         if isinstance(amount, float):
-            raise CatalogueError(f"{where}.{code}: write the price as a string (\"199.00\"), not a float")
+            raise CatalogueError(f'{where}.{code}: write the price as a string ("199.00"), not a float')
         try:
             money = Money.from_decimal(str(amount), code)
         except UnknownCurrency:
@@ -126,7 +126,13 @@ def _period(raw: Any, where: str) -> Period:
         raise CatalogueError(f"{where}: expected a table")
     code = _code(raw.get("code"), where)
     months, days = raw.get("months", 0), raw.get("days", 0)
-    if not isinstance(months, int) or not isinstance(days, int) or months < 0 or days < 0 or months + days == 0:
+    if (
+        not isinstance(months, int)
+        or not isinstance(days, int)
+        or months < 0
+        or days < 0
+        or months + days == 0
+    ):
         raise CatalogueError(f"{where} ({code}): set months and/or days (whole positive numbers)")
     return Period(code, months, days, _prices(raw.get("prices"), f"{where} ({code}).prices"))
 
@@ -157,7 +163,9 @@ def _tariff(raw: Any, where: str) -> Tariff:
     return Tariff(
         code=code,
         names=_texts(raw.get("name", code), f"{where}.name"),
-        descriptions=_texts(raw.get("description", ""), f"{where}.description") if raw.get("description") else {},
+        descriptions=_texts(raw.get("description", ""), f"{where}.description")
+        if raw.get("description")
+        else {},
         traffic_limit_bytes=traffic * 1024**3,
         device_limit=devices,
         traffic_strategy=strategy,

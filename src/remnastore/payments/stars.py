@@ -101,7 +101,13 @@ class StarsProvider:
 
 
 def event_from_payment(
-    *, telegram_user_id: int, payload: str, charge_id: str, total_amount: int, currency: str, refunded: bool = False
+    *,
+    telegram_user_id: int,
+    payload: str,
+    charge_id: str,
+    total_amount: int,
+    currency: str,
+    refunded: bool = False,
 ) -> PaymentEvent:
     """A ``successful_payment`` (or ``refunded_payment``) message as a normalised event."""
     raw: dict[str, Any] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import F, Router
 
-from remnastore.bot.routers.user import devices, fallback, language, start, subscription, trial
+from remnastore.bot.routers.user import buy, devices, fallback, language, stars, start, subscription, trial
 
 
 def user_router() -> Router:
@@ -13,6 +13,8 @@ def user_router() -> Router:
     router.callback_query.filter(F.message.chat.type == "private")
     router.include_routers(
         start.build(),
+        stars.build(),
+        buy.build(),
         trial.build(),
         subscription.build(),
         devices.build(),

@@ -1,0 +1,161 @@
+"""Buying: tariff -> period -> payment method -> invoice; and "I have paid"."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from remnastore.bot.callbacks import BuyMethod, BuyPeriod, BuyTariff, CheckOrder, Nav, Screen
+from remnastore.bot.keyboards import back_to_menu, only_back
+from remnastore.bot.render import Renderer
+from remnastore.bot.respond import show
+from remnastore.domain.catalogue import Tariff
+from remnastore.locales import Translator
+from remnastore.services.accounts import CustomerView
+from remnastore.services.checkout import Checkout
+
+
+async def choose_tariff(
+    event: Message | CallbackQuery, t: Translator, checkout: Checkout, renderer: Renderer
+) -> None:
+    tariffs = checkout.catalogue.tariffs
+    if len(tariffs) == 1:
+        await _periods(event, t, checkout, renderer, tariffs[0])
+        return
+    lines = [t("buy-choose-tariff"), ""]
+    kb = InlineKeyboardBuilder()
+    for tariff in tariffs:
+        description = tariff.description(t.language)
+        lines.append(t("buy-tariff-line", name=tariff.name(t.language), description=description))
+        kb.row(
+            InlineKeyboardButton(
+                text=tariff.name(t.language), callback_data=BuyTariff(tariff=tariff.code).pack()
+            )
+        )
+    kb.row(back_to_menu(t))
+    await show(event, "\n".join(lines), kb.as_markup())
+
+
+async def choose_period(
+    query: CallbackQuery, callback_data: BuyTariff, t: Translator, checkout: Checkout, renderer: Renderer
+) -> None:
+    tariff = checkout.catalogue.tariff(callback_data.tariff)
+    if tariff is None:
+        await choose_tariff(query, t, checkout, renderer)
+        return
+    await _periods(query, t, checkout, renderer, tariff)
+
+
+async def _periods(
+    event: Message | CallbackQuery, t: Translator, checkout: Checkout, renderer: Renderer, tariff: Tariff
+) -> None:
+    kb = InlineKeyboardBuilder()
+    for period in tariff.periods:
+        options = checkout.methods(period)
+        if not options:
+            continue
+        price = renderer.money(options[0].price, t)
+        kb.row(
+            InlineKeyboardButton(
+                text=t("buy-period-button", period=renderer.period(period, t), price=price),
+                callback_data=BuyPeriod(tariff=tariff.code, period=period.code).pack(),
+            )
+        )
+    if len(checkout.catalogue.tariffs) > 1:
+        kb.row(InlineKeyboardButton(text=t("btn-back"), callback_data=Nav(screen=Screen.BUY).pack()))
+    else:
+        kb.row(back_to_menu(t))
+    text = t("buy-choose-period", tariff=tariff.name(t.language), description=tariff.description(t.language))
+    await show(event, text, kb.as_markup())
+
+
+async def choose_method(
+    query: CallbackQuery,
+    callback_data: BuyPeriod,
+    t: Translator,
+    checkout: Checkout,
+    renderer: Renderer,
+) -> None:
+    tariff, period = checkout.item(callback_data.tariff, callback_data.period)
+    options = checkout.methods(period)
+    if not options:
+        await show(query, t("buy-no-methods"), only_back(t))
+        return
+    kb = InlineKeyboardBuilder()
+    for option in options:
+        kb.row(
+            InlineKeyboardButton(
+                text=f"{t(f'method-{option.provider}')} · {renderer.money(option.price, t)}",
+                callback_data=BuyMethod(
+                    tariff=tariff.code, period=period.code, method=option.provider
+                ).pack(),
+            )
+        )
+    kb.row(InlineKeyboardButton(text=t("btn-back"), callback_data=BuyTariff(tariff=tariff.code).pack()))
+    text = t("buy-choose-method", tariff=tariff.name(t.language), period=renderer.period(period, t))
+    await show(query, text, kb.as_markup())
+
+
+async def pay(
+    query: CallbackQuery,
+    callback_data: BuyMethod,
+    t: Translator,
+    customer: CustomerView,
+    checkout: Checkout,
+    renderer: Renderer,
+) -> None:
+    tariff, period = checkout.item(callback_data.tariff, callback_data.period)
+    period_text = renderer.period(period, t)
+    description = t("invoice-title", tariff=tariff.name(t.language), period=period_text)
+    pending = await checkout.start(
+        customer, tariff.code, period.code, callback_data.method, description=str(description)
+    )
+    amount = renderer.money(pending.amount, t)
+    text = t(
+        "buy-invoice",
+        order=pending.order_id[:8],
+        tariff=tariff.name(t.language),
+        period=period_text,
+        amount=amount,
+    )
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=t("btn-pay", amount=amount), url=pending.pay_url)],
+            [
+                InlineKeyboardButton(
+                    text=t("btn-check-payment"), callback_data=CheckOrder(order=pending.order_id).pack()
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    text=t("btn-other-method"),
+                    callback_data=BuyPeriod(tariff=tariff.code, period=period.code).pack(),
+                )
+            ],
+            [back_to_menu(t)],
+        ]
+    )
+    await show(query, text, markup)
+
+
+async def check_order(
+    query: CallbackQuery, callback_data: CheckOrder, t: Translator, customer: CustomerView, checkout: Checkout
+) -> None:
+    status = await checkout.refresh(customer, callback_data.order)
+    if status in ("paid", "fulfilled"):
+        await query.answer(t("order-already-paid"), show_alert=True)
+    else:
+        await query.answer(t("order-still-pending"), show_alert=True)
+
+
+def build() -> Router:
+    router = Router(name="buy")
+    router.message.register(choose_tariff, Command("buy"))
+    router.callback_query.register(choose_tariff, Nav.filter(F.screen == Screen.BUY))
+    router.callback_query.register(choose_period, BuyTariff.filter())
+    router.callback_query.register(choose_method, BuyPeriod.filter())
+    router.callback_query.register(pay, BuyMethod.filter())
+    router.callback_query.register(check_order, CheckOrder.filter())
+    return router

@@ -1,0 +1,327 @@
+"""Per-customer rate limiting: a sliding window, a warning, then a temporary ban for repeated floods.
+
+Semantics (the same for the Redis and the in-process limiter):
+
+* every customer may send ``events`` updates per sliding ``window`` seconds (only accepted updates count);
+* the first update over the limit opens an *excess window* of ``window`` seconds and is a strike: the
+  verdict is WARN (the caller sends one polite warning); further excess in that excess window is DROP
+  (silently ignored);
+* the ``strikes``-th strike (strikes are forgotten after ``STRIKE_MEMORY_WINDOWS`` quiet windows) bans the
+  customer for ``ban_seconds``: the verdict is BANNED once (the caller says until when), then
+  BANNED_SILENT for every update until the ban ends; the ban starts the customer afresh.
+
+Time is seconds since the epoch; every call takes ``now`` so that tests move time instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import ClassVar, Protocol
+
+from redis.asyncio import Redis
+
+from remnastore.settings_base import SettingsGroup, env
+
+KEY_PREFIX = "remnastore:rl:"
+STRIKE_MEMORY_WINDOWS = 10
+
+
+class RateLimitSettings(SettingsGroup):
+    enabled: bool = env(
+        "RATE_LIMIT_ENABLED", True, description="Throttle customers who send too many updates (true/false)"
+    )
+    events: int = env(
+        "RATE_LIMIT_EVENTS",
+        20,
+        ge=1,
+        le=10_000,
+        description="How many updates one customer may send per RATE_LIMIT_WINDOW_SECONDS",
+    )
+    window_seconds: int = env(
+        "RATE_LIMIT_WINDOW_SECONDS", 60, ge=1, le=86_400, description="Length of the sliding window, seconds"
+    )
+    ban_seconds: int = env(
+        "RATE_LIMIT_BAN_SECONDS",
+        300,
+        ge=1,
+        le=7 * 86_400,
+        description="How long a customer who keeps flooding is ignored, seconds",
+    )
+    strikes: int = env(
+        "RATE_LIMIT_STRIKES",
+        2,
+        ge=1,
+        le=100,
+        description="How many windows over the limit (the first one gets a warning) lead to a ban",
+    )
+
+
+class VerdictKind(StrEnum):
+    ALLOW = "allow"
+    WARN = "warn"
+    DROP = "drop"
+    BANNED = "banned"
+    BANNED_SILENT = "banned_silent"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What to do with one update; ``ban_until`` (epoch seconds) is set while the customer is banned."""
+
+    kind: VerdictKind
+    ban_until: float | None = None
+
+    ALLOW: ClassVar[Verdict]
+    WARN: ClassVar[Verdict]
+    DROP: ClassVar[Verdict]
+
+    @property
+    def allowed(self) -> bool:
+        return self.kind is VerdictKind.ALLOW
+
+
+Verdict.ALLOW = Verdict(VerdictKind.ALLOW)
+Verdict.WARN = Verdict(VerdictKind.WARN)
+Verdict.DROP = Verdict(VerdictKind.DROP)
+
+
+class RateLimiter(Protocol):
+    async def hit(self, customer_key: int, now: float | None = None) -> Verdict: ...
+
+    async def unban(self, customer_key: int) -> None: ...
+
+    async def is_banned(self, customer_key: int, now: float | None = None) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Limits:
+    events: int = 20
+    window: float = 60.0
+    ban: float = 300.0
+    strikes: int = 2
+
+    def __post_init__(self) -> None:
+        if self.events < 1 or self.window <= 0 or self.ban <= 0 or self.strikes < 1:
+            raise ValueError("rate limits must be positive")
+
+    @classmethod
+    def from_settings(cls, settings: RateLimitSettings) -> Limits:
+        return cls(
+            events=settings.events,
+            window=float(settings.window_seconds),
+            ban=float(settings.ban_seconds),
+            strikes=settings.strikes,
+        )
+
+    @property
+    def strike_memory(self) -> float:
+        return self.window * STRIKE_MEMORY_WINDOWS
+
+
+# --------------------------------------------------------------------------------------------- memory
+
+
+@dataclass
+class _State:
+    hits: deque[float] = field(default_factory=deque)
+    warn_until: float = 0.0
+    strikes: int = 0
+    strike_at: float = 0.0
+    ban_until: float = 0.0
+
+    def idle_after(self, limits: Limits) -> float:
+        """The moment after which this state no longer affects any verdict."""
+        last_hit = self.hits[-1] if self.hits else 0.0
+        strike_end = self.strike_at + limits.strike_memory if self.strikes else 0.0
+        return max(last_hit + limits.window, self.warn_until, strike_end, self.ban_until)
+
+
+class MemoryRateLimiter:
+    """The limiter for a single instance. Memory stays bounded: states that can no longer affect a
+    verdict are swept once per window, and at most ``max_keys`` customers are tracked (least recently
+    active forgotten first)."""
+
+    def __init__(
+        self, limits: Limits, *, clock: Callable[[], float] = time.time, max_keys: int = 100_000
+    ) -> None:
+        self.limits = limits
+        self._clock = clock
+        self._max_keys = max_keys
+        self._states: OrderedDict[int, _State] = OrderedDict()
+        self._last_sweep = 0.0
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    async def hit(self, customer_key: int, now: float | None = None) -> Verdict:
+        now = self._clock() if now is None else now
+        self._sweep(now)
+        limits = self.limits
+        state = self._states.get(customer_key)
+        if state is None:
+            state = self._states[customer_key] = _State()
+            while len(self._states) > self._max_keys:
+                self._states.popitem(last=False)
+        else:
+            self._states.move_to_end(customer_key)
+        if state.ban_until > now:
+            return Verdict(VerdictKind.BANNED_SILENT, state.ban_until)
+        while state.hits and state.hits[0] <= now - limits.window:
+            state.hits.popleft()
+        if len(state.hits) < limits.events:
+            state.hits.append(now)
+            return Verdict.ALLOW
+        if state.warn_until > now:
+            return Verdict.DROP
+        strikes = state.strikes if now - state.strike_at <= limits.strike_memory else 0
+        strikes += 1
+        if strikes >= limits.strikes:
+            self._states[customer_key] = _State(ban_until=now + limits.ban)
+            return Verdict(VerdictKind.BANNED, now + limits.ban)
+        state.strikes, state.strike_at, state.warn_until = strikes, now, now + limits.window
+        return Verdict.WARN
+
+    async def unban(self, customer_key: int) -> None:
+        self._states.pop(customer_key, None)
+
+    async def is_banned(self, customer_key: int, now: float | None = None) -> bool:
+        now = self._clock() if now is None else now
+        state = self._states.get(customer_key)
+        return state is not None and state.ban_until > now
+
+    def _sweep(self, now: float) -> None:
+        if now - self._last_sweep < self.limits.window:
+            return
+        self._last_sweep = now
+        idle = [key for key, state in self._states.items() if state.idle_after(self.limits) <= now]
+        for key in idle:
+            del self._states[key]
+
+
+# ---------------------------------------------------------------------------------------------- Redis
+
+# KEYS[1]: state hash (warn_until, strikes, strike_at, ban_until), KEYS[2]: sorted set of accepted hits.
+# ARGV: now_ms, window_ms, events, strikes_needed, ban_ms, member, strike_memory_ms.
+# Returns {code, ban_until_ms}: 0 allow, 1 warn, 2 drop, 3 banned, 4 banned_silent.
+_HIT_SCRIPT = """
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local events = tonumber(ARGV[3])
+local needed = tonumber(ARGV[4])
+local ban = tonumber(ARGV[5])
+local memory = tonumber(ARGV[7])
+local ban_until = tonumber(redis.call('HGET', KEYS[1], 'ban_until') or '0')
+if ban_until > now then
+  return {4, ban_until}
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
+if redis.call('ZCARD', KEYS[2]) < events then
+  redis.call('ZADD', KEYS[2], now, ARGV[6])
+  redis.call('PEXPIRE', KEYS[2], window)
+  return {0, 0}
+end
+local warn_until = tonumber(redis.call('HGET', KEYS[1], 'warn_until') or '0')
+if warn_until > now then
+  return {2, 0}
+end
+local strikes = tonumber(redis.call('HGET', KEYS[1], 'strikes') or '0')
+local strike_at = tonumber(redis.call('HGET', KEYS[1], 'strike_at') or '0')
+if now - strike_at > memory then
+  strikes = 0
+end
+strikes = strikes + 1
+if strikes >= needed then
+  local until_ms = now + ban
+  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('HSET', KEYS[1], 'ban_until', until_ms)
+  redis.call('PEXPIRE', KEYS[1], ban)
+  return {3, until_ms}
+end
+redis.call('HSET', KEYS[1], 'strikes', strikes, 'strike_at', now, 'warn_until', now + window)
+redis.call('PEXPIRE', KEYS[1], memory)
+return {1, 0}
+"""
+
+_CODES = {
+    0: VerdictKind.ALLOW,
+    1: VerdictKind.WARN,
+    2: VerdictKind.DROP,
+    3: VerdictKind.BANNED,
+    4: VerdictKind.BANNED_SILENT,
+}
+
+
+def _ms(seconds: float) -> int:
+    return round(seconds * 1000)
+
+
+class RedisRateLimiter:
+    """The limiter shared by every instance: one atomic Lua script per update.
+
+    Time comes from the instances (keep their clocks in sync with NTP); keys expire on their own, so an
+    idle customer leaves nothing behind.
+    """
+
+    def __init__(
+        self,
+        redis: Redis,
+        limits: Limits,
+        *,
+        clock: Callable[[], float] = time.time,
+        prefix: str = KEY_PREFIX,
+    ) -> None:
+        self.limits = limits
+        self._redis = redis
+        self._clock = clock
+        self._prefix = prefix
+        self._script = redis.register_script(_HIT_SCRIPT)
+
+    def _keys(self, customer_key: int) -> list[str]:
+        base = f"{self._prefix}{customer_key}"
+        return [base, f"{base}:hits"]
+
+    async def hit(self, customer_key: int, now: float | None = None) -> Verdict:
+        now = self._clock() if now is None else now
+        limits = self.limits
+        reply = await self._script(
+            keys=self._keys(customer_key),
+            args=[
+                _ms(now),
+                _ms(limits.window),
+                limits.events,
+                limits.strikes,
+                _ms(limits.ban),
+                uuid.uuid4().hex,
+                _ms(limits.strike_memory),
+            ],
+        )
+        kind = _CODES[int(reply[0])]
+        if kind in (VerdictKind.BANNED, VerdictKind.BANNED_SILENT):
+            return Verdict(kind, int(reply[1]) / 1000)
+        return Verdict(kind)
+
+    async def unban(self, customer_key: int) -> None:
+        await self._redis.delete(*self._keys(customer_key))
+
+    async def is_banned(self, customer_key: int, now: float | None = None) -> bool:
+        now = self._clock() if now is None else now
+        raw = await self._redis.hget(self._keys(customer_key)[0], "ban_until")  # type: ignore[misc]
+        return raw is not None and int(raw) > _ms(now)
+
+
+def build_rate_limiter(
+    settings: RateLimitSettings, redis: Redis | None, *, clock: Callable[[], float] = time.time
+) -> RateLimiter | None:
+    """The limiter the settings ask for: shared through Redis when there is one, else in-process;
+    ``None`` when rate limiting is switched off."""
+    if not settings.enabled:
+        return None
+    limits = Limits.from_settings(settings)
+    if redis is not None:
+        return RedisRateLimiter(redis, limits, clock=clock)
+    return MemoryRateLimiter(limits, clock=clock)

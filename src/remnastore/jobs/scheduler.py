@@ -1,0 +1,133 @@
+"""A small scheduler: every job runs every ``interval`` seconds, once per cluster.
+
+Before running, an instance takes the job's lock for (most of) the period: in Redis (``SET NX PX``) when
+several instances share one, in memory otherwise. The instance that got it runs the job; the others skip
+that period. A job that fails is logged and counted; the next period tries again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+log = logging.getLogger(__name__)
+
+
+class ClusterLock(Protocol):
+    async def acquire(self, name: str, ttl_seconds: float) -> bool: ...
+
+
+class MemoryLock:
+    """One instance: a job is due when its last run is older than the period."""
+
+    def __init__(self) -> None:
+        self._until: dict[str, float] = {}
+
+    async def acquire(self, name: str, ttl_seconds: float) -> bool:
+        now = time.monotonic()
+        if self._until.get(name, 0.0) > now:
+            return False
+        self._until[name] = now + ttl_seconds
+        return True
+
+
+class RedisLock:
+    def __init__(self, redis: Redis, prefix: str = "remnastore:job:") -> None:
+        self._redis = redis
+        self._prefix = prefix
+
+    async def acquire(self, name: str, ttl_seconds: float) -> bool:
+        got = await self._redis.set(self._prefix + name, "1", nx=True, px=max(1, int(ttl_seconds * 1000)))
+        return bool(got)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    interval: float
+    run: Callable[[], Awaitable[object]]
+    first_delay: float = 0.0
+
+
+JobHook = Callable[[str, str, float], None]
+
+
+class Scheduler:
+    def __init__(self, lock: ClusterLock, *, on_run: JobHook | None = None) -> None:
+        self._lock = lock
+        self._jobs: list[Job] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._running: set[asyncio.Task[object]] = set()
+        self._stopping = asyncio.Event()
+        self._on_run = on_run
+
+    def add(self, job: Job) -> None:
+        self._jobs.append(job)
+
+    @property
+    def jobs(self) -> list[Job]:
+        return list(self._jobs)
+
+    def start(self) -> None:
+        self._stopping.clear()
+        for job in self._jobs:
+            self._tasks.append(asyncio.create_task(self._loop(job), name=f"job:{job.name}"))
+
+    async def run_now(self, name: str) -> bool:
+        """Run one job right away (if this instance gets its lock); True if it ran."""
+        job = next(j for j in self._jobs if j.name == name)
+        return await self._tick(job)
+
+    async def _loop(self, job: Job) -> None:
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), job.first_delay)
+        while not self._stopping.is_set():
+            await self._tick(job)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), job.interval)
+
+    async def _tick(self, job: Job) -> bool:
+        try:
+            if not await self._lock.acquire(job.name, job.interval * 0.9):
+                return False
+        except Exception:
+            log.exception("could not take a job lock", extra={"job": job.name})
+            return False
+        started = time.perf_counter()
+        task: asyncio.Task[object] = asyncio.ensure_future(job.run())
+        self._running.add(task)
+        outcome = "ok"
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+            raise
+        except Exception:
+            outcome = "error"
+            log.exception("job failed", extra={"job": job.name})
+        finally:
+            self._running.discard(task)
+            if self._on_run is not None:
+                self._on_run(job.name, outcome, time.perf_counter() - started)
+        return True
+
+    async def stop(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109 - shutdown budget
+        """No new runs; wait up to ``timeout`` for running jobs, then cancel them."""
+        self._stopping.set()
+        if self._running:
+            _done, pending = await asyncio.wait(set(self._running), timeout=timeout)
+            for task in pending:
+                task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()

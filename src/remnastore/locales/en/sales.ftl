@@ -1,0 +1,72 @@
+## Buying
+btn-buy = 🚀 Buy subscription
+btn-renew = 🔄 Renew subscription
+btn-pay = 💳 Pay { $amount }
+btn-check-payment = 🔄 I have paid
+btn-other-method = ↩️ Another payment method
+buy-choose-tariff = 🛒 <b>Choose a tariff</b>
+buy-tariff-line = <b>{ $name }</b>: { $description }
+buy-choose-period = 🛒 <b>{ $tariff }</b>
+    { $description }
+
+    Choose the period:
+buy-period-button = { $period } · { $price }
+buy-choose-method = 🛒 <b>{ $tariff }</b>, { $period }
+
+    Choose how to pay:
+buy-tariff-change = ⚠️ You now have the <b>{ $current }</b> tariff until { $expires }. Buying <b>{ $new }</b> switches your subscription to it: the new period starts now and the days left on { $current } are not carried over.
+buy-invoice =
+    🧾 <b>Order { $order }</b>
+    { $tariff }, { $period }
+    Amount: <b>{ $amount }</b>
+
+    Press <b>Pay</b> and follow the payment page. Your subscription is extended as soon as the payment arrives; you will get a message here.
+buy-nothing-for-sale = Nothing is for sale right now. Please try later.
+buy-no-methods = There is no payment method for this period right now. Please choose another period or try later.
+order-still-pending = ⏳ The payment has not arrived yet. If you have paid, it will be credited automatically within a few minutes.
+order-already-paid = ✅ This order is paid.
+period-months = { $count ->
+        [one] { $count } month
+       *[other] { $count } months
+    }
+period-days = { $count ->
+        [one] { $count } day
+       *[other] { $count } days
+    }
+period-months-days = { $months } and { $days }
+
+method-stars = ⭐ Telegram Stars
+method-yookassa = 💳 Card, SBP (YooKassa)
+method-cryptobot = 🪙 Crypto (CryptoBot)
+method-heleket = 🪙 Crypto (Heleket)
+method-freekassa = 📱 SBP, cards (FreeKassa)
+method-platega = 📱 SBP (Platega)
+method-severpay = 💳 Card (SeverPay)
+method-tribute = 💎 Tribute
+
+## After paying
+order-fulfilled =
+    🎉 <b>Payment received, thank you!</b>
+
+    Tariff <b>{ $tariff }</b> is active until <b>{ $expires }</b>.
+
+    Your connection link:
+    <code>{ $link }</code>
+payment-failed = ❌ The payment of { $amount } did not go through. You can try again from the menu.
+payment-refunded = ↩️ The payment of { $amount } was refunded.
+invoice-title = VPN { $tariff }, { $period }
+
+## Checkout errors
+checkout-unknown-item = This offer is no longer available. Please choose again.
+checkout-method-unavailable = This payment method is not available for this purchase. Please choose another one.
+checkout-provider-unavailable = ⏳ The payment service is not answering right now. Please try again in a minute or choose another method.
+precheckout-order-invalid = This invoice is no longer valid. Please create a new one from the menu.
+
+## For the shop's admins and log chat
+log-payment = 💰 <b>Payment</b> { $amount } via { $provider }
+    Order <code>{ $order }</code>, customer <code>{ $customer }</code>, { $item }
+alert-payment-mismatch = 🚨 A payment for order <code>{ $order }</code> ({ $provider }) does not match the order: { $reason }. It was recorded and NOT credited; check it by hand.
+alert-late-payment = ⚠️ Order <code>{ $order }</code> ({ $provider }) was paid after it had expired or failed. It was credited.
+alert-order-stuck = 🚨 Order <code>{ $order }</code> is paid but still not fulfilled after { $attempts } attempts (the panel keeps failing). Retries continue.
+alert-unknown-item = 🚨 Order <code>{ $order }</code> is paid for a tariff or period that is no longer in the catalogue. Fulfil it by hand.
+alert-revoke-failed = 🚨 Order <code>{ $order }</code> was refunded but its access could not be taken back on the panel.

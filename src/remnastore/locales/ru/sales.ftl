@@ -1,0 +1,74 @@
+## Buying
+btn-buy = 🚀 Купить подписку
+btn-renew = 🔄 Продлить подписку
+btn-pay = 💳 Оплатить { $amount }
+btn-check-payment = 🔄 Я оплатил
+btn-other-method = ↩️ Другой способ оплаты
+buy-choose-tariff = 🛒 <b>Выберите тариф</b>
+buy-tariff-line = <b>{ $name }</b>: { $description }
+buy-choose-period = 🛒 <b>{ $tariff }</b>
+    { $description }
+
+    Выберите срок:
+buy-period-button = { $period } · { $price }
+buy-choose-method = 🛒 <b>{ $tariff }</b>, { $period }
+
+    Выберите способ оплаты:
+buy-tariff-change = ⚠️ Сейчас у вас тариф <b>{ $current }</b> до { $expires }. Покупка тарифа <b>{ $new }</b> переключит подписку на него: новый срок начнётся сейчас, оставшиеся дни тарифа { $current } не переносятся.
+buy-invoice =
+    🧾 <b>Заказ { $order }</b>
+    { $tariff }, { $period }
+    Сумма: <b>{ $amount }</b>
+
+    Нажмите <b>Оплатить</b> и следуйте инструкциям на странице оплаты. Подписка продлится сразу после поступления платежа, мы пришлём сообщение сюда.
+buy-nothing-for-sale = Сейчас ничего не продаётся. Попробуйте позже.
+buy-no-methods = Для этого срока сейчас нет способа оплаты. Выберите другой срок или попробуйте позже.
+order-still-pending = ⏳ Платёж ещё не поступил. Если вы оплатили, он зачислится автоматически в течение нескольких минут.
+order-already-paid = ✅ Этот заказ оплачен.
+period-months = { $count } { $count ->
+        [one] месяц
+        [few] месяца
+       *[other] месяцев
+    }
+period-days = { $count } { $count ->
+        [one] день
+        [few] дня
+       *[other] дней
+    }
+period-months-days = { $months } и { $days }
+
+method-stars = ⭐ Telegram Stars
+method-yookassa = 💳 Карта, СБП (ЮKassa)
+method-cryptobot = 🪙 Криптовалюта (CryptoBot)
+method-heleket = 🪙 Криптовалюта (Heleket)
+method-freekassa = 📱 СБП, карты (FreeKassa)
+method-platega = 📱 СБП (Platega)
+method-severpay = 💳 Карта (SeverPay)
+method-tribute = 💎 Tribute
+
+## After paying
+order-fulfilled =
+    🎉 <b>Оплата получена, спасибо!</b>
+
+    Тариф <b>{ $tariff }</b> активен до <b>{ $expires }</b>.
+
+    Ваша ссылка для подключения:
+    <code>{ $link }</code>
+payment-failed = ❌ Платёж на { $amount } не прошёл. Можно попробовать снова из меню.
+payment-refunded = ↩️ Платёж на { $amount } возвращён.
+invoice-title = VPN { $tariff }, { $period }
+
+## Checkout errors
+checkout-unknown-item = Это предложение больше недоступно. Выберите снова.
+checkout-method-unavailable = Этот способ оплаты недоступен для этой покупки. Выберите другой.
+checkout-provider-unavailable = ⏳ Платёжный сервис сейчас не отвечает. Попробуйте через минуту или выберите другой способ.
+precheckout-order-invalid = Этот счёт больше не действителен. Создайте новый из меню.
+
+## For the shop's admins and log chat
+log-payment = 💰 <b>Оплата</b> { $amount } через { $provider }
+    Заказ <code>{ $order }</code>, клиент <code>{ $customer }</code>, { $item }
+alert-payment-mismatch = 🚨 Платёж по заказу <code>{ $order }</code> ({ $provider }) не совпадает с заказом: { $reason }. Записан и НЕ зачислен; проверьте вручную.
+alert-late-payment = ⚠️ Заказ <code>{ $order }</code> ({ $provider }) оплачен после того, как истёк или не прошёл. Зачислен.
+alert-order-stuck = 🚨 Заказ <code>{ $order }</code> оплачен, но не выдан после { $attempts } попыток (панель не отвечает). Попытки продолжаются.
+alert-unknown-item = 🚨 Заказ <code>{ $order }</code> оплачен за тариф или срок, которого больше нет в каталоге. Выдайте доступ вручную.
+alert-revoke-failed = 🚨 По заказу <code>{ $order }</code> сделан возврат, но доступ на панели отозвать не удалось.

@@ -1,0 +1,293 @@
+"""Fulfilment: giving a paid order its access on the panel, exactly once, retried until it succeeds.
+
+1. Reserve: with the customer locked, compute the order's target expiry once (from the latest of now,
+   the panel's expiry, the shop's record and the targets of the customer's other orders in flight) and
+   store it in the order.
+2. Apply: set the panel user's expiry to the target (only ever forward) and the tariff's limits. Setting an
+   absolute value is idempotent: a retry after a crash cannot add the period twice.
+3. Complete: mark the order fulfilled and record the period.
+A panel failure leaves the order ``paid`` with a next attempt scheduled (exponential back-off).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from remnastore.db.models import Customer, Order, OrderStatus
+from remnastore.db.repositories.orders import OrderRepository
+from remnastore.db.repositories.subscriptions import SubscriptionRepository
+from remnastore.db.session import Database, dialect_of
+from remnastore.domain.catalogue import Catalogue, Period, Tariff
+from remnastore.domain.errors import ServiceUnavailable
+from remnastore.domain.money import Money
+from remnastore.infra.clock import Clock
+from remnastore.panel.client import RemnawaveClient
+from remnastore.panel.errors import PanelError
+from remnastore.panel.models import CreateUserRequest, PanelUser, UpdateUserRequest
+from remnastore.services.accounts import CustomerView
+from remnastore.services.notifications import AdminNotifier, CustomerNotifier, Recipient
+from remnastore.services.panel_link import PanelLink
+
+log = logging.getLogger(__name__)
+ALERT_AFTER_ATTEMPTS = 5
+MAX_BACKOFF = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Granted:
+    expires_at: datetime
+    link: str
+
+
+def backoff(attempts: int) -> timedelta:
+    """10 s, 20 s, 40 s … capped at an hour."""
+    return min(MAX_BACKOFF, timedelta(seconds=10 * 2 ** max(0, attempts - 1)))
+
+
+class Fulfilment:
+    def __init__(
+        self,
+        db: Database,
+        panel: RemnawaveClient,
+        link: PanelLink,
+        catalogue: Catalogue,
+        clock: Clock,
+        *,
+        customers: CustomerNotifier,
+        admins: AdminNotifier,
+        default_squads: tuple[str, ...],
+        external_squad: str | None = None,
+        user_tag: str | None = None,
+    ) -> None:
+        self._db = db
+        self._panel = panel
+        self._link = link
+        self._catalogue = catalogue
+        self._clock = clock
+        self._customers = customers
+        self._admins = admins
+        self._squads = default_squads
+        self._external_squad = external_squad
+        self._tag = user_tag
+
+    async def fulfil(self, order_id: str) -> bool:
+        """Fulfil one paid order; False when it is not (yet) possible (then a retry is scheduled)."""
+        reserved = await self._reserve(order_id)
+        if reserved is None:
+            return False
+        customer, order_view, tariff, period, target = reserved
+        try:
+            user = await self._apply(customer, tariff, target)
+        except (PanelError, ServiceUnavailable) as exc:
+            await self._failed(order_id, f"{type(exc).__name__}: {exc}")
+            return False
+        completed = await self._complete(order_id, customer, tariff, period, target)
+        if completed:
+            log.info("order fulfilled", extra={"order_id": order_id, "customer_id": customer.id})
+            try:
+                await self._customers.order_fulfilled(
+                    Recipient(customer.telegram_id, customer.language),
+                    tariff_name=tariff.name(customer.language),
+                    expires_at=max(target, user.expire_at),
+                    link=user.subscription_url,
+                    amount=Money(order_view.amount_minor, order_view.currency),
+                )
+            except Exception:
+                log.exception(
+                    "could not tell the customer about a fulfilled order", extra={"order_id": order_id}
+                )
+        return completed
+
+    async def fulfil_due(self, limit: int = 50) -> int:
+        """Every paid order whose (next) attempt is due; returns how many were fulfilled."""
+        async with self._db.session() as session:
+            due = [
+                order.id
+                for order in await OrderRepository(session).due_for_fulfilment(self._clock.now(), limit)
+            ]
+        done = 0
+        for order_id in due:
+            if await self.fulfil(order_id):
+                done += 1
+        return done
+
+    async def _reserve(self, order_id: str) -> tuple[CustomerView, Order, Tariff, Period, datetime] | None:
+        async with self._db.session() as session:
+            order = await OrderRepository(session).get(order_id)
+            if order is None or order.status != OrderStatus.PAID:
+                return None
+            item = self._catalogue.item(order.tariff_code or "", order.period_code or "")
+            customer = CustomerView.of(await _lock_customer(session, order.customer_id, lock=False))
+            stored = order.meta.get("target_expires_at")
+        if item is None:
+            await self._admins.alert("alert-unknown-item", order=order_id)
+            await self._failed(order_id, "tariff or period no longer in the catalogue")
+            return None
+        tariff, period = item
+        if stored is not None:
+            return customer, order, tariff, period, datetime.fromisoformat(stored)
+        try:
+            # Outside the locked transaction: the lookup may store the panel link itself.
+            user = await self._link.find(customer)
+        except ServiceUnavailable as exc:
+            await self._failed(order_id, f"panel unavailable: {exc}")
+            return None
+        async with self._db.session() as session:
+            orders = OrderRepository(session)
+            await _lock_customer(session, customer.id, lock=True)
+            locked = await orders.get_for_update(order_id)
+            if locked is None or locked.status != OrderStatus.PAID:
+                return None
+            stored = locked.meta.get("target_expires_at")
+            if stored is not None:
+                return customer, locked, tariff, period, datetime.fromisoformat(stored)
+            target = period.extend(await self._base(session, locked, customer, tariff, user))
+            locked.meta = {**locked.meta, "target_expires_at": target.isoformat()}
+            return customer, locked, tariff, period, target
+
+    async def _base(
+        self,
+        session: AsyncSession,
+        order: Order,
+        customer: CustomerView,
+        tariff: Tariff,
+        user: PanelUser | None,
+    ) -> datetime:
+        now = self._clock.now()
+        current = await SubscriptionRepository(session).get_current(customer.id)
+        if current is not None and current.kind == "paid" and current.tariff_code not in (None, tariff.code):
+            return now  # a tariff change (confirmed by the customer) starts from now
+        candidates = [now]
+        if user is not None and user.status != "DISABLED":
+            candidates.append(user.expire_at)
+        if current is not None:
+            candidates.append(current.expires_at)
+        in_flight = await OrderRepository(session).list(
+            customer_id=customer.id, status=OrderStatus.PAID, limit=100
+        )
+        for other in in_flight:
+            target = other.meta.get("target_expires_at")
+            if other.id != order.id and target:
+                candidates.append(datetime.fromisoformat(target))
+        return max(candidates)
+
+    async def _apply(self, customer: CustomerView, tariff: Tariff, target: datetime) -> PanelUser:
+        user = await self._link.find(customer)
+        squads = list(tariff.squads or self._squads) or [
+            uuid for uuid, _ in await self._panel.list_internal_squads()
+        ]
+        if user is None:
+            user = await self._panel.create_user(
+                CreateUserRequest(
+                    username=self._link.username_for(customer.telegram_id),
+                    expire_at=target,
+                    telegram_id=customer.telegram_id,
+                    traffic_limit_bytes=tariff.traffic_limit_bytes,
+                    traffic_limit_strategy=tariff.traffic_strategy,
+                    hwid_device_limit=tariff.device_limit or None,
+                    active_internal_squads=squads,
+                    external_squad_uuid=self._external_squad,
+                    tag=self._tag,
+                    status="ACTIVE",
+                )
+            )
+            await self._link.remember(customer, user)
+            return user
+        forward = user.expire_at < target - timedelta(seconds=1)
+        return await self._panel.update_user(
+            user.ref,
+            UpdateUserRequest(
+                expire_at=target if forward else None,
+                status="ACTIVE" if not customer.is_banned else None,
+                traffic_limit_bytes=tariff.traffic_limit_bytes,
+                traffic_limit_strategy=tariff.traffic_strategy,
+                hwid_device_limit=tariff.device_limit or None,
+                active_internal_squads=squads,
+            ),
+        )
+
+    async def _complete(
+        self, order_id: str, customer: CustomerView, tariff: Tariff, period: Period, target: datetime
+    ) -> bool:
+        async with self._db.session() as session:
+            orders = OrderRepository(session)
+            order = await orders.get_for_update(order_id)
+            if order is None or order.status != OrderStatus.PAID:
+                return False
+            now = self._clock.now()
+            await orders.set_status(order, OrderStatus.FULFILLED, now=now)
+            subscriptions = SubscriptionRepository(session)
+            current = await subscriptions.get_current(customer.id)
+            expires = (
+                max(target, current.expires_at) if current is not None and current.kind == "paid" else target
+            )
+            await subscriptions.set_current(
+                customer.id,
+                kind="paid",
+                tariff_code=tariff.code,
+                expires_at=expires,
+                traffic_limit_bytes=tariff.traffic_limit_bytes,
+                device_limit=tariff.device_limit or None,
+            )
+            await subscriptions.add_period(
+                customer.id,
+                kind="paid",
+                days=max(1, (target - now).days) if period.approx_days == 0 else period.approx_days,
+                starts_at=now,
+                ends_at=target,
+                order_id=order.id,
+                tariff_code=tariff.code,
+            )
+            return True
+
+    async def _failed(self, order_id: str, error: str) -> None:
+        log.warning("fulfilment failed: %s", error, extra={"order_id": order_id})
+        async with self._db.session() as session:
+            orders = OrderRepository(session)
+            order = await orders.get_for_update(order_id)
+            if order is None or order.status != OrderStatus.PAID:
+                return
+            attempts = order.fulfilment_attempts + 1
+            await orders.record_fulfilment_failure(
+                order, error=error, next_attempt_at=self._clock.now() + backoff(attempts)
+            )
+        if attempts == ALERT_AFTER_ATTEMPTS:
+            await self._admins.alert("alert-order-stuck", order=order_id, attempts=attempts)
+
+    async def revoke(self, order_id: str) -> None:
+        """Take back the period of a refunded order (never below now)."""
+        async with self._db.session() as session:
+            order = await OrderRepository(session).get(order_id)
+            if order is None:
+                return
+            item = self._catalogue.item(order.tariff_code or "", order.period_code or "")
+            customer = CustomerView.of(await _lock_customer(session, order.customer_id, lock=False))
+        try:
+            user = await self._link.find(customer)
+            if user is None:
+                return
+            now = self._clock.now()
+            days = item[1].approx_days if item else (order.days or 0)
+            new_expiry = user.expire_at - timedelta(days=days)
+            if new_expiry <= now + timedelta(minutes=1):
+                await self._panel.disable_user(user.ref)
+            else:
+                await self._panel.update_user(user.ref, UpdateUserRequest(expire_at=new_expiry))
+            log.info("refunded order revoked", extra={"order_id": order_id})
+        except (PanelError, ServiceUnavailable):
+            log.exception("could not revoke a refunded order", extra={"order_id": order_id})
+            await self._admins.alert("alert-revoke-failed", order=order_id)
+
+
+async def _lock_customer(session: AsyncSession, customer_id: int, *, lock: bool = True) -> Customer:
+    """The customer row; with ``lock`` held until the transaction ends (fulfilments of one customer queue)."""
+    query = select(Customer).where(Customer.id == customer_id).execution_options(populate_existing=True)
+    if lock and dialect_of(session) == "postgresql":
+        query = query.with_for_update()
+    customer = (await session.execute(query)).scalars().one()
+    return customer

@@ -1,0 +1,35 @@
+"""What services tell people, without knowing how: the bot layer implements these protocols."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from remnastore.domain.money import Money
+
+
+@dataclass(frozen=True)
+class Recipient:
+    telegram_id: int
+    language: str
+
+
+class CustomerNotifier(Protocol):
+    async def order_fulfilled(
+        self, to: Recipient, *, tariff_name: str, expires_at: datetime, link: str, amount: Money
+    ) -> None: ...
+
+    async def payment_failed(self, to: Recipient, *, amount: Money) -> None: ...
+
+    async def payment_refunded(self, to: Recipient, *, amount: Money) -> None: ...
+
+
+class AdminNotifier(Protocol):
+    """The shop's log chat and admins: payments, problems that need a person."""
+
+    async def payment_received(
+        self, *, order_id: str, customer_telegram_id: int, provider: str, amount: Money, item: str
+    ) -> None: ...
+
+    async def alert(self, text_key: str, **args: str | int) -> None: ...
