@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.panel",
     "tests.fixtures.telegram",
     "tests.fixtures.shop",
+    "tests.fixtures.providers",
 ]
