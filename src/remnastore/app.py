@@ -43,6 +43,7 @@ from remnastore.payments.registry import provider_module
 from remnastore.payments.stars import StarsProvider
 from remnastore.payments.tribute import TributeProvider
 from remnastore.services.accounts import AccountService
+from remnastore.services.balance import BalanceService
 from remnastore.services.checkout import Checkout
 from remnastore.services.devices import DeviceService
 from remnastore.services.fulfilment import Fulfilment
@@ -125,6 +126,7 @@ class Application:
             ),
             devices_enabled=settings.shop.devices_enabled,
             mini_app=links.mini_app,
+            balance_enabled=settings.sales.balance_enabled,
         )
         self.bot = Bot(
             token=settings.telegram.bot_token.get_secret_value(),
@@ -203,6 +205,13 @@ class Application:
             method_order=sales.payment_methods_order,
             order_ttl=timedelta(minutes=sales.order_ttl_minutes),
             settle=self.settlement.settle,
+            balance_currency=sales.balance_currency if sales.balance_enabled else None,
+            on_paid=lambda order_id: self._in_background(self.fulfilment.fulfil(order_id)),
+        )
+        self.balance = (
+            BalanceService(self.db, currency=sales.balance_currency, topups=sales.topup_amounts())
+            if sales.balance_enabled
+            else None
         )
         self.reconciliation = Reconciliation(self.db, self.providers, self.clock, self.settlement.settle)
         self.scheduler = Scheduler(RedisLock(self.redis) if self.redis is not None else MemoryLock())
@@ -246,6 +255,7 @@ class Application:
             renderer=self.renderer,
             locales=self.locales,
             checkout=self.checkout,
+            balance=self.balance,
             settlement=self.settlement,
             menu=self.menu,
             clock=self.clock,

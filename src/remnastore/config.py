@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import NoDecode
 
+from remnastore.domain.money import Money, is_known_currency
 from remnastore.settings_base import ConfigError, SettingsGroup, env, split_list
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./remnastore.sqlite3"
@@ -345,6 +346,15 @@ class SalesSettings(_Group):
         le=7 * 24 * 60,
         description="minutes an unpaid order (and its invoice) stays valid",
     )
+    balance_enabled: bool = env(
+        "BALANCE_ENABLED", False, description="customers keep a balance: top up with any method, pay from it"
+    )
+    balance_currency: str = env("BALANCE_CURRENCY", "RUB", description="currency of customer balances")
+    balance_topups: Annotated[list[str], NoDecode] = env(
+        "BALANCE_TOPUP_AMOUNTS",
+        default_factory=lambda: ["100", "300", "500", "1000"],
+        description="top-up amounts offered, in BALANCE_CURRENCY (comma-separated)",
+    )
     public_url: str | None = env(
         "PUBLIC_URL",
         None,
@@ -364,10 +374,27 @@ class SalesSettings(_Group):
         "LOG_THREAD_ID", None, description="forum topic id in LOG_CHAT_ID (optional)"
     )
 
-    @field_validator("payment_methods_order", mode="before")
+    @field_validator("payment_methods_order", "balance_topups", mode="before")
     @classmethod
     def _order(cls, value: Any) -> Any:
         return _split_list(value)
+
+    @field_validator("balance_currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        if not is_known_currency(value):
+            raise ValueError(f"unknown currency {value!r}")
+        return value.upper()
+
+    @model_validator(mode="after")
+    def _amounts(self) -> SalesSettings:
+        for amount in self.balance_topups:
+            if Money.from_decimal(amount, self.balance_currency).minor <= 0:
+                raise ValueError(f"BALANCE_TOPUP_AMOUNTS: {amount} is not a positive amount")
+        return self
+
+    def topup_amounts(self) -> list[Money]:
+        return [Money.from_decimal(a, self.balance_currency) for a in self.balance_topups]
 
     @field_validator("catalogue_file", "public_url", "return_url", mode="before")
     @classmethod

@@ -16,6 +16,7 @@ class Screen(StrEnum):
     LANGUAGE = "lang"
     QR = "qr"
     BUY = "buy"
+    BALANCE = "bal"
 
 
 class Nav(CallbackData, prefix="n"):
@@ -49,3 +50,14 @@ class BuyMethod(CallbackData, prefix="bm"):
 
 class CheckOrder(CallbackData, prefix="co"):
     order: str = Field(pattern=r"^[0-9a-f-]{32,36}$")
+
+
+class TopUpAmount(CallbackData, prefix="ta"):
+    """A top-up amount, by its position in the configured list."""
+
+    index: int = Field(ge=0, le=50)
+
+
+class TopUpMethod(CallbackData, prefix="tm"):
+    index: int = Field(ge=0, le=50)
+    method: str = Field(pattern=r"^[a-z0-9_]{1,16}$")

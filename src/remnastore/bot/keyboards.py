@@ -30,6 +30,7 @@ class MenuOptions:
     links: MenuLinks
     devices_enabled: bool = True
     mini_app: str | None = None
+    balance_enabled: bool = False
 
 
 def _nav(text: str, screen: Screen) -> InlineKeyboardButton:
@@ -41,13 +42,15 @@ def back_to_menu(t: Translator) -> InlineKeyboardButton:
 
 
 def main_menu(
-    t: Translator, *, trial: bool, devices: bool, links: MenuLinks, buy: bool = True
+    t: Translator, *, trial: bool, devices: bool, links: MenuLinks, buy: bool = True, balance: bool = False
 ) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     if trial:
         kb.row(_nav(t("btn-trial"), Screen.TRIAL))
     if buy:
         kb.row(_nav(t("btn-buy"), Screen.BUY))
+    if balance:
+        kb.row(_nav(t("btn-balance"), Screen.BALANCE))
     kb.row(_nav(t("btn-subscription"), Screen.SUBSCRIPTION))
     if devices:
         kb.row(_nav(t("btn-devices"), Screen.DEVICES), _nav(t("btn-language"), Screen.LANGUAGE))

@@ -77,6 +77,11 @@ class TelegramNotifier:
         t = self._locales.get(to.language)
         await self._send(to.telegram_id, t("payment-refunded", amount=amount.format(to.language)))
 
+    async def balance_topped_up(self, to: Recipient, *, amount: Money, balance: Money) -> None:
+        t = self._locales.get(to.language)
+        text = t("balance-topped-up", amount=amount.format(to.language), balance=balance.format(to.language))
+        await self._send(to.telegram_id, text)
+
     async def payment_received(
         self, *, order_id: str, customer_telegram_id: int, provider: str, amount: Money, item: str
     ) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remnastore.db.models import Customer, Order, OrderStatus
+from remnastore.db.repositories.customers import CustomerRepository, InsufficientBalance
 from remnastore.db.repositories.orders import OrderRepository
 from remnastore.db.repositories.subscriptions import SubscriptionRepository
 from remnastore.db.session import Database, dialect_of
@@ -77,6 +78,11 @@ class Fulfilment:
 
     async def fulfil(self, order_id: str) -> bool:
         """Fulfil one paid order; False when it is not (yet) possible (then a retry is scheduled)."""
+        async with self._db.session() as session:
+            order = await OrderRepository(session).get(order_id)
+            kind = order.kind if order is not None else None
+        if kind == "topup":
+            return await self._credit_topup(order_id)
         reserved = await self._reserve(order_id)
         if reserved is None:
             return False
@@ -259,12 +265,54 @@ class Fulfilment:
         if attempts == ALERT_AFTER_ATTEMPTS:
             await self._admins.alert("alert-order-stuck", order=order_id, attempts=attempts)
 
+    async def _credit_topup(self, order_id: str) -> bool:
+        """A paid top-up: credit the balance once (keyed on the order) and mark the order fulfilled."""
+        async with self._db.session() as session:
+            orders = OrderRepository(session)
+            order = await orders.get_for_update(order_id)
+            if order is None or order.status != OrderStatus.PAID:
+                return False
+            amount = Money(order.amount_minor, order.currency)
+            customers = CustomerRepository(session)
+            await customers.change_balance(
+                order.customer_id,
+                amount,
+                reason="topup",
+                idempotency_key=f"topup:{order.id}",
+                order_id=order.id,
+            )
+            await orders.set_status(order, OrderStatus.FULFILLED, now=self._clock.now())
+            customer = await customers.get(order.customer_id)
+            assert customer is not None
+            recipient = Recipient(customer.telegram_id, customer.language)
+            balance = Money(customer.balance_minor, order.currency)
+        log.info("balance topped up", extra={"order_id": order_id})
+        try:
+            await self._customers.balance_topped_up(recipient, amount=amount, balance=balance)
+        except Exception:
+            log.exception("could not tell the customer about a top-up", extra={"order_id": order_id})
+        return True
+
     async def revoke(self, order_id: str) -> None:
-        """Take back the period of a refunded order (never below now)."""
+        """Take back what a refunded order gave: its period (never below now), or its top-up."""
         async with self._db.session() as session:
             order = await OrderRepository(session).get(order_id)
-            if order is None:
-                return
+        if order is None:
+            return
+        if order.kind == "topup":
+            try:
+                async with self._db.session() as session:  # rolled back as a whole if the balance is short
+                    await CustomerRepository(session).change_balance(
+                        order.customer_id,
+                        -Money(order.amount_minor, order.currency),
+                        reason="refund",
+                        idempotency_key=f"refund:{order.id}",
+                        order_id=order.id,
+                    )
+            except InsufficientBalance:
+                await self._admins.alert("alert-revoke-failed", order=order_id)
+            return
+        async with self._db.session() as session:
             item = self._catalogue.item(order.tariff_code or "", order.period_code or "")
             customer = CustomerView.of(await _lock_customer(session, order.customer_id, lock=False))
         try:

@@ -24,6 +24,8 @@ class CustomerNotifier(Protocol):
 
     async def payment_refunded(self, to: Recipient, *, amount: Money) -> None: ...
 
+    async def balance_topped_up(self, to: Recipient, *, amount: Money, balance: Money) -> None: ...
+
 
 class AdminNotifier(Protocol):
     """The shop's log chat and admins: payments, problems that need a person."""

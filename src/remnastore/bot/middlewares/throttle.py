@@ -2,8 +2,8 @@
 
 Register it as an outer update middleware *before* the customer middleware. Admins are never throttled,
 and neither are payment updates (pre-checkout queries and payment messages must always be processed)
-nor membership changes. If the limiter itself fails (Redis unreachable) updates pass: a broken limiter
-must not take the shop down.
+nor membership changes. If the limiter itself fails or is slow (Redis unreachable) updates pass after at
+most ``limiter_timeout`` seconds: a broken limiter must not take the shop down.
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ class ThrottleMiddleware(BaseMiddleware):
         notify_ban_end: bool = True,
         metrics: Metrics | None = None,
         clock: Callable[[], float] = time.time,
+        limiter_timeout: float = 1.0,
     ) -> None:
         self._limiter = limiter
         self._admins = admin_ids
@@ -65,6 +66,7 @@ class ThrottleMiddleware(BaseMiddleware):
         self._notify_ban_end = notify_ban_end
         self._metrics = metrics
         self._clock = clock
+        self._limiter_timeout = limiter_timeout
         self._ban_end_tasks: dict[int, asyncio.Task[None]] = {}
         self._closed = False
 
@@ -75,7 +77,7 @@ class ThrottleMiddleware(BaseMiddleware):
         if isinstance(event, Update) and is_exempt(event):
             return await handler(event, data)
         try:
-            verdict = await self._limiter.hit(user.id)
+            verdict = await asyncio.wait_for(self._limiter.hit(user.id), self._limiter_timeout)
         except Exception as exc:  # fail open: the limiter protects the shop, it must not stop it
             log.warning("rate limiter unavailable, update let through: %s", type(exc).__name__)
             return await handler(event, data)

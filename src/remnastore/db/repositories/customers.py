@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -233,6 +234,16 @@ class CustomerRepository:
         if _rowcount(await self.session.execute(statement)) != 1:
             raise InsufficientBalance(f"customer {customer_id}: balance would go below zero")
         return True
+
+    async def ledger(self, customer_id: int, limit: int = 10) -> Sequence[BalanceEntry]:
+        """The customer's latest balance movements, newest first."""
+        query = (
+            select(BalanceEntry)
+            .where(BalanceEntry.customer_id == customer_id)
+            .order_by(BalanceEntry.created_at.desc(), BalanceEntry.id.desc())
+            .limit(limit)
+        )
+        return (await self.session.execute(query)).scalars().all()
 
     async def _one(self, query: Any) -> Customer | None:
         return cast(Customer | None, (await self.session.execute(query)).scalars().first())

@@ -70,3 +70,28 @@ alert-late-payment = ⚠️ Order <code>{ $order }</code> ({ $provider }) was pa
 alert-order-stuck = 🚨 Order <code>{ $order }</code> is paid but still not fulfilled after { $attempts } attempts (the panel keeps failing). Retries continue.
 alert-unknown-item = 🚨 Order <code>{ $order }</code> is paid for a tariff or period that is no longer in the catalogue. Fulfil it by hand.
 alert-revoke-failed = 🚨 Order <code>{ $order }</code> was refunded but its access could not be taken back on the panel.
+
+## Balance
+btn-balance = 💰 Balance
+method-balance = 💰 From balance
+balance-title = 💰 <b>Your balance: { $balance }</b>
+balance-line = { $date } · { $amount } · { $reason }
+balance-no-movements = No movements yet.
+balance-topup-choose = Top up by:
+balance-topup-method = 💰 Top up by <b>{ $amount }</b>. Choose how to pay:
+balance-topup-title = Balance top-up { $amount }
+balance-topup-invoice =
+    🧾 <b>Order { $order }</b>
+    Balance top-up: <b>{ $amount }</b>
+
+    Press <b>Pay</b> and follow the payment page. The balance is credited as soon as the payment arrives.
+balance-topped-up = 💰 Your balance was topped up by { $amount }. Balance: <b>{ $balance }</b>.
+balance-insufficient = Not enough money on your balance. Top it up or choose another payment method.
+balance-disabled = The balance is not available in this shop.
+paid-from-balance = ✅ Paid { $amount } from your balance. Your subscription is being extended; you will get a message in a moment.
+ledger-topup = top-up
+ledger-purchase = purchase
+ledger-refund = refund
+ledger-referral = referral reward
+ledger-promo = promo code
+ledger-admin = correction

@@ -72,3 +72,28 @@ alert-late-payment = ⚠️ Заказ <code>{ $order }</code> ({ $provider }) �
 alert-order-stuck = 🚨 Заказ <code>{ $order }</code> оплачен, но не выдан после { $attempts } попыток (панель не отвечает). Попытки продолжаются.
 alert-unknown-item = 🚨 Заказ <code>{ $order }</code> оплачен за тариф или срок, которого больше нет в каталоге. Выдайте доступ вручную.
 alert-revoke-failed = 🚨 По заказу <code>{ $order }</code> сделан возврат, но доступ на панели отозвать не удалось.
+
+## Balance
+btn-balance = 💰 Баланс
+method-balance = 💰 С баланса
+balance-title = 💰 <b>Ваш баланс: { $balance }</b>
+balance-line = { $date } · { $amount } · { $reason }
+balance-no-movements = Движений пока нет.
+balance-topup-choose = Пополнить на:
+balance-topup-method = 💰 Пополнение на <b>{ $amount }</b>. Выберите способ оплаты:
+balance-topup-title = Пополнение баланса на { $amount }
+balance-topup-invoice =
+    🧾 <b>Заказ { $order }</b>
+    Пополнение баланса: <b>{ $amount }</b>
+
+    Нажмите <b>Оплатить</b> и следуйте инструкциям на странице оплаты. Баланс пополнится сразу после поступления платежа.
+balance-topped-up = 💰 Баланс пополнен на { $amount }. Баланс: <b>{ $balance }</b>.
+balance-insufficient = На балансе недостаточно средств. Пополните его или выберите другой способ оплаты.
+balance-disabled = Баланс в этом магазине не используется.
+paid-from-balance = ✅ Оплачено { $amount } с баланса. Подписка продлевается, через мгновение придёт сообщение.
+ledger-topup = пополнение
+ledger-purchase = покупка
+ledger-refund = возврат
+ledger-referral = реферальная награда
+ledger-promo = промокод
+ledger-admin = корректировка

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from aiogram import F, Router
 
-from remnastore.bot.routers.user import buy, devices, fallback, language, stars, start, subscription, trial
+from remnastore.bot.routers.user import (
+    balance,
+    buy,
+    devices,
+    fallback,
+    language,
+    stars,
+    start,
+    subscription,
+    trial,
+)
 
 
 def user_router() -> Router:
@@ -15,6 +25,7 @@ def user_router() -> Router:
         start.build(),
         stars.build(),
         buy.build(),
+        balance.build(),
         trial.build(),
         subscription.build(),
         devices.build(),

@@ -14,7 +14,7 @@ from remnastore.bot.respond import show
 from remnastore.domain.catalogue import Tariff
 from remnastore.locales import Translator
 from remnastore.services.accounts import CustomerView
-from remnastore.services.checkout import Checkout
+from remnastore.services.checkout import Checkout, PaidFromBalance
 
 
 async def choose_tariff(
@@ -113,6 +113,9 @@ async def pay(
         customer, tariff.code, period.code, callback_data.method, description=str(description)
     )
     amount = renderer.money(pending.amount, t)
+    if isinstance(pending, PaidFromBalance):
+        await show(query, t("paid-from-balance", amount=amount), only_back(t))
+        return
     text = t(
         "buy-invoice",
         order=pending.order_id[:8],

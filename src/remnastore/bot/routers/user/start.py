@@ -28,7 +28,9 @@ async def render_menu(
     text = prefix + t("main-menu")
     if trial:
         text += "\n\n" + t("menu-trial-hint", days=subscriptions.trial_days)
-    markup = main_menu(t, trial=trial, devices=menu.devices_enabled, links=menu.links)
+    markup = main_menu(
+        t, trial=trial, devices=menu.devices_enabled, links=menu.links, balance=menu.balance_enabled
+    )
     await show(event, text, markup, notice=notice)
 
 

@@ -1,0 +1,121 @@
+"""Balance: what the customer holds, its movements, and topping it up."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from remnastore.bot.callbacks import CheckOrder, Nav, Screen, TopUpAmount, TopUpMethod
+from remnastore.bot.keyboards import back_to_menu, only_back
+from remnastore.bot.render import Renderer
+from remnastore.bot.respond import show
+from remnastore.domain.errors import DomainError
+from remnastore.locales import Translator
+from remnastore.services.accounts import CustomerView
+from remnastore.services.balance import BalanceService
+from remnastore.services.checkout import Checkout
+
+
+async def overview(
+    event: Message | CallbackQuery,
+    t: Translator,
+    customer: CustomerView,
+    balance: BalanceService | None,
+    renderer: Renderer,
+) -> None:
+    if balance is None:
+        raise DomainError("balance-disabled")
+    view = await balance.overview(customer)
+    lines = [t("balance-title", balance=renderer.money(view.balance, t)), ""]
+    if view.movements:
+        for movement in view.movements:
+            lines.append(
+                t(
+                    "balance-line",
+                    date=renderer.date(movement.at, t),
+                    amount=("+" if movement.amount.minor > 0 else "") + renderer.money(movement.amount, t),
+                    reason=t(f"ledger-{movement.reason}")
+                    if t.has(f"ledger-{movement.reason}")
+                    else movement.reason,
+                )
+            )
+    else:
+        lines.append(t("balance-no-movements"))
+    lines += ["", t("balance-topup-choose")]
+    kb = InlineKeyboardBuilder()
+    buttons = [
+        InlineKeyboardButton(text=renderer.money(amount, t), callback_data=TopUpAmount(index=i).pack())
+        for i, amount in enumerate(balance.topups)
+    ]
+    for i in range(0, len(buttons), 2):
+        kb.row(*buttons[i : i + 2])
+    kb.row(back_to_menu(t))
+    await show(event, "\n".join(lines), kb.as_markup())
+
+
+async def choose_method(
+    query: CallbackQuery,
+    callback_data: TopUpAmount,
+    t: Translator,
+    balance: BalanceService | None,
+    checkout: Checkout,
+    renderer: Renderer,
+) -> None:
+    amount = balance.topup(callback_data.index) if balance is not None else None
+    if amount is None:
+        raise DomainError("checkout-unknown-item")
+    methods = checkout.topup_methods(amount)
+    if not methods:
+        await show(query, t("buy-no-methods"), only_back(t))
+        return
+    kb = InlineKeyboardBuilder()
+    for method in methods:
+        kb.row(
+            InlineKeyboardButton(
+                text=t(f"method-{method}"),
+                callback_data=TopUpMethod(index=callback_data.index, method=method).pack(),
+            )
+        )
+    kb.row(InlineKeyboardButton(text=t("btn-back"), callback_data=Nav(screen=Screen.BALANCE).pack()))
+    await show(query, t("balance-topup-method", amount=renderer.money(amount, t)), kb.as_markup())
+
+
+async def top_up(
+    query: CallbackQuery,
+    callback_data: TopUpMethod,
+    t: Translator,
+    customer: CustomerView,
+    balance: BalanceService | None,
+    checkout: Checkout,
+    renderer: Renderer,
+) -> None:
+    amount = balance.topup(callback_data.index) if balance is not None else None
+    if amount is None:
+        raise DomainError("checkout-unknown-item")
+    shown = renderer.money(amount, t)
+    pending = await checkout.start_topup(
+        customer, amount, callback_data.method, description=str(t("balance-topup-title", amount=shown))
+    )
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=t("btn-pay", amount=shown), url=pending.pay_url)],
+            [
+                InlineKeyboardButton(
+                    text=t("btn-check-payment"), callback_data=CheckOrder(order=pending.order_id).pack()
+                )
+            ],
+            [back_to_menu(t)],
+        ]
+    )
+    await show(query, t("balance-topup-invoice", order=pending.order_id[:8], amount=shown), markup)
+
+
+def build() -> Router:
+    router = Router(name="balance")
+    router.message.register(overview, Command("balance"))
+    router.callback_query.register(overview, Nav.filter(F.screen == Screen.BALANCE))
+    router.callback_query.register(choose_method, TopUpAmount.filter())
+    router.callback_query.register(top_up, TopUpMethod.filter())
+    return router
