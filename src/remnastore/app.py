@@ -29,6 +29,7 @@ from remnastore.bot.keyboards import MenuLinks, MenuOptions
 from remnastore.bot.middlewares.customer import CustomerMiddleware
 from remnastore.bot.notifier import TelegramNotifier
 from remnastore.bot.render import Renderer
+from remnastore.bot.routers.admin import admin_router
 from remnastore.bot.routers.user import user_router
 from remnastore.config import Settings
 from remnastore.db.session import Database
@@ -47,6 +48,7 @@ from remnastore.services.balance import BalanceService
 from remnastore.services.checkout import Checkout
 from remnastore.services.devices import DeviceService
 from remnastore.services.fulfilment import Fulfilment
+from remnastore.services.order_admin import OrderAdmin
 from remnastore.services.panel_link import PanelLink
 from remnastore.services.reconciliation import Reconciliation
 from remnastore.services.settlement import ProductLookup, Settlement
@@ -213,6 +215,10 @@ class Application:
             if sales.balance_enabled
             else None
         )
+        stars = self.providers.get("stars")
+        self.order_admin = OrderAdmin(
+            self.db, stars=stars if isinstance(stars, StarsProvider) else None, settle=self.settlement.settle
+        )
         self.reconciliation = Reconciliation(self.db, self.providers, self.clock, self.settlement.settle)
         self.scheduler = Scheduler(RedisLock(self.redis) if self.redis is not None else MemoryLock())
         self.scheduler.add(Job("fulfilment", 15.0, self.fulfilment.fulfil_due))
@@ -246,6 +252,7 @@ class Application:
         dp.update.outer_middleware(
             CustomerMiddleware(self.accounts, self.locales, frozenset(self.settings.telegram.admin_ids))
         )
+        dp.include_router(admin_router(self.settings.telegram.admin_ids))
         dp.include_router(user_router())
         dp.include_router(error_router(self.locales, self.renderer))
         dp.workflow_data.update(
@@ -255,6 +262,7 @@ class Application:
             renderer=self.renderer,
             locales=self.locales,
             checkout=self.checkout,
+            order_admin=self.order_admin,
             balance=self.balance,
             settlement=self.settlement,
             menu=self.menu,

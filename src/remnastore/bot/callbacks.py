@@ -61,3 +61,17 @@ class TopUpAmount(CallbackData, prefix="ta"):
 class TopUpMethod(CallbackData, prefix="tm"):
     index: int = Field(ge=0, le=50)
     method: str = Field(pattern=r"^[a-z0-9_]{1,16}$")
+
+
+class AdminOrders(CallbackData, prefix="ao"):
+    status: str = Field(pattern=r"^[a-z]{3,10}$")
+    page: int = Field(ge=0, le=100_000)
+
+
+class AdminOrder(CallbackData, prefix="aoc"):
+    order: str = Field(pattern=r"^[0-9a-f]{32}$")
+    action: str = Field(default="view", pattern=r"^(view|refund|confirm)$")
+
+
+class AdminOrdersCsv(CallbackData, prefix="aox"):
+    status: str = Field(pattern=r"^[a-z]{3,10}$")
