@@ -8,6 +8,7 @@ import logging
 from collections.abc import Coroutine
 from contextlib import suppress
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -15,10 +16,11 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
-from aiogram.types import BotCommand
+from aiogram.types import BotCommand, FSInputFile
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from redis.asyncio import Redis
@@ -27,6 +29,8 @@ from remnastore import __version__
 from remnastore.bot.errors import error_router
 from remnastore.bot.keyboards import MenuLinks, MenuOptions
 from remnastore.bot.middlewares.customer import CustomerMiddleware
+from remnastore.bot.middlewares.metrics import install_metrics_middleware
+from remnastore.bot.middlewares.throttle import ThrottleMiddleware
 from remnastore.bot.notifier import TelegramNotifier
 from remnastore.bot.render import Renderer
 from remnastore.bot.routers.admin import admin_router
@@ -36,8 +40,13 @@ from remnastore.db.session import Database
 from remnastore.domain.access import GIB, TrialTerms
 from remnastore.domain.catalogue import load_catalogue
 from remnastore.infra.clock import Clock, SystemClock
+from remnastore.infra.metrics import Metrics
+from remnastore.infra.ratelimit import build_rate_limiter
+from remnastore.infra.shutdown import InFlight, InFlightMiddleware, web_gate
 from remnastore.jobs.scheduler import Job, MemoryLock, RedisLock, Scheduler
 from remnastore.locales import SUPPORTED_LANGUAGES, Locales
+from remnastore.ops.backup import backup_and_rotate
+from remnastore.ops.backup_cli import backup_sources
 from remnastore.panel.client import RemnawaveClient
 from remnastore.payments.base import PaymentEvent, Provider, ProviderContext
 from remnastore.payments.registry import provider_module
@@ -80,6 +89,8 @@ class Application:
             settings.database.url, pool_size=settings.database.pool_size, echo=settings.database.echo
         )
         self.redis: Redis | None = Redis.from_url(settings.redis.url) if settings.redis.url else None
+        self.metrics = Metrics(version=__version__)
+        self.inflight = InFlight()
         panel = settings.panel
         self.panel = RemnawaveClient(
             panel.url,
@@ -89,8 +100,17 @@ class Application:
             cookies=panel.cookies,
             timeout=panel.timeout,
             retries=panel.retries,
+            on_call=self.metrics.panel_call,
         )
         self.locales = Locales(settings.shop.default_language)
+        limiter = build_rate_limiter(settings.rate_limit, self.redis)
+        self.throttle = (
+            ThrottleMiddleware(
+                limiter, frozenset(settings.telegram.admin_ids), self.locales, metrics=self.metrics
+            )
+            if limiter is not None
+            else None
+        )
         self.renderer = Renderer(settings.shop.timezone)
         trial = settings.trial
         terms = (
@@ -172,7 +192,6 @@ class Application:
             log_thread_id=sales.log_thread_id,
             mini_app=settings.links.mini_app,
         )
-        self._background: set[asyncio.Task[object]] = set()
         self.fulfilment = Fulfilment(
             self.db,
             self.panel,
@@ -220,21 +239,52 @@ class Application:
             self.db, stars=stars if isinstance(stars, StarsProvider) else None, settle=self.settlement.settle
         )
         self.reconciliation = Reconciliation(self.db, self.providers, self.clock, self.settlement.settle)
-        self.scheduler = Scheduler(RedisLock(self.redis) if self.redis is not None else MemoryLock())
+        self.scheduler = Scheduler(
+            RedisLock(self.redis) if self.redis is not None else MemoryLock(), on_run=self.metrics.job_run
+        )
         self.scheduler.add(Job("fulfilment", 15.0, self.fulfilment.fulfil_due))
         self.scheduler.add(Job("reconciliation", 60.0, self.reconciliation.poll_pending, first_delay=5.0))
         self.scheduler.add(Job("expire-orders", 300.0, self.reconciliation.expire_stale, first_delay=10.0))
+        if settings.backup.interval_hours:
+            self.scheduler.add(
+                Job(
+                    "backup",
+                    settings.backup.interval_hours * 3600.0,
+                    self._scheduled_backup,
+                    first_delay=600.0,
+                )
+            )
         self.payment_webhooks = PaymentWebhooks(
-            self.providers, self._settle, trusted_proxies=settings.web.trusted_proxies
+            self.providers,
+            self._settle,
+            trusted_proxies=settings.web.trusted_proxies,
+            on_refusal=self.metrics.webhook_refused,
         )
 
     async def _settle(self, event: PaymentEvent) -> object:
-        return await self.settlement.settle(event)
+        settled = await self.settlement.settle(event)
+        self.metrics.payment(event.provider, settled.outcome.value)
+        return settled
 
     def _in_background(self, work: Coroutine[Any, Any, object]) -> None:
-        task = asyncio.create_task(work)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self.inflight.spawn(work)
+
+    async def _scheduled_backup(self) -> None:
+        await backup_and_rotate(
+            backup_sources(self.settings), self.settings.backup, progress=log.info, deliver=self._send_backup
+        )
+
+    async def _send_backup(self, path: Path) -> None:
+        if not self.settings.backup.send_to_admins:
+            return
+        if (await asyncio.to_thread(path.stat)).st_size > 50 * 1024 * 1024:
+            log.warning("the backup is too large to send through Telegram (50 MB)")
+            return
+        for admin in self.settings.telegram.admin_ids:
+            try:
+                await self.bot.send_document(admin, FSInputFile(path))
+            except TelegramAPIError as exc:
+                log.warning("could not send a backup to an admin: %s", exc.message)
 
     def _storage(self) -> BaseStorage:
         if self.redis is not None:
@@ -249,6 +299,10 @@ class Application:
             else SimpleEventIsolation()
         )
         dp = Dispatcher(storage=self.storage, events_isolation=isolation)
+        install_metrics_middleware(dp, self.metrics)
+        dp.update.outer_middleware(InFlightMiddleware(self.inflight))
+        if self.throttle is not None:
+            dp.update.outer_middleware(self.throttle)
         dp.update.outer_middleware(
             CustomerMiddleware(self.accounts, self.locales, frozenset(self.settings.telegram.admin_ids))
         )
@@ -282,8 +336,12 @@ class Application:
         return probes
 
     def _web_app(self) -> web.Application:
-        app = web.Application(client_max_size=1024 * 1024)
+        app = web.Application(
+            client_max_size=1024 * 1024,
+            middlewares=[web_gate(self.inflight, lambda: self.health.accepting)],
+        )
         self.health.register(app)
+        self.metrics.register(app)
         self.payment_webhooks.register(app)
         if self.settings.use_webhook:
             SimpleRequestHandler(
@@ -345,12 +403,18 @@ class Application:
             with suppress(asyncio.CancelledError):
                 await self._polling
             self._polling = None
+        deadline = self.settings.web.shutdown_timeout
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await self.scheduler.stop(timeout=deadline)
+        drained = await self.inflight.drain(max(0.1, deadline - (loop.time() - started)))
+        if not drained:
+            log.warning("some work was cancelled at shutdown")
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        await self.scheduler.stop()
-        if self._background:
-            await asyncio.wait(set(self._background), timeout=30)
+        if self.throttle is not None:
+            await self.throttle.close()
         for provider in self.providers.values():
             await provider.close()
         await self.bot.session.close()

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from remnastore import __version__
 from remnastore.config import DatabaseSettings, Settings, load_database_settings, load_settings
 from remnastore.infra.logging import configure_logging
+from remnastore.ops import backup_cli
 from remnastore.settings_base import ConfigError
 
 log = logging.getLogger("remnastore")
@@ -100,6 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("check", help="validate settings and reach Telegram, the panel, the database and Redis")
     sub.add_parser("version", help="print the version")
+    backup_cli.add_commands(sub)
     args = parser.parse_args(argv)
     if args.command == "version":
         print(__version__)
@@ -113,6 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(level, fmt, settings.secrets())
     if args.command == "run":
         return asyncio.run(_run(settings))
+    if args.command in backup_cli.COMMANDS:
+        return asyncio.run(backup_cli.run_command(args, settings))
     return asyncio.run(_check(settings))
 
 

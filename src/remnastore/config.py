@@ -16,6 +16,8 @@ from pydantic import AliasChoices, SecretStr, ValidationError, field_validator, 
 from pydantic_settings import NoDecode
 
 from remnastore.domain.money import Money, is_known_currency
+from remnastore.infra.ratelimit import RateLimitSettings
+from remnastore.ops.backup_settings import BackupSettings
 from remnastore.settings_base import ConfigError, SettingsGroup, env, split_list
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./remnastore.sqlite3"
@@ -410,6 +412,13 @@ class SalesSettings(_Group):
 
 
 class WebSettings(_Group):
+    shutdown_timeout: float = env(
+        "SHUTDOWN_TIMEOUT",
+        30.0,
+        ge=1,
+        le=600,
+        description="seconds in-flight updates, webhooks and jobs get to finish on SIGTERM before they are cancelled",
+    )
     host: str = env(
         "WEB_HOST", "0.0.0.0", description="address of the web server (webhooks, /healthz, /readyz)"
     )
@@ -456,6 +465,8 @@ class Settings:
         web: WebSettings,
         log: LogSettings,
         sales: SalesSettings,
+        rate_limit: RateLimitSettings,
+        backup: BackupSettings,
         payments: dict[str, SettingsGroup] | None = None,
     ) -> None:
         self.telegram = telegram
@@ -468,6 +479,8 @@ class Settings:
         self.web = web
         self.log = log
         self.sales = sales
+        self.rate_limit = rate_limit
+        self.backup = backup
         #: each payment provider's own settings group, by provider name
         self.payments: dict[str, SettingsGroup] = payments or {}
 
@@ -502,6 +515,8 @@ _GROUPS: dict[str, type[_Group]] = {
     "sales": SalesSettings,
     "web": WebSettings,
     "log": LogSettings,
+    "rate_limit": RateLimitSettings,
+    "backup": BackupSettings,
 }
 
 
@@ -516,6 +531,8 @@ GROUP_TITLES = {
     "sales": "Sales",
     "web": "Web server",
     "log": "Logs",
+    "rate_limit": "Rate limiting",
+    "backup": "Backups",
 }
 
 

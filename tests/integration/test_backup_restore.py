@@ -34,7 +34,7 @@ from remnastore.db.session import build_engine
 from remnastore.domain.money import Money
 from remnastore.ops import backup_cli
 from remnastore.ops.archive import MANIFEST, ArchiveError, Manifest, read_manifest
-from remnastore.ops.backup import REDACTED, BackupSources, create_backup
+from remnastore.ops.backup import REDACTED, BackupSettings, BackupSources, backup_and_rotate, create_backup
 from remnastore.ops.database_tools import DatabaseToolError
 from remnastore.ops.restore import RestoreRefused, restore_backup
 from tests.fixtures.database import postgres_test_url, recreate_postgres_database
@@ -375,6 +375,7 @@ async def test_cli_backup_and_restore(
     assert f"CRYPTOBOT_TOKEN={REDACTED}" in config  # payment providers' settings are included
     assert BOT_TOKEN not in config and PANEL_TOKEN not in config and PROVIDER_TOKEN not in config
     assert "PANEL_URL=https://panel.example.com" in config
+    assert "\nPANEL_COOKIES=\n" in config and "\nWEBHOOK_SECRET=\n" in config  # unset stays empty
 
     target = settings_for(empty_target, redis_url)
     asked: list[str] = []
@@ -442,3 +443,31 @@ async def test_restoring_into_the_other_kind_of_database_is_refused(
     )
     with pytest.raises(RestoreRefused, match="same kind of database"):
         await restore_backup(result.path, database_url=other, redis_url=None, confirm=None)
+
+
+async def test_a_scheduled_run_backs_up_rotates_and_delivers(database_url: str, tmp_path: Path) -> None:
+    directory = tmp_path / "scheduled"
+    directory.mkdir()
+    old = [directory / f"remnastore-202401{day:02d}-030000Z.tar.gz" for day in range(1, 11)]
+    for path in old:
+        path.write_bytes(b"old archive")
+    settings = BackupSettings(
+        _env_file=None,
+        BACKUP_DIR=str(directory),
+        BACKUP_KEEP_DAILY="2",
+        BACKUP_KEEP_WEEKLY="0",
+        BACKUP_KEEP_MONTHLY="1",
+        BACKUP_SEND_TO_ADMINS="true",
+    )
+    delivered: list[Path] = []
+
+    async def deliver(path: Path) -> None:
+        delivered.append(path)
+
+    result, plan = await backup_and_rotate(
+        BackupSources(database_url=database_url), settings, deliver=deliver
+    )
+    assert delivered == [result.path]
+    # kept: the new archive (newest of today and of this month) and the newest old one (the second day)
+    assert sorted(p.name for p in directory.iterdir()) == sorted([result.path.name, old[-1].name])
+    assert sorted(plan.delete) == sorted(old[:-1])

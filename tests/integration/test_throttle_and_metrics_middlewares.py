@@ -9,14 +9,16 @@ from typing import Any
 import pytest
 from aiogram import Bot, Dispatcher, Router
 from aiogram.types import CallbackQuery, Message, PreCheckoutQuery
+from redis.asyncio import Redis
 
 from remnastore.bot.middlewares.metrics import install_metrics_middleware
 from remnastore.bot.middlewares.throttle import ThrottleMiddleware
 from remnastore.emulators.telegram import TelegramEmulator
 from remnastore.emulators.telegram_users import FakeUser
 from remnastore.infra.metrics import Metrics
-from remnastore.infra.ratelimit import Limits, MemoryRateLimiter
+from remnastore.infra.ratelimit import Limits, MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from remnastore.locales import Locales
+from tests.fixtures.shop import free_port
 from tests.fixtures.telegram import make_bot
 from tests.unit.test_metrics import sample
 
@@ -47,13 +49,17 @@ def _to(call: Any, user: FakeUser) -> bool:
     return int(call.params["chat_id"]) == user.id
 
 
-def build(emulator: TelegramEmulator, limits: Limits) -> Harness:
+def build(emulator: TelegramEmulator, limits: Limits, limiter: RateLimiter | None = None) -> Harness:
     bot = make_bot(emulator)
     dp = Dispatcher()
     metrics = Metrics()
     install_metrics_middleware(dp, metrics)
     throttle = ThrottleMiddleware(
-        MemoryRateLimiter(limits), frozenset({ADMIN}), Locales("en"), metrics=metrics
+        limiter or MemoryRateLimiter(limits),
+        frozenset({ADMIN}),
+        Locales("en"),
+        metrics=metrics,
+        limiter_timeout=0.3,
     )
     dp.update.outer_middleware(throttle)
     harness = Harness(emulator, bot, dp, throttle, metrics)
@@ -187,3 +193,17 @@ async def test_failing_handlers_are_counted_by_exception_type(harness: Harness) 
     assert sample(body, "remnastore_handler_errors_total", type="ZeroDivisionError") == 1
     handler = "tests.integration.test_throttle_and_metrics_middlewares.build.echo"
     assert sample(body, "remnastore_updates_total", type="message", handler=handler) == 1
+
+
+async def test_an_unreachable_limiter_lets_updates_through(emulator: TelegramEmulator) -> None:
+    limits = Limits(events=1, window=60.0, ban=30.0, strikes=1)
+    dead = Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=1)
+    harness = build(emulator, limits, RedisRateLimiter(dead, limits))
+    try:
+        user = emulator.user(1006)
+        await harness.send(user, "hi", times=3)
+        assert harness.seen == ["hi"] * 3
+    finally:
+        await dead.aclose()
+        await harness.throttle.close()
+        await harness.bot.session.close()

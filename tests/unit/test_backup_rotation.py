@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from remnastore.ops.archive import archive_name, archive_time
+from remnastore.ops.backup_settings import BackupSettings
 from remnastore.ops.rotation import apply_rotation, plan_rotation
 
 DIR = Path("/backups")
@@ -125,3 +126,11 @@ def test_apply_deletes_exactly_the_planned_archives_and_nothing_else(tmp_path: P
     )
     assert len(plan.delete) == 55
     assert apply_rotation(tmp_path / "missing", daily=1, weekly=1, monthly=1).keep == []
+
+
+def test_backup_settings_defaults() -> None:
+    settings = BackupSettings(_env_file=None)
+    assert settings.directory == Path("backups")
+    assert (settings.keep_daily, settings.keep_weekly, settings.keep_monthly) == (7, 4, 6)
+    assert settings.interval_hours == 24 and settings.send_to_admins is False
+    assert all(field.description for field in BackupSettings.model_fields.values())

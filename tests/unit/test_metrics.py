@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -102,3 +104,26 @@ async def test_the_metrics_route_serves_the_exposition() -> None:
         assert response.headers["Content-Type"] == metrics.render()[1]
         body = await response.read()
     assert sample(body, "remnastore_throttled_total", verdict="drop") == 1
+
+
+def test_the_grafana_dashboard_uses_only_exported_series() -> None:
+    dashboard = Path(__file__).resolve().parents[2] / "deploy" / "grafana-dashboard.json"
+    queries = [
+        target["expr"]
+        for panel in json.loads(dashboard.read_text())["panels"]
+        for target in panel.get("targets", [])
+    ]
+    used = {name for query in queries for name in re.findall(r"\bremnastore_[a-z_]+", query)}
+    metrics = Metrics("1")
+    metrics.update("message", "h", 0.1)
+    metrics.handler_error("E")
+    metrics.panel_call("e", "ok", 0.1)
+    metrics.payment("p", "paid")
+    metrics.webhook_refused("p", "r")
+    metrics.cache("c", hit=True)
+    metrics.cache("c", hit=False)
+    metrics.throttle("banned")
+    metrics.broadcast_message("delivered")
+    metrics.job_run("j", "ok", 1.0)
+    exported = set(re.findall(r"^(remnastore_[a-z_]+)", metrics.render()[0].decode(), re.M))
+    assert used and used <= exported, used - exported

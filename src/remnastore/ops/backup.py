@@ -97,7 +97,7 @@ def _env_value(value: Any) -> str:
     if isinstance(value, list | tuple | set | frozenset):
         return ",".join(str(item) for item in value)
     if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
+        return json.dumps(value, ensure_ascii=False) if value else ""
     return str(value)
 
 

@@ -53,7 +53,9 @@ def ask_on_terminal(question: str) -> bool:
     try:
         answer = sys.stdin.readline()
     except (OSError, ValueError):
-        return False
+        answer = ""
+    if not answer.endswith("\n"):
+        print()  # the input did not end the line (end of input)
     return answer.strip().lower() in ("y", "yes")
 
 
