@@ -1,5 +1,7 @@
 """Shared fixtures: emulators, databases on every available backend, a running shop."""
 
+import pytest
+
 pytest_plugins = [
     "tests.fixtures.database",
     "tests.fixtures.panel",
@@ -7,3 +9,20 @@ pytest_plugins = [
     "tests.fixtures.shop",
     "tests.fixtures.providers",
 ]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``postgres`` exist only for the PostgreSQL(+Redis) backend: their SQLite variants are
+    not generated at all (deselected), rather than collected and skipped."""
+    keep: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("db_backend") if callspec is not None else None
+        if item.get_closest_marker("postgres") is not None and backend == "sqlite":
+            dropped.append(item)
+        else:
+            keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep

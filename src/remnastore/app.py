@@ -23,7 +23,7 @@ from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand, FSInputFile
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from remnastore import __version__
 from remnastore.bot.errors import error_router
@@ -88,7 +88,13 @@ class Application:
         self.db = Database(
             settings.database.url, pool_size=settings.database.pool_size, echo=settings.database.echo
         )
-        self.redis: Redis | None = Redis.from_url(settings.redis.url) if settings.redis.url else None
+        self.redis: Redis | None = None
+        if settings.redis.url:
+            # A bounded pool: a burst of updates waits for a connection instead of opening thousands.
+            pool = BlockingConnectionPool.from_url(
+                settings.redis.url, max_connections=settings.redis.max_connections, timeout=10
+            )
+            self.redis = Redis(connection_pool=pool)
         self.metrics = Metrics(version=__version__)
         self.inflight = InFlight()
         panel = settings.panel
@@ -230,7 +236,12 @@ class Application:
             on_paid=lambda order_id: self._in_background(self.fulfilment.fulfil(order_id)),
         )
         self.balance = (
-            BalanceService(self.db, currency=sales.balance_currency, topups=sales.topup_amounts())
+            BalanceService(
+                self.db,
+                currency=sales.balance_currency,
+                topups=sales.topup_amounts(),
+                bounds=sales.topup_bounds(),
+            )
             if sales.balance_enabled
             else None
         )
@@ -377,7 +388,11 @@ class Application:
             await self.bot.delete_webhook(drop_pending_updates=self.settings.telegram.drop_pending_updates)
             self._polling = asyncio.create_task(
                 self.dispatcher.start_polling(
-                    self.bot, handle_signals=False, close_bot_session=False, allowed_updates=allowed
+                    self.bot,
+                    handle_signals=False,
+                    close_bot_session=False,
+                    allowed_updates=allowed,
+                    tasks_concurrency_limit=self.settings.telegram.update_concurrency,
                 ),
                 name="polling",
             )

@@ -47,6 +47,16 @@ async def _run(settings: Settings) -> int:
             return 3
         log.info("applying database migrations")
         await migrate.upgrade(settings.database.url)
+    if settings.redis.url is not None and not await _redis_reachable(settings):
+        if not settings.redis.fallback_memory:
+            log.error(
+                "Redis at %s cannot be reached: start Redis or correct REDIS_URL "
+                "(or, for a single instance, set REDIS_FALLBACK_MEMORY=true to keep state in memory)",
+                _without_password(settings.redis.url),
+            )
+            return 4
+        log.warning("Redis cannot be reached: running with in-memory state (REDIS_FALLBACK_MEMORY=true)")
+        settings.redis.url = None
     app = Application(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -73,6 +83,32 @@ async def _run(settings: Settings) -> int:
     log.info("stopping")
     await app.stop()
     return 0
+
+
+async def _redis_reachable(settings: Settings) -> bool:
+    """Try Redis a few times with exponential back-off (1, 2, 4 ... seconds)."""
+    from redis.asyncio import Redis
+
+    assert settings.redis.url is not None
+    for attempt in range(settings.redis.connect_attempts):
+        client = Redis.from_url(settings.redis.url, socket_connect_timeout=3, socket_timeout=3)
+        try:
+            await client.ping()  # type: ignore[misc]
+            return True
+        except Exception as exc:
+            log.warning("Redis is not answering (attempt %d): %s", attempt + 1, type(exc).__name__)
+        finally:
+            await client.aclose()
+        if attempt + 1 < settings.redis.connect_attempts:
+            await asyncio.sleep(min(30, 2**attempt))
+    return False
+
+
+def _without_password(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}:{parts.port or 6379}{parts.path}"
 
 
 async def _migrate(database: DatabaseSettings) -> int:

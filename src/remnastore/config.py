@@ -61,6 +61,13 @@ class TelegramSettings(_Group):
         False,
         description="drop updates that queued up while the bot was down (true/false)",
     )
+    update_concurrency: int = env(
+        "UPDATE_CONCURRENCY",
+        100,
+        ge=1,
+        le=10_000,
+        description="how many updates one instance handles at once",
+    )
     request_timeout: float = env(
         "TELEGRAM_TIMEOUT", 30.0, gt=0, description="timeout of one Bot API request, seconds"
     )
@@ -133,6 +140,25 @@ class DatabaseSettings(_Group):
 
 
 class RedisSettings(_Group):
+    max_connections: int = env(
+        "REDIS_MAX_CONNECTIONS",
+        50,
+        ge=2,
+        le=10_000,
+        description="size of the Redis connection pool of one instance",
+    )
+    connect_attempts: int = env(
+        "REDIS_CONNECT_ATTEMPTS",
+        5,
+        ge=1,
+        le=100,
+        description="how many times to try reaching Redis at start (with back-off)",
+    )
+    fallback_memory: bool = env(
+        "REDIS_FALLBACK_MEMORY",
+        False,
+        description="if Redis cannot be reached at start, run with in-memory state instead of exiting (one instance only!)",
+    )
     url: str | None = env(
         "REDIS_URL",
         None,
@@ -357,6 +383,12 @@ class SalesSettings(_Group):
         default_factory=lambda: ["100", "300", "500", "1000"],
         description="top-up amounts offered, in BALANCE_CURRENCY (comma-separated)",
     )
+    balance_topup_min: str = env(
+        "BALANCE_TOPUP_MIN", "50", description="smallest top-up a customer may type, in BALANCE_CURRENCY"
+    )
+    balance_topup_max: str = env(
+        "BALANCE_TOPUP_MAX", "100000", description="largest top-up a customer may type, in BALANCE_CURRENCY"
+    )
     public_url: str | None = env(
         "PUBLIC_URL",
         None,
@@ -394,6 +426,12 @@ class SalesSettings(_Group):
             if Money.from_decimal(amount, self.balance_currency).minor <= 0:
                 raise ValueError(f"BALANCE_TOPUP_AMOUNTS: {amount} is not a positive amount")
         return self
+
+    def topup_bounds(self) -> tuple[Money, Money]:
+        return (
+            Money.from_decimal(self.balance_topup_min, self.balance_currency),
+            Money.from_decimal(self.balance_topup_max, self.balance_currency),
+        )
 
     def topup_amounts(self) -> list[Money]:
         return [Money.from_decimal(a, self.balance_currency) for a in self.balance_topups]

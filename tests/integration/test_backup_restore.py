@@ -273,11 +273,11 @@ async def test_restore_over_an_existing_database_brings_back_its_rows(
     assert await snapshot(database_url) == before
 
 
+@pytest.mark.postgres
 async def test_redis_state_round_trip(
     database_url: str, redis_url: str | None, empty_target: str, tmp_path: Path
 ) -> None:
-    if redis_url is None:
-        pytest.skip("Redis is part of the PostgreSQL backend (TEST_REDIS_URL)")
+    assert redis_url is not None, "the PostgreSQL backend runs with Redis (TEST_REDIS_URL)"
     redis = Redis.from_url(redis_url)
     tag = uuid.uuid4().hex[:10]
     state_key, data_key = f"fsm:1:{tag}:{tag}:default:state", f"fsm:1:{tag}:{tag}:default:data"
@@ -424,8 +424,6 @@ async def test_a_password_in_the_database_url_is_redacted_from_the_settings_copy
 async def test_without_pg_dump_the_backup_fails_with_a_clear_message(
     database_url: str, db_backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if db_backend != "postgres":
-        pytest.skip("pg_dump is only used for PostgreSQL")
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
     with pytest.raises(DatabaseToolError, match="pg_dump was not found on PATH"):
         await create_backup(BackupSources(database_url=database_url), tmp_path / "out")

@@ -17,6 +17,7 @@ class Screen(StrEnum):
     QR = "qr"
     BUY = "buy"
     BALANCE = "bal"
+    TOPUP_OTHER = "topup"
 
 
 class Nav(CallbackData, prefix="n"):
@@ -75,3 +76,9 @@ class AdminOrder(CallbackData, prefix="aoc"):
 
 class AdminOrdersCsv(CallbackData, prefix="aox"):
     status: str = Field(pattern=r"^[a-z]{3,10}$")
+
+
+class TopUpOtherMethod(CallbackData, prefix="to"):
+    """Pay a top-up of the amount the customer typed (kept in the conversation state, not in the button)."""
+
+    method: str = Field(pattern=r"^[a-z0-9_]{1,16}$")

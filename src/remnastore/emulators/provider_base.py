@@ -42,6 +42,7 @@ class ProviderEmulator:
         self.notify_url: str | None = None
         self._fail: list[tuple[int, str | None]] = []
         self._down = False
+        self._latency = 0.0
         self._runner: web.AppRunner | None = None
         self._port = 0
 
@@ -83,10 +84,16 @@ class ProviderEmulator:
     def set_down(self, down: bool = True) -> None:
         self._down = down
 
+    def set_latency(self, seconds: float) -> None:
+        """Every API request answers only after ``seconds`` (a slow provider)."""
+        self._latency = seconds
+
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         body = await request.read()
         self.requests.append(RecordedRequest(request.method, request.path_qs, dict(request.headers), body))
+        if self._latency:
+            await asyncio.sleep(self._latency)
         if self._down:
             raise web.HTTPServiceUnavailable(text="service unavailable")
         for index, (status, prefix) in enumerate(self._fail):

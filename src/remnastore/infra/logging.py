@@ -6,8 +6,26 @@ import json
 import logging
 import sys
 from collections.abc import Iterable
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
+
+#: fields added to every log record made while handling one update or request (update id, customer id ...)
+log_context: ContextVar[dict[str, object] | None] = ContextVar("log_context", default=None)
+
+
+def bind_log_context(**fields: object) -> None:
+    """Add fields to the current task's log context (they are copied, never shared between tasks)."""
+    log_context.set({**(log_context.get() or {}), **fields})
+
+
+class ContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in (log_context.get() or {}).items():
+            if key not in record.__dict__:
+                record.__dict__[key] = value
+        return True
+
 
 _STANDARD = set(logging.LogRecord("x", 0, "x", 0, "x", None, None).__dict__) | {"message", "asctime"}
 CONTEXT_FIELDS = ("update_id", "customer_id", "order_id", "provider", "job")
@@ -69,6 +87,7 @@ class TextFormatter(logging.Formatter):
 def configure_logging(level: str, fmt: str, secrets: Iterable[str]) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(ContextFilter())
     handler.addFilter(SecretScrubber(secrets))
     root = logging.getLogger()
     for old in list(root.handlers):

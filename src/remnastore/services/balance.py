@@ -7,6 +7,7 @@ from datetime import datetime
 
 from remnastore.db.repositories.customers import CustomerRepository
 from remnastore.db.session import Database
+from remnastore.domain.errors import DomainError
 from remnastore.domain.money import Money
 from remnastore.services.accounts import CustomerView
 
@@ -25,10 +26,25 @@ class BalanceView:
 
 
 class BalanceService:
-    def __init__(self, db: Database, *, currency: str, topups: list[Money]) -> None:
+    def __init__(
+        self, db: Database, *, currency: str, topups: list[Money], bounds: tuple[Money, Money] | None = None
+    ) -> None:
         self._db = db
         self.currency = currency
         self.topups = topups
+        self.bounds = bounds or (Money.from_decimal("1", currency), Money.from_decimal("1000000", currency))
+
+    def parse_amount(self, text: str) -> Money:
+        """A typed amount ("250", "250.50", "250,5 ₽") within the allowed bounds, or a refusal."""
+        low, high = self.bounds
+        cleaned = text.strip().replace(" ", "").replace(",", ".").rstrip("₽$€").strip()
+        try:
+            amount = Money.from_decimal(cleaned, self.currency)
+        except (ValueError, TypeError, ArithmeticError):
+            raise DomainError("balance-amount-invalid", low=low.format(), high=high.format()) from None
+        if not low.minor <= amount.minor <= high.minor:
+            raise DomainError("balance-amount-invalid", low=low.format(), high=high.format())
+        return amount
 
     async def overview(self, customer: CustomerView, limit: int = 8) -> BalanceView:
         async with self._db.session() as session:

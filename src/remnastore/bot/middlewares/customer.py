@@ -9,6 +9,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update, User
 
+from remnastore.infra.logging import bind_log_context
 from remnastore.locales import Locales
 from remnastore.services.accounts import AccountService, TelegramProfile
 
@@ -29,6 +30,8 @@ class CustomerMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
+        if isinstance(event, Update):
+            bind_log_context(update_id=event.update_id)
         if user is None or user.is_bot:
             return await handler(event, data)
         arrival = await self._accounts.arrive(
@@ -41,6 +44,7 @@ class CustomerMiddleware(BaseMiddleware):
             )
         )
         customer = arrival.customer
+        bind_log_context(customer_id=customer.id)
         is_admin = user.id in self._admins
         t = self._locales.get(customer.language)
         data.update(customer=customer, is_new=arrival.created, is_admin=is_admin, t=t)

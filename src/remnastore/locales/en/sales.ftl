@@ -95,3 +95,6 @@ ledger-refund = refund
 ledger-referral = referral reward
 ledger-promo = promo code
 ledger-admin = correction
+btn-topup-other = ✏️ Another amount
+balance-topup-ask = ✏️ Type the amount to top up, from { $low } to { $high }:
+balance-amount-invalid = Please type an amount from { $low } to { $high }, for example 250.

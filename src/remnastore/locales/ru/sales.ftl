@@ -97,3 +97,6 @@ ledger-refund = возврат
 ledger-referral = реферальная награда
 ledger-promo = промокод
 ledger-admin = корректировка
+btn-topup-other = ✏️ Другая сумма
+balance-topup-ask = ✏️ Напишите сумму пополнения, от { $low } до { $high }:
+balance-amount-invalid = Напишите сумму от { $low } до { $high }, например 250.

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from remnastore.bot.callbacks import CheckOrder, Nav, Screen, TopUpAmount, TopUpMethod
+from remnastore.bot.callbacks import CheckOrder, Nav, Screen, TopUpAmount, TopUpMethod, TopUpOtherMethod
 from remnastore.bot.keyboards import back_to_menu, only_back
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
+from remnastore.bot.states import TopUpStates
 from remnastore.domain.errors import DomainError
+from remnastore.domain.money import Money
 from remnastore.locales import Translator
 from remnastore.services.accounts import CustomerView
 from remnastore.services.balance import BalanceService
@@ -51,8 +54,70 @@ async def overview(
     ]
     for i in range(0, len(buttons), 2):
         kb.row(*buttons[i : i + 2])
+    kb.row(
+        InlineKeyboardButton(text=t("btn-topup-other"), callback_data=Nav(screen=Screen.TOPUP_OTHER).pack())
+    )
     kb.row(back_to_menu(t))
     await show(event, "\n".join(lines), kb.as_markup())
+
+
+async def ask_amount(
+    query: CallbackQuery, t: Translator, state: FSMContext, balance: BalanceService | None
+) -> None:
+    if balance is None:
+        raise DomainError("balance-disabled")
+    low, high = balance.bounds
+    await state.set_state(TopUpStates.amount)
+    await show(
+        query, t("balance-topup-ask", low=low.format(t.language), high=high.format(t.language)), only_back(t)
+    )
+
+
+async def typed_amount(
+    message: Message,
+    t: Translator,
+    state: FSMContext,
+    balance: BalanceService | None,
+    checkout: Checkout,
+    renderer: Renderer,
+) -> None:
+    if balance is None:
+        await state.clear()
+        raise DomainError("balance-disabled")
+    amount = balance.parse_amount(message.text or "")
+    methods = checkout.topup_methods(amount)
+    if not methods:
+        await state.clear()
+        await show(message, t("buy-no-methods"), only_back(t))
+        return
+    await state.set_state(TopUpStates.method)
+    await state.update_data(topup_minor=amount.minor, topup_currency=amount.currency)
+    kb = InlineKeyboardBuilder()
+    for method in methods:
+        kb.row(
+            InlineKeyboardButton(
+                text=t(f"method-{method}"), callback_data=TopUpOtherMethod(method=method).pack()
+            )
+        )
+    kb.row(back_to_menu(t))
+    await show(message, t("balance-topup-method", amount=renderer.money(amount, t)), kb.as_markup())
+
+
+async def top_up_typed(
+    query: CallbackQuery,
+    callback_data: TopUpOtherMethod,
+    t: Translator,
+    state: FSMContext,
+    customer: CustomerView,
+    checkout: Checkout,
+    renderer: Renderer,
+) -> None:
+    data = await state.get_data()
+    if "topup_minor" not in data:
+        raise DomainError("checkout-unknown-item")
+    amount = Money(int(data["topup_minor"]), str(data["topup_currency"]))
+    await _invoice(query, t, customer, checkout, renderer, amount, callback_data.method)
+    await state.clear()
 
 
 async def choose_method(
@@ -94,9 +159,21 @@ async def top_up(
     amount = balance.topup(callback_data.index) if balance is not None else None
     if amount is None:
         raise DomainError("checkout-unknown-item")
+    await _invoice(query, t, customer, checkout, renderer, amount, callback_data.method)
+
+
+async def _invoice(
+    query: CallbackQuery,
+    t: Translator,
+    customer: CustomerView,
+    checkout: Checkout,
+    renderer: Renderer,
+    amount: Money,
+    method: str,
+) -> None:
     shown = renderer.money(amount, t)
     pending = await checkout.start_topup(
-        customer, amount, callback_data.method, description=str(t("balance-topup-title", amount=shown))
+        customer, amount, method, description=str(t("balance-topup-title", amount=shown))
     )
     markup = InlineKeyboardMarkup(
         inline_keyboard=[
@@ -118,4 +195,7 @@ def build() -> Router:
     router.callback_query.register(overview, Nav.filter(F.screen == Screen.BALANCE))
     router.callback_query.register(choose_method, TopUpAmount.filter())
     router.callback_query.register(top_up, TopUpMethod.filter())
+    router.callback_query.register(ask_amount, Nav.filter(F.screen == Screen.TOPUP_OTHER))
+    router.message.register(typed_amount, TopUpStates.amount, F.text)
+    router.callback_query.register(top_up_typed, TopUpOtherMethod.filter(), TopUpStates.method)
     return router
