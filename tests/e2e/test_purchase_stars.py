@@ -201,3 +201,29 @@ async def wait_for_order(shop: Shop, predicate: Callable[[Order], bool], seconds
                 f"order never reached the expected state: {order.status}, {order.last_error}"
             )
         await asyncio.sleep(0.1)
+
+
+async def test_a_tariff_change_is_announced_and_starts_from_now(shop: Shop) -> None:
+    buyer = shop.user(8011, first_name="Switch", language_code="en")
+    await buyer.pay_invoice(link=await open_invoice(shop, 8011, period="3 months"))
+    await shop.telegram.wait_until(
+        lambda: any("Payment received" in m.text for m in buyer.messages), timeout=10
+    )
+    await buyer.wait_reply(await buyer.send("/buy"))
+    await buyer.wait_reply(await buyer.press("Family"))
+    reply = await buyer.wait_reply(await buyer.press("1 month"))
+    assert "You now have the Standard tariff" in reply.text and "switches your subscription" in reply.text
+    started = datetime.now(UTC)
+    link = next(
+        b.url
+        for row in (await buyer.wait_reply(await buyer.press("Telegram Stars"))).buttons
+        for b in row
+        if b.url
+    )
+    await buyer.pay_invoice(link=str(link))
+    await shop.telegram.wait_until(
+        lambda: sum("Payment received" in m.text for m in buyer.history) >= 2, timeout=10
+    )
+    user = shop.panel.user_by_telegram_id(8011)
+    assert user is not None and user["hwidDeviceLimit"] == 6
+    assert abs((panel_expiry(shop, 8011) - add_months(started, 1)).total_seconds()) < 60

@@ -8,11 +8,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from remnastore.db.models import Customer, OrderStatus
 from remnastore.db.repositories.customers import CustomerRepository, InsufficientBalance
 from remnastore.db.repositories.orders import OrderRepository
+from remnastore.db.repositories.subscriptions import SubscriptionRepository
 from remnastore.db.session import Database
 from remnastore.domain.catalogue import Catalogue, Period, Tariff
 from remnastore.domain.errors import DomainError
@@ -31,6 +32,12 @@ class MethodOption:
 
 
 BALANCE = "balance"
+
+
+@dataclass(frozen=True)
+class TariffChange:
+    current_name: str
+    current_expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,22 @@ class Checkout:
             if price is not None:
                 options.append(MethodOption(name, price))
         return options
+
+    async def tariff_change(self, customer: CustomerView, tariff: Tariff) -> TariffChange | None:
+        """Buying ``tariff`` while another paid tariff is active switches to it from now: say so first."""
+        async with self._db.session() as session:
+            current = await SubscriptionRepository(session).get_current(customer.id)
+        if (
+            current is None
+            or current.kind != "paid"
+            or current.tariff_code in (None, tariff.code)
+            or current.expires_at <= self._clock.now()
+        ):
+            return None
+        old = self.catalogue.tariff(current.tariff_code or "")
+        return TariffChange(
+            old.name(customer.language) if old else str(current.tariff_code), current.expires_at
+        )
 
     def topup_methods(self, amount: Money) -> list[str]:
         """Providers that can take a top-up in the balance currency (never the balance itself)."""

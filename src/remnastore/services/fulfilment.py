@@ -87,12 +87,13 @@ class Fulfilment:
         if reserved is None:
             return False
         customer, order_view, tariff, period, target = reserved
+        switch = bool(order_view.meta.get("switch"))
         try:
-            user = await self._apply(customer, tariff, target)
+            user = await self._apply(customer, tariff, target, switch=switch)
         except (PanelError, ServiceUnavailable) as exc:
             await self._failed(order_id, f"{type(exc).__name__}: {exc}")
             return False
-        completed = await self._complete(order_id, customer, tariff, period, target)
+        completed = await self._complete(order_id, customer, tariff, period, target, switch=switch)
         if completed:
             log.info("order fulfilled", extra={"order_id": order_id, "customer_id": customer.id})
             try:
@@ -152,8 +153,9 @@ class Fulfilment:
             stored = locked.meta.get("target_expires_at")
             if stored is not None:
                 return customer, locked, tariff, period, datetime.fromisoformat(stored)
-            target = period.extend(await self._base(session, locked, customer, tariff, user))
-            locked.meta = {**locked.meta, "target_expires_at": target.isoformat()}
+            base, switch = await self._base(session, locked, customer, tariff, user)
+            target = period.extend(base)
+            locked.meta = {**locked.meta, "target_expires_at": target.isoformat(), "switch": switch}
             return customer, locked, tariff, period, target
 
     async def _base(
@@ -163,11 +165,17 @@ class Fulfilment:
         customer: CustomerView,
         tariff: Tariff,
         user: PanelUser | None,
-    ) -> datetime:
+    ) -> tuple[datetime, bool]:
+        """Where the new period starts, and whether it is a tariff change (which starts from now)."""
         now = self._clock.now()
         current = await SubscriptionRepository(session).get_current(customer.id)
-        if current is not None and current.kind == "paid" and current.tariff_code not in (None, tariff.code):
-            return now  # a tariff change (confirmed by the customer) starts from now
+        if (
+            current is not None
+            and current.kind == "paid"
+            and current.tariff_code not in (None, tariff.code)
+            and current.expires_at > now
+        ):
+            return now, True  # a tariff change (announced to the customer before paying) starts from now
         candidates = [now]
         if user is not None and user.status != "DISABLED":
             candidates.append(user.expire_at)
@@ -180,9 +188,12 @@ class Fulfilment:
             target = other.meta.get("target_expires_at")
             if other.id != order.id and target:
                 candidates.append(datetime.fromisoformat(target))
-        return max(candidates)
+        return max(candidates), False
 
-    async def _apply(self, customer: CustomerView, tariff: Tariff, target: datetime) -> PanelUser:
+    async def _apply(
+        self, customer: CustomerView, tariff: Tariff, target: datetime, *, switch: bool = False
+    ) -> PanelUser:
+        """``switch``: a tariff change sets the expiry to the target even if the old one was later."""
         user = await self._link.find(customer)
         squads = list(tariff.squads or self._squads) or [
             uuid for uuid, _ in await self._panel.list_internal_squads()
@@ -204,7 +215,7 @@ class Fulfilment:
             )
             await self._link.remember(customer, user)
             return user
-        forward = user.expire_at < target - timedelta(seconds=1)
+        forward = switch or user.expire_at < target - timedelta(seconds=1)
         return await self._panel.update_user(
             user.ref,
             UpdateUserRequest(
@@ -218,7 +229,14 @@ class Fulfilment:
         )
 
     async def _complete(
-        self, order_id: str, customer: CustomerView, tariff: Tariff, period: Period, target: datetime
+        self,
+        order_id: str,
+        customer: CustomerView,
+        tariff: Tariff,
+        period: Period,
+        target: datetime,
+        *,
+        switch: bool = False,
     ) -> bool:
         async with self._db.session() as session:
             orders = OrderRepository(session)
@@ -229,9 +247,8 @@ class Fulfilment:
             await orders.set_status(order, OrderStatus.FULFILLED, now=now)
             subscriptions = SubscriptionRepository(session)
             current = await subscriptions.get_current(customer.id)
-            expires = (
-                max(target, current.expires_at) if current is not None and current.kind == "paid" else target
-            )
+            keep_later = current is not None and current.kind == "paid" and not switch
+            expires = max(target, current.expires_at) if keep_later and current is not None else target
             await subscriptions.set_current(
                 customer.id,
                 kind="paid",

@@ -75,6 +75,7 @@ async def choose_method(
     query: CallbackQuery,
     callback_data: BuyPeriod,
     t: Translator,
+    customer: CustomerView,
     checkout: Checkout,
     renderer: Renderer,
 ) -> None:
@@ -94,7 +95,16 @@ async def choose_method(
             )
         )
     kb.row(InlineKeyboardButton(text=t("btn-back"), callback_data=BuyTariff(tariff=tariff.code).pack()))
-    text = t("buy-choose-method", tariff=tariff.name(t.language), period=renderer.period(period, t))
+    text: str = t("buy-choose-method", tariff=tariff.name(t.language), period=renderer.period(period, t))
+    change = await checkout.tariff_change(customer, tariff)
+    if change is not None:
+        warning = t(
+            "buy-tariff-change",
+            current=change.current_name,
+            expires=renderer.when(change.current_expires_at, t),
+            new=tariff.name(t.language),
+        )
+        text = warning + "\n\n" + text
     await show(query, text, kb.as_markup())
 
 
