@@ -111,3 +111,42 @@ async def test_run_with_only_the_required_settings_serves_customers_and_stops_on
         out, _ = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, out.decode()[-2000:]
     assert BOT_TOKEN not in out.decode()
+
+
+async def test_run_refuses_to_start_without_redis_unless_memory_fallback_is_allowed(
+    telegram_emulator: TelegramEmulator, panel_emulator: PanelEmulator, tmp_path: Path
+) -> None:
+    env = {
+        "BOT_TOKEN": BOT_TOKEN,
+        "TELEGRAM_API_URL": telegram_emulator.url,
+        "PANEL_URL": panel_emulator.url,
+        "PANEL_TOKEN": panel_emulator.token,
+        "ADMIN_IDS": "1",
+        "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+        "REDIS_CONNECT_ATTEMPTS": "2",
+        "WEB_PORT": str(free_port()),
+        "LOG_FORMAT": "text",
+    }
+    code, out = await remnastore("run", env=env, cwd=tmp_path)
+    assert code == 4, out
+    assert "cannot be reached" in out and "REDIS_FALLBACK_MEMORY" in out
+    assert telegram_emulator.calls_for("getUpdates") == []
+
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PANEL_", "DATABASE_", "REDIS_", "BOT_"))
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "remnastore", "run",
+        env={**clean, **env, "REDIS_FALLBACK_MEMORY": "true"},
+        cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        await telegram_emulator.wait_for_call("getUpdates", timeout=30)
+        user = telegram_emulator.user(7002, first_name="Pavel", language_code="en")
+        reply = await user.wait_reply(await user.send("/start"), timeout=15)
+        assert "Welcome, Pavel" in reply.text
+    finally:
+        process.terminate()
+        out_bytes, _ = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0
+    assert "in-memory state" in out_bytes.decode()
