@@ -9,6 +9,7 @@ from pathlib import Path
 
 from remnastore.emulators.panel import PanelEmulator
 from remnastore.emulators.telegram import TelegramEmulator
+from tests.fixtures.providers import PaymentEmulators
 from tests.fixtures.shop import BOT_TOKEN, free_port
 
 
@@ -150,3 +151,36 @@ async def test_run_refuses_to_start_without_redis_unless_memory_fallback_is_allo
         out_bytes, _ = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0
     assert "in-memory state" in out_bytes.decode()
+
+
+async def test_check_reports_each_enabled_payment_provider(
+    telegram_emulator: TelegramEmulator,
+    panel_emulator: PanelEmulator,
+    payment_emulators: PaymentEmulators,
+    tmp_path: Path,
+) -> None:
+    env = {
+        **payment_emulators.settings(),
+        "BOT_TOKEN": BOT_TOKEN,
+        "TELEGRAM_API_URL": telegram_emulator.url,
+        "PANEL_URL": panel_emulator.url,
+        "PANEL_TOKEN": panel_emulator.token,
+        "ADMIN_IDS": "1",
+    }
+    code, out = await remnastore("check", env=env, cwd=tmp_path)
+    assert code == 1
+    yookassa = [line for line in out.splitlines() if line.startswith("payments:yookassa")]
+    assert len(yookassa) == 1 and "FAIL" in yookassa[0] and "PUBLIC_URL" in yookassa[0]
+
+    payment_emulators.platega.set_down(True)
+    await payment_emulators.cryptobot.stop()
+    code, out = await remnastore("check", env={**env, "PUBLIC_URL": "https://shop.example.com"}, cwd=tmp_path)
+    lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("payments:")}
+    assert set(lines) == {f"payments:{name}" for name in payment_emulators.all()} | {"payments:stars"}
+    assert (
+        "OK" in lines["payments:yookassa"]
+        and "https://shop.example.com/webhooks/yookassa" in lines["payments:yookassa"]
+    )
+    assert "OK" in lines["payments:platega"]  # it answers, even if with 503
+    assert "FAIL" in lines["payments:cryptobot"] and "CRYPTOBOT_API_URL" in lines["payments:cryptobot"]
+    assert code == 1

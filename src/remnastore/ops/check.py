@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import aiohttp
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -189,6 +190,38 @@ async def check_webhook(settings: Settings) -> CheckResult:
     return CheckResult("updates", True, f"webhook at {base}{settings.telegram.webhook_path}")
 
 
+async def check_provider(settings: Settings, name: str) -> CheckResult:
+    """An enabled payment provider: its API answers, and it can reach our notification URL."""
+    group = settings.payments[name]
+    label = f"payments:{name}"
+    public = settings.sales.public_url or settings.telegram.webhook_base_url
+    if name != "stars" and not public:
+        return CheckResult(
+            label,
+            False,
+            f"{name} cannot deliver payment notifications: no public address",
+            "set PUBLIC_URL (or WEBHOOK_BASE_URL) to this server's public https:// address",
+        )
+    api_url = getattr(group, "api_url", None)
+    if not api_url:
+        where = f"{public}/webhooks/{name}" if name != "stars" else "Telegram"
+        return CheckResult(label, True, f"enabled; notifications via {where}")
+    try:
+        timeout = aiohttp.ClientTimeout(total=TIMEOUT)
+        async with aiohttp.ClientSession(timeout=timeout) as http, http.get(str(api_url)) as response:
+            status = response.status
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return CheckResult(
+            label,
+            False,
+            f"cannot reach {api_url}: {_reason(exc)}",
+            f"check {name.upper()}_API_URL and the network",
+        )
+    return CheckResult(
+        label, True, f"{api_url} answers (HTTP {status}); notifications to {public}/webhooks/{name}"
+    )
+
+
 async def run_checks(settings: Settings) -> list[CheckResult]:
     checks: list[tuple[str, Callable[[], Awaitable[CheckResult]]]] = [
         ("database", lambda: check_database(settings)),
@@ -197,6 +230,9 @@ async def run_checks(settings: Settings) -> list[CheckResult]:
         ("panel", lambda: check_panel(settings)),
         ("updates", lambda: check_webhook(settings)),
     ]
+    for name, group in settings.payments.items():
+        if getattr(group, "enabled", False):
+            checks.append((f"payments:{name}", lambda name=name: check_provider(settings, name)))  # type: ignore[misc]
     return list(await asyncio.gather(*(_timed(name, check) for name, check in checks)))
 
 
@@ -206,10 +242,10 @@ def _reason(exc: BaseException) -> str:
 
 
 def print_report(results: list[CheckResult]) -> None:
-    print("configuration    OK    settings are valid")
+    print(f"{'configuration':<18} {'OK':<5} settings are valid")
     for result in results:
         status = "OK" if result.ok else "FAIL"
-        line = f"{result.name:<16} {status:<5} {result.detail}"
+        line = f"{result.name:<18} {status:<5} {result.detail}"
         if not result.ok and result.fix:
             line += f" -> {result.fix}"
         print(line)
