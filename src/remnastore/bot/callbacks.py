@@ -82,3 +82,18 @@ class TopUpOtherMethod(CallbackData, prefix="to"):
     """Pay a top-up of the amount the customer typed (kept in the conversation state, not in the button)."""
 
     method: str = Field(pattern=r"^[a-z0-9_]{1,16}$")
+
+
+class AddonKind(CallbackData, prefix="ak"):
+    """The add-ons of one kind (more traffic, more devices)."""
+
+    kind: str = Field(pattern=r"^(traffic|devices)$")
+
+
+class AddonPick(CallbackData, prefix="ap"):
+    addon: str = Field(pattern=r"^[a-z0-9_-]{1,16}$")
+
+
+class AddonMethod(CallbackData, prefix="am"):
+    addon: str = Field(pattern=r"^[a-z0-9_-]{1,16}$")
+    method: str = Field(pattern=r"^[a-z0-9_]{1,16}$")

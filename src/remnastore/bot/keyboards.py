@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from remnastore.bot.callbacks import DisconnectDevice, Nav, Screen, SetLanguage
+from remnastore.bot.callbacks import AddonKind, DisconnectDevice, Nav, Screen, SetLanguage
 from remnastore.locales import SUPPORTED_LANGUAGES, Translator
 from remnastore.services.devices import DeviceList
 
@@ -79,14 +80,28 @@ def connect_button(t: Translator, link: str, mini_app: str | None) -> InlineKeyb
 
 
 def subscription(
-    t: Translator, *, link: str | None, mini_app: str | None, devices: bool, trial: bool
+    t: Translator,
+    *,
+    link: str | None,
+    mini_app: str | None,
+    devices: bool,
+    trial: bool,
+    addon_kinds: Collection[str] = (),
 ) -> InlineKeyboardMarkup:
+    """``addon_kinds``: the kinds of add-ons on sale to this customer ("traffic", "devices")."""
     kb = InlineKeyboardBuilder()
     if link:
         kb.row(connect_button(t, link, mini_app))
         kb.row(_nav(t("btn-qr"), Screen.QR), _nav(t("btn-refresh"), Screen.SUBSCRIPTION))
         if devices:
             kb.row(_nav(t("btn-devices"), Screen.DEVICES))
+        more = [
+            InlineKeyboardButton(text=t(f"btn-more-{kind}"), callback_data=AddonKind(kind=kind).pack())
+            for kind in ("traffic", "devices")
+            if kind in addon_kinds
+        ]
+        if more:
+            kb.row(*more)
     if trial:
         kb.row(_nav(t("btn-trial"), Screen.TRIAL))
     kb.row(_nav(t("btn-renew") if link else t("btn-buy"), Screen.BUY))

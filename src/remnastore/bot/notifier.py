@@ -82,6 +82,19 @@ class TelegramNotifier:
         text = t("balance-topped-up", amount=amount.format(to.language), balance=balance.format(to.language))
         await self._send(to.telegram_id, text)
 
+    async def addon_fulfilled(self, to: Recipient, *, kind: str, added: int, total: int) -> None:
+        t = self._locales.get(to.language)
+        markup = InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    InlineKeyboardButton(
+                        text=t("btn-subscription"), callback_data=Nav(screen=Screen.SUBSCRIPTION).pack()
+                    )
+                ]
+            ]
+        )
+        await self._send(to.telegram_id, t(f"addon-fulfilled-{kind}", added=added, total=total), markup)
+
     async def payment_received(
         self, *, order_id: str, customer_telegram_id: int, provider: str, amount: Money, item: str
     ) -> None:

@@ -18,6 +18,9 @@ from remnastore.domain.money import Money, UnknownCurrency
 
 DEFAULT_CATALOGUE = Path(__file__).resolve().parent.parent / "catalogue" / "default.toml"
 STRATEGIES = {"NO_RESET", "DAY", "WEEK", "MONTH", "MONTH_ROLLING"}
+ADDON_KINDS = ("traffic", "devices")
+_ADDON_FIELDS = {"traffic": "traffic_gb", "devices": "devices"}
+GIB = 1024**3
 _CODE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
@@ -75,12 +78,38 @@ class Tariff:
 
 
 @dataclass(frozen=True)
+class Addon:
+    """Something bought on top of an active paid subscription: more traffic or more devices."""
+
+    code: str
+    kind: str  # "traffic" or "devices"
+    quantity: int  # GB of traffic or number of devices
+    names: Mapping[str, str]
+    prices: Mapping[str, Money]
+
+    def name(self, language: str) -> str:
+        return self.names.get(language) or next(iter(self.names.values()))
+
+    def price(self, currency: str) -> Money | None:
+        return self.prices.get(currency)
+
+    @property
+    def increment(self) -> int:
+        """What the add-on adds to the panel user's limit: bytes of traffic or devices."""
+        return self.quantity * GIB if self.kind == "traffic" else self.quantity
+
+
+@dataclass(frozen=True)
 class Catalogue:
     tariffs: tuple[Tariff, ...]
     currencies: tuple[str, ...] = field(default=())
+    addons: tuple[Addon, ...] = field(default=())
 
     def tariff(self, code: str) -> Tariff | None:
         return next((t for t in self.tariffs if t.code == code), None)
+
+    def addon(self, code: str) -> Addon | None:
+        return next((a for a in self.addons if a.code == code), None)
 
     def item(self, tariff_code: str, period_code: str) -> tuple[Tariff, Period] | None:
         tariff = self.tariff(tariff_code)
@@ -174,6 +203,30 @@ def _tariff(raw: Any, where: str) -> Tariff:
     )
 
 
+def _addon(raw: Any, where: str) -> Addon:
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{where}: expected a table")
+    code = _code(raw.get("code"), where)
+    where = f"addon {code}"
+    kind = raw.get("kind")
+    if kind not in ADDON_KINDS:
+        raise CatalogueError(f"{where}: kind must be one of {', '.join(ADDON_KINDS)}")
+    wanted = _ADDON_FIELDS[kind]
+    for other in _ADDON_FIELDS.values():
+        if other != wanted and other in raw:
+            raise CatalogueError(f"{where}: a {kind} add-on takes {wanted}, not {other}")
+    quantity = raw.get(wanted)
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+        raise CatalogueError(f"{where}: {wanted} must be a whole number > 0")
+    return Addon(
+        code=code,
+        kind=kind,
+        quantity=quantity,
+        names=_texts(raw.get("name", code), f"{where}.name"),
+        prices=_prices(raw.get("prices"), f"{where}.prices"),
+    )
+
+
 def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
     tariffs_raw = data.get("tariffs")
     if not isinstance(tariffs_raw, list) or not tariffs_raw:
@@ -181,8 +234,16 @@ def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
     tariffs = tuple(_tariff(t, f"tariff #{i + 1}") for i, t in enumerate(tariffs_raw))
     if len({t.code for t in tariffs}) != len(tariffs):
         raise CatalogueError("tariff codes must be unique")
-    currencies = sorted({c for t in tariffs for p in t.periods for c in p.prices})
-    return Catalogue(tariffs, tuple(currencies))
+    addons_raw = data.get("addons", [])
+    if not isinstance(addons_raw, list):
+        raise CatalogueError("addons must be a list of [[addons]] tables")
+    addons = tuple(_addon(a, f"addon #{i + 1}") for i, a in enumerate(addons_raw))
+    if len({a.code for a in addons}) != len(addons):
+        raise CatalogueError("addon codes must be unique")
+    currencies = sorted(
+        {c for t in tariffs for p in t.periods for c in p.prices} | {c for a in addons for c in a.prices}
+    )
+    return Catalogue(tariffs, tuple(currencies), addons)
 
 
 def load_catalogue(path: Path | str | None = None) -> Catalogue:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -22,6 +23,9 @@ log = logging.getLogger(__name__)
 
 class ClusterLock(Protocol):
     async def acquire(self, name: str, ttl_seconds: float) -> bool: ...
+
+    async def release_all(self) -> None:
+        """Give back the locks this instance holds (at shutdown), so a restarted instance need not wait."""
 
 
 class MemoryLock:
@@ -37,15 +41,36 @@ class MemoryLock:
         self._until[name] = now + ttl_seconds
         return True
 
+    async def release_all(self) -> None:
+        self._until.clear()
+
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
 
 class RedisLock:
+    """``SET NX PX`` with this instance's token as the value; only the owner may release a lock."""
+
     def __init__(self, redis: Redis, prefix: str = "remnastore:job:") -> None:
         self._redis = redis
         self._prefix = prefix
+        self._token = uuid.uuid4().hex
+        self._held: set[str] = set()
 
     async def acquire(self, name: str, ttl_seconds: float) -> bool:
-        got = await self._redis.set(self._prefix + name, "1", nx=True, px=max(1, int(ttl_seconds * 1000)))
+        key = self._prefix + name
+        got = await self._redis.set(key, self._token, nx=True, px=max(1, int(ttl_seconds * 1000)))
+        if got:
+            self._held.add(key)
         return bool(got)
+
+    async def release_all(self) -> None:
+        for key in list(self._held):
+            await self._redis.eval(_RELEASE, 1, key, self._token)  # type: ignore[misc]
+        self._held.clear()
 
 
 @dataclass(frozen=True)
@@ -131,3 +156,7 @@ class Scheduler:
             with suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        try:
+            await self._lock.release_all()
+        except Exception:
+            log.warning("could not release the job locks", exc_info=True)

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from remnastore.db.models import Customer, OrderStatus
+from remnastore.db.models import Customer, Order, OrderStatus, Subscription
 from remnastore.db.repositories.customers import CustomerRepository, InsufficientBalance
 from remnastore.db.repositories.orders import OrderRepository
 from remnastore.db.repositories.subscriptions import SubscriptionRepository
 from remnastore.db.session import Database
-from remnastore.domain.catalogue import Catalogue, Period, Tariff
+from remnastore.domain.catalogue import Addon, Catalogue, Period, Tariff
 from remnastore.domain.errors import DomainError
 from remnastore.domain.money import Money
 from remnastore.infra.clock import Clock
@@ -66,6 +66,64 @@ class PendingPayment:
     period: Period
 
 
+@dataclass(frozen=True)
+class AddonPayment:
+    """An add-on order: to be paid at ``pay_url``, or (``pay_url`` None) already paid from the balance."""
+
+    order_id: str
+    provider: str
+    amount: Money
+    pay_url: str | None
+    addon: Addon
+
+
+@dataclass(frozen=True)
+class _OrderFields:
+    """What an order is for; the same for a new order and for recognising a reusable pending one."""
+
+    kind: str
+    tariff_code: str | None = None
+    period_code: str | None = None
+    days: int | None = None
+    meta: Mapping[str, str] = field(default_factory=dict)
+
+    def matches(self, order: Order) -> bool:
+        return (
+            order.kind == self.kind
+            and order.tariff_code == self.tariff_code
+            and order.period_code == self.period_code
+            and all(order.meta.get(k) == v for k, v in self.meta.items())
+        )
+
+    async def create(
+        self,
+        orders: OrderRepository,
+        customer_id: int,
+        amount: Money,
+        provider: str,
+        *,
+        expires_at: datetime | None = None,
+    ) -> Order:
+        return await orders.create(
+            customer_id,
+            kind=self.kind,
+            amount=amount,
+            provider=provider,
+            tariff_code=self.tariff_code,
+            period_code=self.period_code,
+            days=self.days,
+            expires_at=expires_at,
+            meta=dict(self.meta) or None,
+        )
+
+
+def _applicable(addon: Addon, current: Subscription) -> bool:
+    """More traffic only on limited traffic; more devices only on a device limit of the shop's own."""
+    if addon.kind == "traffic":
+        return current.traffic_limit_bytes > 0
+    return bool(current.device_limit)
+
+
 class Checkout:
     def __init__(
         self,
@@ -102,15 +160,17 @@ class Checkout:
     def methods(self, period: Period) -> list[MethodOption]:
         """Enabled providers, in the configured order, that can bill one of this period's currencies
         (and the customer's balance, when balances are on and the period has a price in its currency)."""
+        return self._options(period.prices, fixed_products=True)
+
+    def _options(self, prices: Mapping[str, Money], *, fixed_products: bool) -> list[MethodOption]:
         options: list[MethodOption] = []
-        if self.balance_currency is not None and self.balance_currency in period.prices:
-            options.append(MethodOption(BALANCE, period.prices[self.balance_currency]))
+        if self.balance_currency is not None and self.balance_currency in prices:
+            options.append(MethodOption(BALANCE, prices[self.balance_currency]))
         for name in self._order:
             provider = self._providers[name]
-            price = next(
-                (period.prices[c] for c in period.prices if c in provider.currencies),
-                None,
-            )
+            if not fixed_products and hasattr(provider, "has_product"):
+                continue
+            price = next((prices[c] for c in prices if c in provider.currencies), None)
             if price is not None:
                 options.append(MethodOption(name, price))
         return options
@@ -155,36 +215,84 @@ class Checkout:
         option = next((m for m in self.methods(period) if m.provider == provider_name), None)
         if option is None:
             raise DomainError("checkout-method-unavailable")
+        fields = _OrderFields(
+            kind="subscription", tariff_code=tariff.code, period_code=period.code, days=period.approx_days
+        )
         if provider_name == BALANCE:
-            return await self._pay_from_balance(customer, tariff, period, option.price)
-        provider = self.provider(provider_name)
+            order_id = await self._pay_from_balance(customer, option.price, fields)
+            return PaidFromBalance(order_id, option.price, tariff, period)
+        order_id, pay_url = await self._pending(customer, option, fields, description)
+        return PendingPayment(order_id, provider_name, option.price, pay_url, tariff, period)
+
+    def addon_methods(self, addon: Addon) -> list[MethodOption]:
+        """Like :meth:`methods`, for an add-on; providers that sell only fixed products are left out."""
+        return self._options(addon.prices, fixed_products=False)
+
+    async def active_paid(self, customer: CustomerView) -> Subscription | None:
+        """The customer's current subscription if it is paid and not expired (add-ons need one)."""
+        async with self._db.session() as session:
+            current = await SubscriptionRepository(session).get_current(customer.id)
+        if current is None or current.kind != "paid" or current.expires_at <= self._clock.now():
+            return None
+        return current
+
+    async def addons_for(self, customer: CustomerView) -> list[Addon]:
+        """The add-ons this customer may buy now: none without an active paid subscription, no traffic
+        when the traffic is unlimited, no devices when the device limit is the panel's default."""
+        current = await self.active_paid(customer)
+        if current is None:
+            return []
+        return [a for a in self.catalogue.addons if _applicable(a, current) and self.addon_methods(a)]
+
+    async def addon(self, customer: CustomerView, addon_code: str) -> Addon:
+        """The add-on ``addon_code`` if this customer may buy it; else a DomainError saying why."""
+        addon = self.catalogue.addon(addon_code)
+        if addon is None:
+            raise DomainError("checkout-unknown-item")
+        current = await self.active_paid(customer)
+        if current is None:
+            raise DomainError("addon-needs-subscription")
+        if not _applicable(addon, current):
+            raise DomainError("addon-not-applicable")
+        return addon
+
+    async def start_addon(
+        self, customer: CustomerView, addon_code: str, provider_name: str, *, description: str
+    ) -> AddonPayment:
+        """Create (or reuse) a pending order for an add-on, or pay it from the balance."""
+        addon = await self.addon(customer, addon_code)
+        option = next((m for m in self.addon_methods(addon) if m.provider == provider_name), None)
+        if option is None:
+            raise DomainError("checkout-method-unavailable")
+        fields = _OrderFields(kind=addon.kind, meta={"addon": addon.code})
+        if provider_name == BALANCE:
+            order_id = await self._pay_from_balance(customer, option.price, fields)
+            return AddonPayment(order_id, BALANCE, option.price, None, addon)
+        order_id, pay_url = await self._pending(customer, option, fields, description)
+        return AddonPayment(order_id, provider_name, option.price, pay_url, addon)
+
+    async def _pending(
+        self, customer: CustomerView, option: MethodOption, fields: _OrderFields, description: str
+    ) -> tuple[str, str]:
+        """A pending order for these fields and method with its pay URL: a recent unpaid one is reused."""
+        provider = self.provider(option.provider)
         now = self._clock.now()
         async with self._db.session() as session:
             orders = OrderRepository(session)
             reusable = await orders.list(
-                customer_id=customer.id, status=OrderStatus.PENDING, provider=provider_name, limit=20
+                customer_id=customer.id, status=OrderStatus.PENDING, provider=option.provider, limit=20
             )
             for order in reusable:
                 if (
-                    order.tariff_code == tariff.code
-                    and order.period_code == period.code
+                    fields.matches(order)
                     and order.pay_url
                     and order.amount_minor == option.price.minor
                     and order.currency == option.price.currency
                     and (order.expires_at is None or order.expires_at > now + timedelta(minutes=5))
                 ):
-                    return PendingPayment(
-                        order.id, provider_name, option.price, order.pay_url, tariff, period
-                    )
-            order = await orders.create(
-                customer.id,
-                kind="subscription",
-                amount=option.price,
-                provider=provider_name,
-                tariff_code=tariff.code,
-                period_code=period.code,
-                days=period.approx_days,
-                expires_at=now + self._ttl,
+                    return order.id, order.pay_url
+            order = await fields.create(
+                orders, customer.id, option.price, option.provider, expires_at=now + self._ttl
             )
             order_id, idempotency_key = order.id, order.idempotency_key
         pay_url = await self._invoice(
@@ -196,11 +304,11 @@ class Checkout:
                 telegram_user_id=customer.telegram_id,
                 idempotency_key=idempotency_key,
                 language=customer.language,
-                tariff_code=tariff.code,
-                period_code=period.code,
+                tariff_code=fields.tariff_code,
+                period_code=fields.period_code,
             ),
         )
-        return PendingPayment(order_id, provider_name, option.price, pay_url, tariff, period)
+        return order_id, pay_url
 
     async def start_topup(
         self, customer: CustomerView, amount: Money, provider_name: str, *, description: str
@@ -257,21 +365,11 @@ class Checkout:
         log.info("order created", extra={"order_id": request.order_id, "provider": provider.name})
         return invoice.pay_url
 
-    async def _pay_from_balance(
-        self, customer: CustomerView, tariff: Tariff, period: Period, price: Money
-    ) -> PaidFromBalance:
+    async def _pay_from_balance(self, customer: CustomerView, price: Money, fields: _OrderFields) -> str:
         """Debit the balance and mark the order paid in one transaction; fulfilment follows."""
         async with self._db.session() as session:
             orders = OrderRepository(session)
-            order = await orders.create(
-                customer.id,
-                kind="subscription",
-                amount=price,
-                provider=BALANCE,
-                tariff_code=tariff.code,
-                period_code=period.code,
-                days=period.approx_days,
-            )
+            order = await fields.create(orders, customer.id, price, BALANCE)
             try:
                 await CustomerRepository(session).change_balance(
                     customer.id,
@@ -288,7 +386,7 @@ class Checkout:
         log.info("order paid from balance", extra={"order_id": order_id, "customer_id": customer.id})
         if self.on_paid is not None:
             self.on_paid(order_id)
-        return PaidFromBalance(order_id, price, tariff, period)
+        return order_id
 
     async def precheckout_ok(self, *, order_id: str, telegram_id: int, amount: int, currency: str) -> bool:
         """Telegram's pre-checkout question for a Stars invoice: one cheap read, answered in time."""

@@ -15,15 +15,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from remnastore.db.models import Customer, Order, OrderStatus
+from remnastore.db.models import Order, OrderStatus
 from remnastore.db.repositories.customers import CustomerRepository, InsufficientBalance
 from remnastore.db.repositories.orders import OrderRepository
 from remnastore.db.repositories.subscriptions import SubscriptionRepository
-from remnastore.db.session import Database, dialect_of
-from remnastore.domain.catalogue import Catalogue, Period, Tariff
+from remnastore.db.session import Database
+from remnastore.domain.catalogue import ADDON_KINDS, Catalogue, Period, Tariff
 from remnastore.domain.errors import ServiceUnavailable
 from remnastore.domain.money import Money
 from remnastore.infra.clock import Clock
@@ -31,6 +30,8 @@ from remnastore.panel.client import RemnawaveClient
 from remnastore.panel.errors import PanelError
 from remnastore.panel.models import CreateUserRequest, PanelUser, UpdateUserRequest
 from remnastore.services.accounts import CustomerView
+from remnastore.services.addon_fulfilment import AddonFulfilment
+from remnastore.services.customer_lock import lock_customer
 from remnastore.services.notifications import AdminNotifier, CustomerNotifier, Recipient
 from remnastore.services.panel_link import PanelLink
 
@@ -75,6 +76,9 @@ class Fulfilment:
         self._squads = default_squads
         self._external_squad = external_squad
         self._tag = user_tag
+        self._addons = AddonFulfilment(
+            db, panel, link, catalogue, clock, customers=customers, admins=admins, failed=self._failed
+        )
 
     async def fulfil(self, order_id: str) -> bool:
         """Fulfil one paid order; False when it is not (yet) possible (then a retry is scheduled)."""
@@ -83,17 +87,22 @@ class Fulfilment:
             kind = order.kind if order is not None else None
         if kind == "topup":
             return await self._credit_topup(order_id)
+        if kind in ADDON_KINDS:
+            return await self._addons.fulfil(order_id)
         reserved = await self._reserve(order_id)
         if reserved is None:
             return False
         customer, order_view, tariff, period, target = reserved
         switch = bool(order_view.meta.get("switch"))
         try:
-            user = await self._apply(customer, tariff, target, switch=switch)
+            devices = await self._device_limit(customer, tariff, switch=switch)
+            user = await self._apply(customer, tariff, target, switch=switch, device_limit=devices)
         except (PanelError, ServiceUnavailable) as exc:
             await self._failed(order_id, f"{type(exc).__name__}: {exc}")
             return False
-        completed = await self._complete(order_id, customer, tariff, period, target, switch=switch)
+        completed = await self._complete(
+            order_id, customer, tariff, period, target, switch=switch, device_limit=devices
+        )
         if completed:
             log.info("order fulfilled", extra={"order_id": order_id, "customer_id": customer.id})
             try:
@@ -129,7 +138,7 @@ class Fulfilment:
             if order is None or order.status != OrderStatus.PAID:
                 return None
             item = self._catalogue.item(order.tariff_code or "", order.period_code or "")
-            customer = CustomerView.of(await _lock_customer(session, order.customer_id, lock=False))
+            customer = CustomerView.of(await lock_customer(session, order.customer_id, lock=False))
             stored = order.meta.get("target_expires_at")
         if item is None:
             await self._admins.alert("alert-unknown-item", order=order_id)
@@ -146,7 +155,7 @@ class Fulfilment:
             return None
         async with self._db.session() as session:
             orders = OrderRepository(session)
-            await _lock_customer(session, customer.id, lock=True)
+            await lock_customer(session, customer.id, lock=True)
             locked = await orders.get_for_update(order_id)
             if locked is None or locked.status != OrderStatus.PAID:
                 return None
@@ -190,8 +199,31 @@ class Fulfilment:
                 candidates.append(datetime.fromisoformat(target))
         return max(candidates), False
 
+    async def _device_limit(self, customer: CustomerView, tariff: Tariff, *, switch: bool) -> int | None:
+        """The device limit a period of ``tariff`` gives: a renewal of the same tariff keeps devices bought
+        on top of it (the larger of the tariff's limit and the recorded one); a change of tariff resets it."""
+        async with self._db.session() as session:
+            current = await SubscriptionRepository(session).get_current(customer.id)
+        limit = tariff.device_limit or None
+        if (
+            limit is not None
+            and not switch
+            and current is not None
+            and current.kind == "paid"
+            and current.tariff_code == tariff.code
+            and current.device_limit is not None
+        ):
+            return max(limit, current.device_limit)
+        return limit
+
     async def _apply(
-        self, customer: CustomerView, tariff: Tariff, target: datetime, *, switch: bool = False
+        self,
+        customer: CustomerView,
+        tariff: Tariff,
+        target: datetime,
+        *,
+        switch: bool = False,
+        device_limit: int | None = None,
     ) -> PanelUser:
         """``switch``: a tariff change sets the expiry to the target even if the old one was later."""
         user = await self._link.find(customer)
@@ -206,7 +238,7 @@ class Fulfilment:
                     telegram_id=customer.telegram_id,
                     traffic_limit_bytes=tariff.traffic_limit_bytes,
                     traffic_limit_strategy=tariff.traffic_strategy,
-                    hwid_device_limit=tariff.device_limit or None,
+                    hwid_device_limit=device_limit,
                     active_internal_squads=squads,
                     external_squad_uuid=self._external_squad,
                     tag=self._tag,
@@ -223,7 +255,7 @@ class Fulfilment:
                 status="ACTIVE" if not customer.is_banned else None,
                 traffic_limit_bytes=tariff.traffic_limit_bytes,
                 traffic_limit_strategy=tariff.traffic_strategy,
-                hwid_device_limit=tariff.device_limit or None,
+                hwid_device_limit=device_limit,
                 active_internal_squads=squads,
             ),
         )
@@ -237,6 +269,7 @@ class Fulfilment:
         target: datetime,
         *,
         switch: bool = False,
+        device_limit: int | None = None,
     ) -> bool:
         async with self._db.session() as session:
             orders = OrderRepository(session)
@@ -255,7 +288,7 @@ class Fulfilment:
                 tariff_code=tariff.code,
                 expires_at=expires,
                 traffic_limit_bytes=tariff.traffic_limit_bytes,
-                device_limit=tariff.device_limit or None,
+                device_limit=device_limit,
             )
             await subscriptions.add_period(
                 customer.id,
@@ -316,6 +349,9 @@ class Fulfilment:
             order = await OrderRepository(session).get(order_id)
         if order is None:
             return
+        if order.kind in ADDON_KINDS:
+            await self._addons.revoke(order_id)
+            return
         if order.kind == "topup":
             try:
                 async with self._db.session() as session:  # rolled back as a whole if the balance is short
@@ -331,7 +367,7 @@ class Fulfilment:
             return
         async with self._db.session() as session:
             item = self._catalogue.item(order.tariff_code or "", order.period_code or "")
-            customer = CustomerView.of(await _lock_customer(session, order.customer_id, lock=False))
+            customer = CustomerView.of(await lock_customer(session, order.customer_id, lock=False))
         try:
             user = await self._link.find(customer)
             if user is None:
@@ -347,12 +383,3 @@ class Fulfilment:
         except (PanelError, ServiceUnavailable):
             log.exception("could not revoke a refunded order", extra={"order_id": order_id})
             await self._admins.alert("alert-revoke-failed", order=order_id)
-
-
-async def _lock_customer(session: AsyncSession, customer_id: int, *, lock: bool = True) -> Customer:
-    """The customer row; with ``lock`` held until the transaction ends (fulfilments of one customer queue)."""
-    query = select(Customer).where(Customer.id == customer_id).execution_options(populate_existing=True)
-    if lock and dialect_of(session) == "postgresql":
-        query = query.with_for_update()
-    customer = (await session.execute(query)).scalars().one()
-    return customer

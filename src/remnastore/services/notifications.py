@@ -26,6 +26,10 @@ class CustomerNotifier(Protocol):
 
     async def balance_topped_up(self, to: Recipient, *, amount: Money, balance: Money) -> None: ...
 
+    async def addon_fulfilled(self, to: Recipient, *, kind: str, added: int, total: int) -> None:
+        """An add-on was applied: ``kind`` "traffic" (``added``/``total`` in GB) or "devices"."""
+        ...
+
 
 class AdminNotifier(Protocol):
     """The shop's log chat and admins: payments, problems that need a person."""

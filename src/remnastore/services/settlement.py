@@ -201,7 +201,8 @@ class Settlement:
         try:
             if settled.outcome is Outcome.CREDITED:
                 self._on_paid(order.id)
-                item = f"{order.tariff_code}/{order.period_code}"
+                addon = order.meta.get("addon")
+                item = f"add-on {addon}" if addon else f"{order.tariff_code}/{order.period_code}"
                 await self._admins.payment_received(
                     order_id=order.id,
                     customer_telegram_id=recipient.telegram_id if recipient else 0,

@@ -98,3 +98,37 @@ ledger-admin = correction
 btn-topup-other = ✏️ Another amount
 balance-topup-ask = ✏️ Type the amount to top up, from { $low } to { $high }:
 balance-amount-invalid = Please type an amount from { $low } to { $high }, for example 250.
+
+## Add-ons
+btn-more-traffic = ➕ More traffic
+btn-more-devices = ➕ More devices
+addon-choose-traffic = ➕ <b>More traffic</b>
+
+    The gigabytes are added to your current traffic limit. Choose a package:
+addon-choose-devices = ➕ <b>More devices</b>
+
+    The devices are added to your current device limit. Choose a package:
+addon-button = { $name } · { $price }
+addon-none = There is nothing of this kind to add to your subscription right now.
+addon-choose-method = ➕ <b>{ $name }</b>
+
+    Choose how to pay:
+addon-invoice =
+    🧾 <b>Order { $order }</b>
+    { $name }
+    Amount: <b>{ $amount }</b>
+
+    Press <b>Pay</b> and follow the payment page. The add-on is applied as soon as the payment arrives; you will get a message here.
+addon-invoice-title = VPN: { $name }
+addon-paid-from-balance = ✅ Paid { $amount } from your balance. The add-on is being applied; you will get a message in a moment.
+addon-needs-subscription = Add-ons are available with an active paid subscription. Please buy a subscription first.
+addon-not-applicable = This add-on does not apply to your subscription (for example, your traffic is already unlimited).
+addon-fulfilled-traffic = ✅ <b>{ $added } GB of traffic added.</b> Your traffic limit is now <b>{ $total } GB</b>.
+addon-fulfilled-devices = ✅ <b>{ $added ->
+        [one] { $added } device added.
+       *[other] { $added } devices added.
+    }</b> You can now connect up to <b>{ $total ->
+        [one] { $total } device
+       *[other] { $total } devices
+    }</b>.
+alert-addon-not-applied = 🚨 Add-on order <code>{ $order }</code> was paid, but the customer's limit is unlimited or the panel's default, so nothing was added. Consider a refund.

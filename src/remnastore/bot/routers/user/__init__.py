@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram import F, Router
 
 from remnastore.bot.routers.user import (
+    addons,
     balance,
     buy,
     devices,
@@ -25,6 +26,7 @@ def user_router() -> Router:
         start.build(),
         stars.build(),
         buy.build(),
+        addons.build(),
         balance.build(),
         trial.build(),
         subscription.build(),

@@ -14,6 +14,7 @@ from remnastore.bot.respond import show
 from remnastore.domain.errors import DomainError
 from remnastore.locales import Translator
 from remnastore.services.accounts import CustomerView
+from remnastore.services.checkout import Checkout
 from remnastore.services.subscriptions import SubscriptionService
 
 
@@ -24,6 +25,7 @@ async def my_subscription(
     subscriptions: SubscriptionService,
     renderer: Renderer,
     menu: MenuOptions,
+    checkout: Checkout,
 ) -> None:
     view = await subscriptions.overview(customer, with_devices=menu.devices_enabled)
     trial = subscriptions.trial_offered(customer)
@@ -31,8 +33,16 @@ async def my_subscription(
         text = t("subscription-none-trial") if trial else t("subscription-none")
         await show(event, text, subscription(t, link=None, mini_app=None, devices=False, trial=trial))
         return
+    kinds = {addon.kind for addon in await checkout.addons_for(customer)} if view.active else set()
+    if view.limit_bytes == 0:
+        kinds.discard("traffic")  # unlimited on the panel
     markup = subscription(
-        t, link=view.link, mini_app=menu.mini_app, devices=menu.devices_enabled, trial=trial
+        t,
+        link=view.link,
+        mini_app=menu.mini_app,
+        devices=menu.devices_enabled,
+        trial=trial,
+        addon_kinds=kinds,
     )
     await show(event, renderer.overview(view, t), markup)
 
