@@ -28,6 +28,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from remnastore import __version__
 from remnastore.bot.errors import error_router
 from remnastore.bot.keyboards import MenuLinks, MenuOptions
+from remnastore.bot.middlewares.channel import install_channel_gate
 from remnastore.bot.middlewares.customer import CustomerMiddleware
 from remnastore.bot.middlewares.metrics import install_metrics_middleware
 from remnastore.bot.middlewares.throttle import ThrottleMiddleware
@@ -54,6 +55,7 @@ from remnastore.payments.stars import StarsProvider
 from remnastore.payments.tribute import TributeProvider
 from remnastore.services.accounts import AccountService
 from remnastore.services.balance import BalanceService
+from remnastore.services.channel_gate import ChannelGate
 from remnastore.services.checkout import Checkout
 from remnastore.services.devices import DeviceService
 from remnastore.services.fulfilment import Fulfilment
@@ -165,6 +167,7 @@ class Application:
             default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
         )
         self._build_sales()
+        self.channel_gate = ChannelGate.from_settings(settings.channel_gate, self.redis)
         self.storage = self._storage()
         self.dispatcher = self._dispatcher()
         self.health = HealthRoutes(self._probes(), version=__version__)
@@ -316,6 +319,13 @@ class Application:
             dp.update.outer_middleware(self.throttle)
         dp.update.outer_middleware(
             CustomerMiddleware(self.accounts, self.locales, frozenset(self.settings.telegram.admin_ids))
+        )
+        install_channel_gate(
+            dp,
+            self.channel_gate,
+            self.settings.channel_gate,
+            self.locales,
+            frozenset(self.settings.telegram.admin_ids),
         )
         dp.include_router(admin_router(self.settings.telegram.admin_ids))
         dp.include_router(user_router())

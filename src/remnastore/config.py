@@ -18,6 +18,7 @@ from pydantic_settings import NoDecode
 from remnastore.domain.money import Money, is_known_currency
 from remnastore.infra.ratelimit import RateLimitSettings
 from remnastore.ops.backup_settings import BackupSettings
+from remnastore.services.channel_gate import ChannelGateSettings
 from remnastore.settings_base import ConfigError, SettingsGroup, env, split_list
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./remnastore.sqlite3"
@@ -505,6 +506,7 @@ class Settings:
         sales: SalesSettings,
         rate_limit: RateLimitSettings,
         backup: BackupSettings,
+        channel_gate: ChannelGateSettings,
         payments: dict[str, SettingsGroup] | None = None,
     ) -> None:
         self.telegram = telegram
@@ -519,6 +521,7 @@ class Settings:
         self.sales = sales
         self.rate_limit = rate_limit
         self.backup = backup
+        self.channel_gate = channel_gate
         #: each payment provider's own settings group, by provider name
         self.payments: dict[str, SettingsGroup] = payments or {}
 
@@ -555,6 +558,7 @@ _GROUPS: dict[str, type[_Group]] = {
     "log": LogSettings,
     "rate_limit": RateLimitSettings,
     "backup": BackupSettings,
+    "channel_gate": ChannelGateSettings,
 }
 
 
@@ -571,6 +575,7 @@ GROUP_TITLES = {
     "log": "Logs",
     "rate_limit": "Rate limiting",
     "backup": "Backups",
+    "channel_gate": "Required channel",
 }
 
 

@@ -10,6 +10,7 @@ from remnastore.bot.routers.user import (
     buy,
     devices,
     fallback,
+    inline,
     language,
     stars,
     start,
@@ -32,6 +33,7 @@ def user_router() -> Router:
         subscription.build(),
         devices.build(),
         language.build(),
+        inline.build(),
         fallback.build(),
     )
     return router
