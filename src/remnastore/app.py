@@ -33,6 +33,7 @@ from remnastore.bot.middlewares.customer import CustomerMiddleware
 from remnastore.bot.middlewares.metrics import install_metrics_middleware
 from remnastore.bot.middlewares.throttle import ThrottleMiddleware
 from remnastore.bot.notifier import TelegramNotifier
+from remnastore.bot.reminders import TelegramReminderSender
 from remnastore.bot.render import Renderer
 from remnastore.bot.routers.admin import admin_router
 from remnastore.bot.routers.user import user_router
@@ -62,9 +63,11 @@ from remnastore.services.fulfilment import Fulfilment
 from remnastore.services.order_admin import OrderAdmin
 from remnastore.services.panel_link import PanelLink
 from remnastore.services.reconciliation import Reconciliation
+from remnastore.services.reminders import ReminderService
 from remnastore.services.settlement import ProductLookup, Settlement
 from remnastore.services.subscriptions import SubscriptionService
 from remnastore.web.health import HealthRoutes, Probe
+from remnastore.web.panel_webhooks import PanelWebhooks
 from remnastore.web.payments import PaymentWebhooks
 
 log = logging.getLogger(__name__)
@@ -259,6 +262,32 @@ class Application:
         self.scheduler.add(Job("fulfilment", 15.0, self.fulfilment.fulfil_due))
         self.scheduler.add(Job("reconciliation", 60.0, self.reconciliation.poll_pending, first_delay=5.0))
         self.scheduler.add(Job("expire-orders", 300.0, self.reconciliation.expire_stale, first_delay=10.0))
+        reminder_settings = settings.reminders
+        self.reminders = ReminderService(
+            self.db,
+            TelegramReminderSender(self.bot, self.locales, self.renderer),
+            self.clock,
+            offsets=reminder_settings.offsets(),
+            enabled=reminder_settings.enabled,
+        )
+        if reminder_settings.enabled:
+            self.scheduler.add(
+                Job(
+                    "reminders",
+                    float(reminder_settings.interval_seconds),
+                    self.reminders.run_due,
+                    first_delay=30.0,
+                )
+            )
+        panel_secret = settings.panel.webhook_secret
+        self.panel_webhooks = PanelWebhooks(
+            panel_secret.get_secret_value() if panel_secret is not None else None,
+            self.reminders,
+            self.clock,
+            redis=self.redis,
+            spawn=self.inflight.spawn,
+            on_refusal=self.metrics.webhook_refused,
+        )
         if settings.backup.interval_hours:
             self.scheduler.add(
                 Job(
@@ -364,6 +393,7 @@ class Application:
         self.health.register(app)
         self.metrics.register(app)
         self.payment_webhooks.register(app)
+        self.panel_webhooks.register(app)
         if self.settings.use_webhook:
             SimpleRequestHandler(
                 self.dispatcher, self.bot, secret_token=webhook_secret(self.settings)
@@ -446,6 +476,6 @@ class Application:
         await self.panel.close()
         await self.storage.close()
         if self.redis is not None:
-            await self.redis.aclose()
+            await self.redis.aclose(close_connection_pool=True)
         await self.db.dispose()
         log.info("stopped")

@@ -19,6 +19,7 @@ from remnastore.domain.money import Money, is_known_currency
 from remnastore.infra.ratelimit import RateLimitSettings
 from remnastore.ops.backup_settings import BackupSettings
 from remnastore.services.channel_gate import ChannelGateSettings
+from remnastore.services.reminder_settings import ReminderSettings
 from remnastore.settings_base import ConfigError, SettingsGroup, env, split_list
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./remnastore.sqlite3"
@@ -507,6 +508,7 @@ class Settings:
         rate_limit: RateLimitSettings,
         backup: BackupSettings,
         channel_gate: ChannelGateSettings,
+        reminders: ReminderSettings,
         payments: dict[str, SettingsGroup] | None = None,
     ) -> None:
         self.telegram = telegram
@@ -522,6 +524,7 @@ class Settings:
         self.rate_limit = rate_limit
         self.backup = backup
         self.channel_gate = channel_gate
+        self.reminders = reminders
         #: each payment provider's own settings group, by provider name
         self.payments: dict[str, SettingsGroup] = payments or {}
 
@@ -559,6 +562,7 @@ _GROUPS: dict[str, type[_Group]] = {
     "rate_limit": RateLimitSettings,
     "backup": BackupSettings,
     "channel_gate": ChannelGateSettings,
+    "reminders": ReminderSettings,
 }
 
 
@@ -576,6 +580,7 @@ GROUP_TITLES = {
     "rate_limit": "Rate limiting",
     "backup": "Backups",
     "channel_gate": "Required channel",
+    "reminders": "Expiry reminders",
 }
 
 

@@ -80,7 +80,8 @@ async def test_a_flood_is_throttled_and_banned_without_slowing_others(shop: Shop
     assert 1 <= warnings <= 2, f"{warnings} warnings"
     assert sum("Too many messages in a row" in t for t in texts) == 1
     answered = sum("Welcome" in t or "What would you like" in t for t in texts)
-    assert answered <= 40, f"{answered} of 1,000 flood updates were answered"
+    # 20 per window; a warning window, maybe a second one on a slow machine, then the ban.
+    assert answered <= 60, f"{answered} of 1,000 flood updates were answered"
     await shop.telegram.wait_until(
         lambda: any("The pause is over" in m.text for m in flooder.history), timeout=15
     )

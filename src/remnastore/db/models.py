@@ -232,6 +232,25 @@ class Subscription(Base):
     updated_at: Mapped[datetime] = _updated()
 
 
+class ReminderSent(Base):
+    """An expiry reminder, recorded before it is sent: once per customer, expiry and offset.
+
+    ``expires_at`` is the expiry the reminder is about (a renewal moves it, so the next period gets its
+    own reminders); ``offset_hours`` is relative to it (negative: before, 0: at, positive: after). The
+    unique key is also the index the reminder job probes.
+    """
+
+    __tablename__ = "reminders_sent"
+
+    id: Mapped[int] = _pk()
+    customer_id: Mapped[int] = _customer_fk(nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    offset_hours: Mapped[int] = mapped_column(Integer, nullable=False)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("customer_id", "expires_at", "offset_hours"),)
+
+
 class SubscriptionPeriod(Base):
     """An immutable record of time granted to a customer, whatever its source."""
 

@@ -1,0 +1,33 @@
+## Expiry reminders
+reminder-left-hours = { $hours } { $hours ->
+        [one] час
+        [few] часа
+       *[other] часов
+    }
+reminder-left-days = { $days } { $days ->
+        [one] день
+        [few] дня
+       *[other] дней
+    }
+reminder-before-trial =
+    ⏳ <b>Пробный период закончится через { $left }</b>: { $expires }.
+
+    Выберите тариф сейчас, чтобы VPN работал без перерыва.
+reminder-before-paid =
+    ⏳ <b>Подписка закончится через { $left }</b>: { $expires }.
+
+    Продлите её сейчас, чтобы VPN работал без перерыва.
+reminder-at-trial =
+    ⛔ <b>Пробный период закончился.</b>
+
+    Выберите тариф, чтобы снова включить VPN: это займёт минуту.
+reminder-at-paid =
+    ⛔ <b>Подписка истекла.</b>
+
+    Продлите её, чтобы снова включить VPN: настройки сохранены.
+reminder-after-trial =
+    👋 Пробный период закончился { $ago } назад. Понравилось? Выберите тариф, чтобы вернуть VPN.
+reminder-after-paid =
+    👋 Подписка истекла { $ago } назад. Продлите её, чтобы вернуть VPN: настройки сохранены.
+reminder-btn-renew = 🔄 Продлить
+reminder-btn-buy = 🚀 Выбрать тариф
