@@ -63,6 +63,7 @@ from remnastore.services.fulfilment import Fulfilment
 from remnastore.services.order_admin import OrderAdmin
 from remnastore.services.panel_link import PanelLink
 from remnastore.services.reconciliation import Reconciliation
+from remnastore.services.referrals import ReferralRewards
 from remnastore.services.reminders import ReminderService
 from remnastore.services.settlement import ProductLookup, Settlement
 from remnastore.services.subscriptions import SubscriptionService
@@ -72,7 +73,7 @@ from remnastore.web.payments import PaymentWebhooks
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "subscription", "devices", "language")
+COMMANDS = ("start", "subscription", "devices", "language", "referrals")
 
 
 def webhook_secret(settings: Settings) -> str:
@@ -160,6 +161,7 @@ class Application:
             devices_enabled=settings.shop.devices_enabled,
             mini_app=links.mini_app,
             balance_enabled=settings.sales.balance_enabled,
+            referrals_enabled=settings.referrals.enabled,
         )
         self.bot = Bot(
             token=settings.telegram.bot_token.get_secret_value(),
@@ -204,6 +206,15 @@ class Application:
             log_thread_id=sales.log_thread_id,
             mini_app=settings.links.mini_app,
         )
+        self.referrals = ReferralRewards(
+            self.db,
+            self.panel,
+            self.panel_link,
+            self.clock,
+            settings.referrals,
+            notifier=self.notifier,
+            balance_currency=sales.balance_currency if sales.balance_enabled else None,
+        )
         self.fulfilment = Fulfilment(
             self.db,
             self.panel,
@@ -215,6 +226,7 @@ class Application:
             default_squads=tuple(settings.panel.squads),
             external_squad=settings.panel.external_squad,
             user_tag=settings.panel.user_tag,
+            on_fulfilled=self.referrals.reward if settings.referrals.enabled else None,
         )
         tribute = self.providers.get("tribute")
         lookups: dict[str, ProductLookup] = {}
@@ -342,10 +354,15 @@ class Application:
             else SimpleEventIsolation()
         )
         dp = Dispatcher(storage=self.storage, events_isolation=isolation)
+        # aiogram registers its FSM middleware (which takes the per-chat isolation lock) at construction;
+        # move it behind metrics, in-flight tracking and the rate limiter, so that a flood is dropped
+        # before it waits for locks, Redis connections or the database.
+        dp.update.outer_middleware.unregister(dp.fsm)
         install_metrics_middleware(dp, self.metrics)
         dp.update.outer_middleware(InFlightMiddleware(self.inflight))
         if self.throttle is not None:
             dp.update.outer_middleware(self.throttle)
+        dp.update.outer_middleware(dp.fsm)
         dp.update.outer_middleware(
             CustomerMiddleware(self.accounts, self.locales, frozenset(self.settings.telegram.admin_ids))
         )
@@ -371,6 +388,7 @@ class Application:
             settlement=self.settlement,
             menu=self.menu,
             clock=self.clock,
+            referrals=self.referrals if self.settings.referrals.enabled else None,
         )
         return dp
 

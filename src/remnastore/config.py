@@ -19,6 +19,7 @@ from remnastore.domain.money import Money, is_known_currency
 from remnastore.infra.ratelimit import RateLimitSettings
 from remnastore.ops.backup_settings import BackupSettings
 from remnastore.services.channel_gate import ChannelGateSettings
+from remnastore.services.referral_settings import ReferralSettings
 from remnastore.services.reminder_settings import ReminderSettings
 from remnastore.settings_base import ConfigError, SettingsGroup, env, split_list
 
@@ -509,6 +510,7 @@ class Settings:
         backup: BackupSettings,
         channel_gate: ChannelGateSettings,
         reminders: ReminderSettings,
+        referrals: ReferralSettings | None = None,
         payments: dict[str, SettingsGroup] | None = None,
     ) -> None:
         self.telegram = telegram
@@ -525,6 +527,7 @@ class Settings:
         self.backup = backup
         self.channel_gate = channel_gate
         self.reminders = reminders
+        self.referrals = referrals if referrals is not None else ReferralSettings()
         #: each payment provider's own settings group, by provider name
         self.payments: dict[str, SettingsGroup] = payments or {}
 
@@ -563,6 +566,7 @@ _GROUPS: dict[str, type[_Group]] = {
     "backup": BackupSettings,
     "channel_gate": ChannelGateSettings,
     "reminders": ReminderSettings,
+    "referrals": ReferralSettings,
 }
 
 
@@ -581,6 +585,7 @@ GROUP_TITLES = {
     "backup": "Backups",
     "channel_gate": "Required channel",
     "reminders": "Expiry reminders",
+    "referrals": "Referrals",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit, urlunsplit
@@ -71,22 +72,36 @@ async def test_a_flood_is_throttled_and_banned_without_slowing_others(shop: Shop
     calm_latency = time.monotonic() - started
     assert "Welcome, Calm" in reply.text
     assert calm_latency < 3.0, f"another customer waited {calm_latency:.1f} s"
+    last_flood_update = flooder.last_update_id
+    await shop.telegram.wait_until(lambda: last_flood_update in shop.telegram.hub.delivered_at, timeout=60)
     await shop.telegram.wait_until(
         lambda: any("Too many messages in a row" in m.text for m in flooder.history), timeout=30
     )
-    texts = [m.text for m in flooder.history]
-    warnings = sum("sending messages too fast" in t for t in texts)
-    # One warning per excess window before the ban (a slow machine may spread the flood over two).
-    assert 1 <= warnings <= 2, f"{warnings} warnings"
-    assert sum("Too many messages in a row" in t for t in texts) == 1
-    answered = sum("Welcome" in t or "What would you like" in t for t in texts)
-    # 20 per window; a warning window, maybe a second one on a slow machine, then the ban.
-    assert answered <= 60, f"{answered} of 1,000 flood updates were answered"
+
+    def count(fragment: str) -> int:
+        return sum(fragment in m.text for m in flooder.history)
+
+    # Every ban ends with a message (on a slow machine the tail of the flood may earn a second ban).
     await shop.telegram.wait_until(
-        lambda: any("The pause is over" in m.text for m in flooder.history), timeout=15
+        lambda: count("The pause is over") >= count("Too many messages in a row") >= 1, timeout=30
     )
-    reply = await flooder.wait_reply(await flooder.send("/start"))
-    assert "What would you like to do?" in reply.text
+    warnings, bans = count("sending messages too fast"), count("Too many messages in a row")
+    assert warnings >= 1, "a polite warning comes before the ban"
+    answered = count("What would you like")
+    # At most 20 answers per window before each warning and each ban: a tiny share of the flood.
+    assert answered <= 20 * (warnings + bans), f"{answered} of 1,000 flood updates were answered"
+    # Once the pause is over (and the flood's tail, still in flight on a slow machine, has passed its
+    # window) the customer is served again.
+    served = False
+    for _ in range(4):
+        await asyncio.sleep(1.2)
+        update = await flooder.send("/start")
+        with contextlib.suppress(AssertionError):
+            reply = await flooder.wait_reply(update, timeout=3)
+            served = "What would you like to do?" in reply.text
+        if served:
+            break
+    assert served, "after the ban the customer is served again"
 
     for _ in range(60):
         await admin.send("/orders")

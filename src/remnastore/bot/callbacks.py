@@ -18,6 +18,7 @@ class Screen(StrEnum):
     BUY = "buy"
     BALANCE = "bal"
     TOPUP_OTHER = "topup"
+    REFERRALS = "ref"
 
 
 class Nav(CallbackData, prefix="n"):

@@ -32,6 +32,7 @@ class MenuOptions:
     devices_enabled: bool = True
     mini_app: str | None = None
     balance_enabled: bool = False
+    referrals_enabled: bool = False
 
 
 def _nav(text: str, screen: Screen) -> InlineKeyboardButton:
@@ -43,7 +44,14 @@ def back_to_menu(t: Translator) -> InlineKeyboardButton:
 
 
 def main_menu(
-    t: Translator, *, trial: bool, devices: bool, links: MenuLinks, buy: bool = True, balance: bool = False
+    t: Translator,
+    *,
+    trial: bool,
+    devices: bool,
+    links: MenuLinks,
+    buy: bool = True,
+    balance: bool = False,
+    referrals: bool = False,
 ) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     if trial:
@@ -53,6 +61,8 @@ def main_menu(
     if balance:
         kb.row(_nav(t("btn-balance"), Screen.BALANCE))
     kb.row(_nav(t("btn-subscription"), Screen.SUBSCRIPTION))
+    if referrals:
+        kb.row(_nav(t("btn-referrals"), Screen.REFERRALS))
     if devices:
         kb.row(_nav(t("btn-devices"), Screen.DEVICES), _nav(t("btn-language"), Screen.LANGUAGE))
     else:

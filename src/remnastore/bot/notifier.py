@@ -82,6 +82,15 @@ class TelegramNotifier:
         text = t("balance-topped-up", amount=amount.format(to.language), balance=balance.format(to.language))
         await self._send(to.telegram_id, text)
 
+    async def referral_days(self, to: Recipient, *, days: int, expires_at: datetime, inviter: bool) -> None:
+        t = self._locales.get(to.language)
+        key = "referral-days-inviter" if inviter else "referral-days-invitee"
+        await self._send(to.telegram_id, t(key, days=days, expires=self._renderer.when(expires_at, t)))
+
+    async def referral_commission(self, to: Recipient, *, amount: Money) -> None:
+        t = self._locales.get(to.language)
+        await self._send(to.telegram_id, t("referral-commission", amount=amount.format(to.language)))
+
     async def addon_fulfilled(self, to: Recipient, *, kind: str, added: int, total: int) -> None:
         t = self._locales.get(to.language)
         markup = InlineKeyboardMarkup(

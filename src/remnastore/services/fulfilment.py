@@ -12,6 +12,7 @@ A panel failure leaves the order ``paid`` with a next attempt scheduled (exponen
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -65,7 +66,9 @@ class Fulfilment:
         default_squads: tuple[str, ...],
         external_squad: str | None = None,
         user_tag: str | None = None,
+        on_fulfilled: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
+        """``on_fulfilled``: called with the order id after a subscription order is fulfilled."""
         self._db = db
         self._panel = panel
         self._link = link
@@ -76,6 +79,7 @@ class Fulfilment:
         self._squads = default_squads
         self._external_squad = external_squad
         self._tag = user_tag
+        self._on_fulfilled = on_fulfilled
         self._addons = AddonFulfilment(
             db, panel, link, catalogue, clock, customers=customers, admins=admins, failed=self._failed
         )
@@ -117,6 +121,11 @@ class Fulfilment:
                 log.exception(
                     "could not tell the customer about a fulfilled order", extra={"order_id": order_id}
                 )
+            if self._on_fulfilled is not None:
+                try:
+                    await self._on_fulfilled(order_id)
+                except Exception:
+                    log.exception("after-fulfilment step failed", extra={"order_id": order_id})
         return completed
 
     async def fulfil_due(self, limit: int = 50) -> int:

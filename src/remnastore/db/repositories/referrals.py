@@ -7,7 +7,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from remnastore.db.models import Customer, Referral, ReferralReward, utcnow
+from remnastore.db.models import BalanceEntry, Customer, Referral, ReferralReward, utcnow
 from remnastore.db.session import dialect_insert
 from remnastore.domain.money import Money
 
@@ -87,3 +87,14 @@ class ReferralRepository:
             .returning(ReferralReward.id)
         )
         return (await self.session.execute(statement)).scalar_one_or_none() is not None
+
+    async def earned(self, referrer_id: int) -> list[Money]:
+        """What referral commissions have credited to ``referrer_id``'s balance, per currency."""
+        query = (
+            select(BalanceEntry.currency, func.sum(BalanceEntry.delta_minor))
+            .where(BalanceEntry.customer_id == referrer_id, BalanceEntry.reason == "referral")
+            .group_by(BalanceEntry.currency)
+            .order_by(BalanceEntry.currency)
+        )
+        rows = (await self.session.execute(query)).all()
+        return [Money(int(total), currency) for currency, total in rows if total]

@@ -29,7 +29,12 @@ async def render_menu(
     if trial:
         text += "\n\n" + t("menu-trial-hint", days=subscriptions.trial_days)
     markup = main_menu(
-        t, trial=trial, devices=menu.devices_enabled, links=menu.links, balance=menu.balance_enabled
+        t,
+        trial=trial,
+        devices=menu.devices_enabled,
+        links=menu.links,
+        balance=menu.balance_enabled,
+        referrals=menu.referrals_enabled,
     )
     await show(event, text, markup, notice=notice)
 

@@ -1,0 +1,195 @@
+"""Referral rewards: bonus days to both sides and a commission to the inviter, once per paid order.
+
+Called after a subscription order is fulfilled. Each reward is claimed in ``referral_rewards`` (unique per
+referral, order and kind) before it is given, so settling or fulfilling an order again gives nothing more.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from remnastore.db.models import OrderStatus
+from remnastore.db.repositories.customers import CustomerRepository
+from remnastore.db.repositories.orders import OrderRepository
+from remnastore.db.repositories.referrals import ReferralRepository
+from remnastore.db.repositories.subscriptions import SubscriptionRepository
+from remnastore.db.session import Database
+from remnastore.domain.catalogue import ADDON_KINDS
+from remnastore.domain.errors import ServiceUnavailable
+from remnastore.domain.money import Money
+from remnastore.infra.clock import Clock
+from remnastore.panel.client import RemnawaveClient
+from remnastore.panel.errors import PanelError
+from remnastore.panel.models import UpdateUserRequest
+from remnastore.services.accounts import CustomerView
+from remnastore.services.notifications import Recipient
+from remnastore.services.panel_link import PanelLink
+from remnastore.services.referral_settings import ReferralSettings
+
+log = logging.getLogger(__name__)
+
+
+class ReferralNotifier(Protocol):
+    async def referral_days(self, to: Recipient, *, days: int, expires_at: datetime, inviter: bool) -> None:
+        """Bonus days were added: ``inviter`` True for the one who invited, False for the invitee."""
+        ...
+
+    async def referral_commission(self, to: Recipient, *, amount: Money) -> None: ...
+
+
+@dataclass(frozen=True)
+class ReferralStats:
+    invited: int
+    paying: int
+    earned: list[Money]
+
+
+class ReferralRewards:
+    def __init__(
+        self,
+        db: Database,
+        panel: RemnawaveClient,
+        link: PanelLink,
+        clock: Clock,
+        settings: ReferralSettings,
+        *,
+        notifier: ReferralNotifier,
+        balance_currency: str | None,
+    ) -> None:
+        """``balance_currency``: None when balances are off (then no commission is paid)."""
+        self._db = db
+        self._panel = panel
+        self._link = link
+        self._clock = clock
+        self.settings = settings
+        self._notifier = notifier
+        self._balance_currency = balance_currency
+
+    @property
+    def commission_offered(self) -> bool:
+        return self.settings.commission_percent > 0 and self._balance_currency is not None
+
+    async def stats(self, customer_id: int) -> ReferralStats:
+        async with self._db.session() as session:
+            referrals = ReferralRepository(session)
+            return ReferralStats(
+                invited=await referrals.count_invited(customer_id),
+                paying=await referrals.count_paying(customer_id),
+                earned=await referrals.earned(customer_id),
+            )
+
+    async def reward(self, order_id: str) -> None:
+        """Give the rewards of one fulfilled subscription order (each at most once)."""
+        if not self.settings.enabled:
+            return
+        async with self._db.session() as session:
+            order = await OrderRepository(session).get(order_id)
+            if (
+                order is None
+                or order.status != OrderStatus.FULFILLED
+                or order.kind == "topup"
+                or order.kind in ADDON_KINDS
+            ):
+                return
+            referrals = ReferralRepository(session)
+            referral = await referrals.get_by_invitee(order.customer_id)
+            if referral is None:
+                return
+            previous = referral.first_paid_order_id
+            first = await referrals.mark_first_paid(referral, order_id) or previous == order_id
+            if not (first or self.settings.every_payment):
+                return
+            referral_id, inviter_id, invitee_id = referral.id, referral.referrer_id, referral.invitee_id
+            period = order.period_code
+            amount = Money(order.amount_minor, order.currency)
+        invitee_days = self.settings.invitee_days_for(period)
+        inviter_days = self.settings.inviter_days_for(period)
+        if invitee_days > 0:
+            await self._days(referral_id, order_id, invitee_id, invitee_days, inviter=False)
+        if inviter_days > 0:
+            await self._days(referral_id, order_id, inviter_id, inviter_days, inviter=True)
+        await self._commission(referral_id, order_id, inviter_id, amount)
+
+    async def _customer(self, customer_id: int) -> CustomerView | None:
+        async with self._db.session() as session:
+            row = await CustomerRepository(session).get(customer_id)
+            return CustomerView.of(row) if row is not None else None
+
+    async def _days(
+        self, referral_id: int, order_id: str, customer_id: int, days: int, *, inviter: bool
+    ) -> None:
+        customer = await self._customer(customer_id)
+        if customer is None:
+            return
+        try:
+            user = await self._link.find(customer)
+        except ServiceUnavailable:
+            log.warning("panel unavailable: referral days not given", extra={"order_id": order_id})
+            return
+        if user is not None:
+            kind = "inviter_days" if inviter else "invitee_days"
+        else:  # recorded all the same, so that it is not tried again
+            kind = "days_skipped" if inviter else "invitee_days_skipped"
+        async with self._db.session() as session:
+            if not await ReferralRepository(session).add_reward(
+                referral_id, order_id, kind=kind, amount=days
+            ):
+                return
+        if user is None:
+            log.info("referral days skipped: no panel user", extra={"customer_id": customer_id})
+            return
+        start = max(self._clock.now(), user.expire_at)
+        target = start + timedelta(days=days)
+        try:
+            await self._panel.update_user(user.ref, UpdateUserRequest(expire_at=target))
+        except (PanelError, ServiceUnavailable):
+            log.exception("could not give referral days", extra={"order_id": order_id})
+            return
+        async with self._db.session() as session:
+            subscriptions = SubscriptionRepository(session)
+            await subscriptions.add_period(
+                customer_id, kind="referral", days=days, starts_at=start, ends_at=target, order_id=order_id
+            )
+            current = await subscriptions.get_current(customer_id)
+            if current is not None and current.expires_at < target:
+                current.expires_at = target
+        log.info("referral days given", extra={"customer_id": customer_id, "order_id": order_id})
+        try:
+            await self._notifier.referral_days(
+                Recipient(customer.telegram_id, customer.language),
+                days=days,
+                expires_at=target,
+                inviter=inviter,
+            )
+        except Exception:
+            log.exception("could not tell about referral days", extra={"order_id": order_id})
+
+    async def _commission(self, referral_id: int, order_id: str, inviter_id: int, paid: Money) -> None:
+        percent = self.settings.commission_percent
+        if percent <= 0 or self._balance_currency is None or paid.currency != self._balance_currency:
+            return
+        commission = Money(paid.minor * percent // 100, paid.currency)
+        if commission.minor <= 0:
+            return
+        async with self._db.session() as session:
+            referrals = ReferralRepository(session)
+            if not await referrals.add_reward(referral_id, order_id, kind="commission", amount=commission):
+                return
+            customers = CustomerRepository(session)
+            await customers.change_balance(
+                inviter_id,
+                commission,
+                reason="referral",
+                idempotency_key=f"referral:{order_id}",
+                order_id=order_id,
+            )
+            inviter = await customers.get(inviter_id)
+            recipient = Recipient(inviter.telegram_id, inviter.language) if inviter is not None else None
+        if recipient is not None:
+            try:
+                await self._notifier.referral_commission(recipient, amount=commission)
+            except Exception:
+                log.exception("could not tell about a referral commission", extra={"order_id": order_id})
