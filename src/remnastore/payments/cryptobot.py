@@ -33,6 +33,7 @@ from remnastore.payments.base import (
     RefundNotSupported,
     WebhookReply,
 )
+from remnastore.payments.http import LazySession
 from remnastore.settings_base import SettingsGroup, env, split_list
 
 NAME = "cryptobot"
@@ -144,12 +145,10 @@ class CryptoBotProvider:
         self.currencies: frozenset[str] = frozenset({code})
         self._token = settings.token.get_secret_value() if settings.token else ""
         self._base = settings.api_url.rstrip("/")
-        self._session: aiohttp.ClientSession | None = None
+        self._sessions = LazySession({"Crypto-Pay-API-Token": self._token})
 
     def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(headers={"Crypto-Pay-API-Token": self._token})
-        return self._session
+        return self._sessions.get()
 
     async def _call(self, method: str, params: dict[str, Any]) -> Any:
         timeout = aiohttp.ClientTimeout(total=self.context.timeout)
@@ -288,9 +287,7 @@ class CryptoBotProvider:
         raise RefundNotSupported(NAME)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._sessions.close()
 
 
 def create(settings: Settings, context: ProviderContext) -> CryptoBotProvider:

@@ -38,6 +38,7 @@ from remnastore.payments.base import (
     RawRequest,
     WebhookReply,
 )
+from remnastore.payments.http import LazySession
 from remnastore.settings_base import SettingsGroup, env, split_list
 
 NAME = "freekassa"
@@ -196,14 +197,12 @@ class FreeKassaProvider:
         self._settings = settings
         self._context = context
         self.currencies: frozenset[str] = frozenset({settings.currency})
-        self._session: aiohttp.ClientSession | None = None
+        self._sessions = LazySession()
         self._allowed = [ipaddress.ip_network(item, strict=False) for item in settings.allowed_ips]
 
     # -- API ---------------------------------------------------------------------------------------
     def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
-        return self._session
+        return self._sessions.get()
 
     async def _post(self, path: str, body: bytes) -> tuple[int, Any]:
         url = f"{self._settings.api_url}/{path}"
@@ -383,9 +382,7 @@ class FreeKassaProvider:
         return WebhookReply(status=500, body="retry later")
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._sessions.close()
 
 
 def _plain(value: Any) -> Any:

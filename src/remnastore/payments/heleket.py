@@ -34,6 +34,7 @@ from remnastore.payments.base import (
     RefundNotSupported,
     WebhookReply,
 )
+from remnastore.payments.http import LazySession
 from remnastore.settings_base import SettingsGroup, env, split_list
 
 NAME = "heleket"
@@ -150,12 +151,10 @@ class HeleketProvider:
         self.currencies: frozenset[str] = frozenset(settings.currencies)
         self._key = settings.api_key.get_secret_value() if settings.api_key else ""
         self._base = settings.api_url.rstrip("/")
-        self._session: aiohttp.ClientSession | None = None
+        self._sessions = LazySession()
 
     def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
-        return self._session
+        return self._sessions.get()
 
     async def _call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         data = _compact(body).encode()
@@ -299,9 +298,7 @@ class HeleketProvider:
         raise RefundNotSupported(NAME)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._sessions.close()
 
 
 def create(settings: Settings, context: ProviderContext) -> HeleketProvider:

@@ -32,6 +32,7 @@ from remnastore.payments.base import (
     RefundNotSupported,
     WebhookReply,
 )
+from remnastore.payments.http import LazySession
 from remnastore.settings_base import SettingsGroup, env
 
 NAME = "platega"
@@ -113,7 +114,7 @@ class PlategaProvider:
         self._settings = settings
         self._context = context
         self.currencies: frozenset[str] = frozenset({"RUB"})
-        self._session: aiohttp.ClientSession | None = None
+        self._sessions = LazySession()
 
     def _credentials(self) -> tuple[str, str]:
         if self._settings.merchant_id is None or self._settings.secret is None:
@@ -121,9 +122,7 @@ class PlategaProvider:
         return self._settings.merchant_id, self._settings.secret.get_secret_value()
 
     def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
-        return self._session
+        return self._sessions.get()
 
     async def _request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, Any]:
         merchant_id, secret = self._credentials()
@@ -258,9 +257,7 @@ class PlategaProvider:
         raise RefundNotSupported(NAME)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._sessions.close()
 
 
 def _plain(value: Any) -> Any:

@@ -34,6 +34,7 @@ from remnastore.payments.base import (
     RefundNotSupported,
     WebhookReply,
 )
+from remnastore.payments.http import LazySession
 from remnastore.settings_base import SettingsGroup, env
 
 NAME = "severpay"
@@ -102,7 +103,7 @@ class SeverPayProvider:
         self._settings = settings
         self._context = context
         self.currencies: frozenset[str] = frozenset({"RUB"})
-        self._session: aiohttp.ClientSession | None = None
+        self._sessions = LazySession()
 
     def _credentials(self) -> tuple[int, str]:
         if self._settings.mid is None or self._settings.token is None:
@@ -110,9 +111,7 @@ class SeverPayProvider:
         return self._settings.mid, self._settings.token.get_secret_value()
 
     def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
-        return self._session
+        return self._sessions.get()
 
     async def _call(self, path: str, fields: Mapping[str, Any]) -> dict[str, Any]:
         """A signed POST; returns the parsed reply (``status`` true or false) or raises on HTTP failure."""
@@ -246,9 +245,7 @@ class SeverPayProvider:
         raise RefundNotSupported(NAME)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._sessions.close()
 
 
 def _timestamp(value: Any) -> datetime | None:

@@ -30,6 +30,7 @@ from remnastore.payments.base import (
     RawRequest,
     WebhookReply,
 )
+from remnastore.payments.http import LazySession
 from remnastore.settings_base import SettingsGroup, env, split_list
 
 NAME = "yookassa"
@@ -170,13 +171,11 @@ class YooKassaProvider:
         credentials = f"{settings.shop_id or ''}:{secret}".encode()
         self._authorization = "Basic " + base64.b64encode(credentials).decode("ascii")
         self._networks = [ipaddress.ip_network(item, strict=False) for item in settings.allowed_ips]
-        self._session: aiohttp.ClientSession | None = None
+        self._sessions = LazySession({"Authorization": self._authorization})
 
     # -- HTTP ------------------------------------------------------------------------------------
     def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(headers={"Authorization": self._authorization})
-        return self._session
+        return self._sessions.get()
 
     async def _call(
         self,
@@ -401,9 +400,7 @@ class YooKassaProvider:
             raise ProviderError(f"yookassa canceled the refund: {reason}", transient=False)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._sessions.close()
 
 
 def create(settings: Settings, context: ProviderContext) -> YooKassaProvider:
