@@ -98,3 +98,25 @@ class AddonPick(CallbackData, prefix="ap"):
 class AddonMethod(CallbackData, prefix="am"):
     addon: str = Field(pattern=r"^[a-z0-9_-]{1,16}$")
     method: str = Field(pattern=r"^[a-z0-9_]{1,16}$")
+
+
+class AdminSection(StrEnum):
+    """The sections of the admin menu. Each admin router module handles ``AdminNav`` for its own section."""
+
+    STATS = "st"
+    CUSTOMERS = "cu"
+    ORDERS = "or"
+    BROADCASTS = "bc"
+    PROMOS = "pr"
+    CAMPAIGNS = "cp"
+    SYNC = "sy"
+    SETTINGS = "se"
+    MAINTENANCE = "mt"
+    HEALTH = "he"
+    BACKUPS = "bk"
+
+
+class AdminNav(CallbackData, prefix="an"):
+    """Open an admin section (or the admin menu itself with ``section=None``)."""
+
+    section: AdminSection | None = None

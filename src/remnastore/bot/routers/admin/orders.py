@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from remnastore.bot.callbacks import AdminOrder, AdminOrders, AdminOrdersCsv
+from remnastore.bot.callbacks import AdminNav, AdminOrder, AdminOrders, AdminOrdersCsv, AdminSection
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
 from remnastore.locales import Translator
@@ -31,10 +31,11 @@ async def list_orders(
     t: Translator,
     order_admin: OrderAdmin,
     renderer: Renderer,
-    callback_data: AdminOrders | None = None,
+    callback_data: AdminOrders | AdminNav | None = None,
 ) -> None:
-    status = callback_data.status if callback_data else "all"
-    page = callback_data.page if callback_data else 0
+    listing = callback_data if isinstance(callback_data, AdminOrders) else None
+    status = listing.status if listing else "all"
+    page = listing.page if listing else 0
     rows, more = await order_admin.page(status, page)
     lines = [t("admin-orders-title", status=t(f"order-status-{status}"), page=page + 1), ""]
     lines += [_line(r, t, renderer) for r in rows] or [t("admin-orders-empty")]
@@ -136,6 +137,7 @@ def build() -> Router:
     router = Router(name="admin-orders")
     router.message.register(list_orders, Command("orders"))
     router.callback_query.register(list_orders, AdminOrders.filter())
+    router.callback_query.register(list_orders, AdminNav.filter(F.section == AdminSection.ORDERS))
     router.callback_query.register(order_card, AdminOrder.filter())
     router.callback_query.register(export_csv, AdminOrdersCsv.filter())
     return router
