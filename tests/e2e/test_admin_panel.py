@@ -1,4 +1,4 @@
-"""The admin menu: only for ADMIN_IDS; admin buttons pressed by anybody else are refused and change nothing."""
+"""The admin menu is for ADMIN_IDS only; admin buttons pressed by others are refused and change nothing."""
 
 from __future__ import annotations
 
