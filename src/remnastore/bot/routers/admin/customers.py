@@ -120,8 +120,8 @@ def render_card(card: CustomerCard, t: Translator, renderer: Renderer) -> str:
     lines = [
         t(
             "admin-customer-card",
-            id=row.id,
-            telegram_id=row.telegram_id,
+            id=str(row.id),
+            telegram_id=str(row.telegram_id),
             name=row.first_name or "—",
             username=f"@{row.username}" if row.username else "—",
             language=card.language,
@@ -246,7 +246,7 @@ async def customer_action(
         telegram_id = await customer_admin.telegram_id(cid)
         await state.set_state(prompt[0])
         await state.update_data(customer=cid)
-        await show(query, t(prompt[1], telegram_id=telegram_id), _cancel(cid, t))
+        await show(query, t(prompt[1], telegram_id=str(telegram_id)), _cancel(cid, t))
         return
     if action == A.REFUND:
         await _refund_list(query, cid, t, customer_admin, renderer)
