@@ -225,3 +225,29 @@ async def test_search_by_username_and_panel_username(shop: Shop) -> None:
     listing = await admin.wait_reply(await admin.press("Cancel"))
     assert "Customers" in listing.text
     assert any("7406" in t for t in listing.button_texts) and any("7407" in t for t in listing.button_texts)
+
+
+async def test_pages_of_customers_and_actions_without_a_panel_user(shop: Shop) -> None:
+    async with shop.db.session() as session:
+        session.add_all(
+            Customer(telegram_id=7500 + i, first_name=f"Seed{i}", language="en") for i in range(12)
+        )
+    admin = shop.user(ADMIN_ID, first_name="Admin", language_code="en")
+    await admin.wait_reply(await admin.send("/admin"))
+    first = await admin.wait_reply(await admin.press("Customers"))
+    ids = [t.split("· ")[-1] for t in first.button_texts if "· " in t]
+    assert len(ids) == 10 and ids[0] == str(ADMIN_ID) and "▶️" in first.button_texts
+    second = await admin.wait_reply(await admin.press("▶️"))
+    rest = [t.split("· ")[-1] for t in second.button_texts if "· " in t]
+    assert rest == ["7502", "7501", "7500"]  # newest first: the admin arrived after the seeded ones
+    assert not set(ids) & set(rest) and "◀️" in second.button_texts
+
+    card = await admin.wait_reply(await admin.press(rest[-1]))
+    assert "Panel: no user yet." in card.text
+    reply = await typed(admin, "Extend", "5")
+    assert "no panel user yet" in reply.text
+    await admin.wait_reply(await admin.press("Cancel"))
+    await admin.wait_reply(await admin.press("New link"))
+    answer = admin.callback_answer()
+    assert answer is not None and "no panel user yet" in answer["text"]
+    assert await audit(shop) == []
