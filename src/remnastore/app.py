@@ -58,6 +58,7 @@ from remnastore.services.accounts import AccountService
 from remnastore.services.balance import BalanceService
 from remnastore.services.channel_gate import ChannelGate
 from remnastore.services.checkout import Checkout
+from remnastore.services.customer_admin import CustomerAdmin
 from remnastore.services.devices import DeviceService
 from remnastore.services.fulfilment import Fulfilment
 from remnastore.services.order_admin import OrderAdmin
@@ -66,6 +67,7 @@ from remnastore.services.reconciliation import Reconciliation
 from remnastore.services.referrals import ReferralRewards
 from remnastore.services.reminders import ReminderService
 from remnastore.services.settlement import ProductLookup, Settlement
+from remnastore.services.statistics import Statistics
 from remnastore.services.subscriptions import SubscriptionService
 from remnastore.web.health import HealthRoutes, Probe
 from remnastore.web.panel_webhooks import PanelWebhooks
@@ -172,6 +174,15 @@ class Application:
             default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
         )
         self._build_sales()
+        self.statistics = Statistics(self.db, self.panel, self.clock, timezone=settings.shop.timezone)
+        self.customer_admin = CustomerAdmin(
+            self.db,
+            self.panel,
+            self.panel_link,
+            self.clock,
+            timezone=settings.shop.timezone,
+            balance_currency=settings.sales.balance_currency,
+        )
         self.channel_gate = ChannelGate.from_settings(settings.channel_gate, self.redis)
         self.storage = self._storage()
         self.dispatcher = self._dispatcher()
@@ -384,6 +395,8 @@ class Application:
             locales=self.locales,
             checkout=self.checkout,
             order_admin=self.order_admin,
+            statistics=self.statistics,
+            customer_admin=self.customer_admin,
             balance=self.balance,
             settlement=self.settlement,
             menu=self.menu,

@@ -65,17 +65,35 @@ class TopUpMethod(CallbackData, prefix="tm"):
     method: str = Field(pattern=r"^[a-z0-9_]{1,16}$")
 
 
-class AdminOrders(CallbackData, prefix="ao"):
+class AdminCallback(CallbackData, prefix="a"):
+    """The base of every admin button: its prefix marks the button as admin-only (see :func:`admin_prefixes`).
+
+    Admin buttons pressed by somebody who is not an admin are refused before any handler sees them.
+    """
+
+
+def admin_prefixes() -> frozenset[str]:
+    """The prefixes of every admin callback class (subclasses of :class:`AdminCallback`, at any depth)."""
+    found: set[str] = set()
+    pending: list[type[CallbackData]] = list(AdminCallback.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        found.add(cls.__prefix__)
+        pending.extend(cls.__subclasses__())
+    return frozenset(found)
+
+
+class AdminOrders(AdminCallback, prefix="ao"):
     status: str = Field(pattern=r"^[a-z]{3,10}$")
     page: int = Field(ge=0, le=100_000)
 
 
-class AdminOrder(CallbackData, prefix="aoc"):
+class AdminOrder(AdminCallback, prefix="aoc"):
     order: str = Field(pattern=r"^[0-9a-f]{32}$")
     action: str = Field(default="view", pattern=r"^(view|refund|confirm)$")
 
 
-class AdminOrdersCsv(CallbackData, prefix="aox"):
+class AdminOrdersCsv(AdminCallback, prefix="aox"):
     status: str = Field(pattern=r"^[a-z]{3,10}$")
 
 
@@ -116,7 +134,43 @@ class AdminSection(StrEnum):
     BACKUPS = "bk"
 
 
-class AdminNav(CallbackData, prefix="an"):
+class AdminNav(AdminCallback, prefix="an"):
     """Open an admin section (or the admin menu itself with ``section=None``)."""
 
     section: AdminSection | None = None
+
+
+class AdminStatsRefresh(AdminCallback, prefix="asr"):
+    """Recompute the statistics now instead of showing the briefly cached figures."""
+
+
+class AdminCustomers(AdminCallback, prefix="acl"):
+    """A page of customers, newest first."""
+
+    page: int = Field(default=0, ge=0, le=1_000_000)
+
+
+class AdminCustomerSearch(AdminCallback, prefix="acs"):
+    """Ask for a search query (Telegram id, @username or panel username)."""
+
+
+class CustomerAction(StrEnum):
+    VIEW = "view"
+    BAN = "ban"
+    UNBAN = "unban"
+    EXTEND = "ext"
+    EXPIRY = "exp"
+    DEVICES = "dev"
+    TRAFFIC = "trf"
+    REVOKE = "rvk"
+    TRIAL = "trl"
+    MESSAGE = "msg"
+    REFUND = "rfd"
+    DELETE = "del"
+
+
+class AdminCustomer(AdminCallback, prefix="acu"):
+    """A customer's card (``action=view``) or one action on the customer."""
+
+    customer: int = Field(ge=1, le=2**62)
+    action: CustomerAction = CustomerAction.VIEW

@@ -8,3 +8,14 @@ from aiogram.fsm.state import State, StatesGroup
 class TopUpStates(StatesGroup):
     amount = State()
     method = State()
+
+
+class AdminCustomerStates(StatesGroup):
+    """An admin typing something for the customers section (the customer's id is in the state data)."""
+
+    search = State()
+    extend_days = State()
+    expiry = State()
+    device_limit = State()
+    message = State()
+    delete = State()

@@ -211,6 +211,7 @@ class Customer(Base):
     __table_args__ = (
         Index("ix_customers_username_lower", func.lower(username)),
         Index("ix_customers_created_at", "created_at"),
+        Index("ix_customers_panel_username", "panel_username"),
     )
 
 

@@ -1,4 +1,8 @@
-"""Admin routers: only for ADMIN_IDS (everybody else falls through to the customer fallback)."""
+"""Admin routers: only for ADMIN_IDS (everybody else falls through to the customer fallback).
+
+Admin buttons (callback data with an ``AdminCallback`` prefix) pressed by anybody else are refused by
+:mod:`guard` before any handler runs. The menu shows one button per section in :data:`SECTIONS`.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,19 @@ from collections.abc import Iterable
 
 from aiogram import F, Router
 
-from remnastore.bot.routers.admin import orders
+from remnastore.bot.callbacks import AdminSection
+from remnastore.bot.routers.admin import customers, guard, menu, orders, stats
+
+SECTIONS: tuple[AdminSection, ...] = (AdminSection.STATS, AdminSection.CUSTOMERS, AdminSection.ORDERS)
 
 
 def admin_router(admin_ids: Iterable[int]) -> Router:
     admins = frozenset(admin_ids)
+    root = Router(name="admin-root")
+    root.include_router(guard.build(admins))
     router = Router(name="admin")
     router.message.filter(F.chat.type == "private", F.from_user.id.in_(admins))
     router.callback_query.filter(F.from_user.id.in_(admins))
-    router.include_routers(orders.build())
-    return router
+    router.include_routers(menu.build(SECTIONS), stats.build(), customers.build(), orders.build())
+    root.include_router(router)
+    return root

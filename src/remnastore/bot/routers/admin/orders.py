@@ -10,6 +10,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from remnastore.bot.callbacks import AdminNav, AdminOrder, AdminOrders, AdminOrdersCsv, AdminSection
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
+from remnastore.bot.routers.admin.menu import back_to_menu
 from remnastore.locales import Translator
 from remnastore.services.order_admin import STATUSES, OrderAdmin, OrderRow
 
@@ -68,6 +69,7 @@ async def list_orders(
     if nav:
         kb.row(*nav)
     kb.row(InlineKeyboardButton(text=t("btn-export-csv"), callback_data=AdminOrdersCsv(status=status).pack()))
+    kb.row(back_to_menu(t))
     await show(event, "\n".join(lines), kb.as_markup())
 
 

@@ -1,0 +1,25 @@
+"""Admin customer search by panel username: an index on customers.panel_username.
+
+Revision ID: 0005
+Revises: 0002
+Create Date: 2026-11-25 00:00:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0005"
+down_revision: str | Sequence[str] | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_index("ix_customers_panel_username", "customers", ["panel_username"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_customers_panel_username", table_name="customers")
