@@ -27,10 +27,12 @@ from redis.asyncio import BlockingConnectionPool, Redis
 
 from remnastore import __version__
 from remnastore.bot.errors import error_router
-from remnastore.bot.keyboards import MenuLinks, MenuOptions
+from remnastore.bot.keyboards import MenuOptions
+from remnastore.bot.log_chat import LogChat
 from remnastore.bot.middlewares.channel import install_channel_gate
 from remnastore.bot.middlewares.customer import CustomerMiddleware
 from remnastore.bot.middlewares.metrics import install_metrics_middleware
+from remnastore.bot.middlewares.settings import SettingsMiddleware
 from remnastore.bot.middlewares.throttle import ThrottleMiddleware
 from remnastore.bot.notifier import TelegramNotifier
 from remnastore.bot.reminders import TelegramReminderSender
@@ -39,7 +41,6 @@ from remnastore.bot.routers.admin import admin_router
 from remnastore.bot.routers.user import user_router
 from remnastore.config import Settings
 from remnastore.db.session import Database
-from remnastore.domain.access import GIB, TrialTerms
 from remnastore.domain.catalogue import load_catalogue
 from remnastore.infra.clock import Clock, SystemClock
 from remnastore.infra.metrics import Metrics
@@ -59,6 +60,12 @@ from remnastore.services.balance import BalanceService
 from remnastore.services.channel_gate import ChannelGate
 from remnastore.services.checkout import Checkout
 from remnastore.services.devices import DeviceService
+from remnastore.services.effective_settings import (
+    LINK_KINDS,
+    Defaults,
+    EffectiveSettings,
+    TrialOptions,
+)
 from remnastore.services.fulfilment import Fulfilment
 from remnastore.services.order_admin import OrderAdmin
 from remnastore.services.panel_link import PanelLink
@@ -124,45 +131,6 @@ class Application:
             else None
         )
         self.renderer = Renderer(settings.shop.timezone)
-        trial = settings.trial
-        terms = (
-            TrialTerms(
-                days=trial.days,
-                traffic_limit_bytes=trial.traffic_gb * GIB,
-                device_limit=trial.device_limit,
-                traffic_strategy=trial.traffic_strategy,
-                squads=tuple(trial.squads),
-            )
-            if trial.enabled
-            else None
-        )
-        self.accounts = AccountService(self.db, default_language=settings.shop.default_language)
-        self.panel_link = PanelLink(self.db, self.panel, username_prefix=panel.username_prefix)
-        self.subscriptions = SubscriptionService(
-            self.db,
-            self.panel,
-            self.panel_link,
-            self.clock,
-            trial=terms,
-            paid_squads=tuple(panel.squads),
-            external_squad=panel.external_squad,
-            user_tag=panel.user_tag,
-        )
-        self.devices = DeviceService(self.panel, self.panel_link)
-        links = settings.links
-        self.menu = MenuOptions(
-            links=MenuLinks(
-                support=links.support,
-                status=links.status,
-                terms=links.terms,
-                channel=links.channel,
-                feedback=links.feedback,
-            ),
-            devices_enabled=settings.shop.devices_enabled,
-            mini_app=links.mini_app,
-            balance_enabled=settings.sales.balance_enabled,
-            referrals_enabled=settings.referrals.enabled,
-        )
         self.bot = Bot(
             token=settings.telegram.bot_token.get_secret_value(),
             session=AiohttpSession(
@@ -170,6 +138,36 @@ class Application:
                 timeout=settings.telegram.request_timeout,
             ),
             default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+        )
+        self.log_chat = LogChat(
+            self.bot,
+            self.locales,
+            chat_id=settings.sales.log_chat_id,
+            thread_id=settings.sales.log_thread_id,
+            spawn=self.inflight.spawn,
+        )
+        self.effective = self._effective_settings()
+        self.accounts = AccountService(
+            self.db, default_language=settings.shop.default_language, events=self.log_chat
+        )
+        self.panel_link = PanelLink(self.db, self.panel, username_prefix=panel.username_prefix)
+        self.subscriptions = SubscriptionService(
+            self.db,
+            self.panel,
+            self.panel_link,
+            self.clock,
+            settings=self.effective,
+            paid_squads=tuple(panel.squads),
+            external_squad=panel.external_squad,
+            user_tag=panel.user_tag,
+            events=self.log_chat,
+        )
+        self.devices = DeviceService(self.panel, self.panel_link)
+        self.menu = MenuOptions(
+            devices_enabled=settings.shop.devices_enabled,
+            mini_app=settings.links.mini_app,
+            balance_enabled=settings.sales.balance_enabled,
+            referrals_enabled=settings.referrals.enabled,
         )
         self._build_sales()
         self.channel_gate = ChannelGate.from_settings(settings.channel_gate, self.redis)
@@ -182,10 +180,32 @@ class Application:
         self._stopped = False
         self.port: int | None = None
 
+    def _effective_settings(self) -> EffectiveSettings:
+        """The settings in force: configuration and catalogue as defaults, admin changes on top."""
+        settings = self.settings
+        self.catalogue = load_catalogue(settings.sales.catalogue_file)
+        enabled = [name for name, group in settings.payments.items() if getattr(group, "enabled", False)]
+        configured = settings.sales.payment_methods_order
+        trial = settings.trial
+        links = settings.links
+        defaults = Defaults(
+            catalogue=self.catalogue,
+            trial=TrialOptions(trial.enabled, trial.days, trial.traffic_gb, trial.device_limit),
+            trial_strategy=trial.traffic_strategy,
+            trial_squads=tuple(trial.squads),
+            methods=tuple(
+                [name for name in configured if name in enabled]
+                + sorted(name for name in enabled if name not in configured)
+            ),
+            links={kind: getattr(links, kind) for kind in LINK_KINDS},
+        )
+        return EffectiveSettings(
+            self.db, defaults, self.clock, refresh_seconds=settings.shop.settings_refresh_seconds
+        )
+
     def _build_sales(self) -> None:
         settings = self.settings
         sales = settings.sales
-        self.catalogue = load_catalogue(sales.catalogue_file)
         public = sales.public_url or settings.telegram.webhook_base_url
         self.provider_context = ProviderContext(
             public_url=public, return_url=sales.return_url or "https://t.me"
@@ -202,8 +222,7 @@ class Application:
             self.locales,
             self.renderer,
             admin_ids=settings.telegram.admin_ids,
-            log_chat_id=sales.log_chat_id,
-            log_thread_id=sales.log_thread_id,
+            log_chat=self.log_chat,
             mini_app=settings.links.mini_app,
         )
         self.referrals = ReferralRewards(
@@ -244,10 +263,9 @@ class Application:
         )
         self.checkout = Checkout(
             self.db,
-            self.catalogue,
+            self.effective,
             self.providers,
             self.clock,
-            method_order=sales.payment_methods_order,
             order_ttl=timedelta(minutes=sales.order_ttl_minutes),
             settle=self.settlement.settle,
             balance_currency=sales.balance_currency if sales.balance_enabled else None,
@@ -366,6 +384,7 @@ class Application:
         dp.update.outer_middleware(
             CustomerMiddleware(self.accounts, self.locales, frozenset(self.settings.telegram.admin_ids))
         )
+        dp.update.outer_middleware(SettingsMiddleware(self.effective, self.menu, self.locales))
         install_channel_gate(
             dp,
             self.channel_gate,

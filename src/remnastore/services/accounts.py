@@ -13,6 +13,7 @@ from remnastore.db.repositories.referrals import ReferralRepository
 from remnastore.db.session import Database
 from remnastore.domain.deep_links import PayloadKind, parse_start_payload
 from remnastore.locales import SUPPORTED_LANGUAGES, resolve_language
+from remnastore.services.notifications import ShopEvents
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +69,10 @@ class Arrival:
 
 
 class AccountService:
-    def __init__(self, db: Database, *, default_language: str) -> None:
+    def __init__(self, db: Database, *, default_language: str, events: ShopEvents | None = None) -> None:
         self._db = db
         self._default_language = default_language
+        self._events = events
 
     async def arrive(self, profile: TelegramProfile) -> Arrival:
         """Find or register (race-safe) the customer behind an update and refresh their profile."""
@@ -89,6 +91,12 @@ class AccountService:
                 )
                 if created:
                     log.info("customer registered", extra={"customer_id": customer.id})
+                    if self._events is not None:
+                        self._events.new_customer(
+                            telegram_id=profile.telegram_id,
+                            name=" ".join(p for p in (profile.first_name, profile.last_name) if p),
+                            username=profile.username,
+                        )
             else:
                 await customers.touch(
                     customer,
