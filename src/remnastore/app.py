@@ -8,6 +8,7 @@ import logging
 from collections.abc import Coroutine
 from contextlib import suppress
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -50,12 +51,14 @@ from remnastore.jobs.scheduler import Job, MemoryLock, RedisLock, Scheduler
 from remnastore.locales import SUPPORTED_LANGUAGES, Locales
 from remnastore.ops.backup import backup_and_rotate
 from remnastore.ops.backup_cli import backup_sources
+from remnastore.ops.check import check_provider
 from remnastore.panel.client import RemnawaveClient
 from remnastore.payments.base import PaymentEvent, Provider, ProviderContext
 from remnastore.payments.registry import provider_module
 from remnastore.payments.stars import StarsProvider
 from remnastore.payments.tribute import TributeProvider
 from remnastore.services.accounts import AccountService
+from remnastore.services.backups import BackupShelf
 from remnastore.services.balance import BalanceService
 from remnastore.services.channel_gate import ChannelGate
 from remnastore.services.checkout import Checkout
@@ -73,6 +76,7 @@ from remnastore.services.reconciliation import Reconciliation
 from remnastore.services.referrals import ReferralRewards
 from remnastore.services.reminders import ReminderService
 from remnastore.services.settlement import ProductLookup, Settlement
+from remnastore.services.shop_health import ShopHealth
 from remnastore.services.subscriptions import SubscriptionService
 from remnastore.web.health import HealthRoutes, Probe
 from remnastore.web.panel_webhooks import PanelWebhooks
@@ -172,8 +176,16 @@ class Application:
         self._build_sales()
         self.channel_gate = ChannelGate.from_settings(settings.channel_gate, self.redis)
         self.storage = self._storage()
-        self.dispatcher = self._dispatcher()
         self.health = HealthRoutes(self._probes(), version=__version__)
+        self.shop_health = ShopHealth(
+            self.db,
+            self.health.check,
+            {f"payments:{name}": partial(check_provider, settings, name) for name in self.providers},
+            self.clock,
+            version=__version__,
+        )
+        self.backup_shelf = BackupShelf(settings.backup, partial(backup_sources, settings))
+        self.dispatcher = self._dispatcher()
         self.web_app = self._web_app()
         self._runner: web.AppRunner | None = None
         self._polling: asyncio.Task[None] | None = None
@@ -408,6 +420,9 @@ class Application:
             menu=self.menu,
             clock=self.clock,
             referrals=self.referrals if self.settings.referrals.enabled else None,
+            effective_settings=self.effective,
+            shop_health=self.shop_health,
+            backup_shelf=self.backup_shelf,
         )
         return dp
 

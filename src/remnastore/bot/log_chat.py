@@ -57,7 +57,12 @@ class LogChat:
             log.warning("could not post to the log chat: %s", type(exc).__name__)
 
     def new_customer(self, *, telegram_id: int, name: str, username: str | None) -> None:
-        self.post("log-new-customer", customer=str(telegram_id), name=name, username=username or "—")
+        self.post(
+            "log-new-customer",
+            customer=str(telegram_id),
+            name=name,
+            username=f"@{username}" if username else "—",
+        )
 
     def trial_started(self, *, telegram_id: int, days: int) -> None:
         self.post("log-trial", customer=str(telegram_id), days=days)

@@ -8,3 +8,10 @@ from aiogram.fsm.state import State, StatesGroup
 class TopUpStates(StatesGroup):
     amount = State()
     method = State()
+
+
+class AdminInputStates(StatesGroup):
+    """An admin is typing a value a prompt asked for (what it is for is in the state data)."""
+
+    setting = State()
+    maintenance_message = State()
