@@ -54,3 +54,5 @@ settings-bad-number = Send a whole number from { $low } to { $high }.
 settings-bad-link = That is not a link: send an address starting with https://, http:// or tg://.
 settings-too-long = Too long: at most { $limit } characters.
 settings-bad-input = Send the value as one short text message.
+btn-settings-trial-on = ✅ Offer the trial
+btn-settings-trial-off = ⛔ Stop offering the trial

@@ -54,3 +54,5 @@ settings-bad-number = Отправьте целое число от { $low } д�
 settings-bad-link = Это не ссылка: отправьте адрес, начинающийся с https://, http:// или tg://.
 settings-too-long = Слишком длинно: не больше { $limit } символов.
 settings-bad-input = Отправьте значение одним коротким текстовым сообщением.
+btn-settings-trial-on = ✅ Предлагать пробный период
+btn-settings-trial-off = ⛔ Не предлагать пробный период

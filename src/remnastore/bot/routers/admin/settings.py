@@ -146,7 +146,9 @@ def _trial(t: Translator, current: Effective) -> tuple[str, InlineKeyboardMarkup
         devices=trial.device_limit,
     )
     kb = InlineKeyboardBuilder()
-    kb.row(_button(t("btn-settings-disable") if trial.enabled else t("btn-settings-enable"), A.TRIAL_TOGGLE))
+    kb.row(
+        _button(t("btn-settings-trial-off") if trial.enabled else t("btn-settings-trial-on"), A.TRIAL_TOGGLE)
+    )
     kb.row(*[_button(t(f"btn-settings-trial-{name}"), A.TRIAL_EDIT, item=name) for name in TRIAL_FIELDS])
     kb.row(_back(t, A.HOME))
     return text, kb.as_markup()
