@@ -337,12 +337,12 @@ class EffectiveSettings:
                 raise DomainError("settings-bad-link")
         return await self.change(f"links.{kind}", url or "", actor_telegram_id=actor)
 
-    async def set_maintenance(
-        self, enabled: bool, *, actor: int, message: str | None = None, keep_message: bool = True
-    ) -> Effective:
-        if not keep_message:
-            text = (message or "").strip()
-            if len(text) > MAX_MESSAGE:
-                raise DomainError("settings-too-long", limit=MAX_MESSAGE)
-            await self.change("maintenance.message", text or None, actor_telegram_id=actor)
+    async def set_maintenance(self, enabled: bool, *, actor: int) -> Effective:
         return await self.change("maintenance.enabled", enabled, actor_telegram_id=actor)
+
+    async def set_maintenance_message(self, message: str | None, *, actor: int) -> Effective:
+        """What customers are told during maintenance (None or blank: the standard text)."""
+        text = (message or "").strip()
+        if len(text) > MAX_MESSAGE:
+            raise DomainError("settings-too-long", limit=MAX_MESSAGE)
+        return await self.change("maintenance.message", text or None, actor_telegram_id=actor)

@@ -61,7 +61,6 @@ async def on_button(
 ) -> None:
     await state.clear()
     actor = query.from_user.id
-    enabled = effective_settings.current.maintenance.enabled
     if callback_data.action == "message":
         await state.set_state(AdminInputStates.maintenance_message)
         cancel = InlineKeyboardButton(
@@ -74,7 +73,7 @@ async def on_button(
         )
         return
     if callback_data.action == "clear":
-        await effective_settings.set_maintenance(enabled, actor=actor, message=None, keep_message=False)
+        await effective_settings.set_maintenance_message(None, actor=actor)
     else:
         await effective_settings.set_maintenance(callback_data.action == "on", actor=actor)
     text, markup = _screen(t, effective_settings)
@@ -85,8 +84,7 @@ async def on_message_text(
     message: Message, state: FSMContext, t: Translator, effective_settings: EffectiveSettings
 ) -> None:
     actor = message.from_user.id if message.from_user else 0
-    enabled = effective_settings.current.maintenance.enabled
-    await effective_settings.set_maintenance(enabled, actor=actor, message=message.text, keep_message=False)
+    await effective_settings.set_maintenance_message(message.text, actor=actor)
     await state.clear()
     text, markup = _screen(t, effective_settings)
     await message.answer(t("admin-settings-saved") + "\n\n" + text, reply_markup=markup)
