@@ -406,7 +406,7 @@ class Application:
         )
         dp.include_router(admin_router(self.settings.telegram.admin_ids))
         dp.include_router(user_router())
-        dp.include_router(error_router(self.locales, self.renderer))
+        dp.include_router(error_router(self.locales, self.renderer, self.log_chat))
         dp.workflow_data.update(
             accounts=self.accounts,
             subscriptions=self.subscriptions,

@@ -45,6 +45,11 @@ async def test_log_chat_gets_new_customers_trials_payments_and_promos(shop: Shop
 
     shop.app.log_chat.promo_used(telegram_id=8901, code="SPRING", effect="-20%")
     await shop.telegram.wait_until(lambda: any("SPRING" in t for t, _ in log_posts(shop.telegram)), 5)
+    # an unexpected failure while handling an update is reported too
+    await customer.wait_reply(await customer.send("/start"))
+    shop.telegram.fail_next("editMessageText", error_code=500)
+    await customer.press("My subscription")
+    await shop.telegram.wait_until(lambda: any("Error" in t for t, _ in log_posts(shop.telegram)), 5)
     assert {topic for _, topic in log_posts(shop.telegram)} == {TOPIC}
     # the log chat is the shop's, never the customer's
     assert not any("New customer" in m.text for m in customer.messages)

@@ -91,12 +91,6 @@ class AccountService:
                 )
                 if created:
                     log.info("customer registered", extra={"customer_id": customer.id})
-                    if self._events is not None:
-                        self._events.new_customer(
-                            telegram_id=profile.telegram_id,
-                            name=" ".join(p for p in (profile.first_name, profile.last_name) if p),
-                            username=profile.username,
-                        )
             else:
                 await customers.touch(
                     customer,
@@ -104,7 +98,14 @@ class AccountService:
                     first_name=_clip(profile.first_name, 128),
                     last_name=_clip(profile.last_name, 128),
                 )
-            return Arrival(CustomerView.of(customer), created)
+            arrival = Arrival(CustomerView.of(customer), created)
+        if created and self._events is not None:  # told only once the registration is committed
+            self._events.new_customer(
+                telegram_id=profile.telegram_id,
+                name=" ".join(p for p in (profile.first_name, profile.last_name) if p),
+                username=profile.username,
+            )
+        return arrival
 
     async def apply_start_payload(self, customer: CustomerView, payload: str | None, *, is_new: bool) -> None:
         """Record what a deep link carried. Referrals count only for customers who just arrived."""

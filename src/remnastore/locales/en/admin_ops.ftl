@@ -43,3 +43,4 @@ backup-too-large = This backup is larger than 50 MB, which Telegram does not all
 log-new-customer = 👤 <b>New customer</b> { $name } ({ $username }), id <code>{ $customer }</code>
 log-trial = 🎁 <b>Trial</b> for { $days } days: <code>{ $customer }</code>
 log-promo = 🏷 <b>Promo code</b> { $code } used by <code>{ $customer }</code>: { $effect }
+log-handler-error = 🚨 <b>Error</b> while handling update { $update }: { $error } (details in the log)

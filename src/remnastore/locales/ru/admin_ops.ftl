@@ -43,3 +43,4 @@ backup-too-large = Копия больше 50 МБ, Telegram не позволя
 log-new-customer = 👤 <b>Новый клиент</b> { $name } ({ $username }), id <code>{ $customer }</code>
 log-trial = 🎁 <b>Пробный период</b> на { $days } дн.: <code>{ $customer }</code>
 log-promo = 🏷 <b>Промокод</b> { $code } применил <code>{ $customer }</code>: { $effect }
+log-handler-error = 🚨 <b>Ошибка</b> при обработке обновления { $update }: { $error } (подробности в журнале)

@@ -95,5 +95,7 @@ def build() -> Router:
     router.message.register(screen, Command("maintenance"))
     router.callback_query.register(screen, AdminNav.filter(F.section == AdminSection.MAINTENANCE))
     router.callback_query.register(on_button, AdminMaintenance.filter())
-    router.message.register(on_message_text, StateFilter(AdminInputStates.maintenance_message), F.text)
+    router.message.register(
+        on_message_text, StateFilter(AdminInputStates.maintenance_message), F.text, ~F.text.startswith("/")
+    )
     return router

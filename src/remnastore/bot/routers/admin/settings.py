@@ -45,7 +45,10 @@ def _prices(period: Period, renderer: Renderer, t: Translator) -> str:
     return ", ".join(renderer.money(price, t) for price in period.prices.values())
 
 
-async def home(event: Message | CallbackQuery, t: Translator, effective_settings: EffectiveSettings) -> None:
+async def home(
+    event: Message | CallbackQuery, state: FSMContext, t: Translator, effective_settings: EffectiveSettings
+) -> None:
+    await state.clear()
     current = effective_settings.current
     text = t(
         "admin-settings-title",
@@ -223,7 +226,7 @@ async def on_button(
     await state.clear()
     notice = None
     if action is A.HOME:
-        await home(query, t, settings)
+        await home(query, state, t, settings)
         return
     if action is A.TARIFF_TOGGLE:
         tariff, _ = _item(settings.current, callback_data)
@@ -346,5 +349,5 @@ def build() -> Router:
     router.message.register(home, Command("settings"))
     router.callback_query.register(home, AdminNav.filter(F.section == AdminSection.SETTINGS))
     router.callback_query.register(on_button, AdminSetting.filter())
-    router.message.register(on_input, StateFilter(AdminInputStates.setting), F.text)
+    router.message.register(on_input, StateFilter(AdminInputStates.setting), F.text, ~F.text.startswith("/"))
     return router
