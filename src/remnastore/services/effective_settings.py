@@ -35,7 +35,7 @@ TRIAL_FIELDS = ("days", "traffic_gb", "device_limit")
 _TRIAL_BOUNDS = {"days": (1, 365), "traffic_gb": (0, 100_000), "device_limit": (0, 1000)}
 MAX_MESSAGE = 1000
 MAX_URL = 512
-_WRITE_ATTEMPTS = 5
+_WRITE_ATTEMPTS = 10
 
 
 @dataclass(frozen=True)
