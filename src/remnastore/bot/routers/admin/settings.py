@@ -66,7 +66,7 @@ async def home(
     await show(event, text, kb.as_markup())
 
 
-def _tariffs(t: Translator, current: Effective, renderer: Renderer) -> tuple[str, InlineKeyboardMarkup]:
+def _tariffs(t: Translator, current: Effective) -> tuple[str, InlineKeyboardMarkup]:
     lines = [t("admin-settings-tariffs"), ""]
     kb = InlineKeyboardBuilder()
     for tariff in current.full_catalogue.tariffs:
@@ -315,7 +315,7 @@ def _screen(
         return _methods(t, current)
     if action is A.LINKS:
         return _links(t, current)
-    return _tariffs(t, current, renderer)
+    return _tariffs(t, current)
 
 
 async def on_input(
