@@ -8,6 +8,7 @@ import logging
 from collections.abc import Coroutine
 from contextlib import suppress
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +28,12 @@ from redis.asyncio import BlockingConnectionPool, Redis
 
 from remnastore import __version__
 from remnastore.bot.errors import error_router
-from remnastore.bot.keyboards import MenuLinks, MenuOptions
+from remnastore.bot.keyboards import MenuOptions
+from remnastore.bot.log_chat import LogChat
 from remnastore.bot.middlewares.channel import install_channel_gate
 from remnastore.bot.middlewares.customer import CustomerMiddleware
 from remnastore.bot.middlewares.metrics import install_metrics_middleware
+from remnastore.bot.middlewares.settings import SettingsMiddleware
 from remnastore.bot.middlewares.throttle import ThrottleMiddleware
 from remnastore.bot.notifier import TelegramNotifier
 from remnastore.bot.reminders import TelegramReminderSender
@@ -39,7 +42,6 @@ from remnastore.bot.routers.admin import admin_router
 from remnastore.bot.routers.user import user_router
 from remnastore.config import Settings
 from remnastore.db.session import Database
-from remnastore.domain.access import GIB, TrialTerms
 from remnastore.domain.catalogue import load_catalogue
 from remnastore.infra.clock import Clock, SystemClock
 from remnastore.infra.metrics import Metrics
@@ -49,17 +51,25 @@ from remnastore.jobs.scheduler import Job, MemoryLock, RedisLock, Scheduler
 from remnastore.locales import SUPPORTED_LANGUAGES, Locales
 from remnastore.ops.backup import backup_and_rotate
 from remnastore.ops.backup_cli import backup_sources
+from remnastore.ops.check import check_provider
 from remnastore.panel.client import RemnawaveClient
 from remnastore.payments.base import PaymentEvent, Provider, ProviderContext
 from remnastore.payments.registry import provider_module
 from remnastore.payments.stars import StarsProvider
 from remnastore.payments.tribute import TributeProvider
 from remnastore.services.accounts import AccountService
+from remnastore.services.backups import BackupShelf
 from remnastore.services.balance import BalanceService
 from remnastore.services.channel_gate import ChannelGate
 from remnastore.services.checkout import Checkout
 from remnastore.services.customer_admin import CustomerAdmin
 from remnastore.services.devices import DeviceService
+from remnastore.services.effective_settings import (
+    LINK_KINDS,
+    Defaults,
+    EffectiveSettings,
+    TrialOptions,
+)
 from remnastore.services.fulfilment import Fulfilment
 from remnastore.services.order_admin import OrderAdmin
 from remnastore.services.panel_link import PanelLink
@@ -67,6 +77,7 @@ from remnastore.services.reconciliation import Reconciliation
 from remnastore.services.referrals import ReferralRewards
 from remnastore.services.reminders import ReminderService
 from remnastore.services.settlement import ProductLookup, Settlement
+from remnastore.services.shop_health import ShopHealth
 from remnastore.services.statistics import Statistics
 from remnastore.services.subscriptions import SubscriptionService
 from remnastore.web.health import HealthRoutes, Probe
@@ -126,45 +137,6 @@ class Application:
             else None
         )
         self.renderer = Renderer(settings.shop.timezone)
-        trial = settings.trial
-        terms = (
-            TrialTerms(
-                days=trial.days,
-                traffic_limit_bytes=trial.traffic_gb * GIB,
-                device_limit=trial.device_limit,
-                traffic_strategy=trial.traffic_strategy,
-                squads=tuple(trial.squads),
-            )
-            if trial.enabled
-            else None
-        )
-        self.accounts = AccountService(self.db, default_language=settings.shop.default_language)
-        self.panel_link = PanelLink(self.db, self.panel, username_prefix=panel.username_prefix)
-        self.subscriptions = SubscriptionService(
-            self.db,
-            self.panel,
-            self.panel_link,
-            self.clock,
-            trial=terms,
-            paid_squads=tuple(panel.squads),
-            external_squad=panel.external_squad,
-            user_tag=panel.user_tag,
-        )
-        self.devices = DeviceService(self.panel, self.panel_link)
-        links = settings.links
-        self.menu = MenuOptions(
-            links=MenuLinks(
-                support=links.support,
-                status=links.status,
-                terms=links.terms,
-                channel=links.channel,
-                feedback=links.feedback,
-            ),
-            devices_enabled=settings.shop.devices_enabled,
-            mini_app=links.mini_app,
-            balance_enabled=settings.sales.balance_enabled,
-            referrals_enabled=settings.referrals.enabled,
-        )
         self.bot = Bot(
             token=settings.telegram.bot_token.get_secret_value(),
             session=AiohttpSession(
@@ -172,6 +144,36 @@ class Application:
                 timeout=settings.telegram.request_timeout,
             ),
             default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+        )
+        self.log_chat = LogChat(
+            self.bot,
+            self.locales,
+            chat_id=settings.sales.log_chat_id,
+            thread_id=settings.sales.log_thread_id,
+            spawn=self.inflight.spawn,
+        )
+        self.effective = self._effective_settings()
+        self.accounts = AccountService(
+            self.db, default_language=settings.shop.default_language, events=self.log_chat
+        )
+        self.panel_link = PanelLink(self.db, self.panel, username_prefix=panel.username_prefix)
+        self.subscriptions = SubscriptionService(
+            self.db,
+            self.panel,
+            self.panel_link,
+            self.clock,
+            settings=self.effective,
+            paid_squads=tuple(panel.squads),
+            external_squad=panel.external_squad,
+            user_tag=panel.user_tag,
+            events=self.log_chat,
+        )
+        self.devices = DeviceService(self.panel, self.panel_link)
+        self.menu = MenuOptions(
+            devices_enabled=settings.shop.devices_enabled,
+            mini_app=settings.links.mini_app,
+            balance_enabled=settings.sales.balance_enabled,
+            referrals_enabled=settings.referrals.enabled,
         )
         self._build_sales()
         self.statistics = Statistics(self.db, self.panel, self.clock, timezone=settings.shop.timezone)
@@ -185,18 +187,48 @@ class Application:
         )
         self.channel_gate = ChannelGate.from_settings(settings.channel_gate, self.redis)
         self.storage = self._storage()
-        self.dispatcher = self._dispatcher()
         self.health = HealthRoutes(self._probes(), version=__version__)
+        self.shop_health = ShopHealth(
+            self.db,
+            self.health.check,
+            {f"payments:{name}": partial(check_provider, settings, name) for name in self.providers},
+            self.clock,
+            version=__version__,
+        )
+        self.backup_shelf = BackupShelf(settings.backup, partial(backup_sources, settings))
+        self.dispatcher = self._dispatcher()
         self.web_app = self._web_app()
         self._runner: web.AppRunner | None = None
         self._polling: asyncio.Task[None] | None = None
         self._stopped = False
         self.port: int | None = None
 
+    def _effective_settings(self) -> EffectiveSettings:
+        """The settings in force: configuration and catalogue as defaults, admin changes on top."""
+        settings = self.settings
+        self.catalogue = load_catalogue(settings.sales.catalogue_file)
+        enabled = [name for name, group in settings.payments.items() if getattr(group, "enabled", False)]
+        configured = settings.sales.payment_methods_order
+        trial = settings.trial
+        links = settings.links
+        defaults = Defaults(
+            catalogue=self.catalogue,
+            trial=TrialOptions(trial.enabled, trial.days, trial.traffic_gb, trial.device_limit),
+            trial_strategy=trial.traffic_strategy,
+            trial_squads=tuple(trial.squads),
+            methods=tuple(
+                [name for name in configured if name in enabled]
+                + sorted(name for name in enabled if name not in configured)
+            ),
+            links={kind: getattr(links, kind) for kind in LINK_KINDS},
+        )
+        return EffectiveSettings(
+            self.db, defaults, self.clock, refresh_seconds=settings.shop.settings_refresh_seconds
+        )
+
     def _build_sales(self) -> None:
         settings = self.settings
         sales = settings.sales
-        self.catalogue = load_catalogue(sales.catalogue_file)
         public = sales.public_url or settings.telegram.webhook_base_url
         self.provider_context = ProviderContext(
             public_url=public, return_url=sales.return_url or "https://t.me"
@@ -213,8 +245,7 @@ class Application:
             self.locales,
             self.renderer,
             admin_ids=settings.telegram.admin_ids,
-            log_chat_id=sales.log_chat_id,
-            log_thread_id=sales.log_thread_id,
+            log_chat=self.log_chat,
             mini_app=settings.links.mini_app,
         )
         self.referrals = ReferralRewards(
@@ -255,10 +286,9 @@ class Application:
         )
         self.checkout = Checkout(
             self.db,
-            self.catalogue,
+            self.effective,
             self.providers,
             self.clock,
-            method_order=sales.payment_methods_order,
             order_ttl=timedelta(minutes=sales.order_ttl_minutes),
             settle=self.settlement.settle,
             balance_currency=sales.balance_currency if sales.balance_enabled else None,
@@ -377,6 +407,7 @@ class Application:
         dp.update.outer_middleware(
             CustomerMiddleware(self.accounts, self.locales, frozenset(self.settings.telegram.admin_ids))
         )
+        dp.update.outer_middleware(SettingsMiddleware(self.effective, self.menu, self.locales))
         install_channel_gate(
             dp,
             self.channel_gate,
@@ -386,7 +417,7 @@ class Application:
         )
         dp.include_router(admin_router(self.settings.telegram.admin_ids))
         dp.include_router(user_router())
-        dp.include_router(error_router(self.locales, self.renderer))
+        dp.include_router(error_router(self.locales, self.renderer, self.log_chat))
         dp.workflow_data.update(
             accounts=self.accounts,
             subscriptions=self.subscriptions,
@@ -402,6 +433,9 @@ class Application:
             menu=self.menu,
             clock=self.clock,
             referrals=self.referrals if self.settings.referrals.enabled else None,
+            effective_settings=self.effective,
+            shop_health=self.shop_health,
+            backup_shelf=self.backup_shelf,
         )
         return dp
 

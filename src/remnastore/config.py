@@ -348,6 +348,13 @@ class ShopSettings(_Group):
     timezone: str = env(
         "TIMEZONE", "UTC", description="time zone in which dates are shown to customers, e.g. Europe/Moscow"
     )
+    settings_refresh_seconds: float = env(
+        "SETTINGS_REFRESH_SECONDS",
+        5.0,
+        ge=0,
+        le=3600,
+        description="how often each instance checks for settings changed in the admin menu (prices, trial, links, maintenance), seconds",
+    )
 
 
 class SalesSettings(_Group):

@@ -174,3 +174,41 @@ class AdminCustomer(AdminCallback, prefix="acu"):
 
     customer: int = Field(ge=1, le=2**62)
     action: CustomerAction = CustomerAction.VIEW
+
+
+class SettingAction(StrEnum):
+    HOME = "h"
+    TARIFFS = "ts"
+    TARIFF = "t"
+    TARIFF_TOGGLE = "tt"
+    PERIOD = "p"
+    PERIOD_TOGGLE = "pt"
+    PRICE = "pr"
+    TRIAL = "tr"
+    TRIAL_TOGGLE = "trt"
+    TRIAL_EDIT = "tre"
+    METHODS = "ms"
+    METHOD_TOGGLE = "mt"
+    METHOD_UP = "mu"
+    METHOD_DOWN = "md"
+    LINKS = "ls"
+    LINK_EDIT = "le"
+    LINK_REMOVE = "lr"
+
+
+class AdminSetting(AdminCallback, prefix="as"):
+    """A settings screen or change: the action and the ids it concerns (never a price or a link)."""
+
+    action: SettingAction
+    tariff: str = Field(default="", pattern=r"^[a-z0-9_-]{0,16}$")
+    period: str = Field(default="", pattern=r"^[a-z0-9_-]{0,16}$")
+    item: str = Field(default="", pattern=r"^[A-Za-z0-9_]{0,16}$")
+
+
+class AdminMaintenance(AdminCallback, prefix="amt"):
+    action: str = Field(pattern=r"^(on|off|message|clear)$")
+
+
+class AdminBackup(AdminCallback, prefix="abk"):
+    action: str = Field(pattern=r"^(create|send)$")
+    name: str = Field(default="", pattern=r"^(remnastore-\d{8}-\d{6}Z(-\d{1,4})?\.tar\.gz)?$")

@@ -10,6 +10,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 
 from remnastore.bot.keyboards import only_back
+from remnastore.bot.log_chat import LogChat
 from remnastore.bot.render import Renderer
 from remnastore.domain.errors import DomainError
 from remnastore.locales import Locales
@@ -17,7 +18,8 @@ from remnastore.locales import Locales
 log = logging.getLogger(__name__)
 
 
-def error_router(locales: Locales, renderer: Renderer) -> Router:
+def error_router(locales: Locales, renderer: Renderer, log_chat: LogChat | None = None) -> Router:
+    """``log_chat``: where unexpected handler failures are reported (refusals by rules are not)."""
     router = Router(name="errors")
 
     @router.errors()
@@ -36,6 +38,8 @@ def error_router(locales: Locales, renderer: Renderer) -> Router:
                 exc_info=exc,
                 extra={"update_id": update.update_id},
             )
+            if log_chat is not None:
+                log_chat.post("log-handler-error", error=type(exc).__name__, update=update.update_id)
         try:
             if update.callback_query is not None:
                 query = update.callback_query

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -11,24 +11,15 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from remnastore.bot.callbacks import AddonKind, DisconnectDevice, Nav, Screen, SetLanguage
 from remnastore.locales import SUPPORTED_LANGUAGES, Translator
 from remnastore.services.devices import DeviceList
-
-
-@dataclass(frozen=True)
-class MenuLinks:
-    """Optional link buttons of the main menu, from configuration."""
-
-    support: str | None = None
-    status: str | None = None
-    terms: str | None = None
-    channel: str | None = None
-    feedback: str | None = None
+from remnastore.services.effective_settings import LINK_KINDS
 
 
 @dataclass(frozen=True)
 class MenuOptions:
-    """How the customer screens look, from configuration."""
+    """How the customer screens look: configuration, with the link buttons in force
+    (kind -> URL, see EffectiveSettings) put in for every update."""
 
-    links: MenuLinks
+    links: Mapping[str, str] = field(default_factory=dict)
     devices_enabled: bool = True
     mini_app: str | None = None
     balance_enabled: bool = False
@@ -48,7 +39,7 @@ def main_menu(
     *,
     trial: bool,
     devices: bool,
-    links: MenuLinks,
+    links: Mapping[str, str],
     buy: bool = True,
     balance: bool = False,
     referrals: bool = False,
@@ -68,15 +59,7 @@ def main_menu(
     else:
         kb.row(_nav(t("btn-language"), Screen.LANGUAGE))
     url_buttons = [
-        InlineKeyboardButton(text=t(key), url=url)
-        for key, url in (
-            ("btn-support", links.support),
-            ("btn-channel", links.channel),
-            ("btn-status", links.status),
-            ("btn-feedback", links.feedback),
-            ("btn-terms", links.terms),
-        )
-        if url
+        InlineKeyboardButton(text=t(f"btn-{kind}"), url=links[kind]) for kind in LINK_KINDS if links.get(kind)
     ]
     for i in range(0, len(url_buttons), 2):
         kb.row(*url_buttons[i : i + 2])

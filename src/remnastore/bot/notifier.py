@@ -12,6 +12,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from remnastore.bot.callbacks import Nav, Screen
 from remnastore.bot.keyboards import connect_button
+from remnastore.bot.log_chat import LogChat
 from remnastore.bot.render import Renderer
 from remnastore.domain.money import Money
 from remnastore.locales import Locales
@@ -30,23 +31,19 @@ class TelegramNotifier:
         renderer: Renderer,
         *,
         admin_ids: Sequence[int],
-        log_chat_id: int | None,
-        log_thread_id: int | None,
+        log_chat: LogChat,
         mini_app: str | None,
     ) -> None:
         self._bot = bot
         self._locales = locales
         self._renderer = renderer
         self._admins = list(admin_ids)
-        self._log_chat = log_chat_id
-        self._log_thread = log_thread_id
+        self._log_chat = log_chat
         self._mini_app = mini_app
 
-    async def _send(
-        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None, **kw: int
-    ) -> None:
+    async def _send(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         try:
-            await self._bot.send_message(chat_id, text, reply_markup=markup, **kw)  # type: ignore[arg-type]
+            await self._bot.send_message(chat_id, text, reply_markup=markup)
         except TelegramForbiddenError:
             log.info("a customer has blocked the bot; message not delivered")
         except TelegramAPIError as exc:
@@ -107,29 +104,20 @@ class TelegramNotifier:
     async def payment_received(
         self, *, order_id: str, customer_telegram_id: int, provider: str, amount: Money, item: str
     ) -> None:
-        if self._log_chat is None:
-            return
-        t = self._locales.get(None)
-        text = t(
+        language = self._locales.get(None).language
+        self._log_chat.post(
             "log-payment",
-            amount=amount.format(t.language),
+            amount=amount.format(language),
             provider=provider,
             order=order_id,
             customer=str(customer_telegram_id),
             item=item,
         )
-        await self._to_log(text)
 
     async def alert(self, text_key: str, **args: str | int) -> None:
-        t = self._locales.get(None)
-        text = t(text_key, **args)
-        if self._log_chat is not None:
-            await self._to_log(text)
+        if self._log_chat.enabled:
+            self._log_chat.post(text_key, **args)
             return
+        text = self._locales.get(None)(text_key, **args)
         for admin in self._admins:
             await self._send(admin, text)
-
-    async def _to_log(self, text: str) -> None:
-        assert self._log_chat is not None
-        extra = {"message_thread_id": self._log_thread} if self._log_thread else {}
-        await self._send(self._log_chat, text, None, **extra)

@@ -19,3 +19,10 @@ class AdminCustomerStates(StatesGroup):
     device_limit = State()
     message = State()
     delete = State()
+
+
+class AdminInputStates(StatesGroup):
+    """An admin is typing a value a prompt asked for (what it is for is in the state data)."""
+
+    setting = State()
+    maintenance_message = State()

@@ -461,3 +461,19 @@ class AuditEntry(Base):
     target_customer_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSONDocument, nullable=False, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow, index=True)
+
+
+class SettingsOverride(Base):
+    """A setting changed from the admin menu: ``key`` -> JSON ``value`` (None = back to the default).
+
+    ``version`` is unique and grows with every change, so an instance knows that its cached settings are
+    stale by reading one number (the largest version).
+    """
+
+    __tablename__ = "settings_overrides"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSONDocument, nullable=True)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False, unique=True)
+    updated_by: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = _updated()

@@ -13,6 +13,7 @@ from remnastore.db.repositories.referrals import ReferralRepository
 from remnastore.db.session import Database
 from remnastore.domain.deep_links import PayloadKind, parse_start_payload
 from remnastore.locales import SUPPORTED_LANGUAGES, resolve_language
+from remnastore.services.notifications import ShopEvents
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +69,10 @@ class Arrival:
 
 
 class AccountService:
-    def __init__(self, db: Database, *, default_language: str) -> None:
+    def __init__(self, db: Database, *, default_language: str, events: ShopEvents | None = None) -> None:
         self._db = db
         self._default_language = default_language
+        self._events = events
 
     async def arrive(self, profile: TelegramProfile) -> Arrival:
         """Find or register (race-safe) the customer behind an update and refresh their profile."""
@@ -96,7 +98,14 @@ class AccountService:
                     first_name=_clip(profile.first_name, 128),
                     last_name=_clip(profile.last_name, 128),
                 )
-            return Arrival(CustomerView.of(customer), created)
+            arrival = Arrival(CustomerView.of(customer), created)
+        if created and self._events is not None:  # told only once the registration is committed
+            self._events.new_customer(
+                telegram_id=profile.telegram_id,
+                name=" ".join(p for p in (profile.first_name, profile.last_name) if p),
+                username=profile.username,
+            )
+        return arrival
 
     async def apply_start_payload(self, customer: CustomerView, payload: str | None, *, is_new: bool) -> None:
         """Record what a deep link carried. Referrals count only for customers who just arrived."""

@@ -6,7 +6,7 @@ Prices come from the catalogue, looked up by the ids a button carried; the custo
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -21,6 +21,7 @@ from remnastore.domain.money import Money
 from remnastore.infra.clock import Clock
 from remnastore.payments.base import InvoiceRequest, PaymentEvent, Provider, ProviderError
 from remnastore.services.accounts import CustomerView
+from remnastore.services.effective_settings import EffectiveSettings
 
 log = logging.getLogger(__name__)
 
@@ -128,28 +129,34 @@ class Checkout:
     def __init__(
         self,
         db: Database,
-        catalogue: Catalogue,
+        settings: EffectiveSettings,
         providers: Mapping[str, Provider],
         clock: Clock,
         *,
-        method_order: Sequence[str],
         order_ttl: timedelta = timedelta(hours=2),
         settle: Callable[[PaymentEvent], Awaitable[object]] | None = None,
         balance_currency: str | None = None,
         on_paid: Callable[[str], None] | None = None,
     ) -> None:
         self._db = db
-        self.catalogue = catalogue
+        self._settings = settings
         self._providers = providers
         self._clock = clock
-        self._order = [name for name in method_order if name in providers] + sorted(
-            name for name in providers if name not in method_order
-        )
         self._ttl = order_ttl
         self.settle = settle
         #: None when balances are off; else the currency customers hold and pay from
         self.balance_currency = balance_currency
         self.on_paid = on_paid
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """What is on sale now (prices and tariffs in force, see EffectiveSettings)."""
+        return self._settings.current.catalogue
+
+    @property
+    def _order(self) -> list[str]:
+        """Enabled payment providers in the order in force."""
+        return [name for name in self._settings.current.enabled_methods if name in self._providers]
 
     def item(self, tariff_code: str, period_code: str) -> tuple[Tariff, Period]:
         found = self.catalogue.item(tariff_code, period_code)
@@ -186,7 +193,7 @@ class Checkout:
             or current.expires_at <= self._clock.now()
         ):
             return None
-        old = self.catalogue.tariff(current.tariff_code or "")
+        old = self._settings.current.full_catalogue.tariff(current.tariff_code or "")
         return TariffChange(
             old.name(customer.language) if old else str(current.tariff_code), current.expires_at
         )

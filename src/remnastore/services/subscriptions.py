@@ -16,6 +16,8 @@ from remnastore.panel.client import RemnawaveClient
 from remnastore.panel.errors import PanelError, PanelUnavailable
 from remnastore.panel.models import CreateUserRequest, PanelUser, UpdateUserRequest
 from remnastore.services.accounts import CustomerView
+from remnastore.services.effective_settings import EffectiveSettings
+from remnastore.services.notifications import ShopEvents
 from remnastore.services.panel_link import PanelLink
 
 log = logging.getLogger(__name__)
@@ -56,19 +58,26 @@ class SubscriptionService:
         link: PanelLink,
         clock: Clock,
         *,
-        trial: TrialTerms | None,
+        settings: EffectiveSettings,
         paid_squads: tuple[str, ...],
         external_squad: str | None = None,
         user_tag: str | None = None,
+        events: ShopEvents | None = None,
     ) -> None:
+        self._events = events
         self._db = db
         self._panel = panel
         self._link = link
         self._clock = clock
-        self._trial = trial
+        self._settings = settings
         self._paid_squads = paid_squads
         self._external_squad = external_squad
         self._tag = user_tag
+
+    @property
+    def _trial(self) -> TrialTerms | None:
+        """The trial terms in force (None: no trial), see EffectiveSettings."""
+        return self._settings.current.trial_terms
 
     @property
     def trial_enabled(self) -> bool:
@@ -132,6 +141,8 @@ class SubscriptionService:
                 customer.id, kind="trial", days=terms.days, starts_at=now, ends_at=expires
             )
         log.info("trial activated", extra={"customer_id": customer.id})
+        if self._events is not None:
+            self._events.trial_started(telegram_id=customer.telegram_id, days=terms.days)
         return TrialGranted(
             expires_at=expires,
             days=terms.days,

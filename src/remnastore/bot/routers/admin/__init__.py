@@ -11,9 +11,17 @@ from collections.abc import Iterable
 from aiogram import F, Router
 
 from remnastore.bot.callbacks import AdminSection
-from remnastore.bot.routers.admin import customers, guard, menu, orders, stats
+from remnastore.bot.routers.admin import customers, guard, health, maintenance, menu, orders, settings, stats
 
-SECTIONS: tuple[AdminSection, ...] = (AdminSection.STATS, AdminSection.CUSTOMERS, AdminSection.ORDERS)
+SECTIONS: tuple[AdminSection, ...] = (
+    AdminSection.STATS,
+    AdminSection.CUSTOMERS,
+    AdminSection.ORDERS,
+    AdminSection.SETTINGS,
+    AdminSection.MAINTENANCE,
+    AdminSection.HEALTH,
+    AdminSection.BACKUPS,
+)
 
 
 def admin_router(admin_ids: Iterable[int]) -> Router:
@@ -23,6 +31,14 @@ def admin_router(admin_ids: Iterable[int]) -> Router:
     router = Router(name="admin")
     router.message.filter(F.chat.type == "private", F.from_user.id.in_(admins))
     router.callback_query.filter(F.from_user.id.in_(admins))
-    router.include_routers(menu.build(SECTIONS), stats.build(), customers.build(), orders.build())
+    router.include_routers(
+        menu.build(SECTIONS),
+        stats.build(),
+        customers.build(),
+        orders.build(),
+        settings.build(),
+        maintenance.build(),
+        health.build(),
+    )
     root.include_router(router)
     return root
