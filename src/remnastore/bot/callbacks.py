@@ -19,6 +19,7 @@ class Screen(StrEnum):
     BALANCE = "bal"
     TOPUP_OTHER = "topup"
     REFERRALS = "ref"
+    PROMO = "promo"
 
 
 class Nav(CallbackData, prefix="n"):
