@@ -121,3 +121,38 @@ class AdminNav(CallbackData, prefix="an"):
     """Open an admin section (or the admin menu itself with ``section=None``)."""
 
     section: AdminSection | None = None
+
+
+class AdminPromoList(CallbackData, prefix="apl"):
+    page: int = Field(ge=0, le=100_000)
+
+
+class AdminPromoCard(CallbackData, prefix="apc"):
+    promo: int = Field(ge=1, le=2**62)
+    action: str = Field(default="view", pattern=r"^(view|off|on|limit|until)$")
+
+
+class AdminPromoActs(CallbackData, prefix="apa"):
+    promo: int = Field(ge=1, le=2**62)
+    page: int = Field(default=0, ge=0, le=100_000)
+
+
+class AdminPromoWizard(CallbackData, prefix="apw"):
+    """A button of the promo code wizard (the answers so far are kept in the conversation state)."""
+
+    step: str = Field(pattern=r"^(new|bulk|gen|kind|nolimit|nodate|first|tariff|create|cancel)$")
+    value: str = Field(default="", pattern=r"^[a-z0-9_-]{0,16}$")
+
+
+class AdminCampaignList(CallbackData, prefix="acl"):
+    page: int = Field(ge=0, le=100_000)
+
+
+class AdminCampaignCard(CallbackData, prefix="acc"):
+    campaign: int = Field(ge=1, le=2**62)
+
+
+class AdminCampaignNew(CallbackData, prefix="acn"):
+    """A button of the campaign wizard."""
+
+    step: str = Field(pattern=r"^(new|gen|free)$")
