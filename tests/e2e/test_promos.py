@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,6 +15,7 @@ from sqlalchemy import func, select
 from remnastore.app import Application
 from remnastore.config import load_settings
 from remnastore.db.models import (
+    AuditEntry,
     BalanceEntry,
     Customer,
     Order,
@@ -25,7 +28,7 @@ from remnastore.emulators.panel import PanelEmulator
 from remnastore.emulators.telegram import FakeUser, TelegramEmulator
 from remnastore.infra.clock import ManualClock
 from tests.e2e.test_purchase_stars import orders, panel_expiry
-from tests.fixtures.shop import Shop, shop_settings
+from tests.fixtures.shop import ADMIN_ID, Shop, shop_settings
 
 
 @pytest.fixture
@@ -381,3 +384,170 @@ async def test_an_unpaid_reservation_is_released_for_others(clock_shop: tuple[Sh
         assert (
             await session.scalar(select(func.count()).select_from(Order).where(Order.discount_minor > 0)) == 2
         )
+
+
+# -- admin ---------------------------------------------------------------------------------------------
+
+
+async def audit_actions(shop: Shop) -> list[tuple[str, int | None]]:
+    async with shop.db.session() as session:
+        entries = (await session.scalars(select(AuditEntry).order_by(AuditEntry.id))).all()
+    return [(e.action, e.actor_telegram_id) for e in entries]
+
+
+async def test_admin_wizard_creates_a_code_customers_can_use(shop: Shop) -> None:
+    admin = shop.user(ADMIN_ID, first_name="Admin", language_code="en")
+    reply = await admin.wait_reply(await admin.send("/promos"))
+    assert "No promo codes yet" in reply.text
+    assert "Send the new code" in (await admin.wait_reply(await admin.press("New code"))).text
+    reply = await admin.wait_reply(await admin.send("spring25"))
+    assert "What does the code give" in reply.text
+    reply = await admin.wait_reply(await admin.press("Percent discount"))
+    assert "percent" in reply.text
+    reply = await admin.wait_reply(await admin.send("250"))  # out of range: asked again, nothing changes
+    assert "from 1 to 99" in reply.text
+    reply = await admin.wait_reply(await admin.send("25"))
+    assert "How many activations" in reply.text
+    reply = await admin.wait_reply(await admin.send("100"))
+    assert "how many days" in reply.text
+    reply = await admin.wait_reply(await admin.send("30"))
+    assert "first purchase only" in reply.text
+    reply = await admin.wait_reply(await admin.press("No"))
+    assert "which tariffs" in reply.text
+    reply = await admin.wait_reply(await admin.press("Standard"))
+    assert "Create code spring25" in reply.text and "−25%" in reply.text and "standard" in reply.text
+    card = await admin.wait_reply(await admin.press("Create"))
+    assert "spring25" in card.text and "Used: 0 of 100" in card.text
+
+    async with shop.db.session() as session:
+        promo = (await session.scalars(select(PromoCode))).one()
+    assert (promo.kind, promo.value, promo.max_activations, promo.tariff_codes) == (
+        "percent",
+        25,
+        100,
+        ["standard"],
+    )
+    assert promo.valid_until is not None and promo.valid_until - datetime.now(UTC) > timedelta(days=29)
+    assert promo.created_by == ADMIN_ID
+    assert await audit_actions(shop) == [("promo.create", ADMIN_ID)]
+
+    user = shop.user(9601, first_name="Buyer", language_code="en")
+    await user.wait_reply(await user.send("/start"))
+    assert "25%" in await enter(user, "SPRING25")
+    _, amount = await stars_invoice(user)
+    assert amount == 112  # 150 less 25 % (a discount of 37.5 Stars, rounded half up)
+
+    # the same code (in another case) cannot be created twice
+    await admin.wait_reply(await admin.send("/promos"))
+    await admin.wait_reply(await admin.press("New code"))
+    reply = await admin.wait_reply(await admin.send("SPRING25"))
+    assert "already exists" in reply.text
+
+
+async def test_admin_bulk_generation_sends_a_csv_of_unique_codes(shop: Shop) -> None:
+    admin = shop.user(ADMIN_ID, first_name="Admin", language_code="en")
+    await admin.wait_reply(await admin.send("/promos"))
+    await admin.wait_reply(await admin.press("Many codes"))
+    await admin.wait_reply(await admin.send("25"))
+    await admin.wait_reply(await admin.press("Bonus days"))
+    await admin.wait_reply(await admin.send("5"))
+    await admin.wait_reply(await admin.send("1"))
+    await admin.wait_reply(await admin.press("No end date"))
+    await admin.wait_reply(await admin.press("No"))
+    reply = await admin.wait_reply(await admin.press("All tariffs"))
+    assert "25 generated codes" in reply.text
+    await admin.wait_reply(await admin.press("Create"))
+    document = await shop.telegram.wait_for_call("sendDocument")
+    assert document.ok
+    content = shop.telegram.state.files[document.result["document"]["file_id"]].data
+    assert content is not None
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    assert rows[0] == ["code", "kind", "value", "currency", "max_activations", "link"]
+    codes = [row[0] for row in rows[1:]]
+    assert len(codes) == 25 and len(set(codes)) == 25
+    assert all(row[1:3] == ["days", "5"] and row[4] == "1" for row in rows[1:])
+    assert all(
+        row[5].startswith("https://t.me/") and row[5].endswith(f"?start=promo_{row[0]}") for row in rows[1:]
+    )
+    async with shop.db.session() as session:
+        stored = set((await session.scalars(select(PromoCode.code))).all())
+    assert stored == set(codes)
+    assert await audit_actions(shop) == [("promo.bulk", ADMIN_ID)]
+
+    # a code of the batch works through its link
+    user = await trial(shop, 9611)
+    before = panel_expiry(shop, 9611)
+    reply = await user.wait_reply(await user.send(f"/start promo_{codes[0]}"))
+    assert "+5 days" in reply.text
+    assert panel_expiry(shop, 9611) == before + timedelta(days=5)
+
+
+async def test_admin_edits_switches_off_and_lists_activations(shop: Shop) -> None:
+    promo_id = await make_code(shop, "EDITME", "days", 2, max_activations=1)
+    first = await trial(shop, 9621)
+    assert "+2 days" in await enter(first, "EDITME")
+    second = await trial(shop, 9622)
+    assert "used up" in await enter(second, "EDITME")
+
+    admin = shop.user(ADMIN_ID, first_name="Admin", language_code="en")
+    await admin.wait_reply(await admin.send("/promos"))
+    card = await admin.wait_reply(await admin.press("EDITME"))
+    assert "Used: 1 of 1" in card.text
+    await admin.wait_reply(await admin.press("Limit"))
+    card = await admin.wait_reply(await admin.send("5"))
+    assert "Used: 1 of 5" in card.text
+    assert "+2 days" in await enter(second, "EDITME")
+
+    await admin.wait_reply(await admin.press("Validity", message_id=card.message_id))
+    card = await admin.wait_reply(await admin.send("10"))
+    assert "no end date" not in card.text
+
+    listing = await admin.wait_reply(await admin.press("Activations"))
+    assert "9621" in listing.text and "9622" in listing.text and "applied" in listing.text
+    await admin.wait_reply(await admin.press("Back"))
+    card = await admin.wait_reply(await admin.press("Switch off"))
+    assert "switched off" in card.text
+    third = await trial(shop, 9623)
+    assert "switched off" in await enter(third, "EDITME")
+    async with shop.db.session() as session:
+        promo = await PromoRepository(session).get(promo_id)
+        assert promo is not None and not promo.is_active and promo.max_activations == 5
+    assert await audit_actions(shop) == [
+        ("promo.limit", ADMIN_ID),
+        ("promo.validity", ADMIN_ID),
+        ("promo.deactivate", ADMIN_ID),
+    ]
+
+
+async def test_customers_cannot_reach_promo_or_campaign_admin(shop: Shop) -> None:
+    promo_id = await make_code(shop, "SECRET", "percent", 90)
+    customer = shop.user(9631, first_name="Sneaky", language_code="en")
+    await customer.wait_reply(await customer.send("/start"))
+    for command in ("/promos", "/campaigns"):
+        reply = await customer.wait_reply(await customer.send(command))
+        assert "Unknown command" in reply.text
+    for data in (
+        f"apc:{promo_id}:off",
+        f"apc:{promo_id}:limit",
+        f"apa:{promo_id}:0",
+        "apl:0",
+        "apw:new:",
+        "apw:bulk:",
+        "apw:create:",
+        "an:pr",
+        "an:cp",
+        "acn:new",
+        "acl:0",
+        "acc:1",
+    ):
+        reply = await customer.wait_reply(await customer.press_data(data))
+        assert reply.text.startswith("What would you like to do?"), (data, reply.text)
+    # had any of these started a wizard, this would be its answer
+    reply = await customer.wait_reply(await customer.send("12"))
+    assert "What would you like to do?" in reply.text
+    async with shop.db.session() as session:
+        promo = await PromoRepository(session).get(promo_id)
+        assert promo is not None and promo.is_active and promo.max_activations is None
+        assert (await session.scalar(select(func.count()).select_from(PromoCode))) == 1
+    assert await audit_actions(shop) == []
+    assert shop.telegram.calls_for("sendDocument") == []
