@@ -109,6 +109,10 @@ class CampaignAdmin:
         log.info("campaign created", extra={"campaign_id": row.id})
         return row
 
+    async def exists(self, code: str) -> bool:
+        async with self._db.session() as session:
+            return await CampaignRepository(session).get_by_code(code) is not None
+
     async def page(self, page: int) -> tuple[list[CampaignRow], bool]:
         async with self._db.session() as session:
             rows = [

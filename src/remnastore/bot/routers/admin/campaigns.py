@@ -190,7 +190,10 @@ async def typed_title(
 async def typed_code(
     message: Message, t: Translator, state: FSMContext, campaign_admin: CampaignAdmin
 ) -> None:
-    await state.update_data(code=campaign_admin.check_code(message.text or ""))
+    code = campaign_admin.check_code(message.text or "")
+    if await campaign_admin.exists(code):
+        raise DomainError("admin-campaign-code-taken")
+    await state.update_data(code=code)
     await _ask_cost(message, t, state, campaign_admin)
 
 
