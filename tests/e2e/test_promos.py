@@ -27,6 +27,7 @@ from remnastore.db.repositories.promos import PromoRepository
 from remnastore.emulators.panel import PanelEmulator
 from remnastore.emulators.telegram import FakeUser, TelegramEmulator
 from remnastore.infra.clock import ManualClock
+from remnastore.services.accounts import TelegramProfile
 from tests.e2e.test_purchase_stars import orders, panel_expiry
 from tests.fixtures.shop import ADMIN_ID, Shop, shop_settings
 
@@ -551,3 +552,47 @@ async def test_customers_cannot_reach_promo_or_campaign_admin(shop: Shop) -> Non
         assert (await session.scalar(select(func.count()).select_from(PromoCode))) == 1
     assert await audit_actions(shop) == []
     assert shop.telegram.calls_for("sendDocument") == []
+
+
+async def test_bonus_days_survive_a_panel_failure_and_are_given_once(shop: Shop) -> None:
+    await make_code(shop, "RETRY5", "days", 5)
+    user = await trial(shop, 9641)
+    before = panel_expiry(shop, 9641)
+    shop.panel.fail_next(count=3, status=503, method="PATCH")  # the first try and both retries
+    assert "temporarily unavailable" in await enter(user, "RETRY5")
+    assert panel_expiry(shop, 9641) == before
+    [activation] = await activations(shop, "RETRY5")
+    assert activation.status == "reserved" and activation.grant_expires_at == before + timedelta(days=5)
+
+    # the panel is back: entering the code again finishes the grant with the target fixed before
+    assert "+5 days" in await enter(user, "RETRY5")
+    assert panel_expiry(shop, 9641) == before + timedelta(days=5)
+    assert "already used" in await enter(user, "RETRY5")
+    assert await shop.app.promos.release_expired() == 0  # type: ignore[union-attr]
+    assert panel_expiry(shop, 9641) == before + timedelta(days=5)
+    assert await count_of(shop, "RETRY5") == 1
+    async with shop.db.session() as session:
+        periods = (await session.scalars(select(SubscriptionPeriod.kind))).all()
+    assert sorted(periods) == ["promo", "trial"]
+
+
+async def test_many_buyers_at_once_get_one_discount(shop: Shop) -> None:
+    """Ten customers with the same one-use code pending start their checkouts at the same moment."""
+    await make_code(shop, "RUSH", "fixed", 100, currency="XTR", max_activations=1)
+    customers = []
+    for uid in range(9651, 9661):
+        user = shop.user(uid, first_name=f"Rush{uid}", language_code="en")
+        await user.wait_reply(await user.send("/start"))
+        await user.wait_reply(await user.send("/promo rush"))
+        customers.append(await shop.app.accounts.arrive(TelegramProfile(uid, f"Rush{uid}")))
+    started = await asyncio.gather(
+        *(
+            shop.app.checkout.start(c.customer, "standard", "1m", "stars", description="Standard")
+            for c in customers
+        )
+    )
+    assert sorted(p.amount.minor for p in started) == [50] + [150] * 9
+    assert sum(p.promo.refused == "promo-used-up" for p in started) == 9
+    assert await count_of(shop, "RUSH") == 1
+    [activation] = await activations(shop, "RUSH")
+    assert activation.status == "reserved"
