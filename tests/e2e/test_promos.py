@@ -596,3 +596,26 @@ async def test_many_buyers_at_once_get_one_discount(shop: Shop) -> None:
     assert await count_of(shop, "RUSH") == 1
     [activation] = await activations(shop, "RUSH")
     assert activation.status == "reserved"
+
+
+async def test_the_reservation_follows_the_latest_checkout(shop: Shop) -> None:
+    await make_code(shop, "MOVE", "percent", 50, max_activations=1)
+    user = shop.user(9671, first_name="Move", language_code="en")
+    await user.wait_reply(await user.send("/start"))
+    await enter(user, "MOVE")
+    _, first_amount = await stars_invoice(user)
+    first_invoice = user.last_message
+    assert first_invoice is not None and first_amount == 75
+    _, second_amount = await stars_invoice(user, period="3 months")
+    assert second_amount == 200
+    assert await count_of(shop, "MOVE") == 1
+    first, second = await orders(shop)
+    assert first.status == "expired" and second.status == "pending"
+    # the abandoned invoice cannot be paid with the discount any more
+    [url] = [
+        b.url for row in first_invoice.buttons for b in row if b.url and b.url.startswith("https://t.me/$")
+    ]
+    assert not (await user.pay_invoice(link=url)).approved
+    await pay_last_invoice(shop, user)
+    [activation] = await activations(shop, "MOVE")
+    assert activation.status == "consumed" and activation.order_id == second.id

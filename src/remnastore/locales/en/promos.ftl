@@ -1,4 +1,5 @@
 ## Promo codes (customer side)
+cmd-promo = Enter a promo code
 btn-promo = 🎟 Promo code
 promo-ask =
     🎟 <b>Promo code</b>
