@@ -16,7 +16,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remnastore.db.models import (
@@ -29,7 +28,7 @@ from remnastore.db.models import (
 )
 from remnastore.db.repositories.customers import CustomerRepository
 from remnastore.db.repositories.orders import InvalidTransition, OrderRepository
-from remnastore.db.repositories.promos import PromoRepository, _rowcount, normalize_promo_code
+from remnastore.db.repositories.promos import PromoRepository, normalize_promo_code
 from remnastore.db.repositories.subscriptions import SubscriptionRepository
 from remnastore.db.session import Database
 from remnastore.domain.errors import DomainError, ServiceUnavailable
@@ -225,9 +224,10 @@ class PromoService:
         async with self._db.session() as session:
             activation = await session.get(PromoActivation, activation_id)
             promo = await session.get(PromoCode, activation.promo_id) if activation else None
-            if activation is None or promo is None:
+            row = await CustomerRepository(session).get(activation.customer_id) if activation else None
+            if activation is None or promo is None or row is None:
                 raise DomainError("promo-not-found")
-            customer = CustomerView.of(await CustomerRepository(session).get(activation.customer_id))  # type: ignore[arg-type]
+            customer = CustomerView.of(row)
             target, status = activation.grant_expires_at, activation.status
         if status in USED and target is not None:
             return Redeemed(promo.code, promo.kind, days=promo.value, expires_at=target)
@@ -253,13 +253,7 @@ class PromoService:
             log.warning("panel refused promo days: %s", exc, extra={"customer_id": customer.id})
             raise ServiceUnavailable() from exc
         async with self._db.session() as session:
-            applied = await session.execute(
-                update(PromoActivation)
-                .where(PromoActivation.id == activation_id, PromoActivation.status == RESERVED)
-                .values(status=PromoActivationStatus.APPLIED.value, consumed_at=now, reserved_until=None)
-                .execution_options(synchronize_session=False)
-            )
-            if _rowcount(applied) == 1:
+            if await PromoRepository(session).mark_applied(activation_id, now):
                 subscriptions = SubscriptionRepository(session)
                 start = max(now, min(user.expire_at, target))
                 await subscriptions.add_period(

@@ -166,6 +166,16 @@ class PromoRepository:
         )
         return _rowcount(await self.session.execute(statement)) == 1
 
+    async def mark_applied(self, activation_id: int, now: datetime) -> bool:
+        """A reserved (bonus-days) activation was given: compare-and-set, so only one caller wins."""
+        statement = (
+            update(PromoActivation)
+            .where(PromoActivation.id == activation_id, PromoActivation.status == "reserved")
+            .values(status="applied", consumed_at=now, reserved_until=None)
+            .execution_options(synchronize_session="fetch")
+        )
+        return _rowcount(await self.session.execute(statement)) == 1
+
     async def release_activation(self, activation: PromoActivation) -> bool:
         """A reservation that was not paid: the activation is released and the count given back, once."""
         statement = (

@@ -183,7 +183,7 @@ async def typed_new_limit(
 ) -> None:
     promo_id = await _edited_promo(state)
     limit = _optional_number(message.text or "", MAX_LIMIT)
-    row = await promo_admin.set_limit(promo_id, limit, actor=message.chat.id)
+    row = await promo_admin.set_limit(promo_id, limit, actor=message.from_user.id if message.from_user else 0)
     await state.clear()
     await _card(message, row, t, renderer)
 
@@ -193,7 +193,9 @@ async def typed_new_validity(
 ) -> None:
     promo_id = await _edited_promo(state)
     days = _optional_number(message.text or "", 3650)
-    row = await promo_admin.set_validity(promo_id, days, actor=message.chat.id)
+    row = await promo_admin.set_validity(
+        promo_id, days, actor=message.from_user.id if message.from_user else 0
+    )
     await state.clear()
     await _card(message, row, t, renderer)
 
