@@ -619,3 +619,26 @@ async def test_the_reservation_follows_the_latest_checkout(shop: Shop) -> None:
     await pay_last_invoice(shop, user)
     [activation] = await activations(shop, "MOVE")
     assert activation.status == "consumed" and activation.order_id == second.id
+
+
+async def test_russian_customer_and_admin_section_buttons(shop: Shop) -> None:
+    await make_code(shop, "PRIVET", "days", 2)
+    user = shop.user(9691, first_name="Иван", language_code="ru")
+    await user.wait_reply(await user.send("/start"))
+    await user.wait_reply(await user.press("Пробный период"))
+    await shop.telegram.wait_until(lambda: shop.panel.user_by_telegram_id(9691) is not None, timeout=10)
+    await user.wait_reply(await user.send("/menu"))
+    reply = await user.wait_reply(await user.press("Промокод"))
+    assert "Отправьте промокод" in reply.text
+    reply = await user.wait_reply(await user.send("privet"))
+    assert "+2 дня" in reply.text and "Подписка активна до" in reply.text
+    reply = await user.wait_reply(await user.send("/promo privet"))
+    assert "уже использовали" in reply.text
+
+    # the admin menu's section buttons open the promo and campaign screens
+    admin = shop.user(ADMIN_ID, first_name="Admin", language_code="en")
+    await admin.wait_reply(await admin.send("/promos"))
+    reply = await admin.wait_reply(await admin.press_data("an:pr"))
+    assert "Promo codes" in reply.text and "PRIVET" in reply.text
+    reply = await admin.wait_reply(await admin.press_data("an:cp"))
+    assert "Ad campaigns" in reply.text
