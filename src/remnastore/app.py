@@ -60,6 +60,7 @@ from remnastore.payments.tribute import TributeProvider
 from remnastore.services.accounts import AccountService
 from remnastore.services.backups import BackupShelf
 from remnastore.services.balance import BalanceService
+from remnastore.services.campaigns import CampaignAdmin
 from remnastore.services.channel_gate import ChannelGate
 from remnastore.services.checkout import Checkout
 from remnastore.services.customer_admin import CustomerAdmin
@@ -73,6 +74,8 @@ from remnastore.services.effective_settings import (
 from remnastore.services.fulfilment import Fulfilment
 from remnastore.services.order_admin import OrderAdmin
 from remnastore.services.panel_link import PanelLink
+from remnastore.services.promo_admin import PromoAdmin
+from remnastore.services.promos import PromoService
 from remnastore.services.reconciliation import Reconciliation
 from remnastore.services.referrals import ReferralRewards
 from remnastore.services.reminders import ReminderService
@@ -86,7 +89,7 @@ from remnastore.web.payments import PaymentWebhooks
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "subscription", "devices", "language", "referrals")
+COMMANDS = ("start", "subscription", "devices", "language", "referrals", "promo")
 
 
 def webhook_secret(settings: Settings) -> str:
@@ -174,6 +177,7 @@ class Application:
             mini_app=settings.links.mini_app,
             balance_enabled=settings.sales.balance_enabled,
             referrals_enabled=settings.referrals.enabled,
+            promos_enabled=settings.promos.enabled,
         )
         self._build_sales()
         self.statistics = Statistics(self.db, self.panel, self.clock, timezone=settings.shop.timezone)
@@ -270,6 +274,7 @@ class Application:
             user_tag=settings.panel.user_tag,
             on_fulfilled=self.referrals.reward if settings.referrals.enabled else None,
         )
+        self._build_promos()
         tribute = self.providers.get("tribute")
         lookups: dict[str, ProductLookup] = {}
         if isinstance(tribute, TributeProvider):
@@ -283,6 +288,7 @@ class Application:
             on_paid=lambda order_id: self._in_background(self.fulfilment.fulfil(order_id)),
             on_refunded=lambda order_id: self._in_background(self.fulfilment.revoke(order_id)),
             product_lookups=lookups,
+            promos=self.promos,
         )
         self.checkout = Checkout(
             self.db,
@@ -293,6 +299,7 @@ class Application:
             settle=self.settlement.settle,
             balance_currency=sales.balance_currency if sales.balance_enabled else None,
             on_paid=lambda order_id: self._in_background(self.fulfilment.fulfil(order_id)),
+            promos=self.promos,
         )
         self.balance = (
             BalanceService(
@@ -315,6 +322,8 @@ class Application:
         self.scheduler.add(Job("fulfilment", 15.0, self.fulfilment.fulfil_due))
         self.scheduler.add(Job("reconciliation", 60.0, self.reconciliation.poll_pending, first_delay=5.0))
         self.scheduler.add(Job("expire-orders", 300.0, self.reconciliation.expire_stale, first_delay=10.0))
+        if self.promos is not None:
+            self.scheduler.add(Job("promo-reservations", 60.0, self.promos.release_expired, first_delay=20.0))
         reminder_settings = settings.reminders
         self.reminders = ReminderService(
             self.db,
@@ -356,6 +365,25 @@ class Application:
             trusted_proxies=settings.web.trusted_proxies,
             on_refusal=self.metrics.webhook_refused,
         )
+
+    def _build_promos(self) -> None:
+        """Promo codes for customers (None when switched off), their admin, and ad campaigns."""
+        settings = self.settings
+        sales = settings.sales
+        self.promos: PromoService | None = None
+        if settings.promos.enabled:
+            self.promos = PromoService(
+                self.db,
+                self.panel,
+                self.panel_link,
+                self.clock,
+                reservation=timedelta(minutes=settings.promos.reservation_minutes),
+                balance_currency=sales.balance_currency if sales.balance_enabled else None,
+            )
+        self.promo_admin = PromoAdmin(
+            self.db, self.clock, self.catalogue, default_currency=sales.balance_currency
+        )
+        self.campaign_admin = CampaignAdmin(self.db, default_currency=sales.balance_currency)
 
     async def _settle(self, event: PaymentEvent) -> object:
         settled = await self.settlement.settle(event)
@@ -436,6 +464,9 @@ class Application:
             effective_settings=self.effective,
             shop_health=self.shop_health,
             backup_shelf=self.backup_shelf,
+            promos=self.promos,
+            promo_admin=self.promo_admin,
+            campaign_admin=self.campaign_admin,
         )
         return dp
 

@@ -19,6 +19,7 @@ from remnastore.domain.money import Money, is_known_currency
 from remnastore.infra.ratelimit import RateLimitSettings
 from remnastore.ops.backup_settings import BackupSettings
 from remnastore.services.channel_gate import ChannelGateSettings
+from remnastore.services.promo_settings import PromoSettings
 from remnastore.services.referral_settings import ReferralSettings
 from remnastore.services.reminder_settings import ReminderSettings
 from remnastore.settings_base import ConfigError, SettingsGroup, env, split_list
@@ -519,6 +520,7 @@ class Settings:
         reminders: ReminderSettings,
         referrals: ReferralSettings | None = None,
         payments: dict[str, SettingsGroup] | None = None,
+        promos: PromoSettings | None = None,
     ) -> None:
         self.telegram = telegram
         self.database = database
@@ -535,6 +537,7 @@ class Settings:
         self.channel_gate = channel_gate
         self.reminders = reminders
         self.referrals = referrals if referrals is not None else ReferralSettings()
+        self.promos = promos if promos is not None else PromoSettings()
         #: each payment provider's own settings group, by provider name
         self.payments: dict[str, SettingsGroup] = payments or {}
 
@@ -574,6 +577,7 @@ _GROUPS: dict[str, type[_Group]] = {
     "channel_gate": ChannelGateSettings,
     "reminders": ReminderSettings,
     "referrals": ReferralSettings,
+    "promos": PromoSettings,
 }
 
 
@@ -593,6 +597,7 @@ GROUP_TITLES = {
     "channel_gate": "Required channel",
     "reminders": "Expiry reminders",
     "referrals": "Referrals",
+    "promos": "Promo codes",
 }
 
 

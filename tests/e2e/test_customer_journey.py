@@ -169,17 +169,21 @@ async def test_bot_keeps_answering_after_a_handler_fails(shop: Shop) -> None:
 async def test_deep_links_record_referral_promo_and_campaign(shop: Shop) -> None:
     from remnastore.db.models import CampaignAttribution, Referral
     from remnastore.db.repositories.campaigns import CampaignRepository
+    from remnastore.db.repositories.promos import PromoRepository
 
     inviter = shop.user(5101, first_name="Ivy", language_code="en")
     await inviter.wait_reply(await inviter.send("/start"))
     code = (await customer(shop, 5101)).referral_code
     async with shop.db.session() as session:
         await CampaignRepository(session).create(code="autumn_vk", title="Autumn VK")
+        # a discount code from a link waits for the next purchase (an unknown one would be forgotten)
+        await PromoRepository(session).create("SPRING25", kind="percent", value=25)
 
     invitee = shop.user(5102, first_name="Jack", language_code="en")
     await invitee.wait_reply(await invitee.send(f"/start ref_{code.lower()}"))
     promo_user = shop.user(5103, first_name="Kim", language_code="en")
-    await promo_user.wait_reply(await promo_user.send("/start promo_spring25"))
+    reply = await promo_user.wait_reply(await promo_user.send("/start promo_spring25"))
+    assert "25%" in reply.text
     ad_user = shop.user(5104, first_name="Leo", language_code="en")
     await ad_user.wait_reply(await ad_user.send("/start autumn_vk"))
     # Self-referral and re-referral of an existing customer are ignored.

@@ -19,6 +19,7 @@ class Screen(StrEnum):
     BALANCE = "bal"
     TOPUP_OTHER = "topup"
     REFERRALS = "ref"
+    PROMO = "promo"
 
 
 class Nav(CallbackData, prefix="n"):
@@ -212,3 +213,38 @@ class AdminMaintenance(AdminCallback, prefix="amt"):
 class AdminBackup(AdminCallback, prefix="abk"):
     action: str = Field(pattern=r"^(create|send)$")
     name: str = Field(default="", pattern=r"^(remnastore-\d{8}-\d{6}Z(-\d{1,4})?\.tar\.gz)?$")
+
+
+class AdminPromoList(AdminCallback, prefix="apl"):
+    page: int = Field(ge=0, le=100_000)
+
+
+class AdminPromoCard(AdminCallback, prefix="apc"):
+    promo: int = Field(ge=1, le=2**62)
+    action: str = Field(default="view", pattern=r"^(view|off|on|limit|until)$")
+
+
+class AdminPromoActs(AdminCallback, prefix="apa"):
+    promo: int = Field(ge=1, le=2**62)
+    page: int = Field(default=0, ge=0, le=100_000)
+
+
+class AdminPromoWizard(AdminCallback, prefix="apw"):
+    """A button of the promo code wizard (the answers so far are kept in the conversation state)."""
+
+    step: str = Field(pattern=r"^(new|bulk|gen|kind|nolimit|nodate|first|tariff|create|cancel)$")
+    value: str = Field(default="", pattern=r"^[a-z0-9_-]{0,16}$")
+
+
+class AdminCampaignList(AdminCallback, prefix="apcl"):
+    page: int = Field(ge=0, le=100_000)
+
+
+class AdminCampaignCard(AdminCallback, prefix="apcc"):
+    campaign: int = Field(ge=1, le=2**62)
+
+
+class AdminCampaignNew(AdminCallback, prefix="apcn"):
+    """A button of the campaign wizard."""
+
+    step: str = Field(pattern=r"^(new|gen|free)$")

@@ -24,6 +24,7 @@ class MenuOptions:
     mini_app: str | None = None
     balance_enabled: bool = False
     referrals_enabled: bool = False
+    promos_enabled: bool = False
 
 
 def _nav(text: str, screen: Screen) -> InlineKeyboardButton:
@@ -43,6 +44,7 @@ def main_menu(
     buy: bool = True,
     balance: bool = False,
     referrals: bool = False,
+    promo: bool = False,
 ) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     if trial:
@@ -52,8 +54,12 @@ def main_menu(
     if balance:
         kb.row(_nav(t("btn-balance"), Screen.BALANCE))
     kb.row(_nav(t("btn-subscription"), Screen.SUBSCRIPTION))
-    if referrals:
+    if referrals and promo:
+        kb.row(_nav(t("btn-referrals"), Screen.REFERRALS), _nav(t("btn-promo"), Screen.PROMO))
+    elif referrals:
         kb.row(_nav(t("btn-referrals"), Screen.REFERRALS))
+    elif promo:
+        kb.row(_nav(t("btn-promo"), Screen.PROMO))
     if devices:
         kb.row(_nav(t("btn-devices"), Screen.DEVICES), _nav(t("btn-language"), Screen.LANGUAGE))
     else:

@@ -26,3 +26,26 @@ class AdminInputStates(StatesGroup):
 
     setting = State()
     maintenance_message = State()
+
+
+class PromoStates(StatesGroup):
+    code = State()
+
+
+class AdminPromoStates(StatesGroup):
+    """The promo code wizard (and the edits of an existing code)."""
+
+    count = State()
+    code = State()
+    value = State()
+    limit = State()
+    validity = State()
+    tariffs = State()
+    edit_limit = State()
+    edit_validity = State()
+
+
+class CampaignStates(StatesGroup):
+    title = State()
+    code = State()
+    cost = State()

@@ -393,6 +393,8 @@ class PromoActivation(Base):
     reserved_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = _created()
     consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: bonus days: the expiry the days extend to, fixed once before the panel is called (exactly once)
+    grant_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (UniqueConstraint("promo_id", "customer_id"),)
 

@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from remnastore.db.models import Customer, Order, OrderStatus, Subscription
 from remnastore.db.repositories.customers import CustomerRepository, InsufficientBalance
 from remnastore.db.repositories.orders import OrderRepository
@@ -22,6 +24,7 @@ from remnastore.infra.clock import Clock
 from remnastore.payments.base import InvoiceRequest, PaymentEvent, Provider, ProviderError
 from remnastore.services.accounts import CustomerView
 from remnastore.services.effective_settings import EffectiveSettings
+from remnastore.services.promos import PromoService, Reservation
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,7 @@ class PaidFromBalance:
     amount: Money
     tariff: Tariff
     period: Period
+    promo: Reservation = field(default_factory=Reservation)
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,15 @@ class PendingPayment:
     pay_url: str
     tariff: Tariff
     period: Period
+    promo: Reservation = field(default_factory=Reservation)
+
+
+@dataclass(frozen=True)
+class _Invoiced:
+    order_id: str
+    pay_url: str
+    amount: Money
+    promo: Reservation
 
 
 @dataclass(frozen=True)
@@ -137,7 +150,9 @@ class Checkout:
         settle: Callable[[PaymentEvent], Awaitable[object]] | None = None,
         balance_currency: str | None = None,
         on_paid: Callable[[str], None] | None = None,
+        promos: PromoService | None = None,
     ) -> None:
+        """``promos``: applies a customer's pending discount code to subscription orders (None: off)."""
         self._db = db
         self._settings = settings
         self._providers = providers
@@ -147,6 +162,14 @@ class Checkout:
         #: None when balances are off; else the currency customers hold and pay from
         self.balance_currency = balance_currency
         self.on_paid = on_paid
+        self._promos = promos
+
+    def discountable(self, provider_name: str) -> bool:
+        """Whether a promo discount can lower this method's price (fixed-price product links cannot)."""
+        if self._promos is None:
+            return False
+        provider = self._providers.get(provider_name)
+        return provider_name == BALANCE or (provider is not None and not hasattr(provider, "has_product"))
 
     @property
     def catalogue(self) -> Catalogue:
@@ -225,11 +248,22 @@ class Checkout:
         fields = _OrderFields(
             kind="subscription", tariff_code=tariff.code, period_code=period.code, days=period.approx_days
         )
+        discount = self.discountable(provider_name)
         if provider_name == BALANCE:
-            order_id = await self._pay_from_balance(customer, option.price, fields)
-            return PaidFromBalance(order_id, option.price, tariff, period)
-        order_id, pay_url = await self._pending(customer, option, fields, description)
-        return PendingPayment(order_id, provider_name, option.price, pay_url, tariff, period)
+            order_id, amount, promo = await self._pay_from_balance(
+                customer, option.price, fields, discount=discount
+            )
+            return PaidFromBalance(order_id, amount, tariff, period, promo)
+        invoiced = await self._pending(customer, option, fields, description, discount=discount)
+        return PendingPayment(
+            invoiced.order_id,
+            provider_name,
+            invoiced.amount,
+            invoiced.pay_url,
+            tariff,
+            period,
+            invoiced.promo,
+        )
 
     def addon_methods(self, addon: Addon) -> list[MethodOption]:
         """Like :meth:`methods`, for an add-on; providers that sell only fixed products are left out."""
@@ -273,23 +307,32 @@ class Checkout:
             raise DomainError("checkout-method-unavailable")
         fields = _OrderFields(kind=addon.kind, meta={"addon": addon.code})
         if provider_name == BALANCE:
-            order_id = await self._pay_from_balance(customer, option.price, fields)
+            order_id, _, _ = await self._pay_from_balance(customer, option.price, fields)
             return AddonPayment(order_id, BALANCE, option.price, None, addon)
-        order_id, pay_url = await self._pending(customer, option, fields, description)
-        return AddonPayment(order_id, provider_name, option.price, pay_url, addon)
+        invoiced = await self._pending(customer, option, fields, description)
+        return AddonPayment(invoiced.order_id, provider_name, option.price, invoiced.pay_url, addon)
 
     async def _pending(
-        self, customer: CustomerView, option: MethodOption, fields: _OrderFields, description: str
-    ) -> tuple[str, str]:
-        """A pending order for these fields and method with its pay URL: a recent unpaid one is reused."""
+        self,
+        customer: CustomerView,
+        option: MethodOption,
+        fields: _OrderFields,
+        description: str,
+        *,
+        discount: bool = False,
+    ) -> _Invoiced:
+        """A pending order for these fields and method with its pay URL: a recent unpaid one is reused
+        (not while a discount code is pending: the new order reserves it)."""
         provider = self.provider(option.provider)
         now = self._clock.now()
+        promo = Reservation()
         async with self._db.session() as session:
             orders = OrderRepository(session)
+            pending_code = discount and await self._has_pending_code(session, customer.id)
             reusable = await orders.list(
                 customer_id=customer.id, status=OrderStatus.PENDING, provider=option.provider, limit=20
             )
-            for order in reusable:
+            for order in reusable if not pending_code else ():
                 if (
                     fields.matches(order)
                     and order.pay_url
@@ -297,16 +340,18 @@ class Checkout:
                     and order.currency == option.price.currency
                     and (order.expires_at is None or order.expires_at > now + timedelta(minutes=5))
                 ):
-                    return order.id, order.pay_url
+                    return _Invoiced(order.id, order.pay_url, option.price, promo)
             order = await fields.create(
                 orders, customer.id, option.price, option.provider, expires_at=now + self._ttl
             )
-            order_id, idempotency_key = order.id, order.idempotency_key
+            if pending_code and self._promos is not None:
+                promo = await self._promos.reserve(session, order, now)
+            order_id, idempotency_key, amount = order.id, order.idempotency_key, order.amount
         pay_url = await self._invoice(
             provider,
             InvoiceRequest(
                 order_id=order_id,
-                amount=option.price,
+                amount=amount,
                 description=description[:128],
                 telegram_user_id=customer.telegram_id,
                 idempotency_key=idempotency_key,
@@ -315,7 +360,12 @@ class Checkout:
                 period_code=fields.period_code,
             ),
         )
-        return order_id, pay_url
+        return _Invoiced(order_id, pay_url, amount, promo)
+
+    @staticmethod
+    async def _has_pending_code(session: AsyncSession, customer_id: int) -> bool:
+        customer = await session.get(Customer, customer_id)
+        return customer is not None and bool(customer.pending_promo_code)
 
     async def start_topup(
         self, customer: CustomerView, amount: Money, provider_name: str, *, description: str
@@ -372,15 +422,23 @@ class Checkout:
         log.info("order created", extra={"order_id": request.order_id, "provider": provider.name})
         return invoice.pay_url
 
-    async def _pay_from_balance(self, customer: CustomerView, price: Money, fields: _OrderFields) -> str:
-        """Debit the balance and mark the order paid in one transaction; fulfilment follows."""
+    async def _pay_from_balance(
+        self, customer: CustomerView, price: Money, fields: _OrderFields, *, discount: bool = False
+    ) -> tuple[str, Money, Reservation]:
+        """Debit the balance and mark the order paid in one transaction (a pending discount is reserved
+        and consumed in it too); fulfilment follows."""
+        promo = Reservation()
+        now = self._clock.now()
         async with self._db.session() as session:
             orders = OrderRepository(session)
             order = await fields.create(orders, customer.id, price, BALANCE)
+            if discount and self._promos is not None:
+                promo = await self._promos.reserve(session, order, now)
+            amount = order.amount
             try:
                 await CustomerRepository(session).change_balance(
                     customer.id,
-                    -price,
+                    -amount,
                     reason="purchase",
                     idempotency_key=f"order:{order.id}",
                     order_id=order.id,
@@ -388,12 +446,14 @@ class Checkout:
             except InsufficientBalance:
                 raise DomainError("balance-insufficient") from None
             await orders.set_provider_payment(order, provider_payment_id=order.id)
-            await orders.set_status(order, OrderStatus.PAID, now=self._clock.now())
+            await orders.set_status(order, OrderStatus.PAID, now=now)
+            if self._promos is not None:
+                await self._promos.consume(session, order, now)
             order_id = order.id
         log.info("order paid from balance", extra={"order_id": order_id, "customer_id": customer.id})
         if self.on_paid is not None:
             self.on_paid(order_id)
-        return order_id
+        return order_id, amount, promo
 
     async def precheckout_ok(self, *, order_id: str, telegram_id: int, amount: int, currency: str) -> bool:
         """Telegram's pre-checkout question for a Stars invoice: one cheap read, answered in time."""

@@ -24,6 +24,7 @@ from remnastore.domain.money import Money
 from remnastore.infra.clock import Clock
 from remnastore.payments.base import EventKind, PaymentEvent
 from remnastore.services.notifications import AdminNotifier, CustomerNotifier, Recipient
+from remnastore.services.promos import PromoService
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,9 @@ class Settlement:
         on_paid: Callable[[str], None],
         on_refunded: Callable[[str], None],
         product_lookups: dict[str, ProductLookup] | None = None,
+        promos: PromoService | None = None,
     ) -> None:
+        """``promos``: consumes an order's promo reservation when it is paid, releases it when it fails."""
         self._db = db
         self._clock = clock
         self._catalogue = catalogue
@@ -67,6 +70,7 @@ class Settlement:
         self._on_paid = on_paid
         self._on_refunded = on_refunded
         self._products = product_lookups or {}
+        self._promos = promos
 
     async def settle(self, event: PaymentEvent) -> Settled:
         """Apply one provider event; safe to call any number of times, concurrently, in any order."""
@@ -110,6 +114,8 @@ class Settlement:
         if event.kind in (EventKind.FAILED, EventKind.CANCELED):
             if order.status == OrderStatus.PENDING:
                 await orders.set_status(order, OrderStatus.FAILED, now=now)
+                if self._promos is not None:
+                    await self._promos.release(session, order)
                 return Settled(Outcome.FAILED, order.id), order
             return Settled(Outcome.IGNORED, order.id), None
         if event.kind in (EventKind.REFUNDED, EventKind.CHARGEBACK):
@@ -143,6 +149,8 @@ class Settlement:
         if event.saved_method_id:
             order.meta = {**order.meta, "saved_method_id": event.saved_method_id}
         await orders.set_status(order, OrderStatus.PAID, now=self._clock.now())
+        if self._promos is not None:
+            await self._promos.consume(orders.session, order, self._clock.now())
         return Settled(Outcome.CREDITED, order.id), order
 
     async def _mismatch(self, orders: OrderRepository, order: Order, event: PaymentEvent, what: str) -> Order:

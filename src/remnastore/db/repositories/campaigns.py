@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from remnastore.db.models import Campaign, CampaignAttribution, utcnow
+from remnastore.db.models import Campaign, CampaignAttribution, Customer, Order, OrderStatus, utcnow
 from remnastore.db.session import dialect_insert
 from remnastore.domain.money import Money
+
+PAID_STATUSES = (OrderStatus.PAID.value, OrderStatus.FULFILLED.value)
+
+
+@dataclass(frozen=True)
+class FunnelCounts:
+    starts: int
+    trials: int
+    payers: int
+    revenue: list[Money]
 
 
 class CampaignRepository:
@@ -59,3 +70,45 @@ class CampaignRepository:
             .where(CampaignAttribution.campaign_id == campaign_id)
         )
         return int((await self.session.execute(query)).scalar_one())
+
+    async def page(self, *, limit: int, offset: int) -> Sequence[Campaign]:
+        query = select(Campaign).order_by(Campaign.id.desc()).limit(limit).offset(offset)
+        return (await self.session.execute(query)).scalars().all()
+
+    async def funnel(self, campaign_id: int) -> FunnelCounts:
+        """Aggregates over the campaign's customers: how many arrived, took the trial, paid, and the
+        money received (per currency) from orders made after they arrived through the campaign. Paying
+        from the balance is not counted again (the top-up that filled it was)."""
+        attributed = CampaignAttribution.campaign_id == campaign_id
+        starts = await self.session.scalar(
+            select(func.count()).select_from(CampaignAttribution).where(attributed)
+        )
+        trials = await self.session.scalar(
+            select(func.count())
+            .select_from(CampaignAttribution)
+            .join(Customer, Customer.id == CampaignAttribution.customer_id)
+            .where(attributed, Customer.trial_used_at.is_not(None))
+        )
+        paid = (
+            select(Order)
+            .join(CampaignAttribution, CampaignAttribution.customer_id == Order.customer_id)
+            .where(
+                attributed,
+                Order.status.in_(PAID_STATUSES),
+                Order.provider != "balance",
+                Order.created_at >= CampaignAttribution.created_at,
+            )
+            .subquery()
+        )
+        payers = await self.session.scalar(select(func.count(distinct(paid.c.customer_id))))
+        revenue_rows = await self.session.execute(
+            select(paid.c.currency, func.sum(paid.c.amount_minor))
+            .group_by(paid.c.currency)
+            .order_by(paid.c.currency)
+        )
+        return FunnelCounts(
+            starts=int(starts or 0),
+            trials=int(trials or 0),
+            payers=int(payers or 0),
+            revenue=[Money(int(total), str(currency)) for currency, total in revenue_rows.all()],
+        )

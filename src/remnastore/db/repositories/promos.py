@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from remnastore.db.models import PromoActivation, PromoCode, utcnow
+from remnastore.db.models import Customer, Order, OrderStatus, PromoActivation, PromoCode, utcnow
 from remnastore.db.session import dialect_insert
 
 
@@ -153,6 +153,95 @@ class PromoRepository:
             activation.consumed_at = now
             activation.reserved_until = None
         await self.session.flush()
+
+    async def reopen_activation(
+        self, activation: PromoActivation, *, order_id: str | None, reserved_until: datetime
+    ) -> bool:
+        """Reserve a released activation again (compare-and-set on the status); False if it moved on."""
+        statement = (
+            update(PromoActivation)
+            .where(PromoActivation.id == activation.id, PromoActivation.status == "released")
+            .values(status="reserved", order_id=order_id, reserved_until=reserved_until)
+            .execution_options(synchronize_session="fetch")
+        )
+        return _rowcount(await self.session.execute(statement)) == 1
+
+    async def mark_applied(self, activation_id: int, now: datetime) -> bool:
+        """A reserved (bonus-days) activation was given: compare-and-set, so only one caller wins."""
+        statement = (
+            update(PromoActivation)
+            .where(PromoActivation.id == activation_id, PromoActivation.status == "reserved")
+            .values(status="applied", consumed_at=now, reserved_until=None)
+            .execution_options(synchronize_session="fetch")
+        )
+        return _rowcount(await self.session.execute(statement)) == 1
+
+    async def release_activation(self, activation: PromoActivation) -> bool:
+        """A reservation that was not paid: the activation is released and the count given back, once."""
+        statement = (
+            update(PromoActivation)
+            .where(PromoActivation.id == activation.id, PromoActivation.status == "reserved")
+            .values(status="released", reserved_until=None)
+            .execution_options(synchronize_session="fetch")
+        )
+        if _rowcount(await self.session.execute(statement)) != 1:
+            return False
+        await self.give_back_activation(activation.promo_id)
+        return True
+
+    async def has_paid_order(self, customer_id: int) -> bool:
+        """Whether the customer ever paid for something other than a balance top-up."""
+        query = (
+            select(Order.id)
+            .where(
+                Order.customer_id == customer_id,
+                Order.kind != "topup",
+                Order.status.in_(
+                    [OrderStatus.PAID.value, OrderStatus.FULFILLED.value, OrderStatus.REFUNDED.value]
+                ),
+            )
+            .limit(1)
+        )
+        return (await self.session.execute(query)).first() is not None
+
+    async def page(self, *, limit: int, offset: int) -> Sequence[PromoCode]:
+        query = select(PromoCode).order_by(PromoCode.id.desc()).limit(limit).offset(offset)
+        return (await self.session.execute(query)).scalars().all()
+
+    async def activations_page(
+        self, promo_id: int, *, limit: int, offset: int
+    ) -> Sequence[tuple[PromoActivation, int]]:
+        """The code's activations, newest first, each with the customer's Telegram id."""
+        query = (
+            select(PromoActivation, Customer.telegram_id)
+            .join(Customer, Customer.id == PromoActivation.customer_id)
+            .where(PromoActivation.promo_id == promo_id)
+            .order_by(PromoActivation.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        return [(row[0], int(row[1])) for row in (await self.session.execute(query)).all()]
+
+    async def count_by_status(self, promo_id: int) -> dict[str, int]:
+        query = (
+            select(PromoActivation.status, func.count())
+            .where(PromoActivation.promo_id == promo_id)
+            .group_by(PromoActivation.status)
+        )
+        return {str(status): int(n) for status, n in (await self.session.execute(query)).all()}
+
+    async def stale_grants(self, now: datetime, limit: int = 100) -> Sequence[PromoActivation]:
+        """Bonus-day activations still reserved after their time (the panel failed): to be finished."""
+        query = (
+            select(PromoActivation)
+            .where(
+                PromoActivation.status == "reserved",
+                PromoActivation.order_id.is_(None),
+                PromoActivation.reserved_until < now,
+            )
+            .limit(limit)
+        )
+        return (await self.session.execute(query)).scalars().all()
 
     async def expired_reservations(self, now: datetime, limit: int = 100) -> Sequence[PromoActivation]:
         query = (

@@ -11,12 +11,25 @@ from collections.abc import Iterable
 from aiogram import F, Router
 
 from remnastore.bot.callbacks import AdminSection
-from remnastore.bot.routers.admin import customers, guard, health, maintenance, menu, orders, settings, stats
+from remnastore.bot.routers.admin import (
+    campaigns,
+    customers,
+    guard,
+    health,
+    maintenance,
+    menu,
+    orders,
+    promos,
+    settings,
+    stats,
+)
 
 SECTIONS: tuple[AdminSection, ...] = (
     AdminSection.STATS,
     AdminSection.CUSTOMERS,
     AdminSection.ORDERS,
+    AdminSection.PROMOS,
+    AdminSection.CAMPAIGNS,
     AdminSection.SETTINGS,
     AdminSection.MAINTENANCE,
     AdminSection.HEALTH,
@@ -36,6 +49,8 @@ def admin_router(admin_ids: Iterable[int]) -> Router:
         stats.build(),
         customers.build(),
         orders.build(),
+        promos.build(),
+        campaigns.build(),
         settings.build(),
         maintenance.build(),
         health.build(),

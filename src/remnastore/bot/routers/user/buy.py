@@ -9,20 +9,46 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from remnastore.bot.callbacks import BuyMethod, BuyPeriod, BuyTariff, CheckOrder, Nav, Screen
 from remnastore.bot.keyboards import back_to_menu, only_back
+from remnastore.bot.promo_texts import price_change, reservation_text
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
 from remnastore.domain.catalogue import Tariff
+from remnastore.domain.money import Money
+from remnastore.domain.promos import Discount
 from remnastore.locales import Translator
 from remnastore.services.accounts import CustomerView
-from remnastore.services.checkout import Checkout, PaidFromBalance
+from remnastore.services.checkout import Checkout, MethodOption, PaidFromBalance
+from remnastore.services.promos import PromoService
+
+
+def _discounted(option: MethodOption, offer: Discount | None, checkout: Checkout) -> Money:
+    """What this method would charge with the customer's pending discount (for display only: the order
+    amount is computed again when the order is made)."""
+    if offer is None or not checkout.discountable(option.provider):
+        return option.price
+    return offer.price(option.price)
+
+
+def _price_label(
+    option: MethodOption, offer: Discount | None, checkout: Checkout, t: Translator, renderer: Renderer
+) -> str:
+    price = _discounted(option, offer, checkout)
+    if price == option.price:
+        return renderer.money(option.price, t)
+    return str(t("promo-price-button", old=renderer.money(option.price, t), new=renderer.money(price, t)))
 
 
 async def choose_tariff(
-    event: Message | CallbackQuery, t: Translator, checkout: Checkout, renderer: Renderer
+    event: Message | CallbackQuery,
+    t: Translator,
+    customer: CustomerView,
+    checkout: Checkout,
+    renderer: Renderer,
+    promos: PromoService | None = None,
 ) -> None:
     tariffs = checkout.catalogue.tariffs
     if len(tariffs) == 1:
-        await _periods(event, t, checkout, renderer, tariffs[0])
+        await _periods(event, t, customer, checkout, renderer, tariffs[0], promos)
         return
     lines = [t("buy-choose-tariff"), ""]
     kb = InlineKeyboardBuilder()
@@ -39,35 +65,54 @@ async def choose_tariff(
 
 
 async def choose_period(
-    query: CallbackQuery, callback_data: BuyTariff, t: Translator, checkout: Checkout, renderer: Renderer
+    query: CallbackQuery,
+    callback_data: BuyTariff,
+    t: Translator,
+    customer: CustomerView,
+    checkout: Checkout,
+    renderer: Renderer,
+    promos: PromoService | None = None,
 ) -> None:
     tariff = checkout.catalogue.tariff(callback_data.tariff)
     if tariff is None:
-        await choose_tariff(query, t, checkout, renderer)
+        await choose_tariff(query, t, customer, checkout, renderer, promos)
         return
-    await _periods(query, t, checkout, renderer, tariff)
+    await _periods(query, t, customer, checkout, renderer, tariff, promos)
 
 
 async def _periods(
-    event: Message | CallbackQuery, t: Translator, checkout: Checkout, renderer: Renderer, tariff: Tariff
+    event: Message | CallbackQuery,
+    t: Translator,
+    customer: CustomerView,
+    checkout: Checkout,
+    renderer: Renderer,
+    tariff: Tariff,
+    promos: PromoService | None,
 ) -> None:
+    offer = await promos.offer(customer, tariff.code) if promos is not None else None
     kb = InlineKeyboardBuilder()
     for period in tariff.periods:
         options = checkout.methods(period)
         if not options:
             continue
-        price = renderer.money(options[0].price, t)
+        price = _price_label(options[0], offer, checkout, t, renderer)
         kb.row(
             InlineKeyboardButton(
                 text=t("buy-period-button", period=renderer.period(period, t), price=price),
                 callback_data=BuyPeriod(tariff=tariff.code, period=period.code).pack(),
             )
         )
+    if promos is not None:
+        kb.row(InlineKeyboardButton(text=t("btn-promo"), callback_data=Nav(screen=Screen.PROMO).pack()))
     if len(checkout.catalogue.tariffs) > 1:
         kb.row(InlineKeyboardButton(text=t("btn-back"), callback_data=Nav(screen=Screen.BUY).pack()))
     else:
         kb.row(back_to_menu(t))
-    text = t("buy-choose-period", tariff=tariff.name(t.language), description=tariff.description(t.language))
+    text: str = t(
+        "buy-choose-period", tariff=tariff.name(t.language), description=tariff.description(t.language)
+    )
+    if offer is not None:
+        text += "\n\n" + t("promo-checkout-note", code=offer.code)
     await show(event, text, kb.as_markup())
 
 
@@ -78,17 +123,20 @@ async def choose_method(
     customer: CustomerView,
     checkout: Checkout,
     renderer: Renderer,
+    promos: PromoService | None = None,
 ) -> None:
     tariff, period = checkout.item(callback_data.tariff, callback_data.period)
     options = checkout.methods(period)
     if not options:
         await show(query, t("buy-no-methods"), only_back(t))
         return
+    offer = await promos.offer(customer, tariff.code) if promos is not None else None
     kb = InlineKeyboardBuilder()
     for option in options:
+        label = _price_label(option, offer, checkout, t, renderer)
         kb.row(
             InlineKeyboardButton(
-                text=f"{t(f'method-{option.provider}')} · {renderer.money(option.price, t)}",
+                text=f"{t(f'method-{option.provider}')} · {label}",
                 callback_data=BuyMethod(
                     tariff=tariff.code, period=period.code, method=option.provider
                 ).pack(),
@@ -105,6 +153,12 @@ async def choose_method(
             new=tariff.name(t.language),
         )
         text = warning + "\n\n" + text
+    if offer is not None:
+        discounted = [o for o in options if _discounted(o, offer, checkout) != o.price]
+        if discounted:
+            first = discounted[0]
+            change_text = price_change(first.price, _discounted(first, offer, checkout), t, renderer)
+            text += "\n\n" + t("promo-checkout-price", code=offer.code, price=change_text)
     await show(query, text, kb.as_markup())
 
 
@@ -123,16 +177,20 @@ async def pay(
         customer, tariff.code, period.code, callback_data.method, description=str(description)
     )
     amount = renderer.money(pending.amount, t)
+    promo_line = reservation_text(pending.promo, pending.amount, t, renderer)
     if isinstance(pending, PaidFromBalance):
-        await show(query, t("paid-from-balance", amount=amount), only_back(t))
+        paid: str = t("paid-from-balance", amount=amount)
+        await show(query, paid + ("\n\n" + promo_line if promo_line else ""), only_back(t))
         return
-    text = t(
+    text: str = t(
         "buy-invoice",
         order=pending.order_id[:8],
         tariff=tariff.name(t.language),
         period=period_text,
         amount=amount,
     )
+    if promo_line:
+        text += "\n\n" + promo_line
     markup = InlineKeyboardMarkup(
         inline_keyboard=[
             [InlineKeyboardButton(text=t("btn-pay", amount=amount), url=pending.pay_url)],

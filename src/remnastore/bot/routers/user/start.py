@@ -9,9 +9,12 @@ from aiogram.types import CallbackQuery, Message
 
 from remnastore.bot.callbacks import Nav, Screen
 from remnastore.bot.keyboards import MenuOptions, main_menu
+from remnastore.bot.promo_texts import deep_link_notice
+from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
 from remnastore.locales import Translator
 from remnastore.services.accounts import AccountService, CustomerView
+from remnastore.services.promos import PromoService
 from remnastore.services.subscriptions import SubscriptionService
 
 
@@ -35,6 +38,7 @@ async def render_menu(
         links=menu.links,
         balance=menu.balance_enabled,
         referrals=menu.referrals_enabled,
+        promo=menu.promos_enabled,
     )
     await show(event, text, markup, notice=notice)
 
@@ -49,10 +53,15 @@ async def start(
     accounts: AccountService,
     subscriptions: SubscriptionService,
     menu: MenuOptions,
+    renderer: Renderer,
+    promos: PromoService | None = None,
 ) -> None:
     await state.clear()
     await accounts.apply_start_payload(customer, command.args, is_new=is_new)
     prefix = t("welcome-new", name=customer.first_name) + "\n\n" if is_new else ""
+    notice = await deep_link_notice(promos, customer, command.args, t, renderer)
+    if notice:
+        prefix += notice + "\n\n"
     await render_menu(message, t, customer, subscriptions, menu, prefix)
 
 

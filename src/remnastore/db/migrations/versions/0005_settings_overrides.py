@@ -1,7 +1,7 @@
 """Settings changed from the admin menu (prices, trial, payment methods, links, maintenance).
 
-Revision ID: 0007
-Revises: 0005
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-25 00:00:00
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0007"
-down_revision: str | Sequence[str] | None = "0005"
+revision: str = "0005"
+down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
