@@ -143,7 +143,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     sandbox.add_argument("--port", type=int, default=8090, help="port of the chat page on 127.0.0.1")
     sandbox.add_argument(
-        "--data-dir", type=Path, default=None, help="where the sandbox database goes (default: a temporary directory)"
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="where the sandbox database goes (default: a temporary directory)",
     )
     backup_cli.add_commands(sub)
     args = parser.parse_args(argv)

@@ -51,7 +51,9 @@ _FORM = """<form method="post" action="{path}">
 </form>"""
 
 
-def _page(emulator: YooKassaEmulator, payment: dict[str, Any], body: str, *, status: int = 200) -> web.Response:
+def _page(
+    emulator: YooKassaEmulator, payment: dict[str, Any], body: str, *, status: int = 200
+) -> web.Response:
     text = _PAGE.format(
         shop=html.escape(emulator.shop_id),
         amount=html.escape(str(payment["amount"]["value"])),
@@ -99,7 +101,9 @@ class CheckoutPage:
         if action == "pay":
             delivery = self.emulator.pay(str(payment["id"]))
         else:
-            delivery = self.emulator.cancel(str(payment["id"]), reason="insufficient_funds", party="payment_network")
+            delivery = self.emulator.cancel(
+                str(payment["id"]), reason="insufficient_funds", party="payment_network"
+            )
         if self.emulator.notify_url:
             try:
                 await self.emulator.deliver(delivery)

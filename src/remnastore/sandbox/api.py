@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -23,9 +24,11 @@ if TYPE_CHECKING:
     from remnastore.sandbox.world import Sandbox
 
 log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 MAX_TEXT = 4096
 MAX_WAIT = 25.0
+POLL_STEP = 0.25
 STATIC_FILES = {
     "index.html": "text/html",
     "sandbox.css": "text/css",
@@ -76,6 +79,7 @@ class SandboxApi:
         self.sandbox = sandbox
 
     def register(self, app: web.Application) -> None:
+        app.middlewares.append(self._until_ready)
         app.router.add_get("/", self.index)
         app.router.add_get("/static/{name}", self.static)
         app.router.add_get("/api/identities", self.identities)
@@ -87,6 +91,13 @@ class SandboxApi:
         app.router.add_get("/api/invoices", self.invoice)
         app.router.add_get("/api/files/{file_id}", self.file)
         app.router.add_get("/api/panel/users", self.panel_users)
+
+    @web.middleware
+    async def _until_ready(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """The page's address is known before the shop runs; until then every request is told to wait."""
+        if not self.sandbox.ready:
+            return web.json_response({"error": "the sandbox is starting"}, status=503)
+        return await handler(request)
 
     # -- page ----------------------------------------------------------------------------------------
     async def index(self, request: web.Request) -> web.Response:
@@ -100,9 +111,7 @@ class SandboxApi:
         if content_type is None:
             raise web.HTTPNotFound()
         data = resources.files("remnastore.sandbox").joinpath("static", name).read_bytes()
-        return web.Response(
-            body=data, content_type=content_type, charset="utf-8", headers=_SECURITY_HEADERS
-        )
+        return web.Response(body=data, content_type=content_type, charset="utf-8", headers=_SECURITY_HEADERS)
 
     # -- identities ----------------------------------------------------------------------------------
     async def identities(self, request: web.Request) -> web.Response:
@@ -156,9 +165,11 @@ class SandboxApi:
             snapshot = self._snapshot(user)
             version = _version(snapshot)
             remaining = deadline - time.monotonic()
-            if version != known or remaining <= 0:
+            # a page that went away, or the sandbox stopping, ends the wait too
+            gone = request.transport is None or request.transport.is_closing() or not self.sandbox.ready
+            if version != known or remaining <= 0 or gone:
                 return web.json_response({"version": version, **snapshot})
-            await hub.wait_changed(min(remaining, 1.0))
+            await hub.wait_changed(min(remaining, POLL_STEP))
 
     async def send(self, request: web.Request) -> web.Response:
         user = self._user(request)

@@ -125,7 +125,7 @@ def _expiry(value: Any) -> str | None:
 def panel_json(panel: PanelEmulator) -> list[dict[str, Any]]:
     users = []
     for user in panel.users:
-        ref = user.get("id", user.get("uuid"))
+        ref: int | str = user["id"] if "id" in user else user["uuid"]
         users.append(
             {
                 "username": user["username"],

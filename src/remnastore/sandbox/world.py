@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
 ADMIN_ID = 100001
-BOT_TOKEN = "7000000002:SandboxTokenForTheEmulatorOnly_abcdef"
+BOT_TOKEN = "7000000002:SandboxTokenForTheEmulatorOnly_abcdef"  # noqa: S105 - only the emulator sees it
 LANGUAGES = ("en", "ru")
 DATABASE_FILE = "sandbox.sqlite3"
 
@@ -54,6 +54,7 @@ class Sandbox:
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
         self._customers = 0
+        self.ready = False
 
     @property
     def url(self) -> str:
@@ -91,6 +92,7 @@ class Sandbox:
         self.identities[ADMIN_ID] = Identity(ADMIN_ID, "Admin", "en", admin=True)
         self.telegram.user(ADMIN_ID, first_name="Admin", username="sandbox_admin", language_code="en")
         self.new_customer("en")
+        self.ready = True
 
     def settings_values(self) -> dict[str, str]:
         """The shop's settings: embedded defaults, every external service pointed at an emulator."""
@@ -138,12 +140,13 @@ class Sandbox:
         return self.telegram.user(user_id)
 
     async def stop(self) -> None:
-        if self.app is not None:
-            await self.app.stop()
-            self.app = None
+        self.ready = False
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self.app is not None:
+            await self.app.stop()
+            self.app = None
         await self.yookassa.stop()
         await self.panel.stop()
         await self.telegram.stop()

@@ -367,9 +367,20 @@ async function main() {
     $("#commands-menu").hidden = !$("#commands-menu").hidden;
   });
   $("#new-customer-button").addEventListener("click", () => newCustomer().catch((e) => toast(e.message)));
-  const customer = state.identities.find((identity) => !identity.admin) || state.identities[0];
-  choose(customer);
   setInterval(refreshPanel, 1500);
+  choose(state.identities.find((identity) => !identity.admin) || state.identities[0]);
+  document.body.dataset.ready = "true";
 }
 
-main().catch((error) => toast(`The sandbox is not answering: ${error.message}`));
+async function start() {
+  for (;;) {
+    try {
+      return await main();
+    } catch (error) {
+      toast(`The sandbox is not answering: ${error.message}`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
+start();
