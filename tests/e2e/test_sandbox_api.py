@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -14,6 +14,11 @@ import pytest
 from remnastore.sandbox.world import ADMIN_ID, Sandbox
 
 Chat = dict[str, Any]
+
+
+def page_now() -> datetime:
+    """Now, as the page's panel view states times (UTC, without a zone)."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @pytest.fixture
@@ -140,7 +145,7 @@ async def test_the_page_chats_as_a_customer_and_sees_edits_in_place_and_the_pane
     users = (await call(http, "GET", "/api/panel/users"))["users"]
     mine = panel_user(users, user_id)
     assert mine["status"] == "ACTIVE" and mine["device_limit"] == 1
-    assert abs(expiry(mine) - (datetime.utcnow() + timedelta(days=3))) < timedelta(minutes=5)
+    assert abs(expiry(mine) - (page_now() + timedelta(days=3))) < timedelta(minutes=5)
 
     await press(http, user_id, "My subscription", "Valid until")
     chat = await press(http, user_id, "QR code", "QR code")
@@ -185,7 +190,13 @@ async def test_bad_requests_are_refused_and_change_nothing(
     chat = f"/api/chats/{user_id}"
     assert await status_of(http, "GET", "/api/chats/123") == 404  # nobody the page may act as
     assert await status_of(http, "POST", "/api/chats/123/messages", json={"text": "hi"}) == 404
-    assert await status_of(http, "POST", f"{chat}/messages", data=b"not json") == 400
+    not_json = {"Content-Type": "application/json"}
+    assert await status_of(http, "POST", f"{chat}/messages", data=b"not json", headers=not_json) == 400
+    # what another web site could make a browser send without a CORS preflight
+    plain = {"Content-Type": "text/plain"}
+    assert await status_of(http, "POST", f"{chat}/messages", data=b'{"text": "hi"}', headers=plain) == 415
+    rebound = {"Host": "evil.example:8090"}
+    assert await status_of(http, "POST", f"{chat}/messages", json={"text": "hi"}, headers=rebound) == 421
     assert await status_of(http, "POST", f"{chat}/messages", json=["text"]) == 400
     assert await status_of(http, "POST", f"{chat}/messages", json={"text": "  "}) == 400
     assert await status_of(http, "POST", f"{chat}/messages", json={"text": "x" * 4097}) == 400
@@ -230,7 +241,7 @@ async def test_yookassa_checkout_declines_then_pays_and_the_panel_expiry_moves(
             assert paid.status == 303
     await chat_until(http, user_id, bot_says("Payment received"))
     mine = panel_user((await call(http, "GET", "/api/panel/users"))["users"], user_id)
-    assert abs(expiry(mine) - (datetime.utcnow() + timedelta(days=30))) < timedelta(days=2)
+    assert abs(expiry(mine) - (page_now() + timedelta(days=30))) < timedelta(days=2)
 
 
 async def test_stars_invoice_is_paid_from_the_page_and_the_admin_exports_it(

@@ -29,6 +29,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_TEXT = 4096
 MAX_WAIT = 25.0
 POLL_STEP = 0.25
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
 STATIC_FILES = {
     "index.html": "text/html",
     "sandbox.css": "text/css",
@@ -94,7 +95,16 @@ class SandboxApi:
 
     @web.middleware
     async def _until_ready(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """The page's address is known before the shop runs; until then every request is told to wait."""
+        """Refuse what no page of this sandbox sends; until the shop runs, every request is told to wait.
+
+        Only this machine's names are accepted as Host (another site's address resolving to 127.0.0.1 is
+        refused), and POSTs must be JSON, which a browser sends cross-origin only after a CORS preflight
+        this server never allows.
+        """
+        if request.host.rsplit(":", 1)[0] not in LOCAL_HOSTS:
+            return web.json_response({"error": "unknown host"}, status=421)
+        if request.method == "POST" and request.content_type != "application/json":
+            return web.json_response({"error": "send JSON"}, status=415)
         if not self.sandbox.ready:
             return web.json_response({"error": "the sandbox is starting"}, status=503)
         return await handler(request)
