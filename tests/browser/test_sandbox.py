@@ -243,3 +243,35 @@ def test_a_stars_purchase_shows_up_for_the_admin(page: Page) -> None:
     csv = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert "XTR" in csv and "150" in csv
     chat.screenshot("admin-csv")
+
+
+def test_telegram_formatting_is_built_from_entities_and_never_runs_markup(page: Page) -> None:
+    chat = Chat(page, "formatting")
+    chat.new_customer("en")
+    chat.send('<img src=x onerror="document.title=1"> <b>not bold</b>')
+    mine = page.locator(".message.user").last
+    expect(mine.locator("img, b")).to_have_count(0)  # what a person types stays text
+
+    text = "bold italic code link bad spoiler quote"
+    entities = [
+        {"type": "bold", "offset": 0, "length": 11},
+        {"type": "italic", "offset": 5, "length": 6},
+        {"type": "code", "offset": 12, "length": 4},
+        {"type": "text_link", "offset": 17, "length": 4, "url": "https://example.com/a"},
+        {"type": "text_link", "offset": 22, "length": 3, "url": "javascript:document.title=2"},
+        {"type": "spoiler", "offset": 26, "length": 7},
+        {"type": "blockquote", "offset": 34, "length": 5},
+    ]
+    html = page.evaluate(
+        """([text, entities]) => {
+            const box = document.createElement("div");
+            box.appendChild(window.renderFormatted(text, entities));
+            return box.innerHTML;
+        }""",
+        [text, entities],
+    )
+    assert html.startswith("<b>bold <i>italic</i></b> <code>code</code> ")
+    assert '<a href="https://example.com/a" target="_blank" rel="noopener noreferrer">link</a>' in html
+    assert "javascript" not in html and "<span>bad</span>" in html
+    assert '<span class="spoiler">spoiler</span>' in html and html.endswith("<blockquote>quote</blockquote>")
+    assert page.title() == "remnastore sandbox"
