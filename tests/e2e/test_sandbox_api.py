@@ -265,3 +265,25 @@ async def test_stars_invoice_is_paid_from_the_page_and_the_admin_exports_it(
     async with http.get(document["url"]) as response:
         assert response.headers["Content-Disposition"].startswith("attachment")
         assert "150" in (await response.read()).decode("utf-8-sig")
+
+
+async def test_a_real_shops_environment_does_not_reach_the_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "CRYPTOBOT_ENABLED": "true",
+        "WEBHOOK_BASE_URL": "https://shop.example",
+        "DATABASE_URL": "postgresql://shop@db.example/shop",
+        "REDIS_URL": "redis://redis.example:6379/0",
+        "LOG_CHAT_ID": "-1001234567890",
+        "ADMIN_IDS": "42",
+    }.items():
+        monkeypatch.setenv(name, value)
+    sandbox = Sandbox(port=0)
+    await sandbox.start()
+    try:
+        assert sandbox.app is not None
+        settings = sandbox.app.settings
+        assert set(sandbox.app.providers) == {"stars", "yookassa"}
+        assert not settings.use_webhook and settings.redis.url is None and settings.sales.log_chat_id is None
+        assert settings.database.is_sqlite and settings.telegram.admin_ids == [ADMIN_ID]
+    finally:
+        await sandbox.stop()

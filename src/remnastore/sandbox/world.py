@@ -18,6 +18,7 @@ from remnastore.db import migrate
 from remnastore.emulators.panel import PanelEmulator
 from remnastore.emulators.telegram import FakeUser, TelegramEmulator
 from remnastore.emulators.yookassa import YooKassaEmulator
+from remnastore.payments.registry import PROVIDER_MODULES
 from remnastore.sandbox.api import SandboxApi
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,8 @@ ADMIN_ID = 100001
 BOT_TOKEN = "7000000002:SandboxTokenForTheEmulatorOnly_abcdef"  # noqa: S105 - only the emulator sees it
 LANGUAGES = ("en", "ru")
 DATABASE_FILE = "sandbox.sqlite3"
+#: payment providers the sandbox emulates; every other one is switched off
+EMULATED = frozenset({"stars", "yookassa"})
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,9 @@ class Sandbox:
     def settings_values(self) -> dict[str, str]:
         """The shop's settings: embedded defaults, every external service pointed at an emulator."""
         assert self.data_dir is not None
-        return {
+        # the seller's environment may configure a real shop: nothing of it may reach real services
+        others = {f"{name.upper()}_ENABLED": "false" for name in PROVIDER_MODULES if name not in EMULATED}
+        return others | {
             "BOT_TOKEN": BOT_TOKEN,
             "TELEGRAM_API_URL": self.telegram.url,
             "ADMIN_IDS": str(ADMIN_ID),
@@ -118,6 +123,10 @@ class Sandbox:
             "YOOKASSA_API_URL": self.yookassa.api_url,
             "BACKUP_INTERVAL_HOURS": "0",
             "BACKUP_DIR": str(self.data_dir / "backups"),
+            "WEBHOOK_BASE_URL": "",
+            "PUBLIC_URL": "",
+            "LOG_CHAT_ID": "",
+            "REQUIRED_CHANNEL_ID": "",
         }
 
     def new_customer(self, language: str) -> Identity:
