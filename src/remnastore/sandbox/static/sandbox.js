@@ -8,6 +8,7 @@ const state = {
   version: null,
   poll: null,
   rendered: new Map(),
+  shown: 0,
   seenNotices: new Set(),
   firstSnapshot: true,
 };
@@ -56,6 +57,7 @@ function choose(identity) {
   state.current = identity;
   state.version = null;
   state.rendered = new Map();
+  state.shown = 0;
   state.firstSnapshot = true;
   $("#messages").replaceChildren();
   $("#chat-identity").textContent = `you are ${identity.name} (${identity.admin ? "admin" : "customer"}, ${identity.user_id})`;
@@ -128,7 +130,9 @@ function renderChat(snapshot) {
     if (!state.firstSnapshot) toast(notice.text, notice.alert);
   }
   state.firstSnapshot = false;
-  if (atBottom || snapshot.messages.length) box.scrollTop = box.scrollHeight;
+  const grew = snapshot.messages.length > (state.shown || 0);
+  state.shown = snapshot.messages.length;
+  if (atBottom || grew) box.scrollTop = box.scrollHeight;
 }
 
 function messageNode(message) {
