@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from remnastore.sandbox.world import ADMIN_ID, Sandbox
+from remnastore.sandbox.world import ADMIN_ID, BOT_TOKEN, Sandbox
 
 Chat = dict[str, Any]
 
@@ -287,3 +287,26 @@ async def test_a_real_shops_environment_does_not_reach_the_sandbox(monkeypatch: 
         assert settings.database.is_sqlite and settings.telegram.admin_ids == [ADMIN_ID]
     finally:
         await sandbox.stop()
+
+
+async def test_an_invoice_message_gets_a_pay_button_and_the_bot_refuses_an_unknown_order(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    user_id = await customer(http)
+    invoice = {
+        "chat_id": user_id,
+        "title": "Not an order",
+        "description": "No such order in the shop",
+        "payload": "no-such-order",
+        "currency": "XTR",
+        "prices": [{"label": "VPN", "amount": 5}],
+    }
+    status, sent = await sandbox.telegram.execute(BOT_TOKEN, "sendInvoice", invoice)  # as the bot would
+    assert status == 200, sent
+    chat = await call(http, "GET", f"/api/chats/{user_id}")
+    [message] = chat["messages"]
+    assert message["invoice"]["total_amount"] == 5 and message["buttons"][0][0]["kind"] == "pay"
+
+    result = await call(http, "POST", f"/api/chats/{user_id}/payments", {"message_id": message["id"]})
+    assert result["approved"] is False and result["error"]  # the shop's pre-checkout answer: no
+    assert not any(m["paid"] for m in (await call(http, "GET", f"/api/chats/{user_id}"))["messages"])
