@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -310,3 +313,26 @@ async def test_an_invoice_message_gets_a_pay_button_and_the_bot_refuses_an_unkno
     result = await call(http, "POST", f"/api/chats/{user_id}/payments", {"message_id": message["id"]})
     assert result["approved"] is False and result["error"]  # the shop's pre-checkout answer: no
     assert not any(m["paid"] for m in (await call(http, "GET", f"/api/chats/{user_id}"))["messages"])
+
+
+async def test_the_command_says_so_when_the_port_is_taken(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "remnastore",
+            "sandbox",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(tmp_path),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            cwd=tmp_path,
+        )
+        out, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 1
+    assert "could not start" in out.decode() and "Traceback" not in out.decode()

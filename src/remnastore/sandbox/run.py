@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from pathlib import Path
 
 from remnastore.sandbox.world import Sandbox
@@ -20,8 +21,9 @@ async def serve(port: int, data_dir: Path | None) -> int:
         loop.add_signal_handler(sig, stop.set)
     try:
         await sandbox.start()
-    except OSError as exc:
-        print(f"The sandbox could not start: {exc}")
+    except Exception as exc:
+        log.debug("start-up failed", exc_info=True)
+        print(f"The sandbox could not start: {exc}", file=sys.stderr)
         await sandbox.stop()
         return 1
     print(f"remnastore sandbox is running: open {sandbox.url}", flush=True)
