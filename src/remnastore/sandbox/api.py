@@ -80,7 +80,7 @@ class SandboxApi:
         self.sandbox = sandbox
 
     def register(self, app: web.Application) -> None:
-        app.middlewares.append(self._until_ready)
+        app.middlewares.append(self._guard)
         app.router.add_get("/", self.index)
         app.router.add_get("/static/{name}", self.static)
         app.router.add_get("/api/identities", self.identities)
@@ -94,7 +94,7 @@ class SandboxApi:
         app.router.add_get("/api/panel/users", self.panel_users)
 
     @web.middleware
-    async def _until_ready(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Refuse what no page of this sandbox sends; until the shop runs, every request is told to wait.
 
         Only this machine's names are accepted as Host (another site's address resolving to 127.0.0.1 is
