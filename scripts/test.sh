@@ -13,6 +13,16 @@ fi
 
 bash scripts/services.sh
 
+# The browser tests (tests/browser) drive the system's Chromium; Playwright never downloads a browser.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get install -y --no-install-recommends chromium >/dev/null || { apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium >/dev/null; }
+  else
+    echo "chromium is missing: install it (apt-get install chromium) as root" >&2
+    exit 1
+  fi
+fi
+
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/remnastore_test}"
 export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
 

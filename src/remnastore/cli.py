@@ -1,4 +1,4 @@
-"""Command line: run, migrate, check, version."""
+"""Command line: run, migrate, check, version, sandbox."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from remnastore import __version__
 from remnastore.config import DatabaseSettings, Settings, load_database_settings, load_settings
@@ -137,11 +138,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("check", help="validate settings and reach Telegram, the panel, the database and Redis")
     sub.add_parser("version", help="print the version")
+    sandbox = sub.add_parser(
+        "sandbox", help="try the whole shop in a browser: the bot with emulated Telegram, panel and payments"
+    )
+    sandbox.add_argument("--port", type=int, default=8090, help="port of the chat page on 127.0.0.1")
+    sandbox.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="where the sandbox database goes (default: a temporary directory)",
+    )
     backup_cli.add_commands(sub)
     args = parser.parse_args(argv)
     if args.command == "version":
         print(__version__)
         return 0
+    if args.command == "sandbox":
+        from remnastore.sandbox.run import serve
+
+        configure_logging("WARNING", "text", [])
+        return asyncio.run(serve(args.port, args.data_dir))
     if args.command == "migrate":
         configure_logging("WARNING", "text", [])
         return asyncio.run(_migrate(_database_settings_or_exit(args.env_file)))

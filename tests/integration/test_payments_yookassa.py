@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import pytest
 import pytest_asyncio
 from pydantic import ValidationError
@@ -553,3 +554,45 @@ def test_allowed_ips_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
 
 async def test_invoice_is_a_plain_invoice(provider: yookassa.YooKassaProvider) -> None:
     assert isinstance(await provider.create_invoice(order()), Invoice)
+
+
+# -- the payer's checkout page (confirmation_url) -----------------------------------------
+
+
+async def test_paying_on_the_checkout_page_notifies_the_shop_and_returns_the_payer(
+    emulator: YooKassaEmulator, provider: yookassa.YooKassaProvider, receiver: NotificationReceiver
+) -> None:
+    request = order(description="<script>alert(1)</script> VPN")
+    invoice = await provider.create_invoice(request)
+    async with aiohttp.ClientSession() as payer:
+        async with payer.get(invoice.pay_url) as page:
+            html = await page.text()
+        assert page.status == 200 and "199.00 RUB" in html
+        assert "<script>alert" not in html and "&lt;script&gt;" in html  # the shop's text is escaped
+        target = invoice.pay_url.split("?")[0]
+        form = {"orderId": str(invoice.provider_payment_id), "action": "pay"}
+        async with payer.post(target, data=form, allow_redirects=False) as paid:
+            assert paid.status == 303 and paid.headers["Location"] == CONTEXT.return_url
+        async with payer.post(target, data=form, allow_redirects=False) as again:
+            assert again.status == 409
+        async with payer.get(f"{target}?orderId=unknown") as missing:
+            assert missing.status == 404
+    [event] = receiver.events
+    assert event.kind is EventKind.PAID and event.order_id == request.order_id
+    assert emulator.payments[str(invoice.provider_payment_id)]["status"] == "succeeded"
+
+
+async def test_declining_on_the_checkout_page_cancels_the_payment(
+    emulator: YooKassaEmulator, provider: yookassa.YooKassaProvider, receiver: NotificationReceiver
+) -> None:
+    invoice = await provider.create_invoice(order())
+    form = {"orderId": str(invoice.provider_payment_id), "action": "decline"}
+    async with (
+        aiohttp.ClientSession() as payer,
+        payer.post(invoice.pay_url.split("?")[0], data=form, allow_redirects=False) as declined,
+    ):
+        assert declined.status == 303
+    payment = emulator.payments[str(invoice.provider_payment_id)]
+    assert payment["status"] == "canceled"
+    assert payment["cancellation_details"]["reason"] == "insufficient_funds"
+    assert [event.kind for event in receiver.events] == [EventKind.CANCELED]

@@ -177,6 +177,10 @@ class PanelEmulator:
         record["devices"].append(device)
         return dict(device)
 
+    def devices(self, user_ref: int | str) -> list[dict[str, Any]]:
+        """The user's HWID devices as the panel shows them."""
+        return [records.render_device(d, self.api_version) for d in self._record(user_ref)["devices"]]
+
     def set_used_traffic(self, user_ref: int | str, used_bytes: int) -> None:
         record = self._record(user_ref)
         record["lifetimeUsedTrafficBytes"] += max(0, used_bytes - record["usedTrafficBytes"])

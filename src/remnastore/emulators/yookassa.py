@@ -4,6 +4,7 @@ It checks HTTP Basic ``shopId:secretKey`` and the ``Idempotence-Key`` header (sa
 object; same key, other body: 400), validates amounts and 54-FZ receipts, and answers with YooKassa's object
 and error shapes. Notifications carry no signature, exactly like YooKassa's; a delivery says where it
 came from in ``X-Forwarded-For`` (as the shop's trusted reverse proxy would), by default a YooKassa address.
+``confirmation_url`` opens the payer's checkout page (``yookassa_checkout``): pay or decline there.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from remnastore.emulators.provider_base import Delivery, ProviderEmulator, compact_json
+from remnastore.emulators.yookassa_checkout import CHECKOUT_PATH, CheckoutPage
 
 _IDEMPOTENCE = "Idempotence-Key"
 _AMOUNT_RE = re.compile(r"^\d{1,10}\.\d{2}$")
@@ -90,6 +92,7 @@ class YooKassaEmulator(ProviderEmulator):
         app.router.add_post("/v3/payments/{id}/cancel", self._cancel)
         app.router.add_post("/v3/refunds", self._create_refund)
         app.router.add_get("/v3/refunds/{id}", self._get_refund)
+        CheckoutPage(self).register(app)
 
     # -- test helpers ----------------------------------------------------------------------------
     def decline_saved_charges(self, decline: bool = True) -> None:
@@ -305,7 +308,7 @@ class YooKassaEmulator(ProviderEmulator):
             payment["confirmation"] = {
                 "type": "redirect",
                 "return_url": body["confirmation"]["return_url"],
-                "confirmation_url": f"{self.url}/checkout/payments/v2/contract?orderId={payment_id}",
+                "confirmation_url": f"{self.url}{CHECKOUT_PATH}?orderId={payment_id}",
             }
             payment["expires_at"] = _in(timedelta(hours=1))
             payment["_capture"] = body.get("capture", False) is True
