@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 #: how the admin opens the screen under test (commands and buttons, in order) and a text it shows;
 #: with the admin menu's statistics this becomes (("/admin", "Statistics"), "Statistics")
-ADMIN_SCREEN: tuple[tuple[str, ...], str] = (("/orders",), "Orders")
+ADMIN_SCREEN: tuple[tuple[str, ...], str] = (("/admin", "Statistics"), "Statistics")
 TIMEOUT_MS = 15_000
 MENU = "What would you like to do?"
 
