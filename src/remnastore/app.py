@@ -26,6 +26,7 @@ from aiohttp import web
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from remnastore import __version__
+from remnastore.bot.broadcasts import TelegramBroadcastReporter, TelegramBroadcastSender
 from remnastore.bot.errors import error_router
 from remnastore.bot.keyboards import MenuLinks, MenuOptions
 from remnastore.bot.middlewares.channel import install_channel_gate
@@ -56,12 +57,15 @@ from remnastore.payments.stars import StarsProvider
 from remnastore.payments.tribute import TributeProvider
 from remnastore.services.accounts import AccountService
 from remnastore.services.balance import BalanceService
+from remnastore.services.broadcast_worker import BroadcastWorker
+from remnastore.services.broadcasts import Broadcasts
 from remnastore.services.channel_gate import ChannelGate
 from remnastore.services.checkout import Checkout
 from remnastore.services.devices import DeviceService
 from remnastore.services.fulfilment import Fulfilment
 from remnastore.services.order_admin import OrderAdmin
 from remnastore.services.panel_link import PanelLink
+from remnastore.services.panel_sync import PanelSync
 from remnastore.services.reconciliation import Reconciliation
 from remnastore.services.referrals import ReferralRewards
 from remnastore.services.reminders import ReminderService
@@ -172,6 +176,7 @@ class Application:
             default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
         )
         self._build_sales()
+        self._build_admin_tools()
         self.channel_gate = ChannelGate.from_settings(settings.channel_gate, self.redis)
         self.storage = self._storage()
         self.dispatcher = self._dispatcher()
@@ -316,6 +321,43 @@ class Application:
             on_refusal=self.metrics.webhook_refused,
         )
 
+    def _build_admin_tools(self) -> None:
+        """Broadcasts (a background worker) and the panel sync (on demand and scheduled)."""
+        settings = self.settings.broadcasts
+        self.broadcasts = Broadcasts(self.db, self.clock, on_change=lambda: self.broadcast_worker.wake())
+        self.broadcast_worker = BroadcastWorker(
+            self.db,
+            self.broadcasts,
+            TelegramBroadcastSender(self.bot, paid=settings.paid),
+            TelegramBroadcastReporter(self.bot, self.locales),
+            RedisLock(self.redis) if self.redis is not None else MemoryLock(),
+            self.clock,
+            rate=settings.effective_rate(),
+            progress_seconds=settings.progress_seconds,
+            lock_seconds=settings.lock_seconds,
+            on_send=self.metrics.broadcast_message,
+        )
+        sync = self.settings.panel_sync
+        self.panel_sync = PanelSync(
+            self.db,
+            self.panel,
+            self.clock,
+            concurrency=sync.concurrency,
+            page_size=sync.page_size,
+            username_prefix=self.settings.panel.username_prefix,
+            default_language=self.settings.shop.default_language,
+            spawn=self.inflight.spawn,
+        )
+        if sync.interval_minutes:
+            self.scheduler.add(
+                Job(
+                    "panel-sync",
+                    sync.interval_minutes * 60.0,
+                    self.panel_sync.run_scheduled,
+                    first_delay=60.0,
+                )
+            )
+
     async def _settle(self, event: PaymentEvent) -> object:
         settled = await self.settlement.settle(event)
         self.metrics.payment(event.provider, settled.outcome.value)
@@ -389,6 +431,8 @@ class Application:
             menu=self.menu,
             clock=self.clock,
             referrals=self.referrals if self.settings.referrals.enabled else None,
+            broadcasts=self.broadcasts,
+            panel_sync=self.panel_sync,
         )
         return dp
 
@@ -432,6 +476,7 @@ class Application:
             self.provider_context.return_url = f"https://t.me/{me.username}"
         await self._set_commands()
         self.scheduler.start()
+        self.broadcast_worker.start()
         allowed = self.dispatcher.resolve_used_update_types()
         if self.settings.use_webhook:
             url = f"{self.settings.telegram.webhook_base_url}{self.settings.telegram.webhook_path}"
@@ -479,6 +524,7 @@ class Application:
         deadline = self.settings.web.shutdown_timeout
         loop = asyncio.get_running_loop()
         started = loop.time()
+        await self.broadcast_worker.stop()
         await self.scheduler.stop(timeout=deadline)
         drained = await self.inflight.drain(max(0.1, deadline - (loop.time() - started)))
         if not drained:

@@ -18,7 +18,9 @@ from pydantic_settings import NoDecode
 from remnastore.domain.money import Money, is_known_currency
 from remnastore.infra.ratelimit import RateLimitSettings
 from remnastore.ops.backup_settings import BackupSettings
+from remnastore.services.broadcast_settings import BroadcastSettings
 from remnastore.services.channel_gate import ChannelGateSettings
+from remnastore.services.panel_sync_settings import PanelSyncSettings
 from remnastore.services.referral_settings import ReferralSettings
 from remnastore.services.reminder_settings import ReminderSettings
 from remnastore.settings_base import ConfigError, SettingsGroup, env, split_list
@@ -511,6 +513,8 @@ class Settings:
         channel_gate: ChannelGateSettings,
         reminders: ReminderSettings,
         referrals: ReferralSettings | None = None,
+        broadcasts: BroadcastSettings | None = None,
+        panel_sync: PanelSyncSettings | None = None,
         payments: dict[str, SettingsGroup] | None = None,
     ) -> None:
         self.telegram = telegram
@@ -528,6 +532,8 @@ class Settings:
         self.channel_gate = channel_gate
         self.reminders = reminders
         self.referrals = referrals if referrals is not None else ReferralSettings()
+        self.broadcasts = broadcasts if broadcasts is not None else BroadcastSettings()
+        self.panel_sync = panel_sync if panel_sync is not None else PanelSyncSettings()
         #: each payment provider's own settings group, by provider name
         self.payments: dict[str, SettingsGroup] = payments or {}
 
@@ -567,6 +573,8 @@ _GROUPS: dict[str, type[_Group]] = {
     "channel_gate": ChannelGateSettings,
     "reminders": ReminderSettings,
     "referrals": ReferralSettings,
+    "broadcasts": BroadcastSettings,
+    "panel_sync": PanelSyncSettings,
 }
 
 
@@ -586,6 +594,8 @@ GROUP_TITLES = {
     "channel_gate": "Required channel",
     "reminders": "Expiry reminders",
     "referrals": "Referrals",
+    "broadcasts": "Broadcasts",
+    "panel_sync": "Panel sync",
 }
 
 

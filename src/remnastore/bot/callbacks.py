@@ -120,3 +120,23 @@ class AdminNav(CallbackData, prefix="an"):
     """Open an admin section (or the admin menu itself with ``section=None``)."""
 
     section: AdminSection | None = None
+
+
+class AdminBroadcastDraft(CallbackData, prefix="abd"):
+    """A step of drafting a broadcast (the draft itself is kept in the conversation state)."""
+
+    action: str = Field(pattern=r"^(new|skip|aud|send|drop)$")
+    audience: str = Field(default="", pattern=r"^(|all|active|expired|trial|unpaid|lang-[a-z]{2})$")
+
+
+class AdminBroadcast(CallbackData, prefix="abc"):
+    """A broadcast's card and what an admin does with it."""
+
+    id: int = Field(ge=1, le=2**53)
+    action: str = Field(default="view", pattern=r"^(view|pause|resume|cancel)$")
+
+
+class AdminSync(CallbackData, prefix="asy"):
+    """Run the panel sync now."""
+
+    action: str = Field(default="run", pattern=r"^run$")

@@ -8,3 +8,10 @@ from aiogram.fsm.state import State, StatesGroup
 class TopUpStates(StatesGroup):
     amount = State()
     method = State()
+
+
+class BroadcastStates(StatesGroup):
+    message = State()
+    buttons = State()
+    audience = State()
+    confirm = State()

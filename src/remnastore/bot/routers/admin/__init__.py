@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from aiogram import F, Router
 
-from remnastore.bot.routers.admin import orders
+from remnastore.bot.routers.admin import broadcasts, orders, panel_sync
 
 
 def admin_router(admin_ids: Iterable[int]) -> Router:
@@ -14,5 +14,5 @@ def admin_router(admin_ids: Iterable[int]) -> Router:
     router = Router(name="admin")
     router.message.filter(F.chat.type == "private", F.from_user.id.in_(admins))
     router.callback_query.filter(F.from_user.id.in_(admins))
-    router.include_routers(orders.build())
+    router.include_routers(orders.build(), broadcasts.build(), panel_sync.build())
     return router
