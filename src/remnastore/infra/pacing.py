@@ -28,7 +28,7 @@ class Pacer:
         self.interval = 1.0 / rate
         self._now = now
         self._sleep = sleep
-        self._catch_up = min(MAX_CATCH_UP, 10 * self.interval)
+        self._catch_up = min(MAX_CATCH_UP, 50 * self.interval)
         self._next: float | None = None
         self.paused_seconds = 0.0
 

@@ -19,7 +19,7 @@ import math
 from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
@@ -61,6 +61,15 @@ class ProgressReporter(Protocol):
 
 
 ProgressHook = Callable[[str], None]
+
+
+@dataclass
+class _Outcome:
+    """What happened to a batch: recipient ids by new state, errors, customers who blocked the bot."""
+
+    states: dict[str, list[int]]
+    errors: dict[int, str] = field(default_factory=dict)
+    blocked: list[int] = field(default_factory=list)
 
 
 class BroadcastWorker:
@@ -192,20 +201,38 @@ class BroadcastWorker:
                 return
 
     async def _send_all(self, broadcast_id: int, held: asyncio.Event) -> None:
+        """Send batch after batch. The next batch is claimed, and the last one's outcomes recorded, while
+        a batch is being sent, so that the database never holds the sending up."""
         last_progress = -math.inf
         view = await self._broadcasts.get(broadcast_id)
-        while view.status == BroadcastStatus.RUNNING.value and held.is_set() and not self._stopping.is_set():
-            if self._now() - last_progress >= self._progress_seconds:
-                await self._progress(view)
-                last_progress = self._now()
-            async with self._db.session() as session:
-                batch = await BroadcastRepository(session).claim(broadcast_id, self.batch_size)
-            if not batch:
-                break
-            await self._send_batch(view, batch, held)
-            view = await self._broadcasts.get(broadcast_id)
+        status = view.status
+        recording: asyncio.Task[None] | None = None
+        claiming: asyncio.Task[list[Recipient]] | None = asyncio.create_task(self._claim(broadcast_id))
+        try:
+            while status == BroadcastStatus.RUNNING.value and held.is_set() and not self._stopping.is_set():
+                if self._now() - last_progress >= self._progress_seconds:
+                    await self._progress(await self._broadcasts.get(broadcast_id))
+                    last_progress = self._now()
+                assert claiming is not None
+                batch = await claiming
+                claiming = None
+                if not batch:
+                    break
+                claiming = asyncio.create_task(self._claim(broadcast_id))
+                outcome = await self._send_batch(view, batch, held)
+                if recording is not None:
+                    await recording
+                recording = asyncio.create_task(self._record(outcome))
+                status = await self._status(broadcast_id)
+        finally:
+            if recording is not None:
+                await recording
+            if claiming is not None:
+                unsent = await claiming
+                await self._record(_Outcome({RecipientState.PENDING.value: [r.id for r in unsent]}))
         if self._stopping.is_set() or not held.is_set():
             return
+        view = await self._broadcasts.get(broadcast_id)
         if view.status == BroadcastStatus.PAUSED.value:
             await self._progress(view)
             return
@@ -221,6 +248,20 @@ class BroadcastWorker:
             except Exception:
                 log.exception("could not deliver a broadcast report")
 
+    async def _claim(self, broadcast_id: int) -> list[Recipient]:
+        async with self._db.session() as session:
+            return await BroadcastRepository(session).claim(broadcast_id, self.batch_size)
+
+    async def _status(self, broadcast_id: int) -> str:
+        async with self._db.session() as session:
+            return await BroadcastRepository(session).status(broadcast_id)
+
+    async def _record(self, outcome: _Outcome) -> None:
+        async with self._db.session() as session:
+            repo = BroadcastRepository(session)
+            await repo.settle(outcome.states, outcome.errors)
+            await repo.mark_blocked(outcome.blocked, self._clock.now())
+
     async def _progress(self, view: BroadcastView) -> None:
         try:
             placed = await self._reporter.progress(view)
@@ -231,11 +272,9 @@ class BroadcastWorker:
             async with self._db.session() as session:
                 await BroadcastRepository(session).set_progress_message(view.id, *placed)
 
-    async def _send_batch(self, view: BroadcastView, batch: list[Recipient], held: asyncio.Event) -> None:
+    async def _send_batch(self, view: BroadcastView, batch: list[Recipient], held: asyncio.Event) -> _Outcome:
         queue = deque(batch)
-        outcomes: dict[str, list[int]] = {}
-        errors: dict[int, str] = {}
-        blocked: list[int] = []
+        outcome = _Outcome({})
 
         async def sender() -> None:
             while queue and held.is_set() and not self._stopping.is_set():
@@ -249,21 +288,18 @@ class BroadcastWorker:
                     if self._stopping.is_set() or not held.is_set():
                         queue.appendleft(recipient)
                         return
-                outcomes.setdefault(result.delivery.value, []).append(recipient.id)
+                outcome.states.setdefault(result.delivery.value, []).append(recipient.id)
                 if result.error:
-                    errors[recipient.id] = result.error
+                    outcome.errors[recipient.id] = result.error
                 if result.delivery is Delivery.BLOCKED:
-                    blocked.append(recipient.customer_id)
+                    outcome.blocked.append(recipient.customer_id)
                 if self._on_send is not None:
                     self._on_send(result.delivery.value)
 
         await asyncio.gather(*(sender() for _ in range(min(self.concurrency, len(batch)))))
-        if queue:
-            outcomes.setdefault(RecipientState.PENDING.value, []).extend(r.id for r in queue)
-        async with self._db.session() as session:
-            repo = BroadcastRepository(session)
-            await repo.settle(outcomes, errors)
-            await repo.mark_blocked(blocked, self._clock.now())
+        if queue:  # stopped: what was not sent goes back
+            outcome.states.setdefault(RecipientState.PENDING.value, []).extend(r.id for r in queue)
+        return outcome
 
     async def _send_one(self, chat_id: int, view: BroadcastView) -> SendResult:
         try:

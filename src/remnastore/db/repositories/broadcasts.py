@@ -112,6 +112,10 @@ class BroadcastRepository:
     async def get(self, broadcast_id: int) -> Broadcast | None:
         return await self.session.get(Broadcast, broadcast_id, populate_existing=True)
 
+    async def status(self, broadcast_id: int) -> str:
+        query = select(Broadcast.status).where(Broadcast.id == broadcast_id)
+        return str((await self.session.execute(query)).scalar_one())
+
     async def recent(self, limit: int = 5) -> Sequence[Broadcast]:
         query = select(Broadcast).order_by(Broadcast.id.desc()).limit(limit)
         return (await self.session.execute(query)).scalars().all()
