@@ -8,7 +8,8 @@
   become ``unknown`` and are never sent again. A graceful stop gives unsent claims back (``pending``).
 * Pacing: a steady ``rate`` per second; a 429 pauses every sender for its ``retry_after``, then the same
   recipient is tried again. A 403 marks the customer as having blocked the bot.
-* Pause and cancel are seen between batches (a batch is about half a second of sending).
+* Pause and cancel are seen between batches (a batch is a quarter of a second of sending; the next
+  batch is claimed while one is sent, so at most two batches are in flight).
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ class BroadcastWorker:
         self._now = now
         self._sleep = sleep
         self._on_send = on_send
-        self.batch_size = max(1, min(500, math.ceil(rate / 2)))
+        self.batch_size = max(1, min(250, math.ceil(rate / 4)))  # a quarter of a second of sending
         self.concurrency = max(1, min(100, math.ceil(rate / 10)))
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
