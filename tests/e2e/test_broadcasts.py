@@ -112,7 +112,9 @@ async def test_five_thousand_get_it_exactly_once_at_the_rate_despite_429s_and_bl
     assert sorted(tg for tg, state in states.items() if state == "blocked") == blocked
     assert {state for tg, state in states.items() if tg not in blocked} == {"sent"}
     async with shop.db.session() as session:
-        marked = await session.scalars(select(Customer.telegram_id).where(Customer.blocked_bot_at.is_not(None)))
+        marked = await session.scalars(
+            select(Customer.telegram_id).where(Customer.blocked_bot_at.is_not(None))
+        )
         assert sorted(marked) == blocked
         [broadcast] = (await session.scalars(select(Broadcast))).all()
         assert broadcast.status == "done" and broadcast.finished_at is not None

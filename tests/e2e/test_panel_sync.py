@@ -40,8 +40,9 @@ async def run_from_admin_menu(shop: Shop) -> str:
 async def subscriptions(shop: Shop) -> dict[int, tuple[datetime, int | None, str | None]]:
     async with shop.db.session() as session:
         rows = await session.execute(
-            select(Customer.telegram_id, Subscription.expires_at, Customer.panel_user_id, Customer.panel_uuid)
-            .join(Subscription, Subscription.customer_id == Customer.id)
+            select(
+                Customer.telegram_id, Subscription.expires_at, Customer.panel_user_id, Customer.panel_uuid
+            ).join(Subscription, Subscription.customer_id == Customer.id)
         )
         return {tg: (expires, pid, puuid) for tg, expires, pid, puuid in rows.all()}
 
@@ -85,7 +86,8 @@ async def test_sync_imports_links_reconciles_and_is_idempotent(shop: Shop) -> No
     assert "Subscriptions created or updated: 0" in again and "Already in agreement: 253" in again
     assert await subscriptions(shop) == subs
     async with shop.db.session() as session:
-        assert dict((await session.execute(select(Customer.id, Customer.updated_at))).tuples().all()) == stamps
+        stamped = await session.execute(select(Customer.id, Customer.updated_at))
+        assert dict(stamped.tuples().all()) == stamps
 
     shop.panel.set_expiry(renewed["id"] if shop.panel.api_version == 3 else renewed["uuid"], days(70))
     third = await shop.app.panel_sync.run()
