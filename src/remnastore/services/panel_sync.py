@@ -262,8 +262,10 @@ class PanelSync:
                 }
                 for tg in new
             ]
-            insert = dialect_insert(session, Customer).values(values)
-            await session.execute(insert.on_conflict_do_nothing(index_elements=[Customer.telegram_id]))
+            insert = dialect_insert(session, Customer)
+            await session.execute(
+                insert.on_conflict_do_nothing(index_elements=[Customer.telegram_id]), values
+            )
             report.created = len(new)
         relink: list[dict[str, Any]] = []
         for tg, row in existing.items():
@@ -333,8 +335,10 @@ class PanelSync:
                     }
                 )
         if missing:
-            insert = dialect_insert(session, Subscription).values(missing)
-            await session.execute(insert.on_conflict_do_nothing(index_elements=[Subscription.customer_id]))
+            insert = dialect_insert(session, Subscription)
+            await session.execute(
+                insert.on_conflict_do_nothing(index_elements=[Subscription.customer_id]), missing
+            )
         if changed:
             await session.execute(update(Subscription), changed)
         report.expiry_updated = len(missing) + len(changed)
