@@ -213,6 +213,7 @@ def build() -> Router:
     router.callback_query.register(confirm, AdminBroadcastDraft.filter(F.action == "send"))
     router.callback_query.register(drop, AdminBroadcastDraft.filter(F.action == "drop"))
     router.callback_query.register(card, AdminBroadcast.filter())
-    router.message.register(take_message, StateFilter(BroadcastStates.message))
-    router.message.register(take_buttons, StateFilter(BroadcastStates.buttons))
+    not_a_command = ~F.text.startswith("/")  # commands still work in the middle of a draft
+    router.message.register(take_message, StateFilter(BroadcastStates.message), not_a_command)
+    router.message.register(take_buttons, StateFilter(BroadcastStates.buttons), not_a_command)
     return router
