@@ -319,3 +319,61 @@ async def test_a_restart_half_way_resumes_without_sending_anything_twice(
     assert len(unknown) <= RATE // 2  # at most two batches (half a second) were in flight when it died
     assert all(per_chat.get(tg, 0) == 1 for tg, state in states.items() if state == "sent")
     assert len(per_chat) >= 5000 - len(unknown)
+
+
+async def test_a_graceful_stop_hands_the_rest_to_the_next_start_exactly_once(
+    database_url: str,
+    redis_url: str | None,
+    telegram_emulator: TelegramEmulator,
+    panel_emulator: PanelEmulator,
+) -> None:
+    everybody = ids(600)
+    env = shop_settings(
+        database_url,
+        telegram_emulator,
+        panel_emulator,
+        redis_url,
+        {"BROADCAST_RATE": "100", "BROADCAST_PAID": "true"},
+    )
+    first = Application(load_settings(None, env))
+    await first.start()
+    try:
+        await seed_customers(first.db, telegram_emulator, everybody)
+        admin = telegram_emulator.user(ADMIN_ID, first_name="Admin")
+        await admin.send("Prices change on Monday")
+        source = max(telegram_emulator.state.chats[ADMIN_ID].messages)
+        await first.broadcasts.create(
+            actor_telegram_id=ADMIN_ID, source_chat_id=ADMIN_ID, source_message_id=source, buttons=[],
+            audience="all",
+        )  # fmt: skip
+        await telegram_emulator.wait_until(
+            lambda: len(telegram_emulator.delivered_per_chat("copyMessage")) >= 200, timeout=20
+        )
+    finally:
+        await first.stop()  # SIGTERM: what is in flight is finished and recorded, the rest waits
+    stopped_at = len(telegram_emulator.delivered_per_chat("copyMessage"))
+    assert stopped_at < 600
+    db = Database(database_url)
+    try:
+        async with db.session() as session:
+            left = await session.scalar(
+                select(func.count())
+                .select_from(BroadcastRecipient)
+                .where(BroadcastRecipient.state == "pending")
+            )
+    finally:
+        await db.dispose()
+    assert left == 600 - stopped_at  # every claim not sent was given back
+
+    second = Application(load_settings(None, env))
+    await second.start()
+    try:
+        await telegram_emulator.wait_until(
+            lambda: any(is_report(m.text) for m in telegram_emulator.chat_messages(ADMIN_ID)), timeout=30
+        )
+    finally:
+        await second.stop()
+    per_chat = telegram_emulator.delivered_per_chat("copyMessage")
+    assert {tg: per_chat.get(tg, 0) for tg in everybody} == dict.fromkeys(everybody, 1)
+    report = next(m.text for m in telegram_emulator.chat_messages(ADMIN_ID) if is_report(m.text))
+    assert "Delivered: 600" in report and "Outcome unknown (interrupted, not repeated): 0" in report
