@@ -208,7 +208,9 @@ class BroadcastWorker:
         view = await self._broadcasts.get(broadcast_id)
         status = view.status
         recording: asyncio.Task[None] | None = None
-        claiming: asyncio.Task[list[Recipient]] | None = asyncio.create_task(self._claim(broadcast_id))
+        claiming: asyncio.Task[list[Recipient]] | None = None
+        if status == BroadcastStatus.RUNNING.value:
+            claiming = asyncio.create_task(self._claim(broadcast_id))
         try:
             while status == BroadcastStatus.RUNNING.value and held.is_set() and not self._stopping.is_set():
                 if self._now() - last_progress >= self._progress_seconds:
