@@ -27,6 +27,7 @@ from aiohttp import web
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from remnastore import __version__
+from remnastore.bot.broadcasts import TelegramBroadcastReporter, TelegramBroadcastSender
 from remnastore.bot.errors import error_router
 from remnastore.bot.keyboards import MenuOptions
 from remnastore.bot.log_chat import LogChat
@@ -60,6 +61,8 @@ from remnastore.payments.tribute import TributeProvider
 from remnastore.services.accounts import AccountService
 from remnastore.services.backups import BackupShelf
 from remnastore.services.balance import BalanceService
+from remnastore.services.broadcast_worker import BroadcastWorker
+from remnastore.services.broadcasts import Broadcasts
 from remnastore.services.campaigns import CampaignAdmin
 from remnastore.services.channel_gate import ChannelGate
 from remnastore.services.checkout import Checkout
@@ -74,6 +77,7 @@ from remnastore.services.effective_settings import (
 from remnastore.services.fulfilment import Fulfilment
 from remnastore.services.order_admin import OrderAdmin
 from remnastore.services.panel_link import PanelLink
+from remnastore.services.panel_sync import PanelSync
 from remnastore.services.promo_admin import PromoAdmin
 from remnastore.services.promos import PromoService
 from remnastore.services.reconciliation import Reconciliation
@@ -189,6 +193,7 @@ class Application:
             timezone=settings.shop.timezone,
             balance_currency=settings.sales.balance_currency,
         )
+        self._build_admin_tools()
         self.channel_gate = ChannelGate.from_settings(settings.channel_gate, self.redis)
         self.storage = self._storage()
         self.health = HealthRoutes(self._probes(), version=__version__)
@@ -385,6 +390,43 @@ class Application:
         )
         self.campaign_admin = CampaignAdmin(self.db, default_currency=sales.balance_currency)
 
+    def _build_admin_tools(self) -> None:
+        """Broadcasts (a background worker) and the panel sync (on demand and scheduled)."""
+        settings = self.settings.broadcasts
+        self.broadcasts = Broadcasts(self.db, self.clock, on_change=lambda: self.broadcast_worker.wake())
+        self.broadcast_worker = BroadcastWorker(
+            self.db,
+            self.broadcasts,
+            TelegramBroadcastSender(self.bot, paid=settings.paid),
+            TelegramBroadcastReporter(self.bot, self.locales),
+            RedisLock(self.redis) if self.redis is not None else MemoryLock(),
+            self.clock,
+            rate=settings.effective_rate(),
+            progress_seconds=settings.progress_seconds,
+            lock_seconds=settings.lock_seconds,
+            on_send=self.metrics.broadcast_message,
+        )
+        sync = self.settings.panel_sync
+        self.panel_sync = PanelSync(
+            self.db,
+            self.panel,
+            self.clock,
+            concurrency=sync.concurrency,
+            page_size=sync.page_size,
+            username_prefix=self.settings.panel.username_prefix,
+            default_language=self.settings.shop.default_language,
+            spawn=self.inflight.spawn,
+        )
+        if sync.interval_minutes:
+            self.scheduler.add(
+                Job(
+                    "panel-sync",
+                    sync.interval_minutes * 60.0,
+                    self.panel_sync.run_scheduled,
+                    first_delay=60.0,
+                )
+            )
+
     async def _settle(self, event: PaymentEvent) -> object:
         settled = await self.settlement.settle(event)
         self.metrics.payment(event.provider, settled.outcome.value)
@@ -467,6 +509,8 @@ class Application:
             promos=self.promos,
             promo_admin=self.promo_admin,
             campaign_admin=self.campaign_admin,
+            broadcasts=self.broadcasts,
+            panel_sync=self.panel_sync,
         )
         return dp
 
@@ -510,6 +554,7 @@ class Application:
             self.provider_context.return_url = f"https://t.me/{me.username}"
         await self._set_commands()
         self.scheduler.start()
+        self.broadcast_worker.start()
         allowed = self.dispatcher.resolve_used_update_types()
         if self.settings.use_webhook:
             url = f"{self.settings.telegram.webhook_base_url}{self.settings.telegram.webhook_path}"
@@ -557,6 +602,7 @@ class Application:
         deadline = self.settings.web.shutdown_timeout
         loop = asyncio.get_running_loop()
         started = loop.time()
+        await self.broadcast_worker.stop()
         await self.scheduler.stop(timeout=deadline)
         drained = await self.inflight.drain(max(0.1, deadline - (loop.time() - started)))
         if not drained:

@@ -18,7 +18,9 @@ from pydantic_settings import NoDecode
 from remnastore.domain.money import Money, is_known_currency
 from remnastore.infra.ratelimit import RateLimitSettings
 from remnastore.ops.backup_settings import BackupSettings
+from remnastore.services.broadcast_settings import BroadcastSettings
 from remnastore.services.channel_gate import ChannelGateSettings
+from remnastore.services.panel_sync_settings import PanelSyncSettings
 from remnastore.services.promo_settings import PromoSettings
 from remnastore.services.referral_settings import ReferralSettings
 from remnastore.services.reminder_settings import ReminderSettings
@@ -519,6 +521,8 @@ class Settings:
         channel_gate: ChannelGateSettings,
         reminders: ReminderSettings,
         referrals: ReferralSettings | None = None,
+        broadcasts: BroadcastSettings | None = None,
+        panel_sync: PanelSyncSettings | None = None,
         payments: dict[str, SettingsGroup] | None = None,
         promos: PromoSettings | None = None,
     ) -> None:
@@ -538,6 +542,8 @@ class Settings:
         self.reminders = reminders
         self.referrals = referrals if referrals is not None else ReferralSettings()
         self.promos = promos if promos is not None else PromoSettings()
+        self.broadcasts = broadcasts if broadcasts is not None else BroadcastSettings()
+        self.panel_sync = panel_sync if panel_sync is not None else PanelSyncSettings()
         #: each payment provider's own settings group, by provider name
         self.payments: dict[str, SettingsGroup] = payments or {}
 
@@ -578,6 +584,8 @@ _GROUPS: dict[str, type[_Group]] = {
     "reminders": ReminderSettings,
     "referrals": ReferralSettings,
     "promos": PromoSettings,
+    "broadcasts": BroadcastSettings,
+    "panel_sync": PanelSyncSettings,
 }
 
 
@@ -598,6 +606,8 @@ GROUP_TITLES = {
     "reminders": "Expiry reminders",
     "referrals": "Referrals",
     "promos": "Promo codes",
+    "broadcasts": "Broadcasts",
+    "panel_sync": "Panel sync",
 }
 
 

@@ -248,3 +248,23 @@ class AdminCampaignNew(AdminCallback, prefix="apcn"):
     """A button of the campaign wizard."""
 
     step: str = Field(pattern=r"^(new|gen|free)$")
+
+
+class AdminBroadcastDraft(AdminCallback, prefix="abd"):
+    """A step of drafting a broadcast (the draft itself is kept in the conversation state)."""
+
+    action: str = Field(pattern=r"^(new|skip|aud|send|drop)$")
+    audience: str = Field(default="", pattern=r"^(|all|active|expired|trial|unpaid|lang-[a-z]{2})$")
+
+
+class AdminBroadcast(AdminCallback, prefix="abc"):
+    """A broadcast's card and what an admin does with it."""
+
+    id: int = Field(ge=1, le=2**53)
+    action: str = Field(default="view", pattern=r"^(view|pause|resume|cancel)$")
+
+
+class AdminSync(AdminCallback, prefix="asy"):
+    """Run the panel sync now."""
+
+    action: str = Field(default="run", pattern=r"^run$")

@@ -49,3 +49,10 @@ class CampaignStates(StatesGroup):
     title = State()
     code = State()
     cost = State()
+
+
+class BroadcastStates(StatesGroup):
+    message = State()
+    buttons = State()
+    audience = State()
+    confirm = State()

@@ -479,3 +479,60 @@ class SettingsOverride(Base):
     version: Mapped[int] = mapped_column(BigInteger, nullable=False, unique=True)
     updated_by: Mapped[int | None] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = _updated()
+
+
+class BroadcastStatus(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    DONE = "done"
+
+
+class RecipientState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a sender; the outcome is not yet recorded
+    SENT = "sent"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+    UNKNOWN = "unknown"  # claimed by an instance that died: maybe delivered, never sent again
+
+
+class Broadcast(Base):
+    """A message an admin sends to an audience: the admin's own message, copied to every recipient."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = _pk()
+    created_by: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    source_chat_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    source_message_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    buttons: Mapped[list[Any]] = mapped_column(JSONDocument, nullable=False, default=list)
+    audience: Mapped[str] = mapped_column(String(16), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
+    total: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    progress_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = _created()
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class BroadcastRecipient(Base):
+    """One recipient of one broadcast and where its delivery stands (see services/broadcasts.py)."""
+
+    __tablename__ = "broadcast_recipients"
+
+    id: Mapped[int] = _pk()
+    broadcast_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("broadcasts.id", ondelete="CASCADE"), nullable=False
+    )
+    customer_id: Mapped[int] = _customer_fk(nullable=False)
+    chat_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    state: Mapped[str] = mapped_column(
+        String(16), nullable=False, default=RecipientState.PENDING.value, server_default="pending"
+    )
+    error: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "customer_id"),
+        Index("ix_broadcast_recipients_broadcast_id_state", "broadcast_id", "state"),
+    )

@@ -147,6 +147,29 @@ class PanelEmulator:
         record = self._new_record(values)
         return self.render(record)
 
+    def add_users(self, count: int, *, telegram_id_from: int | None = None, **fields: Any) -> list[int]:
+        """Seed ``count`` users quickly (for large panels); user ``i`` gets telegramId
+        ``telegram_id_from + i`` unless ``telegram_id_from`` is None. Returns their ids."""
+        values = {rules.camel(key): value for key, value in fields.items()}
+        taken = {record["shortUuid"] for record in self._users.values()}
+        ids: list[int] = []
+        for i in range(count):
+            short = "".join(secrets.choice(_SHORT_ALPHABET) for _ in range(16))
+            while short in taken:
+                short = "".join(secrets.choice(_SHORT_ALPHABET) for _ in range(16))
+            taken.add(short)
+            own = dict(values)
+            if telegram_id_from is not None:
+                own["telegramId"] = telegram_id_from + i
+            record = records.new_user(self._next_id, short, own)
+            self._next_id += 1
+            self._users[record["id"]] = record
+            ids.append(record["id"])
+        return ids
+
+    def set_expiry(self, user_ref: int | str, expire_at: datetime) -> None:
+        self._record(user_ref)["expireAt"] = expire_at
+
     @property
     def users(self) -> list[dict[str, Any]]:
         return [self.render(record) for record in self._users.values()]

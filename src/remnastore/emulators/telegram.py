@@ -83,6 +83,7 @@ class TelegramEmulator:
         }
         self._users: dict[int, FakeUser] = {}
         self._failures: dict[str, deque[_InjectedFailure]] = {}
+        self._chat_failures: dict[int, deque[_InjectedFailure]] = {}
         self._rate_limit: float | None = None
         self._recent_sends: deque[float] = deque()
         self._latency = 0.0
@@ -182,6 +183,7 @@ class TelegramEmulator:
             if self._latency:
                 await asyncio.sleep(self._latency)
             self._check_injected(name)
+            self._check_chat_injected(name, chat_key)
             self._check_rate_limit(name)
             result = entry[1](self.state, Params(params, files))
             if inspect.isawaitable(result):
@@ -227,6 +229,18 @@ class TelegramEmulator:
             queue.popleft()
         raise ApiError(failure.error_code, failure.description, retry_after=failure.retry_after)
 
+    def _check_chat_injected(self, name: str, chat_id: int | None) -> None:
+        if chat_id is None or not name.startswith(RATE_LIMITED_PREFIXES):
+            return
+        queue = self._chat_failures.get(chat_id)
+        if not queue:
+            return
+        failure = queue[0]
+        failure.remaining -= 1
+        if failure.remaining <= 0:
+            queue.popleft()
+        raise ApiError(failure.error_code, failure.description, retry_after=failure.retry_after)
+
     def _check_rate_limit(self, name: str) -> None:
         if self._rate_limit is None or not name.startswith(RATE_LIMITED_PREFIXES):
             return
@@ -257,6 +271,38 @@ class TelegramEmulator:
             )
         failure = _InjectedFailure(error_code, description, retry_after if error_code == 429 else None, count)
         self._failures.setdefault(method.lower(), deque()).append(failure)
+
+    def fail_chat(
+        self,
+        chat_id: int,
+        *,
+        error_code: int = 429,
+        description: str | None = None,
+        retry_after: int | None = 1,
+        count: int = 1,
+    ) -> None:
+        """Make the next `count` sends (send*, copy*, forward*, edit*) to this chat fail with the error.
+
+        The reply is Telegram's: e.g. ``{"ok": false, "error_code": 429, "description": "Too Many
+        Requests: retry after 2", "parameters": {"retry_after": 2}}``; for 403 use :meth:`block`.
+        """
+        if description is None:
+            description = (
+                f"Too Many Requests: retry after {retry_after}"
+                if error_code == 429
+                else "Internal Server Error"
+            )
+        failure = _InjectedFailure(error_code, description, retry_after if error_code == 429 else None, count)
+        self._chat_failures.setdefault(chat_id, deque()).append(failure)
+
+    def delivered_per_chat(self, method: str) -> dict[int, int]:
+        """How many successful calls of `method` each chat got (e.g. copies of a broadcast)."""
+        counts: dict[int, int] = {}
+        key = method.lower()
+        for call in self.calls:
+            if call.ok and call.method.lower() == key and call.chat_id is not None:
+                counts[call.chat_id] = counts.get(call.chat_id, 0) + 1
+        return counts
 
     def set_rate_limit(self, per_second: float | None) -> None:
         """Answer 429 to sends beyond `per_second` calls in any one-second window (None: no limit)."""

@@ -27,6 +27,12 @@ class ClusterLock(Protocol):
     async def release_all(self) -> None:
         """Give back the locks this instance holds (at shutdown), so a restarted instance need not wait."""
 
+    async def renew(self, name: str, ttl_seconds: float) -> bool:
+        """Extend a lock this instance holds; False if it is no longer ours."""
+
+    async def release(self, name: str) -> None:
+        """Give back one lock this instance holds."""
+
 
 class MemoryLock:
     """One instance: a job is due when its last run is older than the period."""
@@ -44,9 +50,23 @@ class MemoryLock:
     async def release_all(self) -> None:
         self._until.clear()
 
+    async def renew(self, name: str, ttl_seconds: float) -> bool:
+        if name not in self._until:
+            return False
+        self._until[name] = time.monotonic() + ttl_seconds
+        return True
+
+    async def release(self, name: str) -> None:
+        self._until.pop(name, None)
+
 
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 """
 
@@ -71,6 +91,16 @@ class RedisLock:
         for key in list(self._held):
             await self._redis.eval(_RELEASE, 1, key, self._token)  # type: ignore[misc]
         self._held.clear()
+
+    async def renew(self, name: str, ttl_seconds: float) -> bool:
+        key = self._prefix + name
+        ttl = str(max(1, int(ttl_seconds * 1000)))
+        return bool(await self._redis.eval(_RENEW, 1, key, self._token, ttl))  # type: ignore[misc]
+
+    async def release(self, name: str) -> None:
+        key = self._prefix + name
+        await self._redis.eval(_RELEASE, 1, key, self._token)  # type: ignore[misc]
+        self._held.discard(key)
 
 
 @dataclass(frozen=True)

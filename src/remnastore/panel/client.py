@@ -311,17 +311,25 @@ class RemnawaveClient:
             return
         start = 0
         while True:
-            params = {"start": str(start), "size": str(size)}
-            data = await self._call("users.list", "GET", "/api/users", params=params, retry=True)
-            if not isinstance(data, dict) or not isinstance(data.get("users"), list):
-                raise PanelError("users.list: unexpected reply from the panel")
-            users = [self._parse("users.list", PanelUser, item) for item in data["users"]]
+            total, users = await self.users_page(start, size)
             if users:
                 yield users
             start += len(users)
-            total = data.get("total")
-            if not users or (isinstance(total, int) and start >= total):
+            if not users or (total is not None and start >= total):
                 return
+
+    async def users_page(self, start: int, size: int) -> tuple[int | None, list[PanelUser]]:
+        """One page of ``GET /api/users`` (offset paging, in both 2.x and 3.x): (total users if told, page).
+
+        Pages can be fetched concurrently; users added or deleted meanwhile may shift the pages.
+        """
+        params = {"start": str(max(0, start)), "size": str(max(1, min(size, 1000)))}
+        data = await self._call("users.list", "GET", "/api/users", params=params, retry=True)
+        if not isinstance(data, dict) or not isinstance(data.get("users"), list):
+            raise PanelError("users.list: unexpected reply from the panel")
+        users = [self._parse("users.list", PanelUser, item) for item in data["users"]]
+        total = data.get("total")
+        return (total if isinstance(total, int) else None), users
 
     # -- devices, squads, system -------------------------------------------------------------------
 

@@ -33,8 +33,12 @@ class AuditRepository:
         await self.session.flush()
         return entry
 
-    async def recent(self, limit: int = 50, *, target_customer_id: int | None = None) -> Sequence[AuditEntry]:
+    async def recent(
+        self, limit: int = 50, *, target_customer_id: int | None = None, action: str | None = None
+    ) -> Sequence[AuditEntry]:
         query = select(AuditEntry)
+        if action is not None:
+            query = query.where(AuditEntry.action == action)
         if target_customer_id is not None:
             query = query.where(AuditEntry.target_customer_id == target_customer_id)
         query = query.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(limit)

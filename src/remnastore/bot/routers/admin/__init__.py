@@ -12,6 +12,7 @@ from aiogram import F, Router
 
 from remnastore.bot.callbacks import AdminSection
 from remnastore.bot.routers.admin import (
+    broadcasts,
     campaigns,
     customers,
     guard,
@@ -19,6 +20,7 @@ from remnastore.bot.routers.admin import (
     maintenance,
     menu,
     orders,
+    panel_sync,
     promos,
     settings,
     stats,
@@ -30,6 +32,8 @@ SECTIONS: tuple[AdminSection, ...] = (
     AdminSection.ORDERS,
     AdminSection.PROMOS,
     AdminSection.CAMPAIGNS,
+    AdminSection.BROADCASTS,
+    AdminSection.SYNC,
     AdminSection.SETTINGS,
     AdminSection.MAINTENANCE,
     AdminSection.HEALTH,
@@ -51,6 +55,8 @@ def admin_router(admin_ids: Iterable[int]) -> Router:
         orders.build(),
         promos.build(),
         campaigns.build(),
+        broadcasts.build(),
+        panel_sync.build(),
         settings.build(),
         maintenance.build(),
         health.build(),
