@@ -21,6 +21,7 @@ from remnastore.ops.backup_settings import BackupSettings
 from remnastore.services.channel_gate import ChannelGateSettings
 from remnastore.services.referral_settings import ReferralSettings
 from remnastore.services.reminder_settings import ReminderSettings
+from remnastore.services.renewal_settings import RenewalSettings
 from remnastore.settings_base import ConfigError, SettingsGroup, env, split_list
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./remnastore.sqlite3"
@@ -511,6 +512,7 @@ class Settings:
         channel_gate: ChannelGateSettings,
         reminders: ReminderSettings,
         referrals: ReferralSettings | None = None,
+        renewal: RenewalSettings | None = None,
         payments: dict[str, SettingsGroup] | None = None,
     ) -> None:
         self.telegram = telegram
@@ -528,6 +530,7 @@ class Settings:
         self.channel_gate = channel_gate
         self.reminders = reminders
         self.referrals = referrals if referrals is not None else ReferralSettings()
+        self.renewal = renewal if renewal is not None else RenewalSettings()
         #: each payment provider's own settings group, by provider name
         self.payments: dict[str, SettingsGroup] = payments or {}
 
@@ -567,6 +570,7 @@ _GROUPS: dict[str, type[_Group]] = {
     "channel_gate": ChannelGateSettings,
     "reminders": ReminderSettings,
     "referrals": ReferralSettings,
+    "renewal": RenewalSettings,
 }
 
 
@@ -586,6 +590,7 @@ GROUP_TITLES = {
     "channel_gate": "Required channel",
     "reminders": "Expiry reminders",
     "referrals": "Referrals",
+    "renewal": "Auto-renewal and gifts",
 }
 
 
