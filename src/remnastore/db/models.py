@@ -485,7 +485,9 @@ class AutoRenewal(Base):
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     noticed_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_order_id: Mapped[str | None] = mapped_column(String(36), ForeignKey("orders.id", ondelete="SET NULL"))
+    last_order_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("orders.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
 

@@ -37,7 +37,8 @@ def parse_start_payload(payload: str | None) -> StartPayload:
     """Classify a deep-link payload; anything malformed is ignored (kind NONE).
 
     ``ref_<code>`` is a referral, ``promo_<code>`` applies a promo code, ``gift_<token>`` activates a gift
-    (the token is case-sensitive), any other short token is an ad campaign code. Telegram limits payloads to 64 characters of ``A-Za-z0-9_-``.
+    (the token is case-sensitive), any other short token is an ad campaign code.
+    Telegram limits payloads to 64 characters of ``A-Za-z0-9_-``.
     """
     if not payload:
         return StartPayload(PayloadKind.NONE)

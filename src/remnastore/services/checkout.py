@@ -93,6 +93,8 @@ class _OrderFields:
             and order.tariff_code == self.tariff_code
             and order.period_code == self.period_code
             and all(order.meta.get(k) == v for k, v in self.meta.items())
+            # an invoice that keeps the card is reused only for a purchase that asked for it
+            and order.meta.get("autorenew") == self.meta.get("autorenew")
         )
 
     async def create(
@@ -209,19 +211,33 @@ class Checkout:
         provider_name: str,
         *,
         description: str,
+        gift: bool = False,
+        save_method: bool = False,
     ) -> PendingPayment | PaidFromBalance:
-        """Create (or reuse) a pending order for this item and method, and get its invoice."""
+        """Create (or reuse) a pending order for this item and method, and get its invoice.
+
+        ``gift``: the period is bought for somebody else (an order of kind "gift"); ``save_method``: the
+        provider keeps the card for auto-renewal (only providers that can charge saved methods).
+        """
         tariff, period = self.item(tariff_code, period_code)
         option = next((m for m in self.methods(period) if m.provider == provider_name), None)
-        if option is None:
+        if option is None or (
+            save_method and not hasattr(self._providers.get(provider_name), "charge_saved")
+        ):
             raise DomainError("checkout-method-unavailable")
         fields = _OrderFields(
-            kind="subscription", tariff_code=tariff.code, period_code=period.code, days=period.approx_days
+            kind="gift" if gift else "subscription",
+            tariff_code=tariff.code,
+            period_code=period.code,
+            days=period.approx_days,
+            meta={"autorenew": "card"} if save_method else {},
         )
         if provider_name == BALANCE:
             order_id = await self._pay_from_balance(customer, option.price, fields)
             return PaidFromBalance(order_id, option.price, tariff, period)
-        order_id, pay_url = await self._pending(customer, option, fields, description)
+        order_id, pay_url = await self._pending(
+            customer, option, fields, description, save_method=save_method
+        )
         return PendingPayment(order_id, provider_name, option.price, pay_url, tariff, period)
 
     def addon_methods(self, addon: Addon) -> list[MethodOption]:
@@ -272,7 +288,13 @@ class Checkout:
         return AddonPayment(order_id, provider_name, option.price, pay_url, addon)
 
     async def _pending(
-        self, customer: CustomerView, option: MethodOption, fields: _OrderFields, description: str
+        self,
+        customer: CustomerView,
+        option: MethodOption,
+        fields: _OrderFields,
+        description: str,
+        *,
+        save_method: bool = False,
     ) -> tuple[str, str]:
         """A pending order for these fields and method with its pay URL: a recent unpaid one is reused."""
         provider = self.provider(option.provider)
@@ -306,6 +328,7 @@ class Checkout:
                 language=customer.language,
                 tariff_code=fields.tariff_code,
                 period_code=fields.period_code,
+                save_payment_method=save_method,
             ),
         )
         return order_id, pay_url

@@ -25,6 +25,7 @@ from remnastore.panel.client import RemnawaveClient
 from remnastore.panel.errors import PanelError
 from remnastore.panel.models import UpdateUserRequest
 from remnastore.services.accounts import CustomerView
+from remnastore.services.gifts import GIFT_PROVIDER
 from remnastore.services.notifications import Recipient
 from remnastore.services.panel_link import PanelLink
 from remnastore.services.referral_settings import ReferralSettings
@@ -92,6 +93,7 @@ class ReferralRewards:
                 or order.status != OrderStatus.FULFILLED
                 or order.kind == "topup"
                 or order.kind in ADDON_KINDS
+                or order.provider == GIFT_PROVIDER  # a gift's activation: its buyer paid, not the invitee
             ):
                 return
             referrals = ReferralRepository(session)
