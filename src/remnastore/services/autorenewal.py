@@ -22,7 +22,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy.exc import IntegrityError
 
@@ -52,6 +52,7 @@ RENEWAL = "renewal"
 LOOKBACK = timedelta(days=3)
 
 
+@runtime_checkable
 class SavedMethodCharger(Protocol):
     """A provider that can charge a saved payment method without the customer (YooKassa)."""
 
@@ -264,7 +265,7 @@ class AutoRenewalService:
         charger = self._chargers.get(row.method)
         if charger is None:
             return None
-        currencies = getattr(charger, "currencies", frozenset())
+        currencies: frozenset[str] = getattr(charger, "currencies", frozenset())
         return next((price for currency, price in period.prices.items() if currency in currencies), None)
 
     async def _renew(self, candidate: RenewalCandidate, now: datetime) -> bool:

@@ -240,6 +240,18 @@ class Checkout:
         )
         return PendingPayment(order_id, provider_name, option.price, pay_url, tariff, period)
 
+    def gift_methods(self, period: Period) -> list[MethodOption]:
+        """Like :meth:`methods`, for a gift (providers that sell only fixed products are left out)."""
+        return self._options(period.prices, fixed_products=False)
+
+    def card_saving_methods(self, period: Period) -> list[MethodOption]:
+        """The providers that can keep the card for auto-renewal and bill this period."""
+        return [
+            option
+            for option in self._options(period.prices, fixed_products=False)
+            if hasattr(self._providers.get(option.provider), "charge_saved")
+        ]
+
     def addon_methods(self, addon: Addon) -> list[MethodOption]:
         """Like :meth:`methods`, for an add-on; providers that sell only fixed products are left out."""
         return self._options(addon.prices, fixed_products=False)

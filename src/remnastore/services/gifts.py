@@ -26,7 +26,7 @@ from remnastore.db.repositories.customers import CustomerRepository
 from remnastore.db.repositories.gifts import GiftRepository
 from remnastore.db.repositories.orders import OrderRepository
 from remnastore.db.session import Database
-from remnastore.domain.catalogue import Catalogue
+from remnastore.domain.catalogue import Catalogue, Period
 from remnastore.domain.errors import DomainError
 from remnastore.domain.money import Money
 from remnastore.infra.clock import Clock
@@ -47,7 +47,7 @@ def new_gift_token() -> str:
 
 
 class GiftNotifier(Protocol):
-    async def gift_ready(self, to: Recipient, *, token: str, tariff_name: str, days: int) -> None:
+    async def gift_ready(self, to: Recipient, *, token: str, tariff_name: str, period: Period) -> None:
         """The buyer's gift is paid: send its link (with a share button)."""
         ...
 
@@ -102,10 +102,10 @@ class GiftService:
             token = gift.token
         item = self._catalogue.item(order.tariff_code or "", order.period_code or "")
         name = item[0].name(recipient.language) if item else str(order.tariff_code)
-        days = item[1].approx_days if item else (order.days or 0)
+        period = item[1] if item else Period(str(order.period_code), 0, order.days or 0, {})
         log.info("gift issued", extra={"order_id": order_id})
         try:
-            await self._notifier.gift_ready(recipient, token=token, tariff_name=name, days=days)
+            await self._notifier.gift_ready(recipient, token=token, tariff_name=name, period=period)
         except Exception:
             log.exception("could not send a gift link", extra={"order_id": order_id})
         return True

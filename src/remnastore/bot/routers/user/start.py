@@ -10,8 +10,11 @@ from aiogram.types import CallbackQuery, Message
 from remnastore.bot.callbacks import Nav, Screen
 from remnastore.bot.keyboards import MenuOptions, main_menu
 from remnastore.bot.respond import show
+from remnastore.bot.routers.user.gifts import activate_gift
+from remnastore.domain.deep_links import PayloadKind, parse_start_payload
 from remnastore.locales import Translator
 from remnastore.services.accounts import AccountService, CustomerView
+from remnastore.services.gifts import GiftService
 from remnastore.services.subscriptions import SubscriptionService
 
 
@@ -49,9 +52,14 @@ async def start(
     accounts: AccountService,
     subscriptions: SubscriptionService,
     menu: MenuOptions,
+    gifts: GiftService | None = None,
 ) -> None:
     await state.clear()
     await accounts.apply_start_payload(customer, command.args, is_new=is_new)
+    payload = parse_start_payload(command.args)
+    if payload.kind is PayloadKind.GIFT:
+        await activate_gift(message, t, customer, gifts, payload.value)
+        return
     prefix = t("welcome-new", name=customer.first_name) + "\n\n" if is_new else ""
     await render_menu(message, t, customer, subscriptions, menu, prefix)
 
