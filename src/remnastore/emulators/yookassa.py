@@ -77,6 +77,8 @@ class YooKassaEmulator(ProviderEmulator):
         self.sender_ip = DEFAULT_SENDER_IP
         self._idempotency: dict[tuple[str, str], tuple[Any, dict[str, Any]]] = {}
         self._decline_saved = False
+        #: ids of the payments made from a saved method (merchant-initiated charges), in order
+        self.merchant_charges: list[str] = []
 
     @property
     def api_url(self) -> str:
@@ -294,6 +296,7 @@ class YooKassaEmulator(ProviderEmulator):
         if "payment_method_id" in body:
             method = dict(self.saved_methods[body["payment_method_id"]])
             payment["payment_method"] = method
+            self.merchant_charges.append(payment_id)
             if self._decline_saved:
                 payment.update(
                     status="canceled",

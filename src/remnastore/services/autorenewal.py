@@ -414,7 +414,7 @@ class AutoRenewalService:
                 await CustomerRepository(session).change_balance(
                     order.customer_id,
                     -attempt.amount,
-                    reason="renewal",
+                    reason="purchase",
                     idempotency_key=f"order:{order.id}",
                     order_id=order.id,
                 )

@@ -108,7 +108,7 @@ async def choose_method(
     for option in checkout.card_saving_methods(period) if autorenew_enabled else []:
         kb.row(
             InlineKeyboardButton(
-                text=t("autorenew-btn-buy-with", method=t(f"method-{option.provider}")),
+                text=t("autorenew-btn-buy-with", price=renderer.money(option.price, t)),
                 callback_data=BuyAutoRenew(
                     tariff=tariff.code, period=period.code, method=option.provider
                 ).pack(),
