@@ -148,8 +148,12 @@ class GiftService:
         except IntegrityError:
             raise DomainError("gift-already-activated") from None
         log.info("gift activated", extra={"order_id": order_id, "customer_id": customer.id})
-        self._on_paid(order_id)
         return Activation(order_id, tariff.name(customer.language), period.approx_days)
+
+    def apply(self, activation: Activation) -> None:
+        """Start fulfilling an activation (after the recipient was answered); should this never run, the
+        fulfilment job finds the paid order anyway."""
+        self._on_paid(activation.order_id)
 
     async def on_fulfilled(self, order_id: str) -> None:
         """An activation order was fulfilled: tell the recipient and the buyer."""

@@ -84,7 +84,8 @@ async def activate_gift(
     message: Message, t: Translator, customer: CustomerView, gifts: GiftService | None, token: str
 ) -> None:
     """``/start gift_<token>``: activate once; every other attempt gets a polite refusal."""
-    activation = await _service(gifts).activate(customer, token)
+    service = _service(gifts)
+    activation = await service.activate(customer, token)
     kb = InlineKeyboardBuilder()
     kb.row(
         InlineKeyboardButton(text=t("btn-subscription"), callback_data=Nav(screen=Screen.SUBSCRIPTION).pack())
@@ -92,6 +93,7 @@ async def activate_gift(
     await message.answer(
         t("gift-accepted", tariff=activation.tariff_name, days=activation.days), reply_markup=kb.as_markup()
     )
+    service.apply(activation)
 
 
 def build() -> Router:
