@@ -49,7 +49,8 @@ async def my_subscription(
     )
     if autorenew is not None:
         renewal = await autorenew.view(customer)
-        if renewal.enabled or renewal.tariff is not None:  # above "Renew" and "Back"
+        offered = renewal.tariff is not None and (renewal.card_provider or renewal.balance_possible)
+        if renewal.enabled or offered:  # above "Renew" and "Back"
             markup.inline_keyboard.insert(
                 len(markup.inline_keyboard) - 2, [toggle_button(t, renewal.enabled)]
             )
