@@ -276,6 +276,8 @@ class Application:
             RedisLock(self.redis) if self.redis is not None else MemoryLock(), on_run=self.metrics.job_run
         )
         self.scheduler.add(Job("fulfilment", 15.0, self.fulfilment.fulfil_due))
+        if settings.referrals.enabled:
+            self.scheduler.add(Job("referral-rewards", 60.0, self.referrals.grant_pending, first_delay=20.0))
         self.scheduler.add(Job("reconciliation", 60.0, self.reconciliation.poll_pending, first_delay=5.0))
         self.scheduler.add(Job("expire-orders", 300.0, self.reconciliation.expire_stale, first_delay=10.0))
         reminder_settings = settings.reminders

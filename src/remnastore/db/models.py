@@ -420,6 +420,10 @@ class ReferralReward(Base):
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = _created()
+    #: None while the reward is claimed but not yet given (a panel failure): it is retried
+    granted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (UniqueConstraint("referral_id", "order_id", "kind"),)
 
