@@ -88,19 +88,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_gifts_buyer_id", "gifts", ["buyer_id"])
     op.create_index("ix_gifts_recipient_id", "gifts", ["recipient_id"])
-    with op.batch_alter_table("referral_rewards") as batch:
-        batch.add_column(sa.Column("granted_at", MOMENT, nullable=True))
-        batch.add_column(sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"))
-        batch.add_column(sa.Column("next_attempt_at", MOMENT, nullable=True))
+    op.add_column("referral_rewards", sa.Column("granted_at", MOMENT, nullable=True))
+    op.add_column("referral_rewards", sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"))
+    op.add_column("referral_rewards", sa.Column("next_attempt_at", MOMENT, nullable=True))
     # every reward recorded so far was given when it was recorded
     op.execute("UPDATE referral_rewards SET granted_at = created_at")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("referral_rewards") as batch:
-        batch.drop_column("next_attempt_at")
-        batch.drop_column("attempts")
-        batch.drop_column("granted_at")
+    for column in ("next_attempt_at", "attempts", "granted_at"):
+        op.drop_column("referral_rewards", column)
     op.drop_index("ix_gifts_recipient_id", table_name="gifts")
     op.drop_index("ix_gifts_buyer_id", table_name="gifts")
     op.drop_table("gifts")
