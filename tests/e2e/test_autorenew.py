@@ -57,6 +57,7 @@ async def buy_with_card_kept(shop: RenewShop, telegram_id: int) -> FakeUser:
         return row is not None and row.enabled and row.saved_method_id is not None
 
     await eventually(card_kept)
+    await shop.telegram.wait_until(lambda: bool(texts(user, "Bank card *4444 will be charged")), timeout=10)
     return user
 
 
@@ -105,6 +106,7 @@ async def test_card_renewal_is_announced_charged_once_per_period_and_confirmed(r
     charges = shop.saved_charges()
     assert len(charges) == 1 and charges[0]["status"] == "succeeded"
     assert charges[0]["amount"] == {"value": "199.00", "currency": "RUB"}
+    assert charges[0]["description"] == "VPN Standard, 1 month"
     new_expiry = await wait_expiry_moved(shop, 9601, expiry)
     assert new_expiry == add_months(expiry, 1)
     assert abs((panel_expiry(shop, 9601) - new_expiry).total_seconds()) < 2
@@ -178,6 +180,24 @@ async def test_retries_stop_after_the_configured_attempts(renew_shop: RenewShop)
     await shop.telegram.wait_until(lambda: bool(texts(user, "will not try again")), timeout=10)
     assert len(texts(user, "did not go through")) == 3
     assert await expiry_of(shop, 9603) == expiry
+
+
+async def test_a_card_the_provider_did_not_keep_is_reported_and_nothing_is_enabled(
+    renew_shop: RenewShop,
+) -> None:
+    shop = renew_shop
+    user = shop.user(9606, first_name="Sasha", language_code="ru")
+    await user.wait_reply(await user.send("/start"))
+    await user.wait_reply(await user.send("/buy"))
+    await user.wait_reply(await user.press("Стандарт"))
+    await user.wait_reply(await user.press("1 месяц"))
+    await user.wait_reply(await user.press("Картой с автопродлением"))
+    (order,) = await shop.orders(9606)
+    delivery = shop.yookassa.pay(str(order.provider_payment_id), method_type="sbp", save_method=False)
+    assert (await shop.yookassa.deliver(delivery)).status == 200
+    await shop.telegram.wait_until(lambda: bool(texts(user, "карта не сохранена")), timeout=10)
+    row = await shop.renewal(9606)
+    assert row is None
 
 
 async def test_one_tap_turns_it_off_deletes_the_card_and_nothing_is_charged(renew_shop: RenewShop) -> None:

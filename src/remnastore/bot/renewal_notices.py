@@ -13,7 +13,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from remnastore.bot.callbacks import Nav, Screen
 from remnastore.bot.render import Renderer
-from remnastore.domain.catalogue import Period
+from remnastore.domain.catalogue import Period, Tariff
 from remnastore.domain.deep_links import gift_payload
 from remnastore.domain.money import Money
 from remnastore.locales import Locales, Translator
@@ -79,6 +79,18 @@ class RenewalMessages:
             reason=t(f"autorenew-reason-{reason}"),
         )
         await self._send(to, text, self._screen(t, "btn-renew", Screen.BUY))
+
+    async def card_kept(self, to: Recipient, *, card: str | None) -> None:
+        t = self._locales.get(to.language)
+        if card is None:
+            await self._send(to, t("autorenew-card-not-saved"))
+            return
+        text = t("autorenew-card-kept", card=card or t("autorenew-card"))
+        await self._send(to, text, self._screen(t, "autorenew-btn-manage", Screen.AUTORENEW))
+
+    def charge_description(self, tariff: Tariff, period: Period, language: str) -> str:
+        t = self._locales.get(language)
+        return str(t("invoice-title", tariff=tariff.name(language), period=self._renderer.period(period, t)))
 
     # -- gifts -----------------------------------------------------------------------------------
     async def gift_ready(self, to: Recipient, *, token: str, tariff_name: str, period: Period) -> None:

@@ -76,6 +76,14 @@ class RenewalNotifier(Protocol):
         """``retry_at`` None: no more attempts for this period. ``reason``: "declined" or "balance"."""
         ...
 
+    async def card_kept(self, to: Recipient, *, card: str | None) -> None:
+        """After a purchase asking to keep the card: on with ``card``, or (None) the card was not kept."""
+        ...
+
+    def charge_description(self, tariff: Tariff, period: Period, language: str) -> str:
+        """What the renewal charge is called on the customer's statement and receipt."""
+        ...
+
 
 @dataclass(frozen=True)
 class RenewalView:
@@ -102,6 +110,7 @@ class _Attempt:
     attempt: int
     repeat: bool  # the same attempt again (its first call's answer was lost)
     provider_payment_id: str | None = None
+    description: str = ""
 
 
 def period_key(subscription_id: int, expires_at: datetime, attempt: int) -> str:
@@ -200,24 +209,34 @@ class AutoRenewalService:
             order = await orders.get(order_id)
             if order is None or not order.meta.get(SAVE_FOR_RENEWAL) or order.provider not in self._chargers:
                 return
-            method_id = order.meta.get("saved_method_id")
-            if not method_id or not order.tariff_code or not order.period_code:
+            customer = await CustomerRepository(session).get(order.customer_id)
+            if customer is None or not order.tariff_code or not order.period_code:
                 return
+            recipient = Recipient(customer.telegram_id, customer.language)
+            method_id = order.meta.get("saved_method_id")
             title = None
-            if order.provider_payment_id:
+            if method_id and order.provider_payment_id:
                 for event in await orders.events(order.provider, order.provider_payment_id):
                     method = event.raw.get("payment_method")
                     if isinstance(method, dict) and isinstance(method.get("title"), str):
                         title = method["title"][:64]
-            await AutoRenewalRepository(session).enable(
-                order.customer_id,
-                method=order.provider,
-                tariff_code=order.tariff_code,
-                period_code=order.period_code,
-                saved_method_id=str(method_id),
-                saved_method_title=title,
-            )
-        log.info("auto-renewal enabled with a saved card", extra={"order_id": order_id})
+            if method_id:
+                await AutoRenewalRepository(session).enable(
+                    order.customer_id,
+                    method=order.provider,
+                    tariff_code=order.tariff_code,
+                    period_code=order.period_code,
+                    saved_method_id=str(method_id),
+                    saved_method_title=title,
+                )
+        if method_id:
+            log.info("auto-renewal enabled with a saved card", extra={"order_id": order_id})
+        else:
+            log.info("the provider did not keep the card: no auto-renewal", extra={"order_id": order_id})
+        try:
+            await self._notifier.card_kept(recipient, card=(title or "") if method_id else None)
+        except Exception:
+            log.exception("could not tell the customer about auto-renewal", extra={"order_id": order_id})
 
     # -- the job ---------------------------------------------------------------------------------
     async def run_due(self) -> int:
@@ -316,6 +335,7 @@ class AutoRenewalService:
                     attempts,
                     True,
                     last.provider_payment_id,
+                    str(last.meta.get("description", "")),  # the same request: the same body
                 )
             if attempts >= self.settings.max_attempts:
                 return None
@@ -329,6 +349,7 @@ class AutoRenewalService:
             number = attempts + 1
             key = period_key(candidate.subscription_id, candidate.expires_at, number)
             tariff, period = item
+            description = self._notifier.charge_description(tariff, period, candidate.language)[:128]
             order = await orders.create(
                 row.customer_id,
                 kind="subscription",
@@ -337,7 +358,7 @@ class AutoRenewalService:
                 tariff_code=tariff.code,
                 period_code=period.code,
                 days=period.approx_days,
-                meta={RENEWAL: key},
+                meta={RENEWAL: key, "description": description},
             )
             order.idempotency_key = key  # unique: a second order for this attempt cannot exist
             await session.flush()
@@ -351,7 +372,15 @@ class AutoRenewalService:
             ):
                 raise _Lost
             return _Attempt(
-                order.id, key, row.method, row.saved_method_id, row.saved_method_title, amount, number, False
+                order.id,
+                key,
+                row.method,
+                row.saved_method_id,
+                row.saved_method_title,
+                amount,
+                number,
+                False,
+                description=description,
             )
 
     async def _charge_card(
@@ -370,7 +399,7 @@ class AutoRenewalService:
                     InvoiceRequest(
                         order_id=attempt.order_id,
                         amount=attempt.amount,
-                        description=f"Subscription renewal {attempt.order_id[:8]}",
+                        description=attempt.description,
                         telegram_user_id=candidate.telegram_id,
                         idempotency_key=attempt.key,
                         language=candidate.language,

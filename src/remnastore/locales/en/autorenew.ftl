@@ -28,3 +28,5 @@ autorenew-failed-retry = ⚠️ The automatic renewal payment of { $amount } did
 autorenew-failed-final = ⚠️ The automatic renewal payment of { $amount } did not go through ({ $reason }), and we will not try again for this period. Please renew yourself so that your access does not stop.
 autorenew-reason-declined = the payment was declined
 autorenew-reason-balance = not enough money on the balance
+autorenew-card-kept = 🔁 Auto-renewal is on: { $card } will be charged shortly before your subscription expires. You are told before every charge.
+autorenew-card-not-saved = ⚠️ The payment went through, but the card was not saved for auto-renewal (not every payment method can be kept). You can renew by hand or try another card.
