@@ -77,7 +77,7 @@ from remnastore.web.payments import PaymentWebhooks
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "subscription", "devices", "language", "referrals")
+COMMANDS = ("start", "subscription", "devices", "language", "referrals", "gifts")
 
 
 def webhook_secret(settings: Settings) -> str:

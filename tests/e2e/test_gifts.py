@@ -89,6 +89,14 @@ async def test_gift_is_paid_activated_once_and_the_buyer_is_told(renew_shop: Ren
         gift = (await session.scalars(select(Gift))).one()
         activation_orders = (await session.scalars(select(Order).where(Order.provider == "gift"))).all()
     assert gift.activated_at is not None and len(activation_orders) == 1
+    reply = await buyer.wait_reply(await buyer.send("/gifts"))
+    assert "activated" in reply.text and "start=gift_" not in reply.text
+
+
+async def test_the_buyer_finds_an_unused_gift_link_under_gifts(renew_shop: RenewShop) -> None:
+    buyer, payload = await buy_gift(renew_shop, 9730)
+    reply = await buyer.wait_reply(await buyer.send("/gifts"))
+    assert "not activated yet" in reply.text and f"start={payload}" in reply.text
 
 
 async def test_simultaneous_activations_grant_one(renew_shop: RenewShop) -> None:

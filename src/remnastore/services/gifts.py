@@ -65,6 +65,14 @@ class Activation:
     days: int
 
 
+@dataclass(frozen=True)
+class GiftView:
+    token: str
+    tariff_name: str
+    period: Period | None
+    activated_at: datetime | None
+
+
 class GiftService:
     def __init__(
         self,
@@ -149,6 +157,17 @@ class GiftService:
             raise DomainError("gift-already-activated") from None
         log.info("gift activated", extra={"order_id": order_id, "customer_id": customer.id})
         return Activation(order_id, tariff.name(customer.language), period.approx_days)
+
+    async def bought_by(self, customer: CustomerView, limit: int = 20) -> list[GiftView]:
+        """The gifts this customer bought, newest first."""
+        async with self._db.session() as session:
+            gifts = await GiftRepository(session).of_buyer(customer.id, limit)
+        views = []
+        for gift in gifts:
+            item = self._catalogue.item(gift.tariff_code, gift.period_code)
+            name = item[0].name(customer.language) if item else gift.tariff_code
+            views.append(GiftView(gift.token, name, item[1] if item else None, gift.activated_at))
+        return views
 
     def apply(self, activation: Activation) -> None:
         """Start fulfilling an activation (after the recipient was answered); should this never run, the

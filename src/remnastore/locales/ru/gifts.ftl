@@ -7,6 +7,7 @@ gift-ready =
 
     <b>{ $tariff }</b>, { $period }. Отправьте эту ссылку тому, кому дарите; активировать её можно один раз:
     { $link }
+    Все ваши подарки: /gifts
 gift-share-text = VPN-подписка для тебя в подарок 🎁
 gift-btn-share = 📤 Отправить подарок
 gift-accepted = 🎁 <b>Подарок принят!</b> { $tariff }, { $days } { $days ->
@@ -19,3 +20,8 @@ gift-buyer-notified = 🎁 Ваш подарок ({ $tariff }) активиро�
 gift-unknown = Ссылка на подарок недействительна. Уточните её у того, кто её прислал.
 gift-already-activated = К сожалению, этот подарок уже активирован. Ссылка на подарок действует один раз.
 gift-unavailable = Подарки сейчас недоступны.
+cmd-gifts = Купленные подарки
+gift-list-title = 🎁 <b>Купленные вами подарки</b>
+gift-list-empty = Вы ещё не покупали подарков. Выберите тариф в «Купить подписку» и нажмите «Купить в подарок».
+gift-list-waiting = • { $tariff }, { $period }: ещё не активирован, ссылка: { $link }
+gift-list-activated = • { $tariff }, { $period }: активирован { $when }

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from aiogram import Router
+from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from remnastore.bot.callbacks import BuyGift, BuyPeriod, GiftMethod, Nav, Screen
 from remnastore.bot.keyboards import only_back
 from remnastore.bot.render import Renderer
+from remnastore.bot.renewal_notices import gift_link
 from remnastore.bot.respond import show
 from remnastore.bot.routers.user.buy import start_payment
 from remnastore.domain.errors import DomainError
@@ -96,8 +98,40 @@ async def activate_gift(
     service.apply(activation)
 
 
+async def my_gifts(
+    message: Message,
+    t: Translator,
+    customer: CustomerView,
+    renderer: Renderer,
+    gifts: GiftService | None = None,
+) -> None:
+    """/gifts: the gifts this customer bought, with the link of each one not yet activated."""
+    bought = await _service(gifts).bought_by(customer)
+    if not bought:
+        await message.answer(t("gift-list-empty"), reply_markup=only_back(t))
+        return
+    me = await message.bot.me() if message.bot is not None else None
+    lines = [t("gift-list-title"), ""]
+    for gift in bought:
+        period = renderer.period(gift.period, t) if gift.period is not None else ""
+        if gift.activated_at is not None:
+            lines.append(
+                t(
+                    "gift-list-activated",
+                    tariff=gift.tariff_name,
+                    period=period,
+                    when=renderer.when(gift.activated_at, t),
+                )
+            )
+        else:
+            link = gift_link(me.username or "" if me else "", gift.token)
+            lines.append(t("gift-list-waiting", tariff=gift.tariff_name, period=period, link=link))
+    await message.answer("\n".join(lines), reply_markup=only_back(t))
+
+
 def build() -> Router:
     router = Router(name="gifts")
+    router.message.register(my_gifts, Command("gifts"))
     router.callback_query.register(choose_gift_method, BuyGift.filter())
     router.callback_query.register(pay_gift, GiftMethod.filter())
     return router
