@@ -292,3 +292,21 @@ async def test_balance_renewal(renew_shop: RenewShop) -> None:
     async with shop.db.session() as session:
         renewals = (await session.scalars(select(Order).where(Order.provider == "balance"))).all()
     assert sorted(o.status for o in renewals) == ["failed", "fulfilled", "fulfilled", "fulfilled"]
+
+
+async def test_forged_buttons_are_refused_and_change_nothing(renew_shop: RenewShop) -> None:
+    shop = renew_shop
+    user = shop.user(9607, first_name="Mallory", language_code="en")
+    await user.wait_reply(await user.send("/start"))
+    for data in (
+        "bar:standard:1m:stars",
+        "bar:standard:1m:balance",
+        "ara:balance",
+        "ara:on",
+        "gm:standard:1m:xx",
+    ):
+        await user.wait_reply(await user.press_data(data))
+    answers = [c.params.get("text", "") for c in shop.telegram.calls_for("answerCallbackQuery") if c.ok]
+    assert any("paid subscription" in text for text in answers), answers
+    assert await shop.orders(9607) == []
+    assert await shop.renewal(9607) is None
