@@ -154,7 +154,7 @@ class AutoRenewalService:
         enabled = row is not None and row.enabled
         item = None
         if row is not None and enabled:
-            item = self._catalogue.item(row.tariff_code or "", row.period_code or "")
+            item = self._renewed_item(row, current.tariff_code if current is not None else None)
         elif current is not None and current.kind == "paid":
             item = self._default_item(current.tariff_code, self._balance_currency)
         return RenewalView(
@@ -266,7 +266,7 @@ class AutoRenewalService:
             row = await repo.get(candidate.customer_id)
             if row is None or not self.settings.notice_hours:
                 return
-            item = self._catalogue.item(row.tariff_code or "", row.period_code or "")
+            item = self._renewed_item(row, candidate.tariff_code)
             amount = self._price(row, item[1]) if item else None
             if amount is None or not await repo.claim_notice(row.id, candidate.expires_at):
                 return
@@ -277,6 +277,16 @@ class AutoRenewalService:
             charge_at=candidate.expires_at - self.settings.lead,
             card=card,
         )
+
+    def _renewed_item(self, row: AutoRenewal, current_tariff: str | None) -> tuple[Tariff, Period] | None:
+        """What a renewal buys: the tariff the customer has now (a renewal never switches tariffs), for
+        the period chosen when auto-renewal was turned on (or that tariff's first one)."""
+        tariff_code = current_tariff or row.tariff_code or ""
+        item = self._catalogue.item(tariff_code, row.period_code or "")
+        if item is not None:
+            return item
+        tariff = self._catalogue.tariff(tariff_code)
+        return (tariff, tariff.periods[0]) if tariff is not None and tariff.periods else None
 
     def _price(self, row: AutoRenewal, period: Period) -> Money | None:
         if row.method == BALANCE:
@@ -339,7 +349,7 @@ class AutoRenewalService:
                 )
             if attempts >= self.settings.max_attempts:
                 return None
-            item = self._catalogue.item(row.tariff_code or "", row.period_code or "")
+            item = self._renewed_item(row, candidate.tariff_code)
             amount = self._price(row, item[1]) if item else None
             if item is None or amount is None:
                 log.warning("auto-renewal has nothing to charge", extra={"customer_id": row.customer_id})

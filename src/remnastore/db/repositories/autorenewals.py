@@ -27,6 +27,7 @@ class RenewalCandidate:
     language: str
     subscription_id: int
     expires_at: datetime
+    tariff_code: str | None
 
 
 class AutoRenewalRepository:
@@ -92,6 +93,7 @@ class AutoRenewalRepository:
                 Customer.language,
                 Subscription.id,
                 Subscription.expires_at,
+                Subscription.tariff_code,
             )
             .join(Subscription, Subscription.customer_id == AutoRenewal.customer_id)
             .join(Customer, Customer.id == AutoRenewal.customer_id)
