@@ -310,3 +310,29 @@ async def test_forged_buttons_are_refused_and_change_nothing(renew_shop: RenewSh
     assert any("paid subscription" in text for text in answers), answers
     assert await shop.orders(9607) == []
     assert await shop.renewal(9607) is None
+
+
+async def test_after_a_change_of_tariff_the_renewal_extends_the_new_tariff(renew_shop: RenewShop) -> None:
+    shop = renew_shop
+    user = await buy_with_card_kept(shop, 9608)
+    # the customer switches to Family by hand (an ordinary YooKassa payment, the card is not asked for)
+    await user.wait_reply(await user.send("/buy"))
+    await user.wait_reply(await user.press("Family"))
+    await user.wait_reply(await user.press("1 month"))
+    await user.wait_reply(await user.press("YooKassa"))
+    family = (await shop.orders(9608))[-1]
+    assert family.tariff_code == "family"
+    await shop.yookassa.deliver(shop.yookassa.pay(str(family.provider_payment_id), save_method=False))
+    await shop.telegram.wait_until(lambda: len(texts(user, "Payment received")) == 2, timeout=10)
+    subscription = await shop.subscription(9608)
+    assert subscription is not None and subscription.tariff_code == "family"
+    expiry = subscription.expires_at
+
+    shop.clock.set(expiry - LEAD + timedelta(minutes=1))
+    assert await run_job(shop) == 1
+    (charge,) = shop.saved_charges()
+    assert charge["amount"] == {"value": "349.00", "currency": "RUB"}
+    renewed = await wait_expiry_moved(shop, 9608, expiry)
+    assert renewed == add_months(expiry, 1)  # extended, not restarted from now
+    after = await shop.subscription(9608)
+    assert after is not None and after.tariff_code == "family"
