@@ -357,7 +357,7 @@ class Application:
 
     def _paid(self, order_id: str) -> None:
         """A payment was credited: fulfil the order; keep the card if the customer asked for it."""
-        self._in_background(self.fulfilment.fulfil(order_id))
+        self._fulfil_later(order_id)
         if self.autorenew is not None:
             self._in_background(self.autorenew.remember_card(order_id))
 
