@@ -5,15 +5,28 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 from datetime import datetime
 from urllib.parse import parse_qs, urlparse
 
+import pytest
 from sqlalchemy import select
 
 from remnastore.db.models import Gift, Order
 from remnastore.domain.catalogue import add_months
 from remnastore.emulators.telegram import FakeUser
 from tests.fixtures.renew_shop import RenewShop, eventually
+
+
+@pytest.fixture
+def renew_shop_env() -> dict[str, str]:
+    # Tribute sells fixed products only: it is offered for subscriptions, never for gifts
+    return {
+        "TRIBUTE_ENABLED": "true",
+        "TRIBUTE_API_KEY": secrets.token_hex(16),
+        "TRIBUTE_PRODUCTS": "standard:1m=777@https://t.me/tribute/app?startapp=s777",
+    }
+
 
 GIFT_LINK = re.compile(r"https://t\.me/(\w+)\?start=(gift_[A-Za-z0-9_-]+)")
 
@@ -122,3 +135,18 @@ async def test_unknown_gift_link_is_refused(renew_shop: RenewShop) -> None:
     reply = await user.wait_reply(await user.send("/start gift_NoSuchGift12345"))
     assert "not valid" in reply.text
     assert shop.panel.user_by_telegram_id(9720) is None
+
+
+async def test_gift_methods_leave_out_fixed_product_providers(renew_shop: RenewShop) -> None:
+    shop = renew_shop
+    user = shop.user(9740, first_name="Tanya", language_code="en")
+    await user.wait_reply(await user.send("/buy"))
+    await user.wait_reply(await user.press("Standard"))
+    reply = await user.wait_reply(await user.press("1 month"))
+    assert any("Tribute" in text for text in reply.button_texts)
+    reply = await user.wait_reply(await user.press("Buy as a gift"))
+    assert not any("Tribute" in text for text in reply.button_texts)
+    assert any("YooKassa" in text for text in reply.button_texts)
+    await user.wait_reply(await user.press_data("gm:standard:1m:tribute"))
+    async with shop.db.session() as session:
+        assert (await session.scalars(select(Order))).all() == []

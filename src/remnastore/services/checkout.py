@@ -220,10 +220,14 @@ class Checkout:
         provider keeps the card for auto-renewal (only providers that can charge saved methods).
         """
         tariff, period = self.item(tariff_code, period_code)
-        option = next((m for m in self.methods(period) if m.provider == provider_name), None)
-        if option is None or (
-            save_method and not hasattr(self._providers.get(provider_name), "charge_saved")
-        ):
+        if save_method:
+            options = self.card_saving_methods(period)
+        elif gift:
+            options = self.gift_methods(period)
+        else:
+            options = self.methods(period)
+        option = next((m for m in options if m.provider == provider_name), None)
+        if option is None:
             raise DomainError("checkout-method-unavailable")
         fields = _OrderFields(
             kind="gift" if gift else "subscription",
