@@ -36,7 +36,7 @@ from remnastore.domain.catalogue import Catalogue, Period, Tariff
 from remnastore.domain.errors import DomainError
 from remnastore.domain.money import Money
 from remnastore.infra.clock import Clock
-from remnastore.payments.base import EventKind, Invoice, InvoiceRequest, PaymentEvent, ProviderError
+from remnastore.payments.base import Invoice, InvoiceRequest, PaymentEvent, ProviderError
 from remnastore.services.accounts import CustomerView
 from remnastore.services.notifications import Recipient
 from remnastore.services.renewal_settings import RenewalSettings
@@ -422,17 +422,28 @@ class AutoRenewalService:
             await self._fail_order(attempt.order_id)
             await self._failed(candidate, attempt, recipient, "declined")
             return False
-        if isinstance(result, Invoice) or result is None:
+        if result is None:
+            return False
+        if result.provider_payment_id:
+            await self._record_payment_id(attempt.order_id, result.provider_payment_id)
+        if isinstance(result, Invoice):
+            # the issuer wants the customer to confirm: the payment stays pending at YooKassa until it
+            # expires (then canceled); later runs ask for its status and go on from there
             log.warning("renewal charge needs the customer", extra={"order_id": attempt.order_id})
             return False
-        await self._record_payment_id(attempt.order_id, result.provider_payment_id)
         await self._settle(result)
-        if result.kind is EventKind.PAID:
+        status = await self._order_status(attempt.order_id)
+        if status in (OrderStatus.PAID, OrderStatus.FULFILLED):
             await self._succeeded(candidate, attempt, recipient)
             return True
-        if result.kind in (EventKind.CANCELED, EventKind.FAILED):
+        if status == OrderStatus.FAILED:
             await self._failed(candidate, attempt, recipient, "declined")
         return False
+
+    async def _order_status(self, order_id: str) -> str | None:
+        async with self._db.session() as session:
+            order = await OrderRepository(session).get(order_id)
+            return order.status if order is not None else None
 
     async def _record_payment_id(self, order_id: str, payment_id: str) -> None:
         async with self._db.session() as session:
