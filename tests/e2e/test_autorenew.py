@@ -336,3 +336,26 @@ async def test_after_a_change_of_tariff_the_renewal_extends_the_new_tariff(renew
     assert renewed == add_months(expiry, 1)  # extended, not restarted from now
     after = await shop.subscription(9608)
     assert after is not None and after.tariff_code == "family"
+
+
+async def test_an_unanswered_charge_is_repeated_with_its_key_and_charges_once(renew_shop: RenewShop) -> None:
+    shop = renew_shop
+    user = await buy_with_card_kept(shop, 9609)
+    expiry = await expiry_of(shop, 9609)
+    # YooKassa charges the card but its answer is a 500 ("result unknown")
+    shop.yookassa.fail_after_processing(1)
+    shop.clock.set(expiry - LEAD + timedelta(minutes=1))
+    assert await run_job(shop) == 0
+    assert len(shop.saved_charges()) == 1
+    (pending,) = [o for o in await shop.orders(9609) if "renewal" in o.meta]
+    assert pending.status == "pending"
+    assert not texts(user, "did not go through")
+
+    # a few minutes later the same request (same Idempotence-Key) learns the outcome: no second charge
+    shop.clock.advance(timedelta(minutes=11))
+    assert await run_job(shop) == 1
+    assert len(shop.saved_charges()) == 1
+    await wait_expiry_moved(shop, 9609, expiry)
+    (renewed,) = [o for o in await shop.orders(9609) if "renewal" in o.meta]
+    assert renewed.id == pending.id and renewed.status == "fulfilled"
+    await shop.telegram.wait_until(lambda: bool(texts(user, "renewed automatically")), timeout=10)

@@ -50,6 +50,8 @@ SAVE_FOR_RENEWAL = "autorenew"
 RENEWAL = "renewal"
 #: subscriptions that expired longer ago than this are not renewed automatically
 LOOKBACK = timedelta(days=3)
+#: when the provider did not answer a charge, the same request is repeated after this long
+UNANSWERED_RETRY = timedelta(minutes=10)
 
 
 @runtime_checkable
@@ -417,8 +419,12 @@ class AutoRenewalService:
                 )
         except ProviderError as exc:
             log.warning("renewal charge not answered: %s", exc, extra={"order_id": attempt.order_id})
-            if exc.transient:
-                return False  # the order stays pending; the next run repeats the same request
+            if exc.transient:  # the order stays pending; a run soon repeats the same request (same key)
+                async with self._db.session() as session:
+                    await AutoRenewalRepository(session).reschedule(
+                        candidate.renewal_id, now + UNANSWERED_RETRY
+                    )
+                return False
             await self._fail_order(attempt.order_id)
             await self._failed(candidate, attempt, recipient, "declined")
             return False
