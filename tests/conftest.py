@@ -8,6 +8,7 @@ pytest_plugins = [
     "tests.fixtures.telegram",
     "tests.fixtures.shop",
     "tests.fixtures.providers",
+    "tests.fixtures.renew_shop",
 ]
 
 

@@ -39,9 +39,11 @@ from remnastore.bot.middlewares.throttle import ThrottleMiddleware
 from remnastore.bot.notifier import TelegramNotifier
 from remnastore.bot.reminders import TelegramReminderSender
 from remnastore.bot.render import Renderer
+from remnastore.bot.renewal_notices import RenewalMessages
 from remnastore.bot.routers.admin import admin_router
 from remnastore.bot.routers.user import user_router
 from remnastore.config import Settings
+from remnastore.db.models import OrderKind
 from remnastore.db.session import Database
 from remnastore.domain.catalogue import load_catalogue
 from remnastore.infra.clock import Clock, SystemClock
@@ -59,6 +61,7 @@ from remnastore.payments.registry import provider_module
 from remnastore.payments.stars import StarsProvider
 from remnastore.payments.tribute import TributeProvider
 from remnastore.services.accounts import AccountService
+from remnastore.services.autorenewal import AutoRenewalService, SavedMethodCharger
 from remnastore.services.backups import BackupShelf
 from remnastore.services.balance import BalanceService
 from remnastore.services.broadcast_worker import BroadcastWorker
@@ -75,6 +78,7 @@ from remnastore.services.effective_settings import (
     TrialOptions,
 )
 from remnastore.services.fulfilment import Fulfilment
+from remnastore.services.gifts import GiftService
 from remnastore.services.order_admin import OrderAdmin
 from remnastore.services.panel_link import PanelLink
 from remnastore.services.panel_sync import PanelSync
@@ -93,7 +97,7 @@ from remnastore.web.payments import PaymentWebhooks
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "subscription", "devices", "language", "referrals", "promo")
+COMMANDS = ("start", "subscription", "devices", "language", "referrals", "promo", "gifts")
 
 
 def webhook_secret(settings: Settings) -> str:
@@ -277,7 +281,7 @@ class Application:
             default_squads=tuple(settings.panel.squads),
             external_squad=settings.panel.external_squad,
             user_tag=settings.panel.user_tag,
-            on_fulfilled=self.referrals.reward if settings.referrals.enabled else None,
+            on_fulfilled=self._after_fulfilment,
         )
         self._build_promos()
         tribute = self.providers.get("tribute")
@@ -290,7 +294,7 @@ class Application:
             self.catalogue,
             customers=self.notifier,
             admins=self.notifier,
-            on_paid=lambda order_id: self._in_background(self.fulfilment.fulfil(order_id)),
+            on_paid=self._paid,
             on_refunded=lambda order_id: self._in_background(self.fulfilment.revoke(order_id)),
             product_lookups=lookups,
             promos=self.promos,
@@ -325,6 +329,8 @@ class Application:
             RedisLock(self.redis) if self.redis is not None else MemoryLock(), on_run=self.metrics.job_run
         )
         self.scheduler.add(Job("fulfilment", 15.0, self.fulfilment.fulfil_due))
+        if settings.referrals.enabled:
+            self.scheduler.add(Job("referral-rewards", 60.0, self.referrals.grant_pending, first_delay=20.0))
         self.scheduler.add(Job("reconciliation", 60.0, self.reconciliation.poll_pending, first_delay=5.0))
         self.scheduler.add(Job("expire-orders", 300.0, self.reconciliation.expire_stale, first_delay=10.0))
         if self.promos is not None:
@@ -364,6 +370,7 @@ class Application:
                     first_delay=600.0,
                 )
             )
+        self._build_renewals()
         self.payment_webhooks = PaymentWebhooks(
             self.providers,
             self._settle,
@@ -426,6 +433,50 @@ class Application:
                     first_delay=60.0,
                 )
             )
+
+    def _build_renewals(self) -> None:
+        """Auto-renewal (with its scheduler job) and gifts."""
+        renewal = self.settings.renewal
+        sales = self.settings.sales
+        messages = RenewalMessages(self.bot, self.locales, self.renderer)
+        self.gifts: GiftService | None = None
+        if renewal.gifts_enabled:
+            self.gifts = GiftService(
+                self.db, self.catalogue, self.clock, notifier=messages, on_paid=self._fulfil_later
+            )
+            self.fulfilment.handle_kind(OrderKind.GIFT.value, self.gifts.issue)
+        self.autorenew: AutoRenewalService | None = None
+        if renewal.autorenew_enabled:
+            chargers = {n: p for n, p in self.providers.items() if isinstance(p, SavedMethodCharger)}
+            self.autorenew = AutoRenewalService(
+                self.db,
+                self.catalogue,
+                self.clock,
+                renewal,
+                chargers=chargers,
+                settle=self._settle,
+                on_paid=self._fulfil_later,
+                notifier=messages,
+                balance_currency=sales.balance_currency if sales.balance_enabled else None,
+            )
+            self.scheduler.add(
+                Job("autorenew", float(renewal.interval_seconds), self.autorenew.run_due, first_delay=45.0)
+            )
+
+    def _fulfil_later(self, order_id: str) -> None:
+        self._in_background(self.fulfilment.fulfil(order_id))
+
+    def _paid(self, order_id: str) -> None:
+        """A payment was credited: fulfil the order; keep the card if the customer asked for it."""
+        self._fulfil_later(order_id)
+        if self.autorenew is not None:
+            self._in_background(self.autorenew.remember_card(order_id))
+
+    async def _after_fulfilment(self, order_id: str) -> None:
+        if self.settings.referrals.enabled:
+            await self.referrals.reward(order_id)
+        if self.gifts is not None:
+            await self.gifts.on_fulfilled(order_id)
 
     async def _settle(self, event: PaymentEvent) -> object:
         settled = await self.settlement.settle(event)
@@ -511,6 +562,10 @@ class Application:
             campaign_admin=self.campaign_admin,
             broadcasts=self.broadcasts,
             panel_sync=self.panel_sync,
+            autorenew=self.autorenew,
+            autorenew_enabled=self.autorenew is not None,
+            gifts=self.gifts,
+            gifts_enabled=self.gifts is not None,
         )
         return dp
 

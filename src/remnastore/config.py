@@ -24,6 +24,7 @@ from remnastore.services.panel_sync_settings import PanelSyncSettings
 from remnastore.services.promo_settings import PromoSettings
 from remnastore.services.referral_settings import ReferralSettings
 from remnastore.services.reminder_settings import ReminderSettings
+from remnastore.services.renewal_settings import RenewalSettings
 from remnastore.settings_base import ConfigError, SettingsGroup, env, split_list
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./remnastore.sqlite3"
@@ -523,6 +524,7 @@ class Settings:
         referrals: ReferralSettings | None = None,
         broadcasts: BroadcastSettings | None = None,
         panel_sync: PanelSyncSettings | None = None,
+        renewal: RenewalSettings | None = None,
         payments: dict[str, SettingsGroup] | None = None,
         promos: PromoSettings | None = None,
     ) -> None:
@@ -544,6 +546,7 @@ class Settings:
         self.promos = promos if promos is not None else PromoSettings()
         self.broadcasts = broadcasts if broadcasts is not None else BroadcastSettings()
         self.panel_sync = panel_sync if panel_sync is not None else PanelSyncSettings()
+        self.renewal = renewal if renewal is not None else RenewalSettings()
         #: each payment provider's own settings group, by provider name
         self.payments: dict[str, SettingsGroup] = payments or {}
 
@@ -586,6 +589,7 @@ _GROUPS: dict[str, type[_Group]] = {
     "promos": PromoSettings,
     "broadcasts": BroadcastSettings,
     "panel_sync": PanelSyncSettings,
+    "renewal": RenewalSettings,
 }
 
 
@@ -608,6 +612,7 @@ GROUP_TITLES = {
     "promos": "Promo codes",
     "broadcasts": "Broadcasts",
     "panel_sync": "Panel sync",
+    "renewal": "Auto-renewal and gifts",
 }
 
 

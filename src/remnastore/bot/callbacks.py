@@ -20,6 +20,7 @@ class Screen(StrEnum):
     TOPUP_OTHER = "topup"
     REFERRALS = "ref"
     PROMO = "promo"
+    AUTORENEW = "ar"
 
 
 class Nav(CallbackData, prefix="n"):
@@ -116,6 +117,33 @@ class AddonPick(CallbackData, prefix="ap"):
 
 class AddonMethod(CallbackData, prefix="am"):
     addon: str = Field(pattern=r"^[a-z0-9_-]{1,16}$")
+    method: str = Field(pattern=r"^[a-z0-9_]{1,16}$")
+
+
+class AutoRenewAction(CallbackData, prefix="ara"):
+    """Auto-renewal: turn it off (and delete the card) or on from the balance."""
+
+    action: str = Field(pattern=r"^(off|balance)$")
+
+
+class BuyAutoRenew(CallbackData, prefix="bar"):
+    """Pay a period with a provider that keeps the card, and renew with it automatically."""
+
+    tariff: str = Field(pattern=r"^[a-z0-9_-]{1,16}$")
+    period: str = Field(pattern=r"^[a-z0-9_-]{1,16}$")
+    method: str = Field(pattern=r"^[a-z0-9_]{1,16}$")
+
+
+class BuyGift(CallbackData, prefix="bg"):
+    """Buy this period as a gift: choose how to pay."""
+
+    tariff: str = Field(pattern=r"^[a-z0-9_-]{1,16}$")
+    period: str = Field(pattern=r"^[a-z0-9_-]{1,16}$")
+
+
+class GiftMethod(CallbackData, prefix="gm"):
+    tariff: str = Field(pattern=r"^[a-z0-9_-]{1,16}$")
+    period: str = Field(pattern=r"^[a-z0-9_-]{1,16}$")
     method: str = Field(pattern=r"^[a-z0-9_]{1,16}$")
 
 

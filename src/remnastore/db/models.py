@@ -423,6 +423,10 @@ class ReferralReward(Base):
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = _created()
+    #: None while the reward is claimed but not yet given (a panel failure): it is retried
+    granted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (UniqueConstraint("referral_id", "order_id", "kind"),)
 
@@ -536,3 +540,52 @@ class BroadcastRecipient(Base):
         UniqueConstraint("broadcast_id", "customer_id"),
         Index("ix_broadcast_recipients_broadcast_id_state", "broadcast_id", "state"),
     )
+
+
+class AutoRenewal(Base):
+    """A customer's standing order to renew their subscription before it expires (one row each).
+
+    ``method`` is a provider that can charge a saved method ("yookassa") or "balance". The attempt
+    columns describe the renewal of the expiry ``period_expires_at``: ``attempts`` charges were started
+    for it, the last one being ``last_order_id``; ``noticed_expires_at`` is the expiry whose advance
+    notice went out.
+    """
+
+    __tablename__ = "auto_renewals"
+
+    id: Mapped[int] = _pk()
+    customer_id: Mapped[int] = _customer_fk(nullable=False, unique=True)
+    enabled: Mapped[bool] = _flag(True)
+    method: Mapped[str] = mapped_column(String(32), nullable=False)
+    saved_method_id: Mapped[str | None] = mapped_column(String(64))
+    saved_method_title: Mapped[str | None] = mapped_column(String(64))
+    tariff_code: Mapped[str | None] = mapped_column(String(32))
+    period_code: Mapped[str | None] = mapped_column(String(16))
+    period_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    noticed_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_order_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("orders.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+
+class Gift(Base):
+    """A paid period for somebody else: issued once per paid gift order, activated once by its token."""
+
+    __tablename__ = "gifts"
+
+    id: Mapped[int] = _pk()
+    token: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
+    order_id: Mapped[str] = mapped_column(String(36), ForeignKey("orders.id"), nullable=False, unique=True)
+    buyer_id: Mapped[int] = _customer_fk(nullable=False, index=True)
+    tariff_code: Mapped[str] = mapped_column(String(32), nullable=False)
+    period_code: Mapped[str] = mapped_column(String(16), nullable=False)
+    recipient_id: Mapped[int | None] = _customer_fk(ondelete="SET NULL", index=True)
+    recipient_order_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("orders.id", ondelete="SET NULL")
+    )
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = _created()

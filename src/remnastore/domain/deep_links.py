@@ -1,4 +1,4 @@
-"""The payload of ``/start <payload>``: referral, promo code or ad campaign."""
+"""The payload of ``/start <payload>``: referral, promo code, gift or ad campaign."""
 
 from __future__ import annotations
 
@@ -14,6 +14,16 @@ class PayloadKind(StrEnum):
     REFERRAL = "referral"
     PROMO = "promo"
     CAMPAIGN = "campaign"
+    GIFT = "gift"
+
+
+GIFT_PREFIX = "gift_"
+_GIFT_TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
+
+
+def gift_payload(token: str) -> str:
+    """The ``/start`` payload that activates the gift ``token``."""
+    return GIFT_PREFIX + token
 
 
 @dataclass(frozen=True)
@@ -26,8 +36,9 @@ class StartPayload:
 def parse_start_payload(payload: str | None) -> StartPayload:
     """Classify a deep-link payload; anything malformed is ignored (kind NONE).
 
-    ``ref_<code>`` is a referral, ``promo_<code>`` applies a promo code, any other short token is an ad
-    campaign code. Telegram limits payloads to 64 characters of ``A-Za-z0-9_-``.
+    ``ref_<code>`` is a referral, ``promo_<code>`` applies a promo code, ``gift_<token>`` activates a gift
+    (the token is case-sensitive), any other short token is an ad campaign code.
+    Telegram limits payloads to 64 characters of ``A-Za-z0-9_-``.
     """
     if not payload:
         return StartPayload(PayloadKind.NONE)
@@ -46,6 +57,13 @@ def parse_start_payload(payload: str | None) -> StartPayload:
         code = payload[6:]
         return (
             StartPayload(PayloadKind.PROMO, code.upper(), payload) if code else StartPayload(PayloadKind.NONE)
+        )
+    if lowered.startswith(GIFT_PREFIX):
+        token = payload[len(GIFT_PREFIX) :]
+        return (
+            StartPayload(PayloadKind.GIFT, token, payload)
+            if _GIFT_TOKEN.match(token)
+            else StartPayload(PayloadKind.NONE)
         )
     if len(payload) < 2:
         return StartPayload(PayloadKind.NONE)

@@ -79,6 +79,9 @@ class YooKassaEmulator(ProviderEmulator):
         self.sender_ip = DEFAULT_SENDER_IP
         self._idempotency: dict[tuple[str, str], tuple[Any, dict[str, Any]]] = {}
         self._decline_saved = False
+        self._unanswered = 0
+        #: ids of the payments made from a saved method (merchant-initiated charges), in order
+        self.merchant_charges: list[str] = []
 
     @property
     def api_url(self) -> str:
@@ -98,6 +101,11 @@ class YooKassaEmulator(ProviderEmulator):
     def decline_saved_charges(self, decline: bool = True) -> None:
         """Whether charges of saved methods end ``canceled`` (insufficient funds) instead of ``succeeded``."""
         self._decline_saved = decline
+
+    def fail_after_processing(self, count: int = 1) -> None:
+        """The next ``count`` payment creations are carried out but answered 500 ``internal_server_error``
+        (YooKassa's "result unknown: repeat the request with the same Idempotence-Key")."""
+        self._unanswered = count
 
     def pay(
         self, payment_id: str, *, method_type: str = "bank_card", save_method: bool | None = None
@@ -297,6 +305,7 @@ class YooKassaEmulator(ProviderEmulator):
         if "payment_method_id" in body:
             method = dict(self.saved_methods[body["payment_method_id"]])
             payment["payment_method"] = method
+            self.merchant_charges.append(payment_id)
             if self._decline_saved:
                 payment.update(
                     status="canceled",
@@ -316,7 +325,11 @@ class YooKassaEmulator(ProviderEmulator):
         if "receipt" in body:
             payment["receipt_registration"] = "pending"
         self.payments[payment_id] = payment
-        return self._remember(request, body, payment)
+        reply = self._remember(request, body, payment)
+        if self._unanswered > 0:
+            self._unanswered -= 1
+            return _error(500, "internal_server_error", "Request processing result is unknown: repeat it")
+        return reply
 
     async def _get_payment(self, request: web.Request) -> web.Response:
         if not self._authorized(request):

@@ -107,6 +107,8 @@ class _OrderFields:
             and order.tariff_code == self.tariff_code
             and order.period_code == self.period_code
             and all(order.meta.get(k) == v for k, v in self.meta.items())
+            # an invoice that keeps the card is reused only for a purchase that asked for it
+            and order.meta.get("autorenew") == self.meta.get("autorenew")
         )
 
     async def create(
@@ -239,22 +241,40 @@ class Checkout:
         provider_name: str,
         *,
         description: str,
+        gift: bool = False,
+        save_method: bool = False,
     ) -> PendingPayment | PaidFromBalance:
-        """Create (or reuse) a pending order for this item and method, and get its invoice."""
+        """Create (or reuse) a pending order for this item and method, and get its invoice.
+
+        ``gift``: the period is bought for somebody else (an order of kind "gift"); ``save_method``: the
+        provider keeps the card for auto-renewal (only providers that can charge saved methods).
+        """
         tariff, period = self.item(tariff_code, period_code)
-        option = next((m for m in self.methods(period) if m.provider == provider_name), None)
+        if save_method:
+            options = self.card_saving_methods(period)
+        elif gift:
+            options = self.gift_methods(period)
+        else:
+            options = self.methods(period)
+        option = next((m for m in options if m.provider == provider_name), None)
         if option is None:
             raise DomainError("checkout-method-unavailable")
         fields = _OrderFields(
-            kind="subscription", tariff_code=tariff.code, period_code=period.code, days=period.approx_days
+            kind="gift" if gift else "subscription",
+            tariff_code=tariff.code,
+            period_code=period.code,
+            days=period.approx_days,
+            meta={"autorenew": "card"} if save_method else {},
         )
-        discount = self.discountable(provider_name)
+        discount = self.discountable(provider_name) and not gift
         if provider_name == BALANCE:
             order_id, amount, promo = await self._pay_from_balance(
                 customer, option.price, fields, discount=discount
             )
             return PaidFromBalance(order_id, amount, tariff, period, promo)
-        invoiced = await self._pending(customer, option, fields, description, discount=discount)
+        invoiced = await self._pending(
+            customer, option, fields, description, discount=discount, save_method=save_method
+        )
         return PendingPayment(
             invoiced.order_id,
             provider_name,
@@ -264,6 +284,18 @@ class Checkout:
             period,
             invoiced.promo,
         )
+
+    def gift_methods(self, period: Period) -> list[MethodOption]:
+        """Like :meth:`methods`, for a gift (providers that sell only fixed products are left out)."""
+        return self._options(period.prices, fixed_products=False)
+
+    def card_saving_methods(self, period: Period) -> list[MethodOption]:
+        """The providers that can keep the card for auto-renewal and bill this period."""
+        return [
+            option
+            for option in self._options(period.prices, fixed_products=False)
+            if hasattr(self._providers.get(option.provider), "charge_saved")
+        ]
 
     def addon_methods(self, addon: Addon) -> list[MethodOption]:
         """Like :meth:`methods`, for an add-on; providers that sell only fixed products are left out."""
@@ -320,6 +352,7 @@ class Checkout:
         description: str,
         *,
         discount: bool = False,
+        save_method: bool = False,
     ) -> _Invoiced:
         """A pending order for these fields and method with its pay URL: a recent unpaid one is reused
         (not while a discount code is pending: the new order reserves it)."""
@@ -358,6 +391,7 @@ class Checkout:
                 language=customer.language,
                 tariff_code=fields.tariff_code,
                 period_code=fields.period_code,
+                save_payment_method=save_method,
             ),
         )
         return _Invoiced(order_id, pay_url, amount, promo)

@@ -38,6 +38,9 @@ from remnastore.services.panel_link import PanelLink
 
 log = logging.getLogger(__name__)
 ALERT_AFTER_ATTEMPTS = 5
+#: order meta: fulfil without the "payment received" notice (the order's own service tells the customer)
+SILENT = "silent"
+KindFulfilment = Callable[[str], Awaitable[bool]]
 MAX_BACKOFF = timedelta(hours=1)
 
 
@@ -80,15 +83,29 @@ class Fulfilment:
         self._external_squad = external_squad
         self._tag = user_tag
         self._on_fulfilled = on_fulfilled
+        #: fulfilment of order kinds handled by other services (gifts), by kind
+        self._kinds: dict[str, KindFulfilment] = {}
         self._addons = AddonFulfilment(
             db, panel, link, catalogue, clock, customers=customers, admins=admins, failed=self._failed
         )
+
+    def handle_kind(self, kind: str, fulfil: KindFulfilment) -> None:
+        """Let another service fulfil paid orders of ``kind`` (it must be idempotent: it is retried)."""
+        self._kinds[kind] = fulfil
 
     async def fulfil(self, order_id: str) -> bool:
         """Fulfil one paid order; False when it is not (yet) possible (then a retry is scheduled)."""
         async with self._db.session() as session:
             order = await OrderRepository(session).get(order_id)
             kind = order.kind if order is not None else None
+        if kind in self._kinds:
+            try:
+                if await self._kinds[kind](order_id):
+                    return True
+            except Exception as exc:
+                log.exception("fulfilment of a %s order failed", kind, extra={"order_id": order_id})
+                await self._failed(order_id, f"{type(exc).__name__}: {exc}")
+            return False
         if kind == "topup":
             return await self._credit_topup(order_id)
         if kind in ADDON_KINDS:
@@ -110,13 +127,14 @@ class Fulfilment:
         if completed:
             log.info("order fulfilled", extra={"order_id": order_id, "customer_id": customer.id})
             try:
-                await self._customers.order_fulfilled(
-                    Recipient(customer.telegram_id, customer.language),
-                    tariff_name=tariff.name(customer.language),
-                    expires_at=max(target, user.expire_at),
-                    link=user.subscription_url,
-                    amount=Money(order_view.amount_minor, order_view.currency),
-                )
+                if not order_view.meta.get(SILENT):
+                    await self._customers.order_fulfilled(
+                        Recipient(customer.telegram_id, customer.language),
+                        tariff_name=tariff.name(customer.language),
+                        expires_at=max(target, user.expire_at),
+                        link=user.subscription_url,
+                        amount=Money(order_view.amount_minor, order_view.currency),
+                    )
             except Exception:
                 log.exception(
                     "could not tell the customer about a fulfilled order", extra={"order_id": order_id}
@@ -360,6 +378,10 @@ class Fulfilment:
             return
         if order.kind in ADDON_KINDS:
             await self._addons.revoke(order_id)
+            return
+        if order.kind in self._kinds:
+            # e.g. a gift: what it gave belongs to somebody else now; a person decides
+            await self._admins.alert("alert-revoke-failed", order=order_id)
             return
         if order.kind == "topup":
             try:

@@ -2,6 +2,8 @@
 
 Called after a subscription order is fulfilled. Each reward is claimed in ``referral_rewards`` (unique per
 referral, order and kind) before it is given, so settling or fulfilling an order again gives nothing more.
+Days are claimed as pending and marked given after the panel took them; a panel failure leaves them
+pending, and the ``referral-rewards`` job gives them later (with back-off).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from remnastore.db.models import OrderStatus
+from remnastore.db.models import OrderStatus, Referral
 from remnastore.db.repositories.customers import CustomerRepository
 from remnastore.db.repositories.orders import OrderRepository
 from remnastore.db.repositories.referrals import ReferralRepository
@@ -25,6 +27,8 @@ from remnastore.panel.client import RemnawaveClient
 from remnastore.panel.errors import PanelError
 from remnastore.panel.models import UpdateUserRequest
 from remnastore.services.accounts import CustomerView
+from remnastore.services.fulfilment import ALERT_AFTER_ATTEMPTS, backoff
+from remnastore.services.gifts import GIFT_PROVIDER
 from remnastore.services.notifications import Recipient
 from remnastore.services.panel_link import PanelLink
 from remnastore.services.referral_settings import ReferralSettings
@@ -92,6 +96,7 @@ class ReferralRewards:
                 or order.status != OrderStatus.FULFILLED
                 or order.kind == "topup"
                 or order.kind in ADDON_KINDS
+                or order.provider == GIFT_PROVIDER  # a gift's activation: its buyer paid, not the invitee
             ):
                 return
             referrals = ReferralRepository(session)
@@ -121,34 +126,69 @@ class ReferralRewards:
     async def _days(
         self, referral_id: int, order_id: str, customer_id: int, days: int, *, inviter: bool
     ) -> None:
+        """Claim the reward (pending) first, then give it; a failure leaves it pending for
+        :meth:`grant_pending`, so a panel outage delays a reward but never loses it."""
+        now = self._clock.now()
+        async with self._db.session() as session:
+            reward_id = await ReferralRepository(session).claim_pending(
+                referral_id,
+                order_id,
+                kind="inviter_days" if inviter else "invitee_days",
+                days=days,
+                now=now,
+                lease_until=now + backoff(1),
+            )
+        if reward_id is not None:
+            await self._grant(reward_id)
+
+    async def grant_pending(self, limit: int = 50) -> int:
+        """Give the rewards whose earlier attempt failed (scheduler job); the number given now."""
+        now = self._clock.now()
+        async with self._db.session() as session:
+            due = list(await ReferralRepository(session).pending_due(now, limit))
+        given = 0
+        for reward in due:
+            async with self._db.session() as session:
+                leased = await ReferralRepository(session).lease(
+                    reward, until=now + backoff(reward.attempts + 1)
+                )
+            if leased and await self._grant(reward.id):
+                given += 1
+        return given
+
+    async def _grant(self, reward_id: int) -> bool:
+        """Give one claimed reward of days; True when it is done (given or skipped for good)."""
+        async with self._db.session() as session:
+            reward = await ReferralRepository(session).reward(reward_id)
+            referral = await session.get(Referral, reward.referral_id) if reward is not None else None
+            if reward is None or referral is None or reward.granted_at is not None:
+                return reward is not None and reward.granted_at is not None
+            inviter = reward.kind == "inviter_days"
+            customer_id = referral.referrer_id if inviter else referral.invitee_id
+            order_id, days, attempts = reward.order_id, reward.amount, reward.attempts
         customer = await self._customer(customer_id)
         if customer is None:
-            return
+            return await self._settle_reward(reward_id, skipped=inviter)
         try:
             user = await self._link.find(customer)
         except ServiceUnavailable:
-            log.warning("panel unavailable: referral days not given", extra={"order_id": order_id})
-            return
-        if user is not None:
-            kind = "inviter_days" if inviter else "invitee_days"
-        else:  # recorded all the same, so that it is not tried again
-            kind = "days_skipped" if inviter else "invitee_days_skipped"
-        async with self._db.session() as session:
-            if not await ReferralRepository(session).add_reward(
-                referral_id, order_id, kind=kind, amount=days
-            ):
-                return
-        if user is None:
+            log.warning("panel unavailable: referral days wait for a retry", extra={"order_id": order_id})
+            return False
+        if user is None:  # recorded all the same, so that it is not tried again
             log.info("referral days skipped: no panel user", extra={"customer_id": customer_id})
-            return
+            return await self._settle_reward(reward_id, skipped=inviter)
         start = max(self._clock.now(), user.expire_at)
         target = start + timedelta(days=days)
         try:
             await self._panel.update_user(user.ref, UpdateUserRequest(expire_at=target))
         except (PanelError, ServiceUnavailable):
-            log.exception("could not give referral days", extra={"order_id": order_id})
-            return
+            log.warning("could not give referral days; retried later", extra={"order_id": order_id})
+            if attempts + 1 == ALERT_AFTER_ATTEMPTS:
+                log.error("referral days still not given", extra={"order_id": order_id, "attempts": attempts})
+            return False
         async with self._db.session() as session:
+            if not await ReferralRepository(session).mark_granted(reward_id, now=self._clock.now()):
+                return True
             subscriptions = SubscriptionRepository(session)
             await subscriptions.add_period(
                 customer_id, kind="referral", days=days, starts_at=start, ends_at=target, order_id=order_id
@@ -166,6 +206,13 @@ class ReferralRewards:
             )
         except Exception:
             log.exception("could not tell about referral days", extra={"order_id": order_id})
+        return True
+
+    async def _settle_reward(self, reward_id: int, *, skipped: bool) -> bool:
+        kind = "days_skipped" if skipped else "invitee_days_skipped"
+        async with self._db.session() as session:
+            await ReferralRepository(session).mark_granted(reward_id, now=self._clock.now(), kind=kind)
+        return True
 
     async def _commission(self, referral_id: int, order_id: str, inviter_id: int, paid: Money) -> None:
         percent = self.settings.commission_percent

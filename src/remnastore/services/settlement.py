@@ -227,7 +227,8 @@ class Settlement:
                     provider=event.provider,
                     reason=str(order.meta.get("mismatch", "")),
                 )
-            elif settled.outcome is Outcome.FAILED and recipient is not None:
+            elif settled.outcome is Outcome.FAILED and recipient is not None and "renewal" not in order.meta:
+                # (a failed auto-renewal charge is announced by auto-renewal, with its retry time)
                 await self._customers.payment_failed(recipient, amount=amount)
             elif settled.outcome is Outcome.REFUNDED:
                 if order.meta.get("revoke"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, select, update
@@ -82,11 +84,83 @@ class ReferralRepository:
                 amount=minor,
                 currency=currency,
                 created_at=utcnow(),
+                granted_at=utcnow(),
             )
             .on_conflict_do_nothing()
             .returning(ReferralReward.id)
         )
         return (await self.session.execute(statement)).scalar_one_or_none() is not None
+
+    async def claim_pending(
+        self, referral_id: int, order_id: str, *, kind: str, days: int, now: datetime, lease_until: datetime
+    ) -> int | None:
+        """Claim a reward of days, not yet given: its id, or None if it was claimed before. The caller
+        gives it and calls :meth:`mark_granted`; until then :meth:`pending_due` offers it again after
+        ``lease_until`` (so a panel failure only delays it)."""
+        statement = (
+            dialect_insert(self.session, ReferralReward)
+            .values(
+                referral_id=referral_id,
+                order_id=order_id,
+                kind=kind,
+                amount=days,
+                currency=None,
+                created_at=now,
+                attempts=1,
+                next_attempt_at=lease_until,
+            )
+            .on_conflict_do_nothing()
+            .returning(ReferralReward.id)
+        )
+        reward_id: int | None = (await self.session.execute(statement)).scalar_one_or_none()
+        return reward_id
+
+    async def reward(self, reward_id: int) -> ReferralReward | None:
+        query = (
+            select(ReferralReward)
+            .where(ReferralReward.id == reward_id)
+            .execution_options(populate_existing=True)
+        )
+        return (await self.session.execute(query)).scalars().first()
+
+    async def pending_due(self, now: datetime, limit: int = 50) -> Sequence[ReferralReward]:
+        """Rewards claimed but not given whose next attempt is due."""
+        query = (
+            select(ReferralReward)
+            .where(ReferralReward.granted_at.is_(None), ReferralReward.next_attempt_at <= now)
+            .order_by(ReferralReward.next_attempt_at, ReferralReward.id)
+            .limit(limit)
+        )
+        return (await self.session.execute(query)).scalars().all()
+
+    async def lease(self, reward: ReferralReward, *, until: datetime) -> bool:
+        """Take the next attempt of a pending reward (compare-and-set on its attempt count)."""
+        statement = (
+            update(ReferralReward)
+            .where(
+                ReferralReward.id == reward.id,
+                ReferralReward.granted_at.is_(None),
+                ReferralReward.attempts == reward.attempts,
+            )
+            .values(attempts=reward.attempts + 1, next_attempt_at=until)
+            .execution_options(synchronize_session=False)
+        )
+        result = cast(CursorResult[Any], await self.session.execute(statement))
+        return result.rowcount == 1
+
+    async def mark_granted(self, reward_id: int, *, now: datetime, kind: str | None = None) -> bool:
+        """The reward was given (or, with another ``kind``, recorded as skipped); False if it already was."""
+        values: dict[str, Any] = {"granted_at": now, "next_attempt_at": None}
+        if kind is not None:
+            values["kind"] = kind
+        statement = (
+            update(ReferralReward)
+            .where(ReferralReward.id == reward_id, ReferralReward.granted_at.is_(None))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        result = cast(CursorResult[Any], await self.session.execute(statement))
+        return result.rowcount == 1
 
     async def earned(self, referrer_id: int) -> list[Money]:
         """What referral commissions have credited to ``referrer_id``'s balance, per currency."""

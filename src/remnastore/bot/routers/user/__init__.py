@@ -6,10 +6,12 @@ from aiogram import F, Router
 
 from remnastore.bot.routers.user import (
     addons,
+    autorenew,
     balance,
     buy,
     devices,
     fallback,
+    gifts,
     inline,
     language,
     promos,
@@ -29,6 +31,8 @@ def user_router() -> Router:
         start.build(),
         stars.build(),
         buy.build(),
+        gifts.build(),
+        autorenew.build(),
         addons.build(),
         balance.build(),
         referrals.build(),

@@ -7,7 +7,16 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from remnastore.bot.callbacks import BuyMethod, BuyPeriod, BuyTariff, CheckOrder, Nav, Screen
+from remnastore.bot.callbacks import (
+    BuyAutoRenew,
+    BuyGift,
+    BuyMethod,
+    BuyPeriod,
+    BuyTariff,
+    CheckOrder,
+    Nav,
+    Screen,
+)
 from remnastore.bot.keyboards import back_to_menu, only_back
 from remnastore.bot.promo_texts import price_change, reservation_text
 from remnastore.bot.render import Renderer
@@ -124,6 +133,8 @@ async def choose_method(
     checkout: Checkout,
     renderer: Renderer,
     promos: PromoService | None = None,
+    gifts_enabled: bool = False,
+    autorenew_enabled: bool = False,
 ) -> None:
     tariff, period = checkout.item(callback_data.tariff, callback_data.period)
     options = checkout.methods(period)
@@ -140,6 +151,21 @@ async def choose_method(
                 callback_data=BuyMethod(
                     tariff=tariff.code, period=period.code, method=option.provider
                 ).pack(),
+            )
+        )
+    for option in checkout.card_saving_methods(period) if autorenew_enabled else []:
+        kb.row(
+            InlineKeyboardButton(
+                text=t("autorenew-btn-buy-with", price=renderer.money(option.price, t)),
+                callback_data=BuyAutoRenew(
+                    tariff=tariff.code, period=period.code, method=option.provider
+                ).pack(),
+            )
+        )
+    if gifts_enabled and checkout.gift_methods(period):
+        kb.row(
+            InlineKeyboardButton(
+                text=t("gift-btn-buy"), callback_data=BuyGift(tariff=tariff.code, period=period.code).pack()
             )
         )
     kb.row(InlineKeyboardButton(text=t("btn-back"), callback_data=BuyTariff(tariff=tariff.code).pack()))
@@ -170,11 +196,43 @@ async def pay(
     checkout: Checkout,
     renderer: Renderer,
 ) -> None:
-    tariff, period = checkout.item(callback_data.tariff, callback_data.period)
+    await start_payment(
+        query,
+        t,
+        customer,
+        checkout,
+        renderer,
+        callback_data.tariff,
+        callback_data.period,
+        callback_data.method,
+    )
+
+
+async def start_payment(
+    query: CallbackQuery,
+    t: Translator,
+    customer: CustomerView,
+    checkout: Checkout,
+    renderer: Renderer,
+    tariff_code: str,
+    period_code: str,
+    method: str,
+    *,
+    gift: bool = False,
+    save_method: bool = False,
+) -> None:
+    """Create (or reuse) the order and show its invoice (subscription, gift, or one keeping the card)."""
+    tariff, period = checkout.item(tariff_code, period_code)
     period_text = renderer.period(period, t)
     description = t("invoice-title", tariff=tariff.name(t.language), period=period_text)
     pending = await checkout.start(
-        customer, tariff.code, period.code, callback_data.method, description=str(description)
+        customer,
+        tariff.code,
+        period.code,
+        method,
+        description=str(description),
+        gift=gift,
+        save_method=save_method,
     )
     amount = renderer.money(pending.amount, t)
     promo_line = reservation_text(pending.promo, pending.amount, t, renderer)

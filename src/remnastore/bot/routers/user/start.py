@@ -12,8 +12,11 @@ from remnastore.bot.keyboards import MenuOptions, main_menu
 from remnastore.bot.promo_texts import deep_link_notice
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
+from remnastore.bot.routers.user.gifts import activate_gift
+from remnastore.domain.deep_links import PayloadKind, parse_start_payload
 from remnastore.locales import Translator
 from remnastore.services.accounts import AccountService, CustomerView
+from remnastore.services.gifts import GiftService
 from remnastore.services.promos import PromoService
 from remnastore.services.subscriptions import SubscriptionService
 
@@ -55,9 +58,14 @@ async def start(
     menu: MenuOptions,
     renderer: Renderer,
     promos: PromoService | None = None,
+    gifts: GiftService | None = None,
 ) -> None:
     await state.clear()
     await accounts.apply_start_payload(customer, command.args, is_new=is_new)
+    payload = parse_start_payload(command.args)
+    if payload.kind is PayloadKind.GIFT:
+        await activate_gift(message, t, customer, gifts, payload.value)
+        return
     prefix = t("welcome-new", name=customer.first_name) + "\n\n" if is_new else ""
     notice = await deep_link_notice(promos, customer, command.args, t, renderer)
     if notice:

@@ -11,9 +11,11 @@ from remnastore.bot.keyboards import MenuOptions, subscription
 from remnastore.bot.qr import qr_png
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
+from remnastore.bot.routers.user.autorenew import toggle_button
 from remnastore.domain.errors import DomainError
 from remnastore.locales import Translator
 from remnastore.services.accounts import CustomerView
+from remnastore.services.autorenewal import AutoRenewalService
 from remnastore.services.checkout import Checkout
 from remnastore.services.subscriptions import SubscriptionService
 
@@ -26,6 +28,7 @@ async def my_subscription(
     renderer: Renderer,
     menu: MenuOptions,
     checkout: Checkout,
+    autorenew: AutoRenewalService | None = None,
 ) -> None:
     view = await subscriptions.overview(customer, with_devices=menu.devices_enabled)
     trial = subscriptions.trial_offered(customer)
@@ -44,6 +47,13 @@ async def my_subscription(
         trial=trial,
         addon_kinds=kinds,
     )
+    if autorenew is not None:
+        renewal = await autorenew.view(customer)
+        offered = renewal.tariff is not None and (renewal.card_provider or renewal.balance_possible)
+        if renewal.enabled or offered:  # above "Renew" and "Back"
+            markup.inline_keyboard.insert(
+                len(markup.inline_keyboard) - 2, [toggle_button(t, renewal.enabled)]
+            )
     await show(event, renderer.overview(view, t), markup)
 
 
