@@ -41,6 +41,7 @@ from remnastore.config import Settings
 from remnastore.db.session import Database
 from remnastore.domain.access import GIB, TrialTerms
 from remnastore.domain.catalogue import load_catalogue
+from remnastore.infra.cache import Cache
 from remnastore.infra.clock import Clock, SystemClock
 from remnastore.infra.metrics import Metrics
 from remnastore.infra.ratelimit import build_rate_limiter
@@ -49,7 +50,7 @@ from remnastore.jobs.scheduler import Job, MemoryLock, RedisLock, Scheduler
 from remnastore.locales import SUPPORTED_LANGUAGES, Locales
 from remnastore.ops.backup import backup_and_rotate
 from remnastore.ops.backup_cli import backup_sources
-from remnastore.panel.client import RemnawaveClient
+from remnastore.panel.watched import WatchedPanelClient
 from remnastore.payments.base import PaymentEvent, Provider, ProviderContext
 from remnastore.payments.registry import provider_module
 from remnastore.payments.stars import StarsProvider
@@ -58,9 +59,11 @@ from remnastore.services.accounts import AccountService
 from remnastore.services.balance import BalanceService
 from remnastore.services.channel_gate import ChannelGate
 from remnastore.services.checkout import Checkout
+from remnastore.services.customer_cache import CustomerCache
 from remnastore.services.devices import DeviceService
 from remnastore.services.fulfilment import Fulfilment
 from remnastore.services.order_admin import OrderAdmin
+from remnastore.services.panel_cache import PanelUserCache
 from remnastore.services.panel_link import PanelLink
 from remnastore.services.reconciliation import Reconciliation
 from remnastore.services.referrals import ReferralRewards
@@ -104,7 +107,15 @@ class Application:
         self.metrics = Metrics(version=__version__)
         self.inflight = InFlight()
         panel = settings.panel
-        self.panel = RemnawaveClient(
+        self.cache = Cache(
+            self.redis,
+            max_local_entries=settings.cache.local_max_entries,
+            on_lookup=lambda area, hit: self.metrics.cache(area, hit=hit),
+        )
+        self.customer_cache = CustomerCache(self.cache, settings.cache.customer_ttl_seconds)
+        self.db.on_customers_changed = self.customer_cache.invalidate
+        self.panel_cache = PanelUserCache(self.cache, settings.cache.panel_ttl_seconds)
+        self.panel = WatchedPanelClient(
             panel.url,
             panel.token.get_secret_value(),
             api_version=panel.api_version,
@@ -113,6 +124,7 @@ class Application:
             timeout=panel.timeout,
             retries=panel.retries,
             on_call=self.metrics.panel_call,
+            on_write=self.panel_cache.forget,
         )
         self.locales = Locales(settings.shop.default_language)
         limiter = build_rate_limiter(settings.rate_limit, self.redis)
@@ -136,7 +148,9 @@ class Application:
             if trial.enabled
             else None
         )
-        self.accounts = AccountService(self.db, default_language=settings.shop.default_language)
+        self.accounts = AccountService(
+            self.db, default_language=settings.shop.default_language, cache=self.customer_cache
+        )
         self.panel_link = PanelLink(self.db, self.panel, username_prefix=panel.username_prefix)
         self.subscriptions = SubscriptionService(
             self.db,
@@ -147,6 +161,7 @@ class Application:
             paid_squads=tuple(panel.squads),
             external_squad=panel.external_squad,
             user_tag=panel.user_tag,
+            cache=self.panel_cache,
         )
         self.devices = DeviceService(self.panel, self.panel_link)
         links = settings.links
@@ -173,6 +188,8 @@ class Application:
         )
         self._build_sales()
         self.channel_gate = ChannelGate.from_settings(settings.channel_gate, self.redis)
+        if self.channel_gate is not None:
+            self.channel_gate.on_lookup = lambda area, hit: self.metrics.cache(area, hit=hit)
         self.storage = self._storage()
         self.dispatcher = self._dispatcher()
         self.health = HealthRoutes(self._probes(), version=__version__)

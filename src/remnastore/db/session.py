@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -16,6 +16,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool, StaticPool
+
+from remnastore.db.changes import CustomerChanges, TrackedSession, pop_changes
 
 Dialect = Literal["postgresql", "sqlite"]
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -96,15 +98,17 @@ class Database:
     """The engine and session factory.
 
     ``session()`` is the unit of work: it commits when the block ends normally and rolls back when it
-    raises. Repositories never commit on their own.
+    raises. Repositories never commit on their own. After a commit that changed customer rows,
+    ``on_customers_changed`` (if set) is awaited with them: caches of customers are invalidated there.
     """
 
     def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
         self.url = normalize_url(url)
         self.engine: AsyncEngine = build_engine(self.url, pool_size=pool_size, echo=echo)
         self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
-            self.engine, expire_on_commit=False
+            self.engine, expire_on_commit=False, sync_session_class=TrackedSession
         )
+        self.on_customers_changed: Callable[[CustomerChanges], Awaitable[None]] | None = None
 
     @property
     def dialect(self) -> Dialect:
@@ -120,9 +124,13 @@ class Database:
                 yield session
             except BaseException:
                 await session.rollback()
+                pop_changes(session.sync_session)
                 raise
             else:
                 await session.commit()
+                changes = pop_changes(session.sync_session)
+                if changes is not None and self.on_customers_changed is not None:
+                    await self.on_customers_changed(changes)
 
     async def ping(self) -> float:
         """Round-trip time of ``SELECT 1`` in seconds; raises if the database is unreachable."""
