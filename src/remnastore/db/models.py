@@ -211,6 +211,7 @@ class Customer(Base):
     __table_args__ = (
         Index("ix_customers_username_lower", func.lower(username)),
         Index("ix_customers_created_at", "created_at"),
+        Index("ix_customers_panel_username", "panel_username"),
     )
 
 
@@ -310,6 +311,12 @@ class Order(Base):
             "next_attempt_at",
             postgresql_where=text("status = 'paid'"),
             sqlite_where=text("status = 'paid'"),
+        ),
+        Index(
+            "ix_orders_pending_created_at",
+            "created_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
         ),
     )
 

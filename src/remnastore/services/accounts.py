@@ -72,9 +72,7 @@ class Arrival:
 
 
 class AccountService:
-    def __init__(
-        self, db: Database, *, default_language: str, cache: CustomerCache | None = None
-    ) -> None:
+    def __init__(self, db: Database, *, default_language: str, cache: CustomerCache | None = None) -> None:
         self._db = db
         self._default_language = default_language
         self._cache = cache
