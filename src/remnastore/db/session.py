@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool, StaticPool
 
 from remnastore.db.changes import CustomerChanges, TrackedSession, pop_changes
+from remnastore.infra.fencing import verify_fence
 
 Dialect = Literal["postgresql", "sqlite"]
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -98,7 +99,8 @@ class Database:
     """The engine and session factory.
 
     ``session()`` is the unit of work: it commits when the block ends normally and rolls back when it
-    raises. Repositories never commit on their own. After a commit that changed customer rows,
+    raises. Repositories never commit on their own. Inside a scheduled job run, the run's fence is
+    verified before the commit (:mod:`remnastore.infra.fencing`). After a commit that changed customer rows,
     ``on_customers_changed`` (if set) is awaited with them: caches of customers are invalidated there.
     """
 
@@ -127,6 +129,12 @@ class Database:
                 pop_changes(session.sync_session)
                 raise
             else:
+                try:
+                    await verify_fence()
+                except BaseException:
+                    await session.rollback()
+                    pop_changes(session.sync_session)
+                    raise
                 await session.commit()
                 changes = pop_changes(session.sync_session)
                 if changes is not None and self.on_customers_changed is not None:
