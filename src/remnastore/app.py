@@ -109,12 +109,12 @@ class Application:
         panel = settings.panel
         self.cache = Cache(
             self.redis,
-            max_local_entries=settings.cache.local_max_entries,
+            max_local_entries=settings.performance.local_max_entries,
             on_lookup=lambda area, hit: self.metrics.cache(area, hit=hit),
         )
-        self.customer_cache = CustomerCache(self.cache, settings.cache.customer_ttl_seconds)
+        self.customer_cache = CustomerCache(self.cache, settings.performance.customer_ttl_seconds)
         self.db.on_customers_changed = self.customer_cache.invalidate
-        self.panel_cache = PanelUserCache(self.cache, settings.cache.panel_ttl_seconds)
+        self.panel_cache = PanelUserCache(self.cache, settings.performance.panel_ttl_seconds)
         self.panel = WatchedPanelClient(
             panel.url,
             panel.token.get_secret_value(),

@@ -16,7 +16,7 @@ from pydantic import AliasChoices, SecretStr, ValidationError, field_validator, 
 from pydantic_settings import NoDecode
 
 from remnastore.domain.money import Money, is_known_currency
-from remnastore.infra.cache import CacheSettings
+from remnastore.infra.performance import PerformanceSettings
 from remnastore.infra.ratelimit import RateLimitSettings
 from remnastore.ops.backup_settings import BackupSettings
 from remnastore.services.channel_gate import ChannelGateSettings
@@ -513,9 +513,9 @@ class Settings:
         reminders: ReminderSettings,
         referrals: ReferralSettings | None = None,
         payments: dict[str, SettingsGroup] | None = None,
-        cache: CacheSettings | None = None,
+        performance: PerformanceSettings | None = None,
     ) -> None:
-        self.cache = cache if cache is not None else CacheSettings()
+        self.performance = performance if performance is not None else PerformanceSettings()
         self.telegram = telegram
         self.database = database
         self.redis = redis
@@ -570,7 +570,7 @@ _GROUPS: dict[str, type[_Group]] = {
     "channel_gate": ChannelGateSettings,
     "reminders": ReminderSettings,
     "referrals": ReferralSettings,
-    "cache": CacheSettings,
+    "performance": PerformanceSettings,
 }
 
 
@@ -590,7 +590,7 @@ GROUP_TITLES = {
     "channel_gate": "Required channel",
     "reminders": "Expiry reminders",
     "referrals": "Referrals",
-    "cache": "Caching",
+    "performance": "Performance",
 }
 
 
