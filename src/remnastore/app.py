@@ -13,7 +13,6 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
@@ -37,6 +36,7 @@ from remnastore.bot.reminders import TelegramReminderSender
 from remnastore.bot.render import Renderer
 from remnastore.bot.routers.admin import admin_router
 from remnastore.bot.routers.user import user_router
+from remnastore.bot.session import BotSession
 from remnastore.config import Settings
 from remnastore.db.session import Database
 from remnastore.domain.access import GIB, TrialTerms
@@ -180,7 +180,7 @@ class Application:
         )
         self.bot = Bot(
             token=settings.telegram.bot_token.get_secret_value(),
-            session=AiohttpSession(
+            session=BotSession(
                 api=TelegramAPIServer.from_base(settings.telegram.api_url),
                 timeout=settings.telegram.request_timeout,
             ),

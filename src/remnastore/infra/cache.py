@@ -19,7 +19,9 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "remnastore:cache:"
-REDIS_TIMEOUT = 0.5
+# Long enough that an event loop busy with a burst does not turn hits into misses (which would send the
+# burst to the database), short enough that a hung Redis does not hold an update for long.
+REDIS_TIMEOUT = 3.0
 LookupHook = Callable[[str, bool], None]
 
 
@@ -72,9 +74,8 @@ class Cache:
             self._local[full] = (now + ttl_seconds, value)
             return
         try:
-            await asyncio.wait_for(
-                self._redis.set(full, value, px=max(1, int(ttl_seconds * 1000))), REDIS_TIMEOUT
-            )
+            async with asyncio.timeout(REDIS_TIMEOUT):
+                await self._redis.set(full, value, px=max(1, int(ttl_seconds * 1000)))
         except (RedisError, OSError, TimeoutError) as exc:
             log.warning("cache unavailable: %s", type(exc).__name__)
 
@@ -87,7 +88,8 @@ class Cache:
                 self._local.pop(key, None)
             return
         try:
-            await asyncio.wait_for(self._redis.delete(*full), REDIS_TIMEOUT)
+            async with asyncio.timeout(REDIS_TIMEOUT):
+                await self._redis.delete(*full)
         except (RedisError, OSError, TimeoutError) as exc:
             # An entry we could not delete expires with its TTL; say so loudly, it may be stale until then.
             log.error("cache invalidation failed: %s", type(exc).__name__)
@@ -121,7 +123,8 @@ class Cache:
                 return None
             return entry[1]
         try:
-            raw = await asyncio.wait_for(self._redis.get(full), REDIS_TIMEOUT)
+            async with asyncio.timeout(REDIS_TIMEOUT):
+                raw = await self._redis.get(full)
         except (RedisError, OSError, TimeoutError) as exc:
             log.warning("cache unavailable: %s", type(exc).__name__)
             return None
