@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClau
 from remnastore.db.models import Customer
 
 INFO_KEY = "remnastore.customer_changes"
-_TABLE = Customer.__table__
+_TABLE = Customer.__tablename__
 
 
 @dataclass
@@ -68,7 +68,8 @@ def _on_execute(state: ORMExecuteState) -> None:
     if not (state.is_update or state.is_delete):
         return
     statement: Any = state.statement
-    if getattr(statement, "table", None) is not _TABLE:
+    # ORM statements carry annotated copies of the table: compare by name
+    if getattr(getattr(statement, "table", None), "name", None) != _TABLE:
         return
     changes = changes_of(state.session)
     if not _rows_named(statement.whereclause, changes):
@@ -89,7 +90,8 @@ def _rows_named(where: ColumnElement[Any] | None, changes: CustomerChanges) -> b
         if not isinstance(criterion, BinaryExpression):
             continue
         column = getattr(criterion.left, "name", None)
-        if getattr(criterion.left, "table", None) is not _TABLE or column not in ("id", "telegram_id"):
+        table = getattr(getattr(criterion.left, "table", None), "name", None)
+        if table != _TABLE or column not in ("id", "telegram_id"):
             continue
         right = criterion.right
         if not isinstance(right, BindParameter) or right.value is None:
