@@ -21,7 +21,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from bench.harness import reset_database
 from bench.report import Backend, backend_from_env, emit, int_env, latency_summary, progress
@@ -31,7 +32,7 @@ from remnastore.db.repositories.orders import OrderRepository
 from remnastore.db.repositories.promos import PromoRepository
 from remnastore.db.repositories.referrals import ReferralRepository
 from remnastore.db.repositories.subscriptions import SubscriptionRepository
-from remnastore.db.session import Database
+from remnastore.db.session import Database, normalize_url
 
 NAME = "db"
 BASE_TELEGRAM_ID = 10_000_000
@@ -150,13 +151,19 @@ async def main(backend: Backend) -> None:
     db = Database(backend.database_url)
     try:
         seed_times: dict[str, float] = {}
-        for statement in seed_statements(backend.is_postgres, customers):
-            label = statement.split()[2] if statement.startswith("INSERT") else "analyze"
-            progress(f"seeding: {label}")
-            started = time.perf_counter()
-            async with db.engine.begin() as connection:
-                await connection.execute(text(statement))
-            seed_times[label] = round(time.perf_counter() - started, 1)
+        # bulk seeding takes minutes: no per-statement client timeout
+        options = {"connect_args": {"command_timeout": None}} if backend.is_postgres else {}
+        seeder = create_async_engine(normalize_url(backend.database_url), poolclass=NullPool, **options)
+        try:
+            for statement in seed_statements(backend.is_postgres, customers):
+                label = statement.split()[2] if statement.startswith("INSERT") else "analyze"
+                progress(f"seeding: {label}")
+                started = time.perf_counter()
+                async with seeder.begin() as connection:
+                    await connection.execute(text(statement))
+                seed_times[label] = round(time.perf_counter() - started, 1)
+        finally:
+            await seeder.dispose()
         results: dict[str, Any] = {}
         for name, query in hot_queries(customers).items():
             progress(f"timing {name}")

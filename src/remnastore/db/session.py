@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from sqlalchemy.pool import NullPool, StaticPool
 from remnastore.db.changes import CustomerChanges, TrackedSession, pop_changes
 from remnastore.infra.fencing import verify_fence
 
+log = logging.getLogger(__name__)
 Dialect = Literal["postgresql", "sqlite"]
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
@@ -138,7 +140,10 @@ class Database:
                 await session.commit()
                 changes = pop_changes(session.sync_session)
                 if changes is not None and self.on_customers_changed is not None:
-                    await self.on_customers_changed(changes)
+                    try:
+                        await self.on_customers_changed(changes)
+                    except Exception:  # the work is committed: a cache problem must not undo that
+                        log.exception("could not invalidate cached customers")
 
     async def ping(self) -> float:
         """Round-trip time of ``SELECT 1`` in seconds; raises if the database is unreachable."""
