@@ -22,7 +22,16 @@ import aiohttp
 from sqlalchemy import func, select
 
 from bench.harness import ADMIN_ID, ShopProcess, flush_redis, reset_database
-from bench.report import Backend, backend_from_env, emit, float_env, int_env, latency_summary, progress
+from bench.report import (
+    Backend,
+    ProcessStats,
+    backend_from_env,
+    emit,
+    float_env,
+    int_env,
+    latency_summary,
+    progress,
+)
 from remnastore.db.models import Order, OrderStatus, PaymentEvent, SubscriptionPeriod
 from remnastore.db.repositories import CustomerRepository
 from remnastore.db.repositories.orders import OrderRepository
@@ -142,7 +151,8 @@ async def main(backend: Backend) -> None:
             duplicates = random.sample(deliveries, int(total * DUPLICATE_SHARE))
             batch = deliveries + [Delivery(d.url, d.body, dict(d.headers)) for d in duplicates]
             random.shuffle(batch)
-            cpu0 = shop.stats.cpu_seconds()
+            here = ProcessStats()
+            cpu0, here0 = shop.stats.cpu_seconds(), here.cpu_seconds()
             progress(f"delivering {len(batch)} notifications ({len(duplicates)} duplicates)")
             started = time.monotonic()
             latencies, failures = await deliver_all(batch, concurrency)
@@ -155,7 +165,7 @@ async def main(backend: Backend) -> None:
                     break
                 await asyncio.sleep(0.2)
             settled_in = time.monotonic() - started
-            cpu1 = shop.stats.cpu_seconds()
+            cpu1, here1 = shop.stats.cpu_seconds(), here.cpu_seconds()
             fulfilled = await count(db, fulfilled_query)
             events = await count(db, select(func.count()).select_from(PaymentEvent))
             periods = await count(db, select(func.count()).select_from(SubscriptionPeriod))
@@ -170,6 +180,8 @@ async def main(backend: Backend) -> None:
                 "settled_end_to_end_per_second": round(fulfilled / settled_in, 1),
                 "seconds_until_all_fulfilled": round(settled_in, 2),
                 "shop_cpu_seconds_per_1000_notifications": round((cpu1 - cpu0) / len(batch) * 1000, 3),
+                "shop_cpu_utilisation": round((cpu1 - cpu0) / settled_in, 2),
+                "driver_cpu_utilisation": round((here1 - here0) / settled_in, 2),
                 "shop_peak_rss_mb": shop.stats.peak_rss_mb(),
                 "checks": {
                     "orders_fulfilled": fulfilled,

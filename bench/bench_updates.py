@@ -49,6 +49,7 @@ class Observer:
     telegram: TelegramEmulator
     chats: dict[int, tuple[float, asyncio.Future[float]]] = field(default_factory=dict)
     queries: dict[str, tuple[float, asyncio.Future[float]]] = field(default_factory=dict)
+    unanswered: int = 0
     _seen: int = 0
 
     def offer_chat(self, chat_id: int, at: float) -> asyncio.Future[float]:
@@ -79,13 +80,20 @@ class Observer:
                 self._seen += 1
 
 
-async def press(observer: Observer, user: FakeUser, screen: Screen) -> float:
-    """Offer one press and wait for the bot's answer; returns the latency in seconds."""
+ANSWER_TIMEOUT = 15.0
+
+
+async def press(observer: Observer, user: FakeUser, screen: Screen) -> float | None:
+    """Offer one press and wait for the bot's answer; the latency in seconds, None if unanswered."""
     offered = time.monotonic()
     update_id = await user.press_data(Nav(screen=screen).pack())
     query_id = observer.telegram.hub.history[update_id]["callback_query"]["id"]
     answered = observer.offer_query(str(query_id), offered)
-    return await asyncio.wait_for(answered, 30)
+    try:
+        return await asyncio.wait_for(answered, ANSWER_TIMEOUT)
+    except TimeoutError:
+        observer.unanswered += 1
+        return None
 
 
 async def full_load(observer: Observer, users: list[FakeUser], seconds: float) -> int:
@@ -97,8 +105,8 @@ async def full_load(observer: Observer, users: list[FakeUser], seconds: float) -
         for step in itertools.count(offset):
             if time.monotonic() >= stop_at:
                 return
-            await press(observer, user, SCREENS[step % len(SCREENS)])
-            count += 1
+            if await press(observer, user, SCREENS[step % len(SCREENS)]) is not None:
+                count += 1
 
     await asyncio.gather(*(customer(user, n) for n, user in enumerate(users)))
     return count
@@ -116,7 +124,9 @@ async def offered_load(
 
     async def one(user: FakeUser, screen: Screen) -> None:
         try:
-            latencies.append(await press(observer, user, screen))
+            latency = await press(observer, user, screen)
+            if latency is not None:
+                latencies.append(latency)
         finally:
             busy.discard(user.id)
 
@@ -200,6 +210,7 @@ async def main(backend: Backend) -> None:
                     "shop_cpu_seconds_per_1000_updates": round(offered_cpu, 3),
                 },
                 "cold_start": latency_summary(cold),
+                "unanswered_presses": observer.unanswered,
                 "shop_peak_rss_mb": shop.stats.peak_rss_mb(),
                 "cache_hit_rate": cache_hit_rates(before, after),
                 "panel_calls_during_presses": int(

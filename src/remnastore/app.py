@@ -28,6 +28,7 @@ from remnastore import __version__
 from remnastore.bot.errors import error_router
 from remnastore.bot.keyboards import MenuLinks, MenuOptions
 from remnastore.bot.middlewares.channel import install_channel_gate
+from remnastore.bot.middlewares.concurrency import ConcurrencyLimitMiddleware
 from remnastore.bot.middlewares.customer import CustomerMiddleware
 from remnastore.bot.middlewares.metrics import install_metrics_middleware
 from remnastore.bot.middlewares.throttle import ThrottleMiddleware
@@ -375,6 +376,8 @@ class Application:
         # move it behind metrics, in-flight tracking and the rate limiter, so that a flood is dropped
         # before it waits for locks, Redis connections or the database.
         dp.update.outer_middleware.unregister(dp.fsm)
+        if self.settings.use_webhook:
+            dp.update.outer_middleware(ConcurrencyLimitMiddleware(self.settings.telegram.update_concurrency))
         install_metrics_middleware(dp, self.metrics)
         dp.update.outer_middleware(InFlightMiddleware(self.inflight))
         if self.throttle is not None:
