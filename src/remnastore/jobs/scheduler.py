@@ -199,9 +199,11 @@ class Scheduler:
         return True
 
     async def _keep_lock(self, name: str, ttl: float, task: asyncio.Task[object]) -> None:
-        """Renew the lock of a run that lasts longer than a third of its lifetime."""
-        while not task.done():
-            await asyncio.sleep(max(0.05, ttl / 3))
+        """Renew the lock of a run that is about to outlive it (a run that ends in time leaves the lock
+        as it was, so the period is not shifted)."""
+        delay = ttl * 0.8
+        while True:
+            await asyncio.sleep(max(0.05, delay))
             if task.done():
                 return
             try:
@@ -210,6 +212,7 @@ class Scheduler:
                     return
             except Exception:
                 log.warning("could not renew a job lock", extra={"job": name}, exc_info=True)
+            delay = ttl / 3
 
     async def stop(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109 - shutdown budget
         """No new runs; wait up to ``timeout`` for running jobs, then cancel them."""
