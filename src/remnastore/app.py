@@ -317,6 +317,7 @@ class Application:
             redis=self.redis,
             spawn=self.inflight.spawn,
             on_refusal=self.metrics.webhook_refused,
+            on_user_event=self.panel_cache.forget,
         )
         if settings.backup.interval_hours:
             self.scheduler.add(
