@@ -1,1 +1,1 @@
-"""Benchmarks that print JSON; run with `python -m bench`."""
+"""Benchmarks printing one JSON object each: `python -m bench.bench_<name>`, or `make bench` for all."""

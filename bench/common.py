@@ -48,7 +48,7 @@ async def clean_database(url: str) -> None:
     try:
         async with db.session() as session:
             for table in ("broadcast_recipients", "broadcasts", "subscriptions", "audit_log", "customers"):
-                await session.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
+                await session.execute(text(f"DELETE FROM {table}"))
     finally:
         await db.dispose()
 

@@ -14,7 +14,6 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
@@ -32,6 +31,7 @@ from remnastore.bot.errors import error_router
 from remnastore.bot.keyboards import MenuOptions
 from remnastore.bot.log_chat import LogChat
 from remnastore.bot.middlewares.channel import install_channel_gate
+from remnastore.bot.middlewares.concurrency import ConcurrencyLimitMiddleware
 from remnastore.bot.middlewares.customer import CustomerMiddleware
 from remnastore.bot.middlewares.metrics import install_metrics_middleware
 from remnastore.bot.middlewares.settings import SettingsMiddleware
@@ -42,10 +42,12 @@ from remnastore.bot.render import Renderer
 from remnastore.bot.renewal_notices import RenewalMessages
 from remnastore.bot.routers.admin import admin_router
 from remnastore.bot.routers.user import user_router
+from remnastore.bot.session import BotSession
 from remnastore.config import Settings
 from remnastore.db.models import OrderKind
 from remnastore.db.session import Database
 from remnastore.domain.catalogue import load_catalogue
+from remnastore.infra.cache import Cache
 from remnastore.infra.clock import Clock, SystemClock
 from remnastore.infra.metrics import Metrics
 from remnastore.infra.ratelimit import build_rate_limiter
@@ -55,7 +57,7 @@ from remnastore.locales import SUPPORTED_LANGUAGES, Locales
 from remnastore.ops.backup import backup_and_rotate
 from remnastore.ops.backup_cli import backup_sources
 from remnastore.ops.check import check_provider
-from remnastore.panel.client import RemnawaveClient
+from remnastore.panel.watched import WatchedPanelClient
 from remnastore.payments.base import PaymentEvent, Provider, ProviderContext
 from remnastore.payments.registry import provider_module
 from remnastore.payments.stars import StarsProvider
@@ -70,6 +72,7 @@ from remnastore.services.campaigns import CampaignAdmin
 from remnastore.services.channel_gate import ChannelGate
 from remnastore.services.checkout import Checkout
 from remnastore.services.customer_admin import CustomerAdmin
+from remnastore.services.customer_cache import CustomerCache
 from remnastore.services.devices import DeviceService
 from remnastore.services.effective_settings import (
     LINK_KINDS,
@@ -80,6 +83,7 @@ from remnastore.services.effective_settings import (
 from remnastore.services.fulfilment import Fulfilment
 from remnastore.services.gifts import GiftService
 from remnastore.services.order_admin import OrderAdmin
+from remnastore.services.panel_cache import PanelUserCache
 from remnastore.services.panel_link import PanelLink
 from remnastore.services.panel_sync import PanelSync
 from remnastore.services.promo_admin import PromoAdmin
@@ -128,7 +132,15 @@ class Application:
         self.metrics = Metrics(version=__version__)
         self.inflight = InFlight()
         panel = settings.panel
-        self.panel = RemnawaveClient(
+        self.cache = Cache(
+            self.redis,
+            max_local_entries=settings.performance.local_max_entries,
+            on_lookup=lambda area, hit: self.metrics.cache(area, hit=hit),
+        )
+        self.customer_cache = CustomerCache(self.cache, settings.performance.customer_ttl_seconds)
+        self.db.on_customers_changed = self.customer_cache.invalidate
+        self.panel_cache = PanelUserCache(self.cache, settings.performance.panel_ttl_seconds)
+        self.panel = WatchedPanelClient(
             panel.url,
             panel.token.get_secret_value(),
             api_version=panel.api_version,
@@ -137,6 +149,7 @@ class Application:
             timeout=panel.timeout,
             retries=panel.retries,
             on_call=self.metrics.panel_call,
+            on_write=self.panel_cache.forget,
         )
         self.locales = Locales(settings.shop.default_language)
         limiter = build_rate_limiter(settings.rate_limit, self.redis)
@@ -150,7 +163,7 @@ class Application:
         self.renderer = Renderer(settings.shop.timezone)
         self.bot = Bot(
             token=settings.telegram.bot_token.get_secret_value(),
-            session=AiohttpSession(
+            session=BotSession(
                 api=TelegramAPIServer.from_base(settings.telegram.api_url),
                 timeout=settings.telegram.request_timeout,
             ),
@@ -165,7 +178,10 @@ class Application:
         )
         self.effective = self._effective_settings()
         self.accounts = AccountService(
-            self.db, default_language=settings.shop.default_language, events=self.log_chat
+            self.db,
+            default_language=settings.shop.default_language,
+            events=self.log_chat,
+            cache=self.customer_cache,
         )
         self.panel_link = PanelLink(self.db, self.panel, username_prefix=panel.username_prefix)
         self.subscriptions = SubscriptionService(
@@ -178,6 +194,7 @@ class Application:
             external_squad=panel.external_squad,
             user_tag=panel.user_tag,
             events=self.log_chat,
+            cache=self.panel_cache,
         )
         self.devices = DeviceService(self.panel, self.panel_link)
         self.menu = MenuOptions(
@@ -199,6 +216,8 @@ class Application:
         )
         self._build_admin_tools()
         self.channel_gate = ChannelGate.from_settings(settings.channel_gate, self.redis)
+        if self.channel_gate is not None:
+            self.channel_gate.on_lookup = lambda area, hit: self.metrics.cache(area, hit=hit)
         self.storage = self._storage()
         self.health = HealthRoutes(self._probes(), version=__version__)
         self.shop_health = ShopHealth(
@@ -360,6 +379,7 @@ class Application:
             redis=self.redis,
             spawn=self.inflight.spawn,
             on_refusal=self.metrics.webhook_refused,
+            on_user_event=self.panel_cache.forget,
         )
         if settings.backup.interval_hours:
             self.scheduler.add(
@@ -520,6 +540,8 @@ class Application:
         # move it behind metrics, in-flight tracking and the rate limiter, so that a flood is dropped
         # before it waits for locks, Redis connections or the database.
         dp.update.outer_middleware.unregister(dp.fsm)
+        if self.settings.use_webhook:
+            dp.update.outer_middleware(ConcurrencyLimitMiddleware(self.settings.telegram.update_concurrency))
         install_metrics_middleware(dp, self.metrics)
         dp.update.outer_middleware(InFlightMiddleware(self.inflight))
         if self.throttle is not None:

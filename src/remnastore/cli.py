@@ -7,7 +7,7 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from remnastore import __version__
@@ -79,11 +79,25 @@ async def _run(settings: Settings) -> int:
         log.exception("start-up failed")
         await app.stop()
         return 1
-    log.info("remnastore %s is running", __version__)
+    loop_kind = type(asyncio.get_running_loop()).__module__.split(".")[0]
+    log.info("remnastore %s is running (event loop: %s)", __version__, loop_kind)
     await stop.wait()
     log.info("stopping")
     await app.stop()
     return 0
+
+
+def loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop when asked for or (``auto``) installed; None means asyncio's default loop."""
+    if choice == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        if choice == "uvloop":
+            raise SystemExit("EVENT_LOOP=uvloop but uvloop is not installed: pip install uvloop") from None
+        return None
+    return uvloop.new_event_loop
 
 
 async def _redis_reachable(settings: Settings) -> bool:
@@ -166,7 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = settings.log.level if args.command == "run" else "WARNING"
     configure_logging(level, fmt, settings.secrets())
     if args.command == "run":
-        return asyncio.run(_run(settings))
+        with asyncio.Runner(loop_factory=loop_factory(settings.performance.event_loop)) as runner:
+            return runner.run(_run(settings))
     if args.command in backup_cli.COMMANDS:
         return asyncio.run(backup_cli.run_command(args, settings))
     return asyncio.run(_check(settings))

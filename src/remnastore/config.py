@@ -16,6 +16,7 @@ from pydantic import AliasChoices, SecretStr, ValidationError, field_validator, 
 from pydantic_settings import NoDecode
 
 from remnastore.domain.money import Money, is_known_currency
+from remnastore.infra.performance import PerformanceSettings
 from remnastore.infra.ratelimit import RateLimitSettings
 from remnastore.ops.backup_settings import BackupSettings
 from remnastore.services.broadcast_settings import BroadcastSettings
@@ -527,7 +528,9 @@ class Settings:
         renewal: RenewalSettings | None = None,
         payments: dict[str, SettingsGroup] | None = None,
         promos: PromoSettings | None = None,
+        performance: PerformanceSettings | None = None,
     ) -> None:
+        self.performance = performance if performance is not None else PerformanceSettings()
         self.telegram = telegram
         self.database = database
         self.redis = redis
@@ -590,6 +593,7 @@ _GROUPS: dict[str, type[_Group]] = {
     "broadcasts": BroadcastSettings,
     "panel_sync": PanelSyncSettings,
     "renewal": RenewalSettings,
+    "performance": PerformanceSettings,
 }
 
 
@@ -613,6 +617,7 @@ GROUP_TITLES = {
     "broadcasts": "Broadcasts",
     "panel_sync": "Panel sync",
     "renewal": "Auto-renewal and gifts",
+    "performance": "Performance",
 }
 
 

@@ -312,6 +312,12 @@ class Order(Base):
             postgresql_where=text("status = 'paid'"),
             sqlite_where=text("status = 'paid'"),
         ),
+        Index(
+            "ix_orders_pending_created_at",
+            "created_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
     )
 
     @property

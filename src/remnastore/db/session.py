@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -17,6 +18,10 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool, StaticPool
 
+from remnastore.db.changes import CustomerChanges, TrackedSession, pop_changes
+from remnastore.infra.fencing import verify_fence
+
+log = logging.getLogger(__name__)
 Dialect = Literal["postgresql", "sqlite"]
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
@@ -96,15 +101,18 @@ class Database:
     """The engine and session factory.
 
     ``session()`` is the unit of work: it commits when the block ends normally and rolls back when it
-    raises. Repositories never commit on their own.
+    raises. Repositories never commit on their own. Inside a scheduled job run, the run's fence is
+    verified before the commit (:mod:`remnastore.infra.fencing`). After a commit that changed customer rows,
+    ``on_customers_changed`` (if set) is awaited with them: caches of customers are invalidated there.
     """
 
     def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
         self.url = normalize_url(url)
         self.engine: AsyncEngine = build_engine(self.url, pool_size=pool_size, echo=echo)
         self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
-            self.engine, expire_on_commit=False
+            self.engine, expire_on_commit=False, sync_session_class=TrackedSession
         )
+        self.on_customers_changed: Callable[[CustomerChanges], Awaitable[None]] | None = None
 
     @property
     def dialect(self) -> Dialect:
@@ -120,9 +128,22 @@ class Database:
                 yield session
             except BaseException:
                 await session.rollback()
+                pop_changes(session.sync_session)
                 raise
             else:
+                try:
+                    await verify_fence()
+                except BaseException:
+                    await session.rollback()
+                    pop_changes(session.sync_session)
+                    raise
                 await session.commit()
+                changes = pop_changes(session.sync_session)
+                if changes is not None and self.on_customers_changed is not None:
+                    try:
+                        await self.on_customers_changed(changes)
+                    except Exception:  # the work is committed: a cache problem must not undo that
+                        log.exception("could not invalidate cached customers")
 
     async def ping(self) -> float:
         """Round-trip time of ``SELECT 1`` in seconds; raises if the database is unreachable."""

@@ -3,6 +3,10 @@
 Before running, an instance takes the job's lock for (most of) the period: in Redis (``SET NX PX``) when
 several instances share one, in memory otherwise. The instance that got it runs the job; the others skip
 that period. A job that fails is logged and counted; the next period tries again.
+
+While a run lasts, its lock is renewed (a run longer than the period keeps it), and the run is fenced:
+every database commit it makes first checks that this instance still owns the lock
+(:mod:`remnastore.infra.fencing`), so two instances never both commit the same job's work.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
+from remnastore.infra.fencing import current_fence
+
 log = logging.getLogger(__name__)
 
 
@@ -27,11 +33,14 @@ class ClusterLock(Protocol):
     async def release_all(self) -> None:
         """Give back the locks this instance holds (at shutdown), so a restarted instance need not wait."""
 
-    async def renew(self, name: str, ttl_seconds: float) -> bool:
-        """Extend a lock this instance holds; False if it is no longer ours."""
-
     async def release(self, name: str) -> None:
         """Give back one lock this instance holds."""
+
+    async def holds(self, name: str) -> bool:
+        """Whether this instance still owns the lock of ``name``."""
+
+    async def renew(self, name: str, ttl_seconds: float) -> bool:
+        """Extend a lock this instance owns; False when it no longer owns it."""
 
 
 class MemoryLock:
@@ -50,21 +59,23 @@ class MemoryLock:
     async def release_all(self) -> None:
         self._until.clear()
 
+    async def release(self, name: str) -> None:
+        self._until.pop(name, None)
+
+    async def holds(self, name: str) -> bool:
+        return name in self._until
+
     async def renew(self, name: str, ttl_seconds: float) -> bool:
         if name not in self._until:
             return False
-        self._until[name] = time.monotonic() + ttl_seconds
+        self._until[name] = max(self._until[name], time.monotonic() + ttl_seconds)
         return True
-
-    async def release(self, name: str) -> None:
-        self._until.pop(name, None)
 
 
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
-
 _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
@@ -92,15 +103,33 @@ class RedisLock:
             await self._redis.eval(_RELEASE, 1, key, self._token)  # type: ignore[misc]
         self._held.clear()
 
-    async def renew(self, name: str, ttl_seconds: float) -> bool:
-        key = self._prefix + name
-        ttl = str(max(1, int(ttl_seconds * 1000)))
-        return bool(await self._redis.eval(_RENEW, 1, key, self._token, ttl))  # type: ignore[misc]
-
     async def release(self, name: str) -> None:
         key = self._prefix + name
         await self._redis.eval(_RELEASE, 1, key, self._token)  # type: ignore[misc]
         self._held.discard(key)
+
+    async def holds(self, name: str) -> bool:
+        owner = await self._redis.get(self._prefix + name)
+        if isinstance(owner, bytes):
+            owner = owner.decode()
+        return bool(owner == self._token)
+
+    async def renew(self, name: str, ttl_seconds: float) -> bool:
+        ms = max(1, int(ttl_seconds * 1000))
+        renewed = await self._redis.eval(_RENEW, 1, self._prefix + name, self._token, ms)  # type: ignore[misc]
+        return bool(renewed)
+
+
+class RunFence:
+    """The fence of one job run (see :mod:`remnastore.infra.fencing`)."""
+
+    def __init__(self, lock: ClusterLock, name: str) -> None:
+        self._lock = lock
+        self.name = name
+        self.active = True
+
+    async def holds(self) -> bool:
+        return await self._lock.holds(self.name)
 
 
 @dataclass(frozen=True)
@@ -156,8 +185,15 @@ class Scheduler:
             log.exception("could not take a job lock", extra={"job": job.name})
             return False
         started = time.perf_counter()
-        task: asyncio.Task[object] = asyncio.ensure_future(job.run())
+        ttl = job.interval * 0.9
+        fence = RunFence(self._lock, job.name)
+        token = current_fence.set(fence)
+        try:
+            task: asyncio.Task[object] = asyncio.ensure_future(job.run())
+        finally:
+            current_fence.reset(token)
         self._running.add(task)
+        keeper = asyncio.create_task(self._keep_lock(job.name, ttl, task), name=f"job-lock:{job.name}")
         outcome = "ok"
         try:
             await asyncio.shield(task)
@@ -168,10 +204,28 @@ class Scheduler:
             outcome = "error"
             log.exception("job failed", extra={"job": job.name})
         finally:
+            fence.active = False
+            keeper.cancel()
             self._running.discard(task)
             if self._on_run is not None:
                 self._on_run(job.name, outcome, time.perf_counter() - started)
         return True
+
+    async def _keep_lock(self, name: str, ttl: float, task: asyncio.Task[object]) -> None:
+        """Renew the lock of a run that is about to outlive it (a run that ends in time leaves the lock
+        as it was, so the period is not shifted)."""
+        delay = ttl * 0.8
+        while True:
+            await asyncio.sleep(max(0.05, delay))
+            if task.done():
+                return
+            try:
+                if not await self._lock.renew(name, ttl):
+                    log.error("a running job lost its lock; its commits are refused", extra={"job": name})
+                    return
+            except Exception:
+                log.warning("could not renew a job lock", extra={"job": name}, exc_info=True)
+            delay = ttl / 3
 
     async def stop(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109 - shutdown budget
         """No new runs; wait up to ``timeout`` for running jobs, then cancel them."""

@@ -5,15 +5,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from remnastore.db.models import Customer
 from remnastore.db.repositories.campaigns import CampaignRepository
-from remnastore.db.repositories.customers import CustomerRepository
+from remnastore.db.repositories.customers import LAST_SEEN_RESOLUTION, CustomerRepository
 from remnastore.db.repositories.referrals import ReferralRepository
 from remnastore.db.session import Database
 from remnastore.domain.deep_links import PayloadKind, parse_start_payload
 from remnastore.locales import SUPPORTED_LANGUAGES, resolve_language
 from remnastore.services.notifications import ShopEvents
+
+if TYPE_CHECKING:
+    from remnastore.services.customer_cache import CustomerCache
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +73,47 @@ class Arrival:
 
 
 class AccountService:
-    def __init__(self, db: Database, *, default_language: str, events: ShopEvents | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        default_language: str,
+        events: ShopEvents | None = None,
+        cache: CustomerCache | None = None,
+    ) -> None:
         self._db = db
         self._default_language = default_language
         self._events = events
+        self._cache = cache
 
     async def arrive(self, profile: TelegramProfile) -> Arrival:
-        """Find or register (race-safe) the customer behind an update and refresh their profile."""
+        """Find or register (race-safe) the customer behind an update and refresh their profile.
+
+        With a cache, a known customer whose profile is unchanged and whose last-seen mark is fresh
+        costs no database round trip.
+        """
+        first_name = _clip(profile.first_name, 128)
+        last_name = _clip(profile.last_name, 128)
+        if self._cache is not None:
+            cached = await self._cache.get(profile.telegram_id)
+            if (
+                cached is not None
+                and cached.matches(profile.username, first_name, last_name)
+                and utcnow() - cached.last_seen_at < LAST_SEEN_RESOLUTION
+            ):
+                return Arrival(cached.view, False)
+        arrival, row = await self._arrive(profile)
+        if self._cache is not None:
+            await self._cache.put(
+                arrival.customer,
+                username=row.username,
+                first_name=row.first_name,
+                last_name=row.last_name,
+                last_seen_at=row.last_seen_at,
+            )
+        return arrival
+
+    async def _arrive(self, profile: TelegramProfile) -> tuple[Arrival, Customer]:
         async with self._db.session() as session:
             customers = CustomerRepository(session)
             customer = await customers.get_by_telegram_id(profile.telegram_id)
@@ -105,7 +143,7 @@ class AccountService:
                 name=" ".join(p for p in (profile.first_name, profile.last_name) if p),
                 username=profile.username,
             )
-        return arrival
+        return arrival, customer
 
     async def apply_start_payload(self, customer: CustomerView, payload: str | None, *, is_new: bool) -> None:
         """Record what a deep link carried. Referrals count only for customers who just arrived."""

@@ -158,6 +158,8 @@ class ChannelGate:
         self.cache = cache
         self.hits = 0
         self.misses = 0
+        #: called with ``("channel", hit)`` on every cached lookup (the cache metrics)
+        self.on_lookup: Callable[[str, bool], None] | None = None
 
     @classmethod
     def from_settings(cls, settings: ChannelGateSettings, redis: Redis | None) -> ChannelGate | None:
@@ -176,8 +178,12 @@ class ChannelGate:
         """
         if not fresh and await self.cache.is_member(telegram_id):
             self.hits += 1
+            if self.on_lookup is not None:
+                self.on_lookup("channel", True)
             return True
         self.misses += 1
+        if self.on_lookup is not None and not fresh:
+            self.on_lookup("channel", False)
         member = await check()
         if member:
             await self.cache.remember(telegram_id)

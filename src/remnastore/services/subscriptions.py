@@ -18,6 +18,7 @@ from remnastore.panel.models import CreateUserRequest, PanelUser, UpdateUserRequ
 from remnastore.services.accounts import CustomerView
 from remnastore.services.effective_settings import EffectiveSettings
 from remnastore.services.notifications import ShopEvents
+from remnastore.services.panel_cache import PanelSnapshot, PanelUserCache
 from remnastore.services.panel_link import PanelLink
 
 log = logging.getLogger(__name__)
@@ -63,8 +64,10 @@ class SubscriptionService:
         external_squad: str | None = None,
         user_tag: str | None = None,
         events: ShopEvents | None = None,
+        cache: PanelUserCache | None = None,
     ) -> None:
         self._events = events
+        self._cache = cache
         self._db = db
         self._panel = panel
         self._link = link
@@ -92,15 +95,15 @@ class SubscriptionService:
         return self._trial is not None and not customer.trial_used
 
     async def overview(self, customer: CustomerView, *, with_devices: bool = True) -> AccessOverview | None:
-        user = await self._link.find(customer)
+        snapshot = await self._cache.get(customer, with_devices=with_devices) if self._cache else None
+        if snapshot is None:
+            snapshot = await self._snapshot(customer, with_devices)
+            device_failed = with_devices and snapshot.user is not None and snapshot.device_count is None
+            if self._cache is not None and not device_failed:
+                await self._cache.put(customer, snapshot, with_devices=with_devices)
+        user, device_count = snapshot.user, snapshot.device_count
         if user is None:
             return None
-        device_count: int | None = None
-        if with_devices:
-            try:
-                device_count = len(await self._panel.list_devices(user.ref))
-            except PanelError:
-                device_count = None
         now = self._clock.now()
         return AccessOverview(
             status=_effective_status(user, now),
@@ -112,6 +115,16 @@ class SubscriptionService:
             device_limit=user.hwid_device_limit,
             link=user.subscription_url,
         )
+
+    async def _snapshot(self, customer: CustomerView, with_devices: bool) -> PanelSnapshot:
+        user = await self._link.find(customer)
+        device_count: int | None = None
+        if user is not None and with_devices:
+            try:
+                device_count = len(await self._panel.list_devices(user.ref))
+            except PanelError:
+                device_count = None
+        return PanelSnapshot(user, device_count)
 
     async def activate_trial(self, customer: CustomerView, *, description: str) -> TrialGranted:
         terms = self._trial

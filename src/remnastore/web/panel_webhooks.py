@@ -15,7 +15,7 @@ import asyncio
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
@@ -68,7 +68,10 @@ class PanelWebhooks:
         spawn: Spawn | None = None,
         on_refusal: RefusalHook | None = None,
         remember: int = 10_000,
+        on_user_event: Callable[[set[str], set[int]], Awaitable[None]] | None = None,
     ) -> None:
+        #: told ``(refs, telegram ids)`` of the panel user of every verified event (drops cached views)
+        self._on_user_event = on_user_event
         self._secret = secret or None
         self._reminders = reminders
         self._clock = clock
@@ -105,6 +108,10 @@ class PanelWebhooks:
             return self._refuse(400, "malformed")
         if abs(self._clock.now() - event.timestamp) > self._window:
             return self._refuse(400, "stale")
+        if event.user is not None and self._on_user_event is not None:
+            user = event.user
+            refs = {str(ref) for ref in (user.id, user.uuid) if ref is not None}
+            await self._on_user_event(refs, {user.telegram_id} if user.telegram_id is not None else set())
         reminder = self._reminder(event)
         if reminder is None:
             return web.Response(text="ignored")

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from aiogram import F, Router
 
 from remnastore.bot.callbacks import AdminSection
+from remnastore.bot.filters import Magic
 from remnastore.bot.routers.admin import (
     broadcasts,
     campaigns,
@@ -46,8 +47,8 @@ def admin_router(admin_ids: Iterable[int]) -> Router:
     root = Router(name="admin-root")
     root.include_router(guard.build(admins))
     router = Router(name="admin")
-    router.message.filter(F.chat.type == "private", F.from_user.id.in_(admins))
-    router.callback_query.filter(F.from_user.id.in_(admins))
+    router.message.filter(Magic(F.chat.type == "private"), Magic(F.from_user.id.in_(admins)))
+    router.callback_query.filter(Magic(F.from_user.id.in_(admins)))
     router.include_routers(
         menu.build(SECTIONS),
         stats.build(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram import F, Router
 
+from remnastore.bot.filters import Magic
 from remnastore.bot.routers.user import (
     addons,
     autorenew,
@@ -25,8 +26,8 @@ from remnastore.bot.routers.user import (
 
 def user_router() -> Router:
     router = Router(name="user")
-    router.message.filter(F.chat.type == "private")
-    router.callback_query.filter(F.message.chat.type == "private")
+    router.message.filter(Magic(F.chat.type == "private"))
+    router.callback_query.filter(Magic(F.message.chat.type == "private"))
     router.include_routers(
         start.build(),
         stars.build(),

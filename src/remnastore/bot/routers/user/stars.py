@@ -7,6 +7,7 @@ import logging
 from aiogram import F, Router
 from aiogram.types import Message, PreCheckoutQuery
 
+from remnastore.bot.filters import Magic
 from remnastore.locales import Translator
 from remnastore.payments.stars import event_from_payment
 from remnastore.services.checkout import Checkout
@@ -61,6 +62,6 @@ async def refunded_payment(message: Message, settlement: Settlement) -> None:
 def build() -> Router:
     router = Router(name="stars")
     router.pre_checkout_query.register(pre_checkout)
-    router.message.register(successful_payment, F.successful_payment)
-    router.message.register(refunded_payment, F.refunded_payment)
+    router.message.register(successful_payment, Magic(F.successful_payment))
+    router.message.register(refunded_payment, Magic(F.refunded_payment))
     return router

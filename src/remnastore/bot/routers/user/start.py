@@ -46,10 +46,17 @@ async def render_menu(
     await show(event, text, markup, notice=notice)
 
 
+async def leave_conversation(state: FSMContext, raw_state: str | None) -> None:
+    """End an unfinished conversation; costs no storage write when there is none (the usual case)."""
+    if raw_state is not None:
+        await state.clear()
+
+
 async def start(
     message: Message,
     command: CommandObject,
     state: FSMContext,
+    raw_state: str | None,
     t: Translator,
     customer: CustomerView,
     is_new: bool,
@@ -60,7 +67,7 @@ async def start(
     promos: PromoService | None = None,
     gifts: GiftService | None = None,
 ) -> None:
-    await state.clear()
+    await leave_conversation(state, raw_state)
     await accounts.apply_start_payload(customer, command.args, is_new=is_new)
     payload = parse_start_payload(command.args)
     if payload.kind is PayloadKind.GIFT:
@@ -76,24 +83,26 @@ async def start(
 async def menu_command(
     message: Message,
     state: FSMContext,
+    raw_state: str | None,
     t: Translator,
     customer: CustomerView,
     subscriptions: SubscriptionService,
     menu: MenuOptions,
 ) -> None:
-    await state.clear()
+    await leave_conversation(state, raw_state)
     await render_menu(message, t, customer, subscriptions, menu)
 
 
 async def menu_button(
     query: CallbackQuery,
     state: FSMContext,
+    raw_state: str | None,
     t: Translator,
     customer: CustomerView,
     subscriptions: SubscriptionService,
     menu: MenuOptions,
 ) -> None:
-    await state.clear()
+    await leave_conversation(state, raw_state)
     await render_menu(query, t, customer, subscriptions, menu)
 
 

@@ -1,0 +1,28 @@
+# Benchmarks (not part of the test suite). `make bench` runs every bench/bench_*.py on both backends and
+# writes bench/results/<name>-<backend>.json. PostgreSQL and Redis come from BENCH_DATABASE_URL and
+# BENCH_REDIS_URL; the database is wiped (its name must contain "bench") and the Redis database flushed.
+
+PYTHON ?= python
+BENCH_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/remnastore_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/6
+BENCHES := $(patsubst bench/bench_%.py,%,$(wildcard bench/bench_*.py))
+RESULTS := bench/results
+
+.PHONY: bench bench-postgres bench-sqlite $(addprefix bench-,$(BENCHES))
+
+bench: bench-postgres bench-sqlite
+
+bench-postgres:
+	@mkdir -p $(RESULTS)
+	@for name in $(BENCHES); do \
+		echo "== $$name on postgres+redis" >&2; \
+		DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) \
+			$(PYTHON) -m bench.bench_$$name > $(RESULTS)/$$name-postgres+redis.json || exit 1; \
+	done
+
+bench-sqlite:
+	@mkdir -p $(RESULTS)
+	@for name in $(BENCHES); do \
+		echo "== $$name on sqlite+memory" >&2; \
+		DATABASE_URL= REDIS_URL= $(PYTHON) -m bench.bench_$$name > $(RESULTS)/$$name-sqlite+memory.json || exit 1; \
+	done

@@ -1,0 +1,99 @@
+"""The cached customer behind an update: profile and flags, so that an ordinary button press needs no
+database round trip.
+
+An entry is keyed by Telegram id and holds the :class:`CustomerView` plus what ``touch`` compares (the
+raw profile and when the customer was last recorded as seen). It is used only while the profile Telegram
+sends is unchanged and the last-seen mark is fresh; otherwise the database is asked (and written). Every
+committed change of a ``customers`` row drops its entry (see :mod:`remnastore.db.changes`), in Redis for
+all instances at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+from remnastore.db.changes import CustomerChanges
+from remnastore.infra.cache import Cache
+from remnastore.services.accounts import CustomerView
+
+log = logging.getLogger(__name__)
+
+AREA = "customer"
+ID_AREA = "customer-id"
+
+
+@dataclass(frozen=True)
+class CachedCustomer:
+    view: CustomerView
+    username: str | None
+    first_name: str | None
+    last_name: str | None
+    last_seen_at: datetime
+
+    def matches(self, username: str | None, first_name: str | None, last_name: str | None) -> bool:
+        return (self.username, self.first_name, self.last_name) == (username, first_name, last_name)
+
+
+class CustomerCache:
+    def __init__(self, cache: Cache, ttl_seconds: int) -> None:
+        self._cache = cache
+        self.ttl_seconds = ttl_seconds
+
+    async def get(self, telegram_id: int) -> CachedCustomer | None:
+        if self.ttl_seconds <= 0:
+            return None
+        raw = await self._cache.get(AREA, str(telegram_id))
+        if raw is None:
+            return None
+        try:
+            data = json.loads(raw)
+            return CachedCustomer(
+                view=CustomerView(**data["view"]),
+                username=data["username"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                last_seen_at=datetime.fromtimestamp(data["seen"], UTC),
+            )
+        except (ValueError, KeyError, TypeError):
+            log.warning("unreadable customer cache entry dropped")
+            await self._cache.delete(AREA, [str(telegram_id)])
+            return None
+
+    async def put(
+        self,
+        view: CustomerView,
+        *,
+        username: str | None,
+        first_name: str | None,
+        last_name: str | None,
+        last_seen_at: datetime,
+    ) -> None:
+        if self.ttl_seconds <= 0:
+            return
+        value = json.dumps(
+            {
+                "view": asdict(view),
+                "username": username,
+                "first_name": first_name,
+                "last_name": last_name,
+                "seen": last_seen_at.timestamp(),
+            },
+            separators=(",", ":"),
+        )
+        await self._cache.set(ID_AREA, str(view.id), str(view.telegram_id), self.ttl_seconds)
+        await self._cache.set(AREA, str(view.telegram_id), value, self.ttl_seconds)
+
+    async def invalidate(self, changes: CustomerChanges) -> None:
+        """Drop the entries of changed customers (all of them when the rows are unknown)."""
+        if changes.unknown:
+            await self._cache.clear(AREA)
+            return
+        telegram_ids = {str(t) for t in changes.telegram_ids}
+        for customer_id in changes.ids:
+            known = await self._cache.peek(ID_AREA, str(customer_id))
+            if known is not None:
+                telegram_ids.add(known)
+        await self._cache.delete(AREA, telegram_ids)

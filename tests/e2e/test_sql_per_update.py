@@ -1,0 +1,72 @@
+"""The main screens cost a bounded number of SQL statements per update (no N+1); a warm button press costs
+none and no panel call: the customer comes from the cache, and so does the panel's view of them."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from remnastore.bot.callbacks import Nav, Screen
+from remnastore.db.session import Database
+from remnastore.infra.logging import log_context
+from tests.fixtures.shop import Shop
+
+COLD_START_BOUND = 8  # registration: insert, select, the deep-link payload, the FSM reset
+WARM_BOUND = 0
+
+
+@contextmanager
+def statements_per_update(db: Database) -> Iterator[Counter[int]]:
+    """SQL statements sent while handling each update, by update id (background jobs are not counted)."""
+    counts: Counter[int] = Counter()
+
+    def record(*_args: Any) -> None:
+        update_id = (log_context.get() or {}).get("update_id")
+        if isinstance(update_id, int):
+            counts[update_id] += 1
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield counts
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+
+
+async def test_main_screens_use_a_bounded_number_of_statements(shop: Shop) -> None:
+    vera = shop.user(7101, first_name="Vera", language_code="en")
+    with statements_per_update(shop.db) as counts:
+        first_start = await vera.send("/start")
+        await vera.wait_reply(first_start)
+        cold = counts[first_start]
+        assert 1 <= cold <= COLD_START_BOUND, f"/start of a new customer took {cold} statements"
+
+        await vera.wait_reply(await vera.press_data(Nav(screen=Screen.SUBSCRIPTION).pack()))
+        panel_calls = len(shop.panel.requests)
+        screens = [Screen.SUBSCRIPTION, Screen.BUY, Screen.MAIN, Screen.SUBSCRIPTION, Screen.BUY, Screen.MAIN]
+        pressed: list[tuple[Screen, int]] = []
+        for screen in screens:
+            update_id = await vera.press_data(Nav(screen=screen).pack())
+            await vera.wait_reply(update_id)
+            pressed.append((screen, update_id))
+        again = await vera.send("/start")
+        await vera.wait_reply(again)
+
+    over = {f"{screen.value}#{update_id}": counts[update_id] for screen, update_id in pressed}
+    assert all(n <= WARM_BOUND for n in over.values()), f"statements per press: {over}"
+    assert counts[again] <= WARM_BOUND, f"/start of a known customer took {counts[again]} statements"
+    assert shop.panel.requests[panel_calls:] == [], "a warm screen called the panel"
+
+
+async def test_a_language_change_is_seen_at_once_despite_the_cache(shop: Shop) -> None:
+    """The cached profile is dropped when the customer changes it: the very next screen is translated."""
+    ivan = shop.user(7102, first_name="Ivan", language_code="en")
+    await ivan.wait_reply(await ivan.send("/start"))
+    await ivan.wait_reply(await ivan.press_data(Nav(screen=Screen.MAIN).pack()))
+    await ivan.wait_reply(await ivan.press("🌐 Language"))
+    await ivan.wait_reply(await ivan.press("🇷🇺 Русский"))
+    reply = await ivan.wait_reply(await ivan.press_data(Nav(screen=Screen.SUBSCRIPTION).pack()))
+    assert reply.text.startswith("У вас пока нет подписки"), reply.text

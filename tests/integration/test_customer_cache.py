@@ -1,0 +1,127 @@
+"""The cached customer behind an update is dropped by every kind of write to their row, on both backends
+(Redis with PostgreSQL, the in-process cache with SQLite)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import event, update
+
+from remnastore.db import Database
+from remnastore.db.models import Customer
+from remnastore.db.repositories import CustomerRepository
+from remnastore.infra.cache import Cache
+from remnastore.services.accounts import AccountService, CustomerView, TelegramProfile
+from remnastore.services.customer_cache import CustomerCache
+
+
+@dataclass
+class Cached:
+    accounts: AccountService
+    db: Database
+    hits: list[bool]
+
+
+@pytest.fixture
+async def cached(database: Database, db_backend: str) -> AsyncIterator[Cached]:
+    url = os.environ.get("TEST_REDIS_URL")
+    redis = Redis.from_url(url) if db_backend == "postgres" and url else None
+    if redis is not None:
+        await redis.flushdb()
+    hits: list[bool] = []
+    cache = Cache(redis, on_lookup=lambda _area, hit: hits.append(hit))
+    customers = CustomerCache(cache, 300)
+    database.on_customers_changed = customers.invalidate
+    try:
+        yield Cached(AccountService(database, default_language="en", cache=customers), database, hits)
+    finally:
+        if redis is not None:
+            await redis.aclose()
+
+
+@contextmanager
+def statements(db: Database) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(_c: Any, _cur: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+
+
+async def arrive(cached: Cached, telegram_id: int = 4242, **profile: Any) -> CustomerView:
+    values = {"first_name": "Mira", "username": "mira", "language_code": "en", **profile}
+    return (await cached.accounts.arrive(TelegramProfile(telegram_id=telegram_id, **values))).customer
+
+
+async def test_a_known_customer_costs_no_statement_until_their_row_changes(cached: Cached) -> None:
+    first = await arrive(cached)
+    with statements(cached.db) as seen:
+        again = await arrive(cached)
+    assert seen == [] and again == first and cached.hits[-1] is True
+
+    # a changed profile is written (and the entry refreshed)
+    with statements(cached.db) as seen:
+        renamed = await arrive(cached, username="mira_new")
+    assert seen and renamed.username == "mira_new"
+    assert (await arrive(cached, username="mira_new")).username == "mira_new"
+
+
+async def test_every_kind_of_write_drops_the_entry(cached: Cached) -> None:
+    customer = await arrive(cached)
+    # an ORM change (flush): language
+    changed = await cached.accounts.set_language(customer, "ru")
+    assert changed.language == "ru"
+    assert (await arrive(cached)).language == "ru"
+
+    # a bulk UPDATE naming the row by id: the trial
+    async with cached.db.session() as session:
+        assert await CustomerRepository(session).claim_trial(customer.id, datetime.now(UTC))
+    assert (await arrive(cached)).trial_used is True
+
+    # an ORM change made elsewhere: a ban
+    async with cached.db.session() as session:
+        repo = CustomerRepository(session)
+        row = await repo.get(customer.id)
+        assert row is not None
+        await repo.set_banned(row, True)
+    assert (await arrive(cached)).is_banned is True
+
+    # a bulk UPDATE whose rows cannot be told: everything cached is dropped
+    async with cached.db.session() as session:
+        await session.execute(update(Customer).where(Customer.language == "ru").values(is_banned=False))
+    assert (await arrive(cached)).is_banned is False
+
+
+async def test_a_customer_who_blocked_the_bot_is_written_when_they_come_back(cached: Cached) -> None:
+    await arrive(cached)
+    async with cached.db.session() as session:  # a bulk UPDATE naming the row by Telegram id
+        assert await CustomerRepository(session).mark_blocked(4242, datetime.now(UTC))
+    with statements(cached.db) as seen:
+        await arrive(cached)
+    assert any(s.lstrip().upper().startswith("UPDATE") for s in seen)
+    async with cached.db.session() as session:
+        row = await CustomerRepository(session).get_by_telegram_id(4242)
+        assert row is not None and row.blocked_bot_at is None
+
+
+async def test_a_rolled_back_change_keeps_the_entry(cached: Cached) -> None:
+    customer = await arrive(cached)
+    with pytest.raises(RuntimeError):
+        async with cached.db.session() as session:
+            await CustomerRepository(session).claim_trial(customer.id, datetime.now(UTC))
+            raise RuntimeError("the unit of work fails")
+    with statements(cached.db) as seen:
+        again = await arrive(cached)
+    assert seen == [] and again.trial_used is False
