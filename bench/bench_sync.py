@@ -1,20 +1,22 @@
-"""Panel sync: seconds to import 100,000 panel users (and to run again with nothing to change).
+"""Panel sync: seconds to import BENCH_SYNC_USERS (100,000) panel users, and to run again with nothing
+to change.
 
-    python -m bench.bench_sync [--users 100000] [--page-size 1000] [--concurrency 4]
+The fake panel serves the users over HTTP, 90% of them with a telegramId; the shop's ``PanelSync``
+reads them BENCH_SYNC_PAGE_SIZE (1,000) a page, BENCH_SYNC_CONCURRENCY (4) pages at a time, into an
+empty database and creates a customer for every user with a Telegram id.
 
-The panel emulator serves the users over HTTP; 90% carry a telegramId. Prints one JSON object.
+Run: ``python -m bench.bench_sync`` (DATABASE_URL chooses the backend; Redis is not used).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import logging
 import time
 
 from sqlalchemy import func, select
 
-from bench.common import clean_database, database_url, redis_url, report
+from bench.harness import reset_database
+from bench.report import Backend, backend_from_env, emit, int_env, progress
 from remnastore.db.models import Customer
 from remnastore.db.session import Database
 from remnastore.emulators.panel import PanelEmulator
@@ -22,31 +24,31 @@ from remnastore.infra.clock import SystemClock
 from remnastore.panel.client import RemnawaveClient
 from remnastore.services.panel_sync import PanelSync
 
+NAME = "sync"
+FIRST_TELEGRAM_ID = 5_000_000
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--users", type=int, default=100_000)
-    parser.add_argument("--page-size", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=4)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    url, redis = database_url(), redis_url()
-    await clean_database(url)
-    with_telegram = args.users * 9 // 10
+
+async def main(backend: Backend) -> None:
+    users = int_env("BENCH_SYNC_USERS", 100_000)
+    page_size = int_env("BENCH_SYNC_PAGE_SIZE", 1000)
+    concurrency = int_env("BENCH_SYNC_CONCURRENCY", 4)
+    with_telegram = users * 9 // 10
+    await reset_database(backend)
     async with PanelEmulator() as panel:
+        progress(f"seeding {users} panel users")
         seeding = time.monotonic()
-        panel.add_users(with_telegram, telegram_id_from=5_000_000)
-        panel.add_users(args.users - with_telegram)
+        panel.add_users(with_telegram, telegram_id_from=FIRST_TELEGRAM_ID)
+        panel.add_users(users - with_telegram)
         seeded = time.monotonic() - seeding
-        db = Database(url)
+        db = Database(backend.database_url)
         client = RemnawaveClient(panel.url, panel.token, timeout=60.0)
         try:
-            sync = PanelSync(
-                db, client, SystemClock(), concurrency=args.concurrency, page_size=args.page_size
-            )
+            sync = PanelSync(db, client, SystemClock(), concurrency=concurrency, page_size=page_size)
+            progress("first sync (import)")
             started = time.monotonic()
             first = await sync.run()
             first_seconds = time.monotonic() - started
+            progress(f"imported in {first_seconds:.1f} s; second sync (nothing to change)")
             started = time.monotonic()
             second = await sync.run()
             second_seconds = time.monotonic() - started
@@ -55,25 +57,21 @@ async def main() -> None:
         finally:
             await client.close()
             await db.dispose()
-    report(
-        "panel_sync",
-        url,
-        redis,
-        {
-            "panel_users": args.users,
-            "with_telegram_id": with_telegram,
-            "page_size": args.page_size,
-            "concurrency": args.concurrency,
-            "emulator_seed_seconds": round(seeded, 2),
-            "import_seconds": round(first_seconds, 2),
-            "users_per_second": round(args.users / first_seconds),
-            "customers_created": first.created,
-            "customers_in_database": customers,
-            "second_run_seconds": round(second_seconds, 2),
-            "second_run_changes": second.created + second.linked + second.expiry_updated,
-        },
-    )
+    metrics = {
+        "panel_users": users,
+        "with_telegram_id": with_telegram,
+        "page_size": page_size,
+        "concurrency": concurrency,
+        "emulator_seed_seconds": round(seeded, 2),
+        "import_seconds": round(first_seconds, 2),
+        "users_per_second": round(users / first_seconds),
+        "customers_created": first.created,
+        "customers_in_database": customers,
+        "second_run_seconds": round(second_seconds, 2),
+        "second_run_changes": second.created + second.linked + second.expiry_updated,
+    }
+    emit(NAME, Backend(backend.database_url, None), metrics)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(backend_from_env(NAME)))

@@ -1,5 +1,6 @@
 """Running the real shop for a benchmark: a clean database and Redis, the emulators in this process and
-``remnastore run`` in a child process (webhook mode), whose CPU and memory are measured on their own."""
+the shop's settings for them; ``remnastore run`` in a child process (webhook mode), whose CPU and memory
+are measured on their own, or an ``Application`` in this process (``shop_env`` + ``load_settings``)."""
 
 from __future__ import annotations
 
@@ -37,12 +38,17 @@ def free_port() -> int:
 
 
 async def reset_database(backend: Backend) -> None:
-    """An empty, migrated database. A PostgreSQL database must have "bench" in its name (it is wiped)."""
-    if backend.is_postgres:
-        url = make_url(normalize_url(backend.database_url))
-        name = url.database or ""
-        if "bench" not in name:
-            raise SystemExit(f"refusing to wipe database {name!r}: its name must contain 'bench'")
+    """An empty, migrated database (also between the runs of one benchmark). The database is wiped: a
+    PostgreSQL database or SQLite file must have "bench" in its name."""
+    url = make_url(normalize_url(backend.database_url))
+    name = url.database or ""
+    if "bench" not in name:
+        raise SystemExit(f"refusing to wipe database {name!r}: its name must contain 'bench'")
+    if not backend.is_postgres:
+        path = Path(name)
+        for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            file.unlink(missing_ok=True)
+    else:
         admin = build_engine(url.set(database="postgres").render_as_string(hide_password=False), pooled=False)
         try:
             async with admin.connect() as connection:
@@ -75,6 +81,37 @@ async def flush_redis(backend: Backend) -> None:
         await client.aclose()
 
 
+def shop_env(
+    backend: Backend,
+    telegram: TelegramEmulator,
+    panel: PanelEmulator,
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The settings (environment variable -> value) of a shop talking to the emulators, for
+    ``remnastore run`` in a child process or ``load_settings(None, ...)`` in this one. Without
+    ``WEBHOOK_BASE_URL`` in ``extra`` the shop takes updates by long polling."""
+    env = {
+        "BOT_TOKEN": BOT_TOKEN,
+        "TELEGRAM_API_URL": telegram.url,
+        "PANEL_URL": panel.url,
+        "PANEL_TOKEN": panel.token,
+        "ADMIN_IDS": str(ADMIN_ID),
+        "DATABASE_URL": backend.database_url,
+        "REDIS_URL": backend.redis_url or "",
+        "WEB_HOST": "127.0.0.1",
+        "WEB_PORT": "0",
+        "LOG_LEVEL": "WARNING",
+        "LOG_FORMAT": "text",
+        "DEFAULT_LANGUAGE": "en",
+        "BACKUP_INTERVAL_HOURS": "0",
+        # Thousands of presses per customer: the rate limiter stays on (its cost is measured)
+        # but must not throttle the simulated crowd.
+        "RATE_LIMIT_EVENTS": "10000",
+    }
+    env.update(extra or {})
+    return env
+
+
 class ShopProcess:
     """``python -m remnastore run`` against the emulators, taking updates by webhook."""
 
@@ -89,27 +126,13 @@ class ShopProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_"))}
         env.update(
-            {
-                "BOT_TOKEN": BOT_TOKEN,
-                "TELEGRAM_API_URL": telegram.url,
-                "PANEL_URL": panel.url,
-                "PANEL_TOKEN": panel.token,
-                "ADMIN_IDS": str(ADMIN_ID),
-                "DATABASE_URL": backend.database_url,
-                "REDIS_URL": backend.redis_url or "",
-                "WEB_HOST": "127.0.0.1",
-                "WEB_PORT": str(self.port),
-                "WEBHOOK_BASE_URL": self.url,
-                "LOG_LEVEL": "WARNING",
-                "LOG_FORMAT": "text",
-                "DEFAULT_LANGUAGE": "en",
-                "BACKUP_INTERVAL_HOURS": "0",
-                # Thousands of presses per customer: the rate limiter stays on (its cost is measured)
-                # but must not throttle the simulated crowd.
-                "RATE_LIMIT_EVENTS": "10000",
-            }
+            shop_env(
+                backend,
+                telegram,
+                panel,
+                {"WEB_PORT": str(self.port), "WEBHOOK_BASE_URL": self.url, **(extra or {})},
+            )
         )
-        env.update(extra or {})
         self._env = env
         self._process: subprocess.Popen[bytes] | None = None
         self._log = Path(tempfile.mkdtemp(prefix="remnastore-bench-")) / "shop.log"

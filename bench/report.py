@@ -63,6 +63,12 @@ def float_env(name: str, default: float) -> float:
     return float(value) if value else default
 
 
+def floats_env(name: str, default: Sequence[float]) -> list[float]:
+    """A comma-separated list of numbers (e.g. ``BENCH_BROADCAST_RATES=25,100,500``)."""
+    value = os.environ.get(name, "").strip()
+    return [float(item) for item in value.split(",") if item.strip()] if value else list(default)
+
+
 def machine() -> dict[str, Any]:
     info: dict[str, Any] = {
         "cpus": os.cpu_count() or 1,
