@@ -1,6 +1,7 @@
 # Benchmarks (not part of the test suite). `make bench` runs every bench/bench_*.py on both backends and
-# writes bench/results/<name>-<backend>.json. PostgreSQL and Redis come from BENCH_DATABASE_URL and
-# BENCH_REDIS_URL; the database is wiped (its name must contain "bench") and the Redis database flushed.
+# writes bench/results/<name>-<backend>.json; `make bench-<name>` runs one of them. PostgreSQL and Redis come
+# from BENCH_DATABASE_URL and BENCH_REDIS_URL; the database is wiped (its name must contain "bench") and the
+# Redis database flushed.
 
 PYTHON ?= python
 BENCH_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/remnastore_bench
@@ -26,3 +27,12 @@ bench-sqlite:
 		echo "== $$name on sqlite+memory" >&2; \
 		DATABASE_URL= REDIS_URL= $(PYTHON) -m bench.bench_$$name > $(RESULTS)/$$name-sqlite+memory.json || exit 1; \
 	done
+
+# One benchmark on both backends: make bench-broadcast, make bench-sync, ...
+$(addprefix bench-,$(BENCHES)): bench-%:
+	@mkdir -p $(RESULTS)
+	@echo "== $* on postgres+redis" >&2
+	@DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) \
+		$(PYTHON) -m bench.bench_$* > $(RESULTS)/$*-postgres+redis.json
+	@echo "== $* on sqlite+memory" >&2
+	@DATABASE_URL= REDIS_URL= $(PYTHON) -m bench.bench_$* > $(RESULTS)/$*-sqlite+memory.json

@@ -99,7 +99,7 @@ async def main(backend: Backend) -> None:
     most = int_env("BENCH_BROADCAST_RECIPIENTS", 5000)
     throttled = int_env("BENCH_BROADCAST_THROTTLED", 5)
     runs = []
-    for rate in floats_env("BENCH_BROADCAST_RATES", (25, 100, 500)):
+    for rate in floats_env("BENCH_BROADCAST_RATES", (25.0, 100.0, 500.0)):
         recipients = min(most, max(100, int(rate * SECONDS_PER_RATE)))
         runs.append(await one_rate(backend, rate, recipients, throttled))
     emit(NAME, backend, {"runs": runs})
