@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remnastore.db.models import Customer, Subscription, SubscriptionKind, new_referral_code
 from remnastore.db.repositories.audit import AuditRepository
-from remnastore.db.session import Database, dialect_insert
+from remnastore.db.session import Database, dialect_insert, dialect_of
 from remnastore.domain.access import panel_username
 from remnastore.infra.clock import Clock
 from remnastore.panel.client import RemnawaveClient
@@ -222,6 +222,10 @@ class PanelSync:
         for attempt in range(3):
             try:
                 async with self._db.session() as session:
+                    if dialect_of(session) == "postgresql":
+                        # A large import grows the tables faster than their statistics: a generic plan
+                        # cached while they were small would scan every row for each chunk's lookups.
+                        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
                     return await self._write_chunk(session, users)
             except IntegrityError:
                 # A new referral code collided, or a customer registered meanwhile: try the chunk again.
