@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -79,6 +80,10 @@ async def _run(settings: Settings) -> int:
         log.exception("start-up failed")
         await app.stop()
         return 1
+    # Everything built at start lives as long as the process: keep it out of the collector's way, so
+    # that full collections stay short while updates are being answered.
+    gc.collect()
+    gc.freeze()
     loop_kind = type(asyncio.get_running_loop()).__module__.split(".")[0]
     log.info("remnastore %s is running (event loop: %s)", __version__, loop_kind)
     await stop.wait()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 from dataclasses import dataclass
 
 from remnastore.infra.cache import Cache
@@ -61,7 +62,9 @@ class PanelUserCache:
             return
         user = snapshot.user.model_dump(mode="json", by_alias=True) if snapshot.user is not None else None
         value = json.dumps({"user": user, "devices": snapshot.device_count}, separators=(",", ":"))
-        await self._cache.set(AREA, self._key(customer, with_devices), value, self.ttl_seconds)
+        # spread the expiries, so customers who looked at once do not all ask the panel again at once
+        ttl = self.ttl_seconds * random.uniform(0.75, 1.0)
+        await self._cache.set(AREA, self._key(customer, with_devices), value, ttl)
 
     async def forget(self, refs: set[str], telegram_ids: set[int]) -> None:
         """Drop what is cached for these panel users (matches :data:`remnastore.panel.watched.WriteHook`)."""
