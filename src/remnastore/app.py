@@ -20,7 +20,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
-from aiogram.types import BotCommand, FSInputFile
+from aiogram.types import BotCommand, BotCommandScopeChat, FSInputFile
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -102,6 +102,19 @@ from remnastore.web.payments import PaymentWebhooks
 log = logging.getLogger(__name__)
 
 COMMANDS = ("start", "subscription", "devices", "language", "referrals", "promo", "gifts")
+#: shown, after the customers' commands, in each admin's own chat only
+ADMIN_COMMANDS = (
+    "admin",
+    "orders",
+    "promos",
+    "campaigns",
+    "broadcast",
+    "sync",
+    "settings",
+    "maintenance",
+    "health",
+    "backups",
+)
 
 
 def webhook_secret(settings: Settings) -> str:
@@ -663,6 +676,14 @@ class Application:
             await self.bot.set_my_commands(commands, language_code=language)
             if language == self.settings.shop.default_language:
                 await self.bot.set_my_commands(commands)
+        t = self.locales.get(self.settings.shop.default_language)
+        admin_commands = [BotCommand(command=name, description=t(f"cmd-{name}")) for name in COMMANDS]
+        admin_commands += [BotCommand(command=name, description=t(f"cmd-{name}")) for name in ADMIN_COMMANDS]
+        for admin in self.settings.telegram.admin_ids:
+            try:
+                await self.bot.set_my_commands(admin_commands, scope=BotCommandScopeChat(chat_id=admin))
+            except TelegramAPIError as exc:  # e.g. an admin who has not started the bot yet
+                log.info("could not set the admin commands for %s: %s", admin, exc.message)
 
     async def stop(self) -> None:
         """Stop taking updates, let in-flight work finish, close every connection."""

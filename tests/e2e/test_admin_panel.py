@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from aiogram.types import BotCommandScopeChat
 from sqlalchemy import select
 
 from remnastore.bot.callbacks import AdminSection
@@ -91,3 +92,13 @@ async def test_forged_admin_buttons_are_refused_logged_and_change_nothing(
     refusals = [r for r in caplog.records if "non-admin" in r.getMessage()]
     assert len(refusals) == len(forged)
     assert {getattr(r, "telegram_id", None) for r in refusals} == {7303}
+
+
+async def test_admins_see_the_admin_commands_in_their_own_chat_only(shop: Shop) -> None:
+    admin_chat = await shop.app.bot.get_my_commands(scope=BotCommandScopeChat(chat_id=ADMIN_ID))
+    names = [command.command for command in admin_chat]
+    assert names[0] == "start" and {"admin", "orders", "broadcast", "health"} <= set(names)
+    for language in ("en", "ru"):
+        everybody = await shop.app.bot.get_my_commands(language_code=language)
+        assert "start" in [c.command for c in everybody]
+        assert not {"admin", "orders"} & {c.command for c in everybody}
