@@ -15,7 +15,6 @@ from urllib.parse import parse_qsl
 import aiohttp
 import pytest
 import pytest_asyncio
-from aiohttp import web
 
 from remnastore.domain.money import Money
 from remnastore.emulators.freekassa import FreeKassaEmulator
@@ -24,13 +23,13 @@ from remnastore.payments.base import (
     EventKind,
     InvoiceRequest,
     NotificationRejected,
-    PaymentEvent,
     Provider,
     ProviderContext,
     ProviderError,
     RawRequest,
 )
 from remnastore.payments.freekassa import FreeKassaProvider, Settings
+from tests.fixtures.payments import NotificationReceiver
 
 SHOP_ID = 31337
 SERVER_IP = "203.0.113.7"
@@ -64,47 +63,6 @@ def _request(order_id: str = "ord-1", minor: int = 19900, **extra: Any) -> Invoi
 def _raw(body: bytes, *, method: str = "POST", query: dict[str, str] | None = None, ip: str = "127.0.0.1"):
     headers = {"content-type": "application/x-www-form-urlencoded"}
     return RawRequest(method, "/webhooks/freekassa", headers, query or {}, body, ip)
-
-
-class _Receiver:
-    """A tiny webhook endpoint: wraps each request into RawRequest and answers with the module's reply."""
-
-    def __init__(self, provider: Provider) -> None:
-        self.provider = provider
-        self.events: list[PaymentEvent] = []
-        self._runner: web.AppRunner | None = None
-        self.url = ""
-
-    async def _handle(self, request: web.Request) -> web.Response:
-        raw = RawRequest(
-            request.method,
-            request.path,
-            {key.lower(): value for key, value in request.headers.items()},
-            dict(request.query),
-            await request.read(),
-            request.remote or "",
-        )
-        try:
-            events = await self.provider.parse_notification(raw)
-        except NotificationRejected as exc:
-            return web.Response(status=exc.status, text=exc.reason)
-        self.events.extend(events)
-        reply = self.provider.ack(accepted=True)
-        return web.Response(status=reply.status, text=reply.body, content_type=reply.content_type)
-
-    async def __aenter__(self) -> _Receiver:
-        app = web.Application()
-        app.router.add_route("*", "/webhooks/freekassa", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        port = self._runner.addresses[0][1]
-        self.url = f"http://127.0.0.1:{port}/webhooks/freekassa"
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._runner is not None
-        await self._runner.cleanup()
 
 
 @pytest_asyncio.fixture
@@ -221,7 +179,7 @@ async def test_nonce_refused_twice_is_an_error(
 
 async def test_paid_notification_over_http(provider: FreeKassaProvider, emulator: FreeKassaEmulator) -> None:
     invoice = await provider.create_invoice(_request())
-    async with _Receiver(provider) as receiver:
+    async with NotificationReceiver(provider, path="/webhooks/freekassa") as receiver:
         emulator.notify_url = receiver.url
         delivery = await emulator.deliver(emulator.pay("ord-1"))
         replay = await emulator.deliver(emulator.pay("ord-1"))

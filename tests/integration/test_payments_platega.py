@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from aiohttp import web
 
 from remnastore.domain.money import Money
 from remnastore.emulators.platega import PlategaEmulator
@@ -23,7 +22,6 @@ from remnastore.payments.base import (
     EventKind,
     InvoiceRequest,
     NotificationRejected,
-    PaymentEvent,
     Provider,
     ProviderContext,
     ProviderError,
@@ -31,6 +29,7 @@ from remnastore.payments.base import (
     RefundNotSupported,
 )
 from remnastore.payments.platega import PlategaProvider, Settings
+from tests.fixtures.payments import NotificationReceiver
 
 
 def _settings(emulator: PlategaEmulator, **overrides: Any) -> Settings:
@@ -59,49 +58,6 @@ def _request(
 def _raw(delivery: Delivery) -> RawRequest:
     headers = {key.lower(): value for key, value in delivery.headers.items()}
     return RawRequest("POST", "/webhooks/platega", headers, {}, delivery.body, "127.0.0.1")
-
-
-class _Receiver:
-    """A tiny webhook endpoint: wraps each request into RawRequest and answers with the module's reply."""
-
-    def __init__(self, provider: Provider) -> None:
-        self.provider = provider
-        self.events: list[PaymentEvent] = []
-        self._runner: web.AppRunner | None = None
-        self.url = ""
-
-    async def _handle(self, request: web.Request) -> web.Response:
-        raw = RawRequest(
-            request.method,
-            request.path,
-            {key.lower(): value for key, value in request.headers.items()},
-            dict(request.query),
-            await request.read(),
-            request.remote or "",
-        )
-        try:
-            events = await self.provider.parse_notification(raw)
-        except NotificationRejected as exc:
-            return web.Response(status=exc.status, text=exc.reason)
-        except ProviderError:
-            reply = self.provider.ack(accepted=False)
-        else:
-            self.events.extend(events)
-            reply = self.provider.ack(accepted=True)
-        return web.Response(status=reply.status, text=reply.body, content_type=reply.content_type)
-
-    async def __aenter__(self) -> _Receiver:
-        app = web.Application()
-        app.router.add_post("/webhooks/platega", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/webhooks/platega"
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._runner is not None
-        await self._runner.cleanup()
 
 
 @pytest_asyncio.fixture
@@ -150,7 +106,7 @@ async def test_create_invoice(provider: PlategaProvider, emulator: PlategaEmulat
 
 async def test_paid_callback_over_http_and_ping(provider: PlategaProvider, emulator: PlategaEmulator) -> None:
     transaction_id = await _transaction(provider)
-    async with _Receiver(provider) as receiver:
+    async with NotificationReceiver(provider, path="/webhooks/platega") as receiver:
         emulator.notify_url = receiver.url
         ping = await emulator.deliver(emulator.ping())
         paid = await emulator.deliver(emulator.pay(transaction_id))
@@ -158,6 +114,7 @@ async def test_paid_callback_over_http_and_ping(provider: PlategaProvider, emula
         retry = await emulator.deliver(emulator.callback(transaction_id, "CONFIRMED"))
     assert ping.status == 200 and paid.status == 200
     assert retry.status >= 500, "a callback that cannot be confirmed must be delivered again"
+    assert receiver.last.error is not None and receiver.last.status == retry.status
     [event] = receiver.events
     assert event.kind is EventKind.PAID
     assert event.provider_payment_id == transaction_id

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from aiohttp import web
 
 from remnastore.domain.money import Money
 from remnastore.emulators.provider_base import Delivery
@@ -22,7 +21,6 @@ from remnastore.payments.base import (
     EventKind,
     InvoiceRequest,
     NotificationRejected,
-    PaymentEvent,
     Provider,
     ProviderContext,
     ProviderError,
@@ -30,6 +28,7 @@ from remnastore.payments.base import (
     RefundNotSupported,
 )
 from remnastore.payments.severpay import Settings, SeverPayProvider
+from tests.fixtures.payments import NotificationReceiver
 
 MID = 4242
 
@@ -59,49 +58,6 @@ def _request(order_id: str = "ord-1", minor: int = 19900, **extra: Any) -> Invoi
 def _raw(delivery: Delivery) -> RawRequest:
     headers = {key.lower(): value for key, value in delivery.headers.items()}
     return RawRequest("POST", "/webhooks/severpay", headers, {}, delivery.body, "127.0.0.1")
-
-
-class _Receiver:
-    """A tiny webhook endpoint: wraps each request into RawRequest and answers with the module's reply."""
-
-    def __init__(self, provider: Provider) -> None:
-        self.provider = provider
-        self.events: list[PaymentEvent] = []
-        self._runner: web.AppRunner | None = None
-        self.url = ""
-
-    async def _handle(self, request: web.Request) -> web.Response:
-        raw = RawRequest(
-            request.method,
-            request.path,
-            {key.lower(): value for key, value in request.headers.items()},
-            dict(request.query),
-            await request.read(),
-            request.remote or "",
-        )
-        try:
-            events = await self.provider.parse_notification(raw)
-        except NotificationRejected as exc:
-            return web.Response(status=exc.status, text=exc.reason)
-        except ProviderError:
-            reply = self.provider.ack(accepted=False)
-        else:
-            self.events.extend(events)
-            reply = self.provider.ack(accepted=True)
-        return web.Response(status=reply.status, text=reply.body, content_type=reply.content_type)
-
-    async def __aenter__(self) -> _Receiver:
-        app = web.Application()
-        app.router.add_post("/webhooks/severpay", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/webhooks/severpay"
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._runner is not None
-        await self._runner.cleanup()
 
 
 @pytest_asyncio.fixture
@@ -180,7 +136,7 @@ async def test_paid_webhook_either_key_order(
 
 async def test_webhook_over_http_and_ack(provider: SeverPayProvider, emulator: SeverPayEmulator) -> None:
     payin_id = await _payin(provider)
-    async with _Receiver(provider) as receiver:
+    async with NotificationReceiver(provider, path="/webhooks/severpay") as receiver:
         emulator.notify_url = receiver.url
         done = await emulator.deliver(emulator.pay(payin_id))
         forged = await emulator.deliver(emulator.webhook(payin_id, token="guess"))
@@ -190,6 +146,8 @@ async def test_webhook_over_http_and_ack(provider: SeverPayProvider, emulator: S
     assert forged.status == 401
     assert again.status >= 500
     assert [event.kind for event in receiver.events] == [EventKind.PAID]
+    assert receiver.outcomes[1].rejected is not None and receiver.outcomes[1].status == 401
+    assert receiver.last.error is not None and receiver.last.status == again.status
 
 
 async def test_state_is_confirmed_through_the_api(

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from aiohttp import web
 
 from remnastore.domain.money import Money
 from remnastore.emulators.provider_base import Delivery
@@ -22,7 +21,6 @@ from remnastore.payments.base import (
     EventKind,
     InvoiceRequest,
     NotificationRejected,
-    PaymentEvent,
     Provider,
     ProviderContext,
     ProviderError,
@@ -30,6 +28,7 @@ from remnastore.payments.base import (
     RefundNotSupported,
 )
 from remnastore.payments.tribute import Settings, TributeProvider, product_for
+from tests.fixtures.payments import NotificationReceiver
 
 PRODUCTS = (
     "standard:1m=301@https://t.me/tribute/app?startapp=sA1b2; "
@@ -64,46 +63,6 @@ def _request(tariff: str | None, period: str | None) -> InvoiceRequest:
         tariff_code=tariff,
         period_code=period,
     )
-
-
-class _Receiver:
-    """A tiny webhook endpoint: wraps each request into RawRequest and answers with the module's reply."""
-
-    def __init__(self, provider: Provider) -> None:
-        self.provider = provider
-        self.events: list[PaymentEvent] = []
-        self._runner: web.AppRunner | None = None
-        self.url = ""
-
-    async def _handle(self, request: web.Request) -> web.Response:
-        raw = RawRequest(
-            request.method,
-            request.path,
-            {key.lower(): value for key, value in request.headers.items()},
-            dict(request.query),
-            await request.read(),
-            request.remote or "",
-        )
-        try:
-            events = await self.provider.parse_notification(raw)
-        except NotificationRejected as exc:
-            return web.Response(status=exc.status, text=exc.reason)
-        self.events.extend(events)
-        reply = self.provider.ack(accepted=True)
-        return web.Response(status=reply.status, text=reply.body, content_type=reply.content_type)
-
-    async def __aenter__(self) -> _Receiver:
-        app = web.Application()
-        app.router.add_post("/webhooks/tribute", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/webhooks/tribute"
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._runner is not None
-        await self._runner.cleanup()
 
 
 @pytest_asyncio.fixture
@@ -164,7 +123,7 @@ async def test_create_invoice_hands_out_the_link(provider: TributeProvider) -> N
 
 
 async def test_new_subscription_over_http(provider: TributeProvider, emulator: TributeEmulator) -> None:
-    async with _Receiver(provider) as receiver:
+    async with NotificationReceiver(provider, path="/webhooks/tribute") as receiver:
         emulator.notify_url = receiver.url
         delivery = emulator.pay(301, USER)
         first = await emulator.deliver(delivery)
@@ -172,6 +131,7 @@ async def test_new_subscription_over_http(provider: TributeProvider, emulator: T
         payload = emulator.subscription_payload(USER, 301)
         forged = await emulator.deliver(emulator.event("new_subscription", payload, api_key="guess"))
     assert (first.status, replay.status, forged.status) == (200, 200, 401)
+    assert receiver.last.rejected is not None and receiver.last.status == 401
     event, again = receiver.events
     assert event.kind is EventKind.PAID
     assert event.order_id is None
