@@ -31,6 +31,7 @@ from remnastore.bot.errors import error_router
 from remnastore.bot.keyboards import MenuOptions
 from remnastore.bot.log_chat import LogChat
 from remnastore.bot.middlewares.channel import install_channel_gate
+from remnastore.bot.middlewares.commands import CommandEndsConversation
 from remnastore.bot.middlewares.concurrency import ConcurrencyLimitMiddleware
 from remnastore.bot.middlewares.customer import CustomerMiddleware
 from remnastore.bot.middlewares.metrics import install_metrics_middleware
@@ -564,6 +565,7 @@ class Application:
             CustomerMiddleware(self.accounts, self.locales, frozenset(self.settings.telegram.admin_ids))
         )
         dp.update.outer_middleware(SettingsMiddleware(self.effective, self.menu, self.locales))
+        dp.message.outer_middleware(CommandEndsConversation())
         install_channel_gate(
             dp,
             self.channel_gate,

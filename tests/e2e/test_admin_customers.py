@@ -251,3 +251,16 @@ async def test_pages_of_customers_and_actions_without_a_panel_user(shop: Shop) -
     answer = admin.callback_answer()
     assert answer is not None and "no panel user yet" in answer["text"]
     assert await audit(shop) == []
+
+
+async def test_a_command_at_a_prompt_does_what_it_says_and_ends_the_prompt(shop: Shop) -> None:
+    admin = shop.user(ADMIN_ID, first_name="Admin", language_code="en")
+    await admin.wait_reply(await admin.send("/admin"))
+    await admin.wait_reply(await admin.press("Customers"))
+    prompt = await admin.wait_reply(await admin.press("Search"))
+    assert "Telegram id" in prompt.text
+    orders = await admin.wait_reply(await admin.send("/orders"))
+    assert "Orders" in orders.text and "Found" not in orders.text
+    # the prompt is over: an id typed now is an ordinary message, not a search
+    reply = await admin.wait_reply(await admin.send("123456"))
+    assert "Found" not in reply.text
