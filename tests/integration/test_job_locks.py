@@ -4,7 +4,6 @@ fencing; a scheduler run that lost its lock commits nothing through the database
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator
 
 import pytest
@@ -12,6 +11,7 @@ from redis.asyncio import Redis
 
 from remnastore.infra.fencing import FenceLost, current_fence, verify_fence
 from remnastore.jobs.scheduler import Job, RedisLock, RunFence, Scheduler
+from tests.fixtures.redis_keys import redis_client, scratch_prefix
 
 pytestmark = [
     pytest.mark.redis,
@@ -21,20 +21,15 @@ pytestmark = [
 
 @pytest.fixture
 async def redis() -> AsyncIterator[Redis]:
-    client = Redis.from_url(os.environ["TEST_REDIS_URL"])
-    try:
+    async with redis_client() as client:
         yield client
-    finally:
-        await client.aclose()
 
 
 @pytest.fixture
 async def prefix(redis: Redis) -> AsyncIterator[str]:
-    own = f"remnastore:test-job-{uuid.uuid4().hex[:12]}:"
-    yield own
-    keys = [key async for key in redis.scan_iter(match=f"{own}*")]
-    if keys:
-        await redis.delete(*keys)
+    """A key prefix of this test only; its keys are removed afterwards (nothing else is touched)."""
+    async with scratch_prefix(redis, "remnastore:test-job-") as own:
+        yield own
 
 
 async def test_one_owner_renews_and_the_other_cannot(redis: Redis, prefix: str) -> None:

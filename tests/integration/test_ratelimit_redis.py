@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 
@@ -12,6 +11,7 @@ import pytest
 from redis.asyncio import Redis
 
 from remnastore.infra.ratelimit import KEY_PREFIX, Limits, MemoryRateLimiter, RedisRateLimiter, VerdictKind
+from tests.fixtures.redis_keys import redis_client, scratch_prefix
 
 pytestmark = [
     pytest.mark.redis,
@@ -24,21 +24,15 @@ LIMITS = Limits(events=20, window=60.0, ban=300.0, strikes=2)
 
 @pytest.fixture
 async def redis() -> AsyncIterator[Redis]:
-    client = Redis.from_url(os.environ["TEST_REDIS_URL"])
-    try:
+    async with redis_client() as client:
         yield client
-    finally:
-        await client.aclose()
 
 
 @pytest.fixture
 async def prefix(redis: Redis) -> AsyncIterator[str]:
     """A key prefix of this test only; its keys are removed afterwards (nothing else is touched)."""
-    own = f"{KEY_PREFIX}test-{uuid.uuid4().hex[:12]}:"
-    yield own
-    keys = [key async for key in redis.scan_iter(match=f"{own}*")]
-    if keys:
-        await redis.delete(*keys)
+    async with scratch_prefix(redis, f"{KEY_PREFIX}test-") as own:
+        yield own
 
 
 async def test_concurrent_hits_from_one_customer_let_exactly_the_limit_through(
@@ -97,7 +91,7 @@ async def test_the_ban_ends_by_the_clock_and_unban_lifts_it(redis: Redis, prefix
     assert (await limiter.hit(5, T0 + 31)).kind is VerdictKind.ALLOW
 
 
-async def test_redis_and_memory_limiters_agree(redis: Redis, prefix: str) -> None:
+async def redis_client_and_memory_limiters_agree(redis: Redis, prefix: str) -> None:
     limits = Limits(events=3, window=10.0, ban=60.0, strikes=2)
     shared = RedisRateLimiter(redis, limits, prefix=prefix)
     local = MemoryRateLimiter(limits)
