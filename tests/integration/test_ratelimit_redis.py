@@ -91,7 +91,7 @@ async def test_the_ban_ends_by_the_clock_and_unban_lifts_it(redis: Redis, prefix
     assert (await limiter.hit(5, T0 + 31)).kind is VerdictKind.ALLOW
 
 
-async def redis_client_and_memory_limiters_agree(redis: Redis, prefix: str) -> None:
+async def test_redis_and_memory_limiters_agree(redis: Redis, prefix: str) -> None:
     limits = Limits(events=3, window=10.0, ban=60.0, strikes=2)
     shared = RedisRateLimiter(redis, limits, prefix=prefix)
     local = MemoryRateLimiter(limits)
