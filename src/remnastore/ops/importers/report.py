@@ -86,9 +86,10 @@ class ImportReport:
             before = self.money_before.get(code, Decimal(0))
             after = self.money_after.get(code, Money.zero(code))
             diff = after.to_decimal() - before
+            sign = "-" if diff < 0 else "+"
             lines.append(
                 f"  {code}: {_plain(before, code)} -> {_plain(after.to_decimal(), code)}"
-                f" (difference {diff:+} from rounding and skipped rows)"
+                f" (difference {sign}{_plain(abs(diff), code)} from rounding and skipped rows)"
             )
         if self.notes:
             lines += ["", "Notes:"]

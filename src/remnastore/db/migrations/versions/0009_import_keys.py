@@ -34,9 +34,7 @@ def upgrade() -> None:
         sa.Column("imported_at", MOMENT, nullable=False),
         sa.Column("updated_at", MOMENT, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_import_keys"),
-        sa.UniqueConstraint(
-            "source", "entity", "source_key", name="uq_import_keys_source_entity_source_key"
-        ),
+        sa.UniqueConstraint("source", "entity", "source_key", name="uq_import_keys_source_entity_source_key"),
     )
 
 
