@@ -490,7 +490,8 @@ async def test_second_run_changes_nothing_and_new_activity_comes_over_as_the_dif
         },
     )
     await machka_source.execute(
-        "UPDATE subscriptions SET end_date = end_date + interval '1 month' WHERE panel_subscription_uuid = 'paid-anna'"
+        "UPDATE subscriptions SET end_date = end_date + interval '1 month'"
+        " WHERE panel_subscription_uuid = 'paid-anna'"
     )
     await machka_source.execute("UPDATE users SET is_banned = false WHERE user_id = :b", {"b": BORIS})
     await machka_source.execute("UPDATE payments SET status = 'succeeded' WHERE yookassa_payment_id = 'yk-3'")
