@@ -592,3 +592,36 @@ async def test_panel_check_confirms_links_and_lists_mismatches_without_writing_t
     assert panel_anna is not None
     assert (anna.panel_user_id, anna.panel_username) == (panel_anna["id"], "tg_101")
     assert (await customer(database, FIRA)).panel_user_id is None
+
+
+async def test_a_lost_link_is_not_restored_onto_a_panel_user_another_customer_holds(
+    machka_source: MachkaDatabase, database: Database
+) -> None:
+    await seed(machka_source)
+    async with (
+        database.session() as session
+    ):  # somebody else, already in this shop, has Egor's old panel user
+        session.add(Customer(telegram_id=555, language="ru", referral_code="QQQQ5555", panel_uuid=UUID[EGOR]))
+    report = await importer(database).run(machka_source.url)
+    assert report.table("customers").created == 7
+    assert (await customer(database, EGOR)).panel_uuid is None
+    assert (await customer(database, 555)).panel_uuid == UUID[EGOR]
+
+
+async def test_panel_check_does_not_take_a_panel_user_linked_to_a_customer_of_this_shop(
+    machka_source: MachkaDatabase, database: Database, panel_emulator: PanelEmulator
+) -> None:
+    await seed(machka_source)
+    anna_panel = panel_emulator.add_user(username="tg_101", telegram_id=ANNA, expire_at=NOW + 20 * DAY)
+    await importer(database).run(machka_source.url)
+    async with database.session() as session:  # a customer of this shop linked to that panel user
+        session.add(
+            Customer(telegram_id=556, language="ru", referral_code="QQQQ5556", panel_user_id=anna_panel["id"])
+        )
+
+    async with RemnawaveClient(panel_emulator.url, panel_emulator.token, timeout=5) as client:
+        result = await check_panel_links(database, client, username_prefix="tg_")
+
+    problems = {m.telegram_id: m.problem for m in result.mismatches}
+    assert problems[ANNA] == "the same panel user as Telegram id 556"
+    assert (await customer(database, ANNA)).panel_user_id is None

@@ -67,7 +67,7 @@ async def run_command(
     out = out or sys.stdout
     err = err or sys.stderr
     if not await migrate.is_up_to_date(settings.database.url):
-        if not settings.database.auto_migrate:
+        if args.dry_run or not settings.database.auto_migrate:
             print("import refused: the database schema is not up to date; run `remnastore migrate`", file=err)
             return 1
         await migrate.upgrade(settings.database.url)

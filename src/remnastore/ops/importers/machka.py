@@ -384,9 +384,13 @@ class _Run:
         count = self.report.table(CUSTOMERS)
         count.source = len(users)
         self.progress.stage("customers", len(users))
-        existing = (await self.s.execute(select(Customer.id, Customer.referral_code))).all()
-        codes = {str(code) for _, code in existing}
-        links = self._panel_links()
+        existing = (
+            await self.s.execute(select(Customer.id, Customer.referral_code, Customer.panel_uuid))
+        ).all()
+        codes = {str(code) for _, code, _ in existing}
+        imported = {int(v) for v in self.keys.targets(CUSTOMERS).values()}
+        foreign_links = {str(link) for cid, _, link in existing if link and cid not in imported}
+        links = self._panel_links(foreign_links)
         regenerated = 0
         fresh: list[tuple[Row, dict[str, Any], str]] = []
         for user in users:
@@ -432,11 +436,11 @@ class _Run:
                 f"{regenerated} customers had no usable referral code in the source and got a new one"
             )
 
-    def _panel_links(self) -> dict[int, str]:
+    def _panel_links(self, foreign: set[str]) -> dict[int, str]:
         """Each user's panel user: ``users.panel_user_uuid``, or, where the old bot lost it, the one of
-        their current subscription (if no other user holds it)."""
+        their current subscription (if no other user, here or there, holds it)."""
         links: dict[int, str] = {}
-        held: set[str] = set()
+        held: set[str] = set(foreign)
         for user in self.data.rows("users"):
             link = _text(user["panel_user_uuid"], 64)
             if link is not None:

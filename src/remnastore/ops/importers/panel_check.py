@@ -72,7 +72,19 @@ async def check_panel_links(
         result.error = f"the panel could not be read: {exc}"
         return result
     progress.finish()
-    taken: dict[int | str, int] = {}
+    async with db.session() as session:
+        checked = {int(row[1]) for row in customers}  # their Telegram ids
+        others = (
+            await session.execute(
+                select(Customer.panel_user_id, Customer.telegram_id).where(
+                    Customer.panel_user_id.is_not(None)
+                )
+            )
+        ).all()
+    # panel users already linked to customers who were not imported (they keep them)
+    taken: dict[int | str, int] = {
+        int(ref): int(tg) for ref, tg in others if ref is not None and int(tg) not in checked
+    }
     links: list[dict[str, object]] = []
     progress.stage("panel check", len(customers))
     for cid, telegram_id, link, user_id, username, expires in customers:
