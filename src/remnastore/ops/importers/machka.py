@@ -176,9 +176,10 @@ class _Key:
 class _Keys:
     """The ``import_keys`` of this source, and the ones to write at the end."""
 
-    def __init__(self, rows: Iterable[ImportKey]) -> None:
+    def __init__(self, rows: Iterable[tuple[int, str, str, str, str]]) -> None:
+        """``rows``: (id, entity, source key, target key, fingerprint) of the stored keys."""
         self._rows: dict[tuple[str, str], _Key] = {
-            (r.entity, r.source_key): _Key(r.id, r.target_key, r.fingerprint) for r in rows
+            (entity, key): _Key(row_id, target, digest) for row_id, entity, key, target, digest in rows
         }
         self.new: list[dict[str, Any]] = []
         self.changed: list[dict[str, Any]] = []
@@ -288,8 +289,15 @@ class _Run:
 
     # -- driver --------------------------------------------------------------------------------------
     async def execute(self) -> None:
-        rows = (await self.s.execute(select(ImportKey).where(ImportKey.source == SOURCE))).scalars()
-        self.keys = _Keys(rows)
+        columns = (
+            ImportKey.id,
+            ImportKey.entity,
+            ImportKey.source_key,
+            ImportKey.target_key,
+            ImportKey.fingerprint,
+        )
+        rows = await self.s.execute(select(*columns).where(ImportKey.source == SOURCE))
+        self.keys = _Keys((int(i), str(e), str(k), str(t), str(f)) for i, e, k, t, f in rows)
         for sub in self.data.rows("subscriptions"):
             self.subs_of[int(sub["user_id"])].append(sub)
         for user_id, subs in self.subs_of.items():
