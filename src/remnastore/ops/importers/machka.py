@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, TypeVar
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remnastore.db.models import (
@@ -327,9 +327,19 @@ class _Run:
 
     async def _write_keys(self) -> None:
         for chunk in chunks(self.keys.new):
-            await self.s.execute(insert(ImportKey), list(chunk))
+            await self.s.execute(_table(ImportKey).insert(), list(chunk))
         for chunk in chunks(self.keys.changed):
-            await self.s.execute(update(ImportKey), list(chunk))
+            table = _table(ImportKey)
+            statement = (
+                table.update()
+                .where(table.c.id == bindparam("key_id"))
+                .values(fingerprint=bindparam("new_fingerprint"), updated_at=bindparam("moment"))
+            )
+            rows = [
+                {"key_id": r["id"], "new_fingerprint": r["fingerprint"], "moment": r["updated_at"]}
+                for r in chunk
+            ]
+            await self.s.execute(statement, rows)
         self.keys.new.clear()
         self.keys.changed.clear()
 
@@ -429,7 +439,8 @@ class _Run:
             values["referral_code"] = code
             fresh.append((user, values, digest))
         for chunk in chunks(fresh):
-            statement = insert(Customer).returning(Customer.id, Customer.telegram_id)
+            table = _table(Customer)
+            statement = table.insert().returning(table.c.id, table.c.telegram_id)
             result = await self.s.execute(statement, [values for _, values, _ in chunk])
             ids = {int(tg): int(cid) for cid, tg in result.all()}
             for user, _, digest in chunk:
@@ -569,7 +580,7 @@ class _Run:
                 )
                 self.keys.add(ATTRIBUTIONS, user_id, customer_id, fingerprint(campaign_id))
         for chunk in chunks(fresh):
-            await self.s.execute(insert(CampaignAttribution), list(chunk))
+            await self.s.execute(_table(CampaignAttribution).insert(), list(chunk))
             count.created += len(chunk)
             self.progress.advance(len(chunk))
         self.progress.finish()
@@ -686,7 +697,7 @@ class _Run:
             )
             self.keys.add(PROMO_ACTIVATIONS, source_id, f"{promo_id}:{customer_id}", fingerprint(pair))
         for chunk in chunks(fresh):
-            await self.s.execute(insert(PromoActivation), list(chunk))
+            await self.s.execute(_table(PromoActivation).insert(), list(chunk))
             count.created += len(chunk)
             self.progress.advance(len(chunk))
         self.progress.finish()
@@ -786,7 +797,7 @@ class _Run:
             self.order_of[source_id] = order_id
             self.keys.add(PAYMENTS, source_id, order_id, fingerprint(amount.minor, amount.currency, ref))
         for chunk in chunks(fresh):
-            await self.s.execute(insert(Order), list(chunk))
+            await self.s.execute(_table(Order).insert(), list(chunk))
             count.created += len(chunk)
             self.progress.advance(len(chunk))
         self.progress.finish()
@@ -859,7 +870,8 @@ class _Run:
                 )
                 links.append({"id": invitee, "referred_by_id": referrer})
         for chunk in chunks(fresh):
-            statement = insert(Referral).returning(Referral.id, Referral.invitee_id)
+            table = _table(Referral)
+            statement = table.insert().returning(table.c.id, table.c.invitee_id)
             values = [{k: v for k, v in row.items() if not k.startswith("_")} for row in chunk]
             ids = {int(invitee): int(rid) for rid, invitee in (await self.s.execute(statement, values)).all()}
             for row in chunk:
@@ -867,7 +879,15 @@ class _Run:
             count.created += len(chunk)
             self.progress.advance(len(chunk))
         for chunk in chunks(links):
-            await self.s.execute(update(Customer), list(chunk))
+            customers = _table(Customer)
+            link = (
+                customers.update()
+                .where(customers.c.id == bindparam("customer_id"))
+                .values(referred_by_id=bindparam("referrer_id"))
+            )
+            await self.s.execute(
+                link, [{"customer_id": r["id"], "referrer_id": r["referred_by_id"]} for r in chunk]
+            )
         self.progress.finish()
 
     async def _first_orders(self) -> dict[int, str]:
@@ -952,7 +972,7 @@ class _Run:
             )
             self.keys.add(SUBSCRIPTIONS, user_id, customer_id, digest)
         for chunk in chunks(fresh):
-            await self.s.execute(insert(Subscription), list(chunk))
+            await self.s.execute(_table(Subscription).insert(), list(chunk))
             count.created += len(chunk)
             self.progress.advance(len(chunk))
         self.progress.finish()
@@ -1049,13 +1069,20 @@ class _Run:
                 )
                 self.keys.add(SAVED_METHODS, user_id, customer_id, digest)
         for chunk in chunks(fresh):
-            await self.s.execute(insert(AutoRenewal), list(chunk))
+            await self.s.execute(_table(AutoRenewal).insert(), list(chunk))
             count.created += len(chunk)
             self.progress.advance(len(chunk))
         self.progress.finish()
 
 
 _CUSTOMER_FIELDS = ("username", "first_name", "last_name", "language", "is_banned", "panel_uuid")
+
+
+def _table(model: type[Any]) -> Table:
+    """The Core table of a model: bulk writes skip the ORM's per-row bookkeeping."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def _few(items: Sequence[object], shown: int = 5) -> str:
