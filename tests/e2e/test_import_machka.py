@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,8 +19,11 @@ from sqlalchemy import func, select
 from remnastore.db.models import Customer
 from remnastore.domain.catalogue import add_months
 from remnastore.emulators.machka_db import MachkaDatabase
+from remnastore.emulators.panel import PanelEmulator
 from remnastore.ops.importers import cli as import_cli
+from tests.e2e.test_cli import remnastore
 from tests.fixtures.renew_shop import RenewShop, eventually
+from tests.fixtures.shop import BOT_TOKEN
 
 LEAD = timedelta(hours=24)  # AUTORENEW_LEAD_HOURS default
 OLD_CUSTOMER = 9801
@@ -175,3 +179,56 @@ async def test_refusal_is_one_line_and_a_non_zero_exit(
     assert err.getvalue().count("\n") == 1
     assert err.getvalue().startswith("import refused: ") and "table payments is missing" in err.getvalue()
     assert not (tmp_path / "r.txt").exists()
+
+
+async def test_the_command_as_a_seller_types_it(
+    machka_source: MachkaDatabase, panel_emulator: PanelEmulator, tmp_path: Path
+) -> None:
+    """`remnastore import machka` in a fresh directory: the dry run refuses an unmigrated database (it
+    never writes, not even the schema); after `remnastore migrate` it reports and writes nothing; the real
+    run imports, checks the panel and writes the report file."""
+    await machka_source.insert(
+        "users",
+        {
+            "user_id": 77,
+            "first_name": "Ivan",
+            "language_code": "ru",
+            "is_banned": False,
+            "registration_date": datetime.now(UTC),
+            "panel_user_uuid": None,
+            "referral_code": "IVAN00001",
+        },
+    )
+    env = {
+        "BOT_TOKEN": BOT_TOKEN,
+        "PANEL_URL": panel_emulator.url,
+        "PANEL_TOKEN": panel_emulator.token,
+        "DATABASE_URL": "sqlite:///./shop.db",
+        "AUTO_MIGRATE": "false",
+    }
+    code, out = await remnastore(
+        "import", "machka", "--from", machka_source.url, "--dry-run", env=env, cwd=tmp_path
+    )
+    assert code == 1 and "run `remnastore migrate`" in out, out
+    assert (await remnastore("migrate", env=env, cwd=tmp_path))[0] == 0
+
+    code, out = await remnastore(
+        "import",
+        "machka",
+        "--from",
+        machka_source.url,
+        "--dry-run",
+        "--report",
+        "dry.txt",
+        env=env,
+        cwd=tmp_path,
+    )
+    assert code == 0, out
+    assert "customers                       1        1" in out and "Dry run: nothing was written" in out
+    code, out = await remnastore("import", "machka", "--from", machka_source.url, env=env, cwd=tmp_path)
+    assert code == 0, out
+    assert "customers                       1        1" in out and "Panel check (read-only)" in out
+    (report,) = [name for name in os.listdir(tmp_path) if name.startswith("import-machka-")]
+    assert "customers" in (tmp_path / report).read_text(encoding="utf-8")
+    code, out = await remnastore("import", "machka", "--from", machka_source.url, env=env, cwd=tmp_path)
+    assert code == 0 and "customers                       1        0        0          1" in out, out
