@@ -6,6 +6,7 @@ a source of another schema or a target with conflicting rows is refused before a
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -39,6 +40,7 @@ from remnastore.ops.importers.machka import (
 )
 from remnastore.ops.importers.panel_check import check_panel_links
 from remnastore.ops.importers.progress import Progress
+from remnastore.ops.importers.report import ImportReport
 from remnastore.panel.client import RemnawaveClient
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -525,8 +527,30 @@ async def test_source_of_another_schema_is_refused(machka_source: MachkaDatabase
 async def test_unreachable_or_non_postgres_source_is_refused(database: Database) -> None:
     with pytest.raises(ImportRefused, match="postgresql"):
         await importer(database).run("sqlite:///old.db")
-    with pytest.raises(ImportRefused, match="cannot"):
-        await importer(database).run("postgresql://nobody@127.0.0.1:1/none_test")
+    with pytest.raises(ImportRefused, match="cannot") as refused:
+        await importer(database).run("postgresql://nobody:s3cret-pw@127.0.0.1:1/none_test")
+    assert "s3cret-pw" not in str(refused.value)
+
+
+async def test_two_imports_at_once_write_each_row_once(
+    machka_source: MachkaDatabase, database: Database
+) -> None:
+    await seed(machka_source)
+    results = await asyncio.gather(
+        importer(database).run(machka_source.url),
+        importer(database).run(machka_source.url),
+        return_exceptions=True,
+    )
+    refused = [r for r in results if isinstance(r, ImportRefused)]
+    assert all(isinstance(r, ImportRefused | ImportReport) for r in results), results
+    assert len(refused) <= 1
+    if refused:
+        assert "run the import again" in str(refused[0])
+    again = await importer(database).run(machka_source.url)
+    assert not again.changed
+    async with database.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Customer)) == 7
+        assert await session.scalar(select(func.count()).select_from(Order)) == 7
 
 
 async def test_conflicting_target_rows_refuse_the_import_and_nothing_is_written(

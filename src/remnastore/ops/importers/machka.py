@@ -22,6 +22,7 @@ Rules (docs/migration.md explains them to sellers):
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import time
 from collections import defaultdict
@@ -32,6 +33,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remnastore.db.models import (
@@ -63,6 +65,8 @@ from remnastore.locales import SUPPORTED_LANGUAGES
 from remnastore.ops.importers.machka_source import ImportRefused, Row, SourceData, describe, read_source
 from remnastore.ops.importers.progress import Progress
 from remnastore.ops.importers.report import ImportReport
+
+log = logging.getLogger(__name__)
 
 SOURCE = "machka"
 CHUNK = 1000
@@ -254,6 +258,13 @@ class MachkaImporter:
                     await session.rollback()
                 else:
                     await session.commit()
+            except IntegrityError as exc:
+                await session.rollback()
+                log.warning("import rolled back: %s", str(exc.orig).splitlines()[0] if exc.orig else exc)
+                raise ImportRefused(
+                    "this shop's database changed while importing (another import, or the running shop"
+                    " wrote the same rows); nothing was written: run the import again"
+                ) from None
             except BaseException:
                 await session.rollback()
                 raise
