@@ -9,6 +9,7 @@ pytest_plugins = [
     "tests.fixtures.shop",
     "tests.fixtures.providers",
     "tests.fixtures.renew_shop",
+    "tests.fixtures.machka",
 ]
 
 

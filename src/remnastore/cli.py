@@ -1,4 +1,4 @@
-"""Command line: run, migrate, check, version, sandbox."""
+"""Command line: run, migrate, check, version, sandbox, backup, restore, import."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from remnastore import __version__
 from remnastore.config import DatabaseSettings, Settings, load_database_settings, load_settings
 from remnastore.infra.logging import configure_logging
 from remnastore.ops import backup_cli
+from remnastore.ops.importers import cli as import_cli
 from remnastore.settings_base import ConfigError
 
 log = logging.getLogger("remnastore")
@@ -168,6 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="where the sandbox database goes (default: a temporary directory)",
     )
     backup_cli.add_commands(sub)
+    import_cli.add_commands(sub)
     args = parser.parse_args(argv)
     if args.command == "version":
         print(__version__)
@@ -189,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return runner.run(_run(settings))
     if args.command in backup_cli.COMMANDS:
         return asyncio.run(backup_cli.run_command(args, settings))
+    if args.command in import_cli.COMMANDS:
+        return asyncio.run(import_cli.run_command(args, settings))
     return asyncio.run(_check(settings))
 
 

@@ -595,3 +595,25 @@ class Gift(Base):
     )
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = _created()
+
+
+class ImportKey(Base):
+    """A row brought over from another shop's database: its stable key there and what it became here.
+
+    One row per (source, entity, source key); ``fingerprint`` is a digest of the source row as last
+    imported, so a later run updates only what changed in the source and skips the rest
+    (see :mod:`remnastore.ops.importers`).
+    """
+
+    __tablename__ = "import_keys"
+
+    id: Mapped[int] = _pk()
+    source: Mapped[str] = mapped_column(String(32), nullable=False)
+    entity: Mapped[str] = mapped_column(String(32), nullable=False)
+    source_key: Mapped[str] = mapped_column(String(64), nullable=False)
+    target_key: Mapped[str] = mapped_column(String(64), nullable=False)
+    fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
+    imported_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+    __table_args__ = (UniqueConstraint("source", "entity", "source_key"),)

@@ -102,6 +102,15 @@ class YooKassaEmulator(ProviderEmulator):
         """Whether charges of saved methods end ``canceled`` (insufficient funds) instead of ``succeeded``."""
         self._decline_saved = decline
 
+    def add_saved_method(self, method_id: str, *, last4: str = "4444", card_type: str = "MasterCard") -> None:
+        """A card the shop's account saved earlier (for example through another bot on the same shop):
+        YooKassa keeps it by id, and the shop can charge it with ``payment_method_id``."""
+        method = self._new_method("bank_card", saved=True)
+        method["id"] = method_id
+        method["title"] = f"Bank card *{last4}"
+        method["card"].update(last4=last4, card_type=card_type)
+        self.saved_methods[method_id] = method
+
     def fail_after_processing(self, count: int = 1) -> None:
         """The next ``count`` payment creations are carried out but answered 500 ``internal_server_error``
         (YooKassa's "result unknown: repeat the request with the same Idempotence-Key")."""
