@@ -510,6 +510,7 @@ class Checkout:
             if order is None or order.customer_id != customer.id:
                 raise DomainError("checkout-unknown-item")
             status, provider_name, payment_id = order.status, order.provider, order.provider_payment_id
+            expires_at = order.expires_at
         provider = self._providers.get(provider_name)
         if status == OrderStatus.PENDING and provider is not None and provider.supports_status_poll:
             try:
@@ -522,4 +523,8 @@ class Checkout:
                 async with self._db.session() as session:
                     refreshed = await OrderRepository(session).get(order_id)
                     status = refreshed.status if refreshed is not None else status
+        if status == OrderStatus.PENDING and expires_at is not None and expires_at <= self._clock.now():
+            # Past its expiry and not paid by what the provider says: the invoice is dead for the customer
+            # (the expiry job marks it so too; a late payment is still credited).
+            return OrderStatus.EXPIRED.value
         return str(status)

@@ -269,14 +269,22 @@ async def start_payment(
     await show(query, text, markup)
 
 
+#: What "I have paid" answers for each order status (what the provider reported, when it can be asked).
+ORDER_STATUS_TEXT = {
+    "pending": "order-still-pending",
+    "paid": "order-already-paid",
+    "fulfilled": "order-already-paid",
+    "failed": "order-check-declined",
+    "expired": "order-check-expired",
+    "refunded": "order-check-refunded",
+}
+
+
 async def check_order(
     query: CallbackQuery, callback_data: CheckOrder, t: Translator, customer: CustomerView, checkout: Checkout
 ) -> None:
     status = await checkout.refresh(customer, callback_data.order)
-    if status in ("paid", "fulfilled"):
-        await query.answer(t("order-already-paid"), show_alert=True)
-    else:
-        await query.answer(t("order-still-pending"), show_alert=True)
+    await query.answer(t(ORDER_STATUS_TEXT.get(status, "order-still-pending")), show_alert=True)
 
 
 def build() -> Router:
