@@ -2,3 +2,18 @@
 order-check-declined = ❌ This payment was declined or cancelled, and nothing was charged. To try again, choose the period and a payment method once more.
 order-check-expired = ⌛ This invoice has expired unpaid. Please create a new one from the menu. If you did pay it, the payment is still credited when it arrives.
 order-check-refunded = ↩️ This order's payment was refunded.
+
+## Display names of payment providers (admin statistics, customer card)
+provider-name-stars = Telegram Stars
+provider-name-yookassa = YooKassa
+provider-name-cryptobot = CryptoBot
+provider-name-heleket = Heleket
+provider-name-freekassa = FreeKassa
+provider-name-platega = Platega
+provider-name-severpay = SeverPay
+provider-name-tribute = Tribute
+provider-name-balance = Balance
+subscription-kind-paid = paid
+subscription-kind-trial = trial
+subscription-kind-bonus = bonus
+subscription-kind-gift = gift
