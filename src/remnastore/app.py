@@ -102,7 +102,7 @@ from remnastore.web.payments import PaymentWebhooks
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "subscription", "devices", "language", "referrals", "promo", "gifts")
+COMMANDS = ("start", "buy", "subscription", "devices", "language", "referrals", "promo", "gifts")
 #: shown, after the customers' commands, in each admin's own chat only
 ADMIN_COMMANDS = (
     "admin",
@@ -678,12 +678,17 @@ class Application:
             await self.bot.set_my_commands(commands, language_code=language)
             if language == self.settings.shop.default_language:
                 await self.bot.set_my_commands(commands)
-        t = self.locales.get(self.settings.shop.default_language)
-        admin_commands = [BotCommand(command=name, description=t(f"cmd-{name}")) for name in COMMANDS]
-        admin_commands += [BotCommand(command=name, description=t(f"cmd-{name}")) for name in ADMIN_COMMANDS]
         for admin in self.settings.telegram.admin_ids:
+            scope = BotCommandScopeChat(chat_id=admin)
             try:
-                await self.bot.set_my_commands(admin_commands, scope=BotCommandScopeChat(chat_id=admin))
+                # each admin reads the menu in their Telegram language (the shop's default otherwise)
+                for code in ("", *SUPPORTED_LANGUAGES):
+                    tr = self.locales.get(code or None)
+                    admin_commands = [
+                        BotCommand(command=name, description=tr(f"cmd-{name}"))
+                        for name in (*COMMANDS, *ADMIN_COMMANDS)
+                    ]
+                    await self.bot.set_my_commands(admin_commands, scope=scope, language_code=code or None)
             except TelegramAPIError as exc:  # e.g. an admin who has not started the bot yet
                 log.info("could not set the admin commands for %s: %s", admin, exc.message)
 

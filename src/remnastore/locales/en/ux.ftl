@@ -17,3 +17,22 @@ subscription-kind-paid = paid
 subscription-kind-trial = trial
 subscription-kind-bonus = bonus
 subscription-kind-gift = gift
+
+## Command menu
+cmd-buy = Buy or renew a subscription
+
+## Invoices paid inside Telegram (Stars) and what an invoice says you get
+invoice-details = VPN access for { $period }: { $description }. Your subscription is extended as soon as the payment arrives, and the bot tells you in this chat.
+addon-invoice-details = { $name } added to your current VPN subscription as soon as the payment arrives.
+buy-invoice-stars =
+    🧾 <b>Order { $order }</b>
+    { $tariff }, { $period }
+    Amount: <b>{ $amount }</b>
+
+    Press <b>Pay</b> and confirm in Telegram's payment window: Stars are paid right here in the chat. Your subscription is extended as soon as the payment arrives; you will get a message here.
+addon-invoice-stars =
+    🧾 <b>Order { $order }</b>
+    { $name }
+    Amount: <b>{ $amount }</b>
+
+    Press <b>Pay</b> and confirm in Telegram's payment window: Stars are paid right here in the chat. The add-on is applied as soon as the payment arrives; you will get a message here.

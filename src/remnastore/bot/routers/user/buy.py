@@ -225,12 +225,18 @@ async def start_payment(
     tariff, period = checkout.item(tariff_code, period_code)
     period_text = renderer.period(period, t)
     description = t("invoice-title", tariff=tariff.name(t.language), period=period_text)
+    details = t(
+        "invoice-details",
+        period=period_text,
+        description=tariff.description(t.language) or tariff.name(t.language),
+    )
     pending = await checkout.start(
         customer,
         tariff.code,
         period.code,
         method,
         description=str(description),
+        details=str(details),
         gift=gift,
         save_method=save_method,
     )
@@ -241,7 +247,7 @@ async def start_payment(
         await show(query, paid + ("\n\n" + promo_line if promo_line else ""), only_back(t))
         return
     text: str = t(
-        "buy-invoice",
+        "buy-invoice-stars" if checkout.pays_in_telegram(pending.provider) else "buy-invoice",
         order=pending.order_id[:8],
         tariff=tariff.name(t.language),
         period=period_text,
