@@ -169,7 +169,11 @@ class Application:
         limiter = build_rate_limiter(settings.rate_limit, self.redis)
         self.throttle = (
             ThrottleMiddleware(
-                limiter, frozenset(settings.telegram.admin_ids), self.locales, metrics=self.metrics
+                limiter,
+                frozenset(settings.telegram.admin_ids),
+                self.locales,
+                metrics=self.metrics,
+                language_of=lambda telegram_id: self.accounts.language_of(telegram_id),
             )
             if limiter is not None
             else None
