@@ -1,4 +1,4 @@
-"""Command line: run, migrate, check, version, sandbox."""
+"""Command line: run, migrate, check, version, sandbox, backup, restore."""
 
 from __future__ import annotations
 
