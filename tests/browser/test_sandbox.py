@@ -333,6 +333,21 @@ def test_the_qr_photo_is_shown_whole_once_loaded(browser: Browser, sandbox_url: 
         context.close()
 
 
+@pytest.mark.parametrize("width", [800])
+def test_a_small_window_needs_no_sideways_scrolling(browser: Browser, sandbox_url: str, width: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 700})
+    try:
+        page = context.new_page()
+        page.goto(sandbox_url)
+        expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=TIMEOUT_MS)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        for part in ("#chat", "#panel", "#composer"):
+            box = page.locator(part).bounding_box()
+            assert box is not None and box["x"] + box["width"] <= width, (part, box)
+    finally:
+        context.close()
+
+
 def test_the_page_fits_a_phone_screen(browser: Browser, sandbox_url: str) -> None:
     context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
     try:
