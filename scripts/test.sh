@@ -14,11 +14,12 @@ fi
 bash scripts/services.sh
 
 # The browser tests (tests/browser) drive the system's Chromium; Playwright never downloads a browser.
-if ! command -v chromium >/dev/null 2>&1; then
+# The emoji font makes the chat page's emoji render as in Telegram (not as empty boxes).
+if ! command -v chromium >/dev/null 2>&1 || [ ! -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ]; then
   if [ "$(id -u)" -eq 0 ]; then
-    apt-get install -y --no-install-recommends chromium >/dev/null || { apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium >/dev/null; }
+    apt-get install -y --no-install-recommends chromium fonts-noto-color-emoji >/dev/null || { apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium fonts-noto-color-emoji >/dev/null; }
   else
-    echo "chromium is missing: install it (apt-get install chromium) as root" >&2
+    echo "chromium or its emoji font is missing: install them (apt-get install chromium fonts-noto-color-emoji) as root" >&2
     exit 1
   fi
 fi

@@ -102,7 +102,7 @@ from remnastore.web.payments import PaymentWebhooks
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "subscription", "devices", "language", "referrals", "promo", "gifts")
+COMMANDS = ("start", "buy", "subscription", "devices", "language", "referrals", "promo", "gifts")
 #: shown, after the customers' commands, in each admin's own chat only
 ADMIN_COMMANDS = (
     "admin",
@@ -169,7 +169,11 @@ class Application:
         limiter = build_rate_limiter(settings.rate_limit, self.redis)
         self.throttle = (
             ThrottleMiddleware(
-                limiter, frozenset(settings.telegram.admin_ids), self.locales, metrics=self.metrics
+                limiter,
+                frozenset(settings.telegram.admin_ids),
+                self.locales,
+                metrics=self.metrics,
+                language_of=lambda telegram_id: self.accounts.language_of(telegram_id),
             )
             if limiter is not None
             else None
@@ -678,12 +682,17 @@ class Application:
             await self.bot.set_my_commands(commands, language_code=language)
             if language == self.settings.shop.default_language:
                 await self.bot.set_my_commands(commands)
-        t = self.locales.get(self.settings.shop.default_language)
-        admin_commands = [BotCommand(command=name, description=t(f"cmd-{name}")) for name in COMMANDS]
-        admin_commands += [BotCommand(command=name, description=t(f"cmd-{name}")) for name in ADMIN_COMMANDS]
         for admin in self.settings.telegram.admin_ids:
+            scope = BotCommandScopeChat(chat_id=admin)
             try:
-                await self.bot.set_my_commands(admin_commands, scope=BotCommandScopeChat(chat_id=admin))
+                # each admin reads the menu in their Telegram language (the shop's default otherwise)
+                for code in ("", *SUPPORTED_LANGUAGES):
+                    tr = self.locales.get(code or None)
+                    admin_commands = [
+                        BotCommand(command=name, description=tr(f"cmd-{name}"))
+                        for name in (*COMMANDS, *ADMIN_COMMANDS)
+                    ]
+                    await self.bot.set_my_commands(admin_commands, scope=scope, language_code=code or None)
             except TelegramAPIError as exc:  # e.g. an admin who has not started the bot yet
                 log.info("could not set the admin commands for %s: %s", admin, exc.message)
 

@@ -161,7 +161,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     sandbox = sub.add_parser(
         "sandbox", help="try the whole shop in a browser: the bot with emulated Telegram, panel and payments"
     )
-    sandbox.add_argument("--port", type=int, default=8090, help="port of the chat page on 127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8090, help="port of the chat page")
+    sandbox.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address of this machine the chat page listens on (default 127.0.0.1); another one, e.g. the"
+        " server's LAN address, opens the sandbox to that network (an SSH tunnel keeps it private)",
+    )
     sandbox.add_argument(
         "--data-dir",
         type=Path,
@@ -178,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from remnastore.sandbox.run import serve
 
         configure_logging("WARNING", "text", [])
-        return asyncio.run(serve(args.port, args.data_dir))
+        return asyncio.run(serve(args.port, args.data_dir, args.host))
     if args.command == "migrate":
         configure_logging("WARNING", "text", [])
         return asyncio.run(_migrate(_database_settings_or_exit(args.env_file)))

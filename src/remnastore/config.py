@@ -344,8 +344,12 @@ class LinkSettings(_Group):
 class ShopSettings(_Group):
     default_language: Literal["ru", "en"] = env(
         "DEFAULT_LANGUAGE",
-        "ru",
-        description="language for customers whose Telegram language is neither Russian nor English: ru or en",
+        "en",
+        description=(
+            "language (ru or en) for customers whose Telegram language is neither English nor Russian or"
+            " a language of the Russian family (uk, be, kk, ...: those get Russian), and for texts with no"
+            " customer"
+        ),
     )
     devices_enabled: bool = env(
         "DEVICES_ENABLED", True, description='show the "My devices" screen (HWID devices from the panel)'

@@ -275,3 +275,127 @@ def test_telegram_formatting_is_built_from_entities_and_never_runs_markup(page: 
     assert "javascript" not in html and "<span>bad</span>" in html
     assert '<span class="spoiler">spoiler</span>' in html and html.endswith("<blockquote>quote</blockquote>")
     assert page.title() == "remnastore sandbox"
+
+
+def test_the_tab_yookassa_sends_back_shows_the_payer_and_i_have_paid_tells_the_decline(
+    page: Page, sandbox_url: str
+) -> None:
+    chat = Chat(page, "return")
+    chat.new_customer("en")
+    payer = chat.new_customer("en")  # not the first customer, whom a fresh page would show
+    order = buy_standard_month(chat, "YooKassa")
+    with page.context.expect_page() as opened:
+        order.locator(".inline-keyboard button", has_text="💳 Pay").click()
+    checkout = opened.value
+    checkout.wait_for_load_state()
+    checkout.click("#decline")
+    checkout.wait_for_url(sandbox_url, timeout=TIMEOUT_MS)
+    expect(checkout.locator("body")).to_have_attribute("data-ready", "true", timeout=TIMEOUT_MS)
+    active = checkout.locator("#identities button.active")
+    expect(active).to_have_attribute("data-user-id", str(payer), timeout=TIMEOUT_MS)
+    expect(checkout.locator("#chat-identity")).to_contain_text(str(payer))
+    returned = Chat(checkout, "return-tab")
+    returned.press("I have paid", checkout.locator(".message.bot").filter(has_text="Order").last)
+    expect(checkout.locator("#toast")).to_contain_text("declined or cancelled", timeout=TIMEOUT_MS)
+    returned.screenshot("declined")
+    checkout.close()
+
+
+def test_the_qr_photo_is_shown_whole_once_loaded(browser: Browser, sandbox_url: str) -> None:
+    context = browser.new_context(viewport={"width": 1200, "height": 640})
+    try:
+        page = context.new_page()
+        page.goto(sandbox_url)
+        expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=TIMEOUT_MS)
+        chat = Chat(page, "qr")
+        chat.new_customer("en")
+        chat.send("/start")
+        chat.press("Free trial", chat.reply_with("Welcome"))
+        chat.reply_with("Your free trial is active")
+        chat.send("/start")
+        chat.press("My subscription", chat.reply_with(MENU))
+        chat.press("QR code", chat.reply_with("Valid until"))
+        qr = page.locator(".message.bot img").last
+        expect(qr).to_be_visible(timeout=TIMEOUT_MS)
+        page.wait_for_function("image => image.complete && image.naturalWidth > 0", arg=qr.element_handle())
+        page.wait_for_function(
+            """() => {
+                const box = document.querySelector("#messages");
+                return box.scrollHeight - box.scrollTop - box.clientHeight < 2;
+            }""",
+            timeout=TIMEOUT_MS,
+        )
+        photo, frame = qr.bounding_box(), page.locator("#messages").bounding_box()
+        assert photo is not None and frame is not None
+        assert frame["y"] <= photo["y"] and photo["y"] + photo["height"] <= frame["y"] + frame["height"]
+        chat.screenshot("qr")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [800])
+def test_a_small_window_needs_no_sideways_scrolling(browser: Browser, sandbox_url: str, width: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 700})
+    try:
+        page = context.new_page()
+        page.goto(sandbox_url)
+        expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=TIMEOUT_MS)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        for part in ("#chat", "#panel", "#composer"):
+            box = page.locator(part).bounding_box()
+            assert box is not None and box["x"] + box["width"] <= width, (part, box)
+    finally:
+        context.close()
+
+
+def test_the_page_fits_a_phone_screen(browser: Browser, sandbox_url: str) -> None:
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    try:
+        page = context.new_page()
+        page.goto(sandbox_url)
+        expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=TIMEOUT_MS)
+        chat = Chat(page, "phone")
+        chat.new_customer("en")
+        chat.send("/start")
+        menu = chat.reply_with(MENU)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360  # nothing sideways
+        for part in ("#chat", "#composer", "#input"):
+            box = page.locator(part).bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360, (part, box)
+        chat_box = page.locator("#chat").bounding_box()
+        assert chat_box is not None and chat_box["width"] >= 340
+        first = menu.locator(".inline-keyboard button").first.bounding_box()
+        assert first is not None and first["x"] + first["width"] <= 360
+        chat.press("Buy subscription", menu)
+        chat.reply_with("Standard")
+        chat.screenshot("menu")
+    finally:
+        context.close()
+
+
+def test_emoji_are_drawn_in_colour_not_as_empty_boxes(page: Page) -> None:
+    """The bot's texts are full of emoji; without an emoji font Chromium draws them as empty boxes."""
+    coloured = page.evaluate(
+        """() => {
+            const canvas = document.createElement("canvas");
+            canvas.width = canvas.height = 48;
+            const context = canvas.getContext("2d");
+            context.font = `40px ${getComputedStyle(document.body).fontFamily}`;
+            context.fillStyle = "#000";
+            context.textBaseline = "top";
+            context.fillText("🚀", 2, 2);
+            const pixels = context.getImageData(0, 0, 48, 48).data;
+            let count = 0;
+            for (let i = 0; i < pixels.length; i += 4) {
+                const [r, g, b, a] = [pixels[i], pixels[i + 1], pixels[i + 2], pixels[i + 3]];
+                if (a > 0 && Math.max(r, g, b) - Math.min(r, g, b) > 60) count += 1;
+            }
+            return count;
+        }"""
+    )
+    assert coloured > 50, "the emoji was not drawn in colour: is fonts-noto-color-emoji installed?"
+    chat = Chat(page, "emoji")
+    chat.new_customer("en")
+    chat.send("/start")
+    chat.reply_with(MENU)
+    chat.screenshot("emoji")

@@ -38,10 +38,13 @@ async def test_statistics_match_the_seeded_shop_and_refresh(shop: Shop) -> None:
     assert "Active trials: 1 (trials taken: 4)" in text
     assert "Trial → paid: 1 of 4 (25.0 %)" in text
     assert "Banned: 1" in text
-    assert f"stars, XTR: {_xtr(0)} · {_xtr(150)} · {_xtr(150)} · {_xtr(450)}" in text
-    assert f"yookassa, RUB: {_rub(50000)} · {_rub(50000)} · {_rub(69900)} · {_rub(69900)}" in text
-    assert "balance" not in text  # spending the balance is not new money
-    assert "premium: 2" in text and "standard: 2" in text
+    # providers and tariffs by their display names, never their internal codes
+    assert f"Telegram Stars: {_xtr(0)} · {_xtr(150)} · {_xtr(150)} · {_xtr(450)}" in text
+    assert f"YooKassa: {_rub(50000)} · {_rub(50000)} · {_rub(69900)} · {_rub(69900)}" in text
+    assert "stars" not in text and "yookassa" not in text and "XTR" not in text
+    assert "Balance" not in text  # spending the balance is not new money
+    assert "Standard: 2" in text and "standard" not in text
+    assert "premium: 2" in text  # a tariff no longer in the catalogue keeps its code
     assert "Users: 2 · online now: 1" in text
     assert "Nodes online: 1" in text
     assert "Traffic served (lifetime): 5" in text and "GB" in text

@@ -223,7 +223,8 @@ async def test_yookassa_checkout_declines_then_pays_and_the_panel_expiry_moves(
 ) -> None:
     user_id = await customer(http)
     pay = await order(http, user_id, "YooKassa")
-    assert pay["kind"] == "url" and pay["url"].startswith(sandbox.yookassa.url)
+    # the checkout page is served next to the chat page (one port to forward from a remote server)
+    assert pay["kind"] == "url" and pay["url"].startswith(sandbox.url + "checkout/")
     async with aiohttp.ClientSession() as payer:
         async with payer.get(pay["url"]) as page:
             assert page.status == 200 and "199.00 RUB" in await page.text()
@@ -336,3 +337,41 @@ async def test_the_command_says_so_when_the_port_is_taken(tmp_path: Path) -> Non
         out, _ = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 1
     assert "could not start" in out.decode() and "Traceback" not in out.decode()
+
+
+async def test_the_admin_health_screen_shows_yookassa_up(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    """The sandbox names its own web server as PUBLIC_URL: YooKassa delivers there, so it is not DOWN."""
+    await call(http, "POST", f"/api/chats/{ADMIN_ID}/messages", {"text": "/health"})
+    chat = await chat_until(http, ADMIN_ID, bot_says("Health"))
+    health = next(m["text"] for m in reversed(chat["messages"]) if "Health" in m["text"])
+    assert "🟢 payments:yookassa" in health, health
+    assert "🔴" not in health and "everything answers" in health
+
+
+async def test_a_browser_on_another_address_opens_the_page_and_the_yookassa_checkout(tmp_path: Path) -> None:
+    """`--host`: the page, and the checkout page it links to, answer on that address."""
+    remote = Sandbox(port=0, data_dir=tmp_path, host="127.0.0.2")
+    await remote.start()
+    try:
+        assert remote.url.startswith("http://127.0.0.2:")
+        async with aiohttp.ClientSession(remote.url, timeout=aiohttp.ClientTimeout(total=30)) as session:
+            user_id = await customer(session)
+            pay = await order(session, user_id, "YooKassa")
+            assert pay["url"].startswith(remote.url + "checkout/")
+            async with session.get(pay["url"]) as page:
+                assert page.status == 200 and "199.00 RUB" in await page.text()
+            form = {"orderId": pay["url"].split("orderId=")[1], "action": "pay"}
+            async with session.post(pay["url"].split("?")[0], data=form, allow_redirects=False) as paid:
+                assert paid.status == 303 and paid.headers["Location"].rstrip("/") == remote.url.rstrip("/")
+            await chat_until(session, user_id, bot_says("Payment received"))
+            other = {"Host": "evil.example"}
+            assert await status_of(session, "GET", "/api/identities", headers=other) == 421
+    finally:
+        await remote.stop()
+
+
+def test_listening_on_every_address_is_refused_with_the_reason() -> None:
+    with pytest.raises(ValueError, match="no address a browser can open"):
+        Sandbox(host="0.0.0.0")

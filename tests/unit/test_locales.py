@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from remnastore.locales import SUPPORTED_LANGUAGES, Locales, Raw, resolve_language
+from remnastore.config import ShopSettings
+from remnastore.locales import RUSSIAN_FAMILY, SUPPORTED_LANGUAGES, Locales, Raw, resolve_language
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "remnastore"
 
@@ -47,6 +48,26 @@ def test_interpolated_values_are_html_escaped_unless_marked_raw() -> None:
 def test_telegram_languages_map_to_supported_ones() -> None:
     assert resolve_language("en-GB", "ru") == "en"
     assert resolve_language("uk", "en") == "ru"
+    assert resolve_language("kk-KZ", "en") == "ru"
     assert resolve_language(None, "en") == "en"
     assert resolve_language("de", "ru") == "ru"
     assert set(SUPPORTED_LANGUAGES) == {"ru", "en"}
+
+
+def test_other_languages_get_english_unless_the_seller_sets_another_default() -> None:
+    default = ShopSettings(_env_file=None).default_language
+    assert default == "en"
+    for code in ("de", "fr", "es", "tr", "zh-hans", "pt-br", "lv", "pl"):
+        assert resolve_language(code, default) == "en", code
+        assert resolve_language(code, "ru") == "ru", code  # DEFAULT_LANGUAGE=ru
+    for code in ("ru", "uk", "be", "kk"):
+        assert resolve_language(code, default) == "ru", code
+
+
+def test_the_readme_lists_the_russian_family_the_code_uses() -> None:
+    readme = (SRC.parents[1] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("- Language follows Telegram")
+    bullet = readme[start : readme.index("\n- ", start + 1)]
+    family = bullet[bullet.index("Russian family") : bullet.index(")")]
+    assert set(re.findall(r"`([a-z]+)`", family)) == RUSSIAN_FAMILY
+    assert "English for `en` and every other language" in bullet and "DEFAULT_LANGUAGE=ru" in bullet

@@ -127,7 +127,7 @@ async def test_the_injected_clock_is_used_when_no_time_is_given() -> None:
 def test_settings_defaults_and_building() -> None:
     settings = RateLimitSettings(_env_file=None)
     assert (settings.events, settings.window_seconds, settings.ban_seconds, settings.strikes) == (
-        20,
+        90,
         60,
         300,
         2,
@@ -138,3 +138,32 @@ def test_settings_defaults_and_building() -> None:
     assert build_rate_limiter(off, None) is None
     for field in RateLimitSettings.model_fields.values():
         assert field.description
+
+
+def human_presses(minutes: int, start: float = T0) -> list[float]:
+    """A fast human navigating: 40 presses a minute, in bursts of 5 presses 0.2 s apart (several a
+    second), then reading the answer for a few seconds."""
+    times: list[float] = []
+    for minute in range(minutes):
+        for burst in range(8):
+            times += [start + minute * 60 + burst * 7.5 + press * 0.2 for press in range(5)]
+    return times
+
+
+async def test_with_the_shipped_defaults_a_fast_human_is_never_throttled() -> None:
+    limiter = build_rate_limiter(RateLimitSettings(_env_file=None), None)
+    assert isinstance(limiter, MemoryRateLimiter)
+    presses = human_presses(10)
+    assert len(presses) == 400 and presses[39] - presses[0] < 60  # 40 presses within each minute
+    assert set(await kinds(limiter, 1, presses)) == {VerdictKind.ALLOW}
+
+
+async def test_with_the_shipped_defaults_a_script_is_warned_within_seconds_then_paused() -> None:
+    limiter = build_rate_limiter(RateLimitSettings(_env_file=None), None)
+    assert isinstance(limiter, MemoryRateLimiter)
+    script = [T0 + i / 10 for i in range(10 * 90)]  # ten updates a second for a minute and a half
+    result = await kinds(limiter, 2, script)
+    first_refusal = next(i for i, kind in enumerate(result) if kind is not VerdictKind.ALLOW)
+    assert result[first_refusal] is VerdictKind.WARN and script[first_refusal] - T0 < 10
+    assert VerdictKind.BANNED in result
+    assert result.count(VerdictKind.ALLOW) < 200  # most of the flood never reaches the shop

@@ -82,6 +82,8 @@ class YooKassaEmulator(ProviderEmulator):
         self._unanswered = 0
         #: ids of the payments made from a saved method (merchant-initiated charges), in order
         self.merchant_charges: list[str] = []
+        #: where payers open the checkout page (YooKassa serves it apart from the API); None = here
+        self.checkout_base: str | None = None
 
     @property
     def api_url(self) -> str:
@@ -326,7 +328,7 @@ class YooKassaEmulator(ProviderEmulator):
             payment["confirmation"] = {
                 "type": "redirect",
                 "return_url": body["confirmation"]["return_url"],
-                "confirmation_url": f"{self.url}{CHECKOUT_PATH}?orderId={payment_id}",
+                "confirmation_url": f"{self.checkout_base or self.url}{CHECKOUT_PATH}?orderId={payment_id}",
             }
             payment["expires_at"] = _in(timedelta(hours=1))
             payment["_capture"] = body.get("capture", False) is True

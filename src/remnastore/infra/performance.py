@@ -35,5 +35,5 @@ class PerformanceSettings(SettingsGroup):
         "EVENT_LOOP",
         "auto",
         description="event loop of `remnastore run`: auto = uvloop when installed (pip install "
-        "remnastore[speed]), else asyncio's own",
+        "'.[speed]' in the repository), else asyncio's own",
     )

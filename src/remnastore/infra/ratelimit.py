@@ -29,6 +29,10 @@ from remnastore.settings_base import SettingsGroup, env
 
 KEY_PREFIX = "remnastore:rl:"
 STRIKE_MEMORY_WINDOWS = 10
+#: Updates per minute a customer may send. A person navigating the menus waits for each answer, so even a
+#: fast one stays near 40 presses a minute (in bursts of several a second, then reading); 90 is more than
+#: twice that, and a script firing several updates a second still crosses it within seconds.
+DEFAULT_EVENTS = 90
 
 
 class RateLimitSettings(SettingsGroup):
@@ -37,10 +41,14 @@ class RateLimitSettings(SettingsGroup):
     )
     events: int = env(
         "RATE_LIMIT_EVENTS",
-        20,
+        DEFAULT_EVENTS,
         ge=1,
         le=10_000,
-        description="How many updates one customer may send per RATE_LIMIT_WINDOW_SECONDS",
+        description=(
+            "How many updates (messages and button presses) one customer may send per"
+            " RATE_LIMIT_WINDOW_SECONDS; the default leaves room for a fast human (about 40 presses a"
+            " minute, bursts of several a second) and stops a script within seconds"
+        ),
     )
     window_seconds: int = env(
         "RATE_LIMIT_WINDOW_SECONDS", 60, ge=1, le=86_400, description="Length of the sliding window, seconds"
@@ -100,7 +108,7 @@ class RateLimiter(Protocol):
 
 @dataclass(frozen=True)
 class Limits:
-    events: int = 20
+    events: int = DEFAULT_EVENTS
     window: float = 60.0
     ban: float = 300.0
     strikes: int = 2

@@ -38,16 +38,29 @@ class Html(str):
 ArgValue = str | int | Decimal | Raw | None
 
 
+#: Telegram languages whose speakers mostly read Russian too, so they are answered in Russian: those of
+#: the other former Soviet republics where Russian is widely used (Ukrainian, Belarusian, Kazakh, Kyrgyz,
+#: Uzbek, Tajik, Turkmen, Armenian, Azerbaijani, Georgian; not Romanian, also Romania's, nor the Baltic
+#: languages) and languages of Russia's republics (Tatar, Bashkir, Chuvash, Yakut, Chechen, Ossetian,
+#: Udmurt, Mari, Buryat, Kalmyk). Keep docs/ and the README in step with this list.
+RUSSIAN_FAMILY: frozenset[str] = frozenset(
+    {"uk", "be", "kk", "ky", "uz", "tg", "tk", "hy", "az", "ka"}
+    | {"tt", "ba", "cv", "sah", "ce", "os", "udm", "chm", "mhr", "bua", "xal"}
+)
+
+
 def resolve_language(code: str | None, default: str) -> str:
-    """Map a Telegram ``language_code`` to one of ours (``ru`` also for close relatives)."""
+    """Map a Telegram ``language_code`` to one of ours: ``ru`` and the Russian family (see
+    :data:`RUSSIAN_FAMILY`) -> ``ru``; ``en`` -> ``en``; any other language, or none, -> ``default``
+    (the seller's ``DEFAULT_LANGUAGE``, English unless set)."""
     if not code:
         return default
-    base = code.lower().split("-")[0]
+    base = code.lower().replace("_", "-").split("-")[0]
     if base in SUPPORTED_LANGUAGES:
         return base
-    if base in {"uk", "be", "kk", "ky", "uz", "tg", "hy", "az"}:
+    if base in RUSSIAN_FAMILY:
         return "ru"
-    return "en" if default == "en" else default
+    return default
 
 
 class Translator:

@@ -66,6 +66,7 @@ class InvoiceRequest:
 
     order_id: str
     amount: Money
+    #: a short line naming what is bought (the payment's description; the title of a Stars invoice)
     description: str
     telegram_user_id: int
     idempotency_key: str
@@ -77,6 +78,8 @@ class InvoiceRequest:
     #: catalogue ids of what is bought (for providers that sell fixed products)
     tariff_code: str | None = None
     period_code: str | None = None
+    #: what the customer gets, in their language (a Stars invoice's description; "" = ``description``)
+    details: str = ""
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,8 @@ class Provider(Protocol):
     supports_status_poll: ClassVar[bool]
     #: True when notifications come to /webhooks/<name> (False for Telegram Stars).
     uses_webhook: ClassVar[bool]
+    #: True when the customer pays inside Telegram (Stars) instead of on the provider's payment page.
+    pays_in_telegram: ClassVar[bool]
 
     async def create_invoice(self, request: InvoiceRequest) -> Invoice:
         """Create a payment at the provider. Must reuse ``request.idempotency_key`` where the provider

@@ -42,6 +42,7 @@ class StarsProvider:
     supports_refund: ClassVar[bool] = True
     supports_status_poll: ClassVar[bool] = False
     uses_webhook: ClassVar[bool] = False
+    pays_in_telegram: ClassVar[bool] = True
 
     def __init__(self, bot: Bot | None = None) -> None:
         self._bot = bot
@@ -65,7 +66,8 @@ class StarsProvider:
         try:
             link = await self.bot.create_invoice_link(
                 title=title,
-                description=request.description[:255] or title,
+                # the title names the item; the description says what the customer gets
+                description=(request.details or request.description)[:255].strip() or title,
                 payload=request.order_id,
                 currency="XTR",
                 prices=[LabeledPrice(label=title, amount=request.amount.minor)],

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from remnastore.emulators.telegram import FakeUser
+from remnastore.emulators.yookassa_checkout import CHECKOUT_PATH
 from remnastore.sandbox.chat_view import chat_json, invoice_json, panel_json
 
 if TYPE_CHECKING:
@@ -97,13 +98,16 @@ class SandboxApi:
     async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Refuse what no page of this sandbox sends; until the shop runs, every request is told to wait.
 
-        Only this machine's names are accepted as Host (another site's address resolving to 127.0.0.1 is
-        refused), and POSTs must be JSON, which a browser sends cross-origin only after a CORS preflight
-        this server never allows.
+        Only this machine's names (and the ``--host`` address) are accepted as Host (another site's
+        address resolving to 127.0.0.1 is refused), and POSTs must be JSON, which a browser sends
+        cross-origin only after a CORS preflight this server never allows; the one exception is the
+        emulated YooKassa checkout page, whose form posts as YooKassa's does.
         """
-        if request.host.rsplit(":", 1)[0] not in LOCAL_HOSTS:
+        host = request.host.rsplit(":", 1)[0].strip("[]")
+        if host not in LOCAL_HOSTS and host != self.sandbox.host:
             return web.json_response({"error": "unknown host"}, status=421)
-        if request.method == "POST" and request.content_type != "application/json":
+        form_allowed = request.path == CHECKOUT_PATH
+        if request.method == "POST" and request.content_type != "application/json" and not form_allowed:
             return web.json_response({"error": "send JSON"}, status=415)
         if not self.sandbox.ready:
             return web.json_response({"error": "the sandbox is starting"}, status=503)

@@ -13,8 +13,12 @@ from remnastore.sandbox.world import Sandbox
 log = logging.getLogger(__name__)
 
 
-async def serve(port: int, data_dir: Path | None) -> int:
-    sandbox = Sandbox(port=port, data_dir=data_dir)
+async def serve(port: int, data_dir: Path | None, host: str = "127.0.0.1") -> int:
+    try:
+        sandbox = Sandbox(port=port, data_dir=data_dir, host=host)
+    except ValueError as exc:
+        print(f"The sandbox could not start: {exc}", file=sys.stderr)
+        return 2
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import secrets
 import shutil
+import socket
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from remnastore.db import migrate
 from remnastore.emulators.panel import PanelEmulator
 from remnastore.emulators.telegram import FakeUser, TelegramEmulator
 from remnastore.emulators.yookassa import YooKassaEmulator
+from remnastore.emulators.yookassa_checkout import CheckoutPage
 from remnastore.payments.registry import PROVIDER_MODULES
 from remnastore.sandbox.api import SandboxApi
 
@@ -30,6 +32,8 @@ LANGUAGES = ("en", "ru")
 DATABASE_FILE = "sandbox.sqlite3"
 #: payment providers the sandbox emulates; every other one is switched off
 EMULATED = frozenset({"stars", "yookassa"})
+#: listening on every address gives the page no address of its own to link to
+UNREACHABLE_HOSTS = frozenset({"0.0.0.0", "::", ""})
 
 
 @dataclass(frozen=True)
@@ -42,10 +46,23 @@ class Identity:
     admin: bool
 
 
-class Sandbox:
-    """The bot, its emulated world and the chat page, all on 127.0.0.1."""
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
 
-    def __init__(self, *, port: int = 0, data_dir: Path | None = None) -> None:
+
+class Sandbox:
+    """The bot, its emulated world and the chat page, all on 127.0.0.1 (the page, and the YooKassa
+    checkout it links to, on ``host`` when one is given, so that a browser elsewhere can open them)."""
+
+    def __init__(self, *, port: int = 0, data_dir: Path | None = None, host: str = HOST) -> None:
+        if host in UNREACHABLE_HOSTS:
+            raise ValueError(
+                f"--host {host} is no address a browser can open:"
+                " give an address of this machine, e.g. its LAN address"
+            )
+        self.host = host
         self.port = port
         self._own_dir = data_dir is None
         self.data_dir = data_dir
@@ -57,6 +74,7 @@ class Sandbox:
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
         self._customers = 0
+        self.shop_port = 0
         self.ready = False
 
     @property
@@ -82,16 +100,23 @@ class Sandbox:
         await self.yookassa.start(HOST)
         web_app = web.Application(client_max_size=64 * 1024)
         SandboxApi(self).register(web_app)
+        # the payer's YooKassa page is served next to the chat page, so one forwarded port is enough
+        CheckoutPage(self.yookassa).register(web_app)
         self._runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        await web.TCPSite(self._runner, HOST, self.port).start()
+        await web.TCPSite(self._runner, self.host, self.port).start()
         self.port = int(self._runner.addresses[0][1])
-        self._url = f"http://{HOST}:{self.port}/"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        self._url = f"http://{host}:{self.port}/"
+        self.yookassa.checkout_base = self._url.rstrip("/")
+        # the shop's own web server (payment notifications) on a port known in advance, so that
+        # PUBLIC_URL can name it: YooKassa delivers there, and the health screen finds it set
+        self.shop_port = _free_port()
         settings = load_settings(None, self.settings_values())
         await migrate.upgrade(settings.database.url)
         self.app = Application(settings)
         await self.app.start()
-        self.yookassa.notify_url = f"http://{HOST}:{self.app.port}/webhooks/yookassa"
+        self.yookassa.notify_url = f"{self.public_url}/webhooks/yookassa"
         self.identities[ADMIN_ID] = Identity(ADMIN_ID, "Admin", "en", admin=True)
         self.telegram.user(ADMIN_ID, first_name="Admin", username="sandbox_admin", language_code="en")
         self.new_customer("en")
@@ -111,7 +136,7 @@ class Sandbox:
             "DATABASE_URL": f"sqlite+aiosqlite:///{self.database_file}",
             "REDIS_URL": "",
             "WEB_HOST": HOST,
-            "WEB_PORT": "0",
+            "WEB_PORT": str(self.shop_port),
             "TRUSTED_PROXIES": HOST,
             "LOG_FORMAT": "text",
             "DEFAULT_LANGUAGE": "en",
@@ -124,10 +149,15 @@ class Sandbox:
             "BACKUP_INTERVAL_HOURS": "0",
             "BACKUP_DIR": str(self.data_dir / "backups"),
             "WEBHOOK_BASE_URL": "",
-            "PUBLIC_URL": "",
+            "PUBLIC_URL": self.public_url,
             "LOG_CHAT_ID": "",
             "REQUIRED_CHANNEL_ID": "",
         }
+
+    @property
+    def public_url(self) -> str:
+        """The shop's web server, where the emulated YooKassa delivers its notifications."""
+        return f"http://{HOST}:{self.shop_port}"
 
     def new_customer(self, language: str) -> Identity:
         """A customer nobody has seen before (a fresh random Telegram id)."""

@@ -174,6 +174,16 @@ class AccountService:
                 if campaign is not None and campaign.is_active:
                     await campaigns.attribute(campaign.id, row.id)
 
+    async def language_of(self, telegram_id: int) -> str | None:
+        """The language a known customer chose (from the cache when it holds them); None for a stranger."""
+        if self._cache is not None:
+            cached = await self._cache.get(telegram_id)
+            if cached is not None:
+                return cached.view.language
+        async with self._db.session() as session:
+            row = await CustomerRepository(session).get_by_telegram_id(telegram_id)
+            return row.language if row is not None else None
+
     async def set_language(self, customer: CustomerView, language: str) -> CustomerView:
         if language not in SUPPORTED_LANGUAGES:
             raise ValueError(f"unsupported language {language!r}")

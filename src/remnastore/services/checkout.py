@@ -166,6 +166,11 @@ class Checkout:
         self.on_paid = on_paid
         self._promos = promos
 
+    def pays_in_telegram(self, provider_name: str) -> bool:
+        """Whether this method is paid inside Telegram (no payment page to follow)."""
+        provider = self._providers.get(provider_name)
+        return provider is not None and provider.pays_in_telegram
+
     def discountable(self, provider_name: str) -> bool:
         """Whether a promo discount can lower this method's price (fixed-price product links cannot)."""
         if self._promos is None:
@@ -241,6 +246,7 @@ class Checkout:
         provider_name: str,
         *,
         description: str,
+        details: str = "",
         gift: bool = False,
         save_method: bool = False,
     ) -> PendingPayment | PaidFromBalance:
@@ -273,7 +279,7 @@ class Checkout:
             )
             return PaidFromBalance(order_id, amount, tariff, period, promo)
         invoiced = await self._pending(
-            customer, option, fields, description, discount=discount, save_method=save_method
+            customer, option, fields, description, details, discount=discount, save_method=save_method
         )
         return PendingPayment(
             invoiced.order_id,
@@ -330,7 +336,13 @@ class Checkout:
         return addon
 
     async def start_addon(
-        self, customer: CustomerView, addon_code: str, provider_name: str, *, description: str
+        self,
+        customer: CustomerView,
+        addon_code: str,
+        provider_name: str,
+        *,
+        description: str,
+        details: str = "",
     ) -> AddonPayment:
         """Create (or reuse) a pending order for an add-on, or pay it from the balance."""
         addon = await self.addon(customer, addon_code)
@@ -341,7 +353,7 @@ class Checkout:
         if provider_name == BALANCE:
             order_id, _, _ = await self._pay_from_balance(customer, option.price, fields)
             return AddonPayment(order_id, BALANCE, option.price, None, addon)
-        invoiced = await self._pending(customer, option, fields, description)
+        invoiced = await self._pending(customer, option, fields, description, details)
         return AddonPayment(invoiced.order_id, provider_name, option.price, invoiced.pay_url, addon)
 
     async def _pending(
@@ -350,6 +362,7 @@ class Checkout:
         option: MethodOption,
         fields: _OrderFields,
         description: str,
+        details: str = "",
         *,
         discount: bool = False,
         save_method: bool = False,
@@ -386,6 +399,7 @@ class Checkout:
                 order_id=order_id,
                 amount=amount,
                 description=description[:128],
+                details=details,
                 telegram_user_id=customer.telegram_id,
                 idempotency_key=idempotency_key,
                 language=customer.language,
@@ -510,6 +524,7 @@ class Checkout:
             if order is None or order.customer_id != customer.id:
                 raise DomainError("checkout-unknown-item")
             status, provider_name, payment_id = order.status, order.provider, order.provider_payment_id
+            expires_at = order.expires_at
         provider = self._providers.get(provider_name)
         if status == OrderStatus.PENDING and provider is not None and provider.supports_status_poll:
             try:
@@ -522,4 +537,8 @@ class Checkout:
                 async with self._db.session() as session:
                     refreshed = await OrderRepository(session).get(order_id)
                     status = refreshed.status if refreshed is not None else status
+        if status == OrderStatus.PENDING and expires_at is not None and expires_at <= self._clock.now():
+            # Past its expiry and not paid by what the provider says: the invoice is dead for the customer
+            # (the expiry job marks it so too; a late payment is still credited).
+            return OrderStatus.EXPIRED.value
         return str(status)

@@ -4,6 +4,10 @@ Register it as an outer update middleware *before* the customer middleware. Admi
 and neither are payment updates (pre-checkout queries and payment messages must always be processed)
 nor membership changes. If the limiter itself fails or is slow (Redis unreachable) updates pass after at
 most ``limiter_timeout`` seconds: a broken limiter must not take the shop down.
+
+The warning is written in the language the customer chose in the shop (``language_of``, asked only when
+there is something to say, so a flood costs no database work); Telegram's ``language_code`` is the
+fallback for a customer the shop does not know yet.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from remnastore.locales import Locales, Translator, format_datetime, resolve_lan
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+LanguageLookup = Callable[[int], Awaitable[str | None]]
 
 
 def is_exempt(update: Update) -> bool:
@@ -59,6 +64,7 @@ class ThrottleMiddleware(BaseMiddleware):
         metrics: Metrics | None = None,
         clock: Callable[[], float] = time.time,
         limiter_timeout: float = 1.0,
+        language_of: LanguageLookup | None = None,
     ) -> None:
         self._limiter = limiter
         self._admins = admin_ids
@@ -67,6 +73,7 @@ class ThrottleMiddleware(BaseMiddleware):
         self._metrics = metrics
         self._clock = clock
         self._limiter_timeout = limiter_timeout
+        self._language_of = language_of
         self._ban_end_tasks: dict[int, asyncio.Task[None]] = {}
         self._closed = False
 
@@ -87,7 +94,7 @@ class ThrottleMiddleware(BaseMiddleware):
             self._metrics.throttle(verdict.kind.value)
         if verdict.kind in (VerdictKind.WARN, VerdictKind.BANNED) and isinstance(event, Update):
             bot: Bot | None = data.get("bot")
-            t = self._locales.get(resolve_language(user.language_code, self._locales.default_language))
+            t = await self._translator(user)
             if verdict.kind is VerdictKind.WARN:
                 await _reply(event, bot, t("throttle-warning"))
             else:
@@ -96,6 +103,18 @@ class ThrottleMiddleware(BaseMiddleware):
                 if self._notify_ban_end and bot is not None and verdict.ban_until is not None:
                     self._schedule_ban_end(bot, user, verdict.ban_until)
         return None
+
+    async def _translator(self, user: User) -> Translator:
+        """The customer's chosen language; Telegram's one for a stranger or when the lookup fails."""
+        language: str | None = None
+        if self._language_of is not None:
+            try:
+                language = await asyncio.wait_for(self._language_of(user.id), self._limiter_timeout)
+            except Exception as exc:  # the warning still goes out, in Telegram's language
+                log.warning("customer language lookup failed: %s", type(exc).__name__)
+        if language is None:
+            language = resolve_language(user.language_code, self._locales.default_language)
+        return self._locales.get(language)
 
     def _banned_text(self, t: Translator, verdict: Verdict) -> str:
         until = verdict.ban_until or self._clock()
@@ -122,7 +141,7 @@ class ThrottleMiddleware(BaseMiddleware):
         try:
             if await self._limiter.is_banned(user.id):
                 return  # banned again meanwhile (another instance tells about that one)
-            t = self._locales.get(resolve_language(user.language_code, self._locales.default_language))
+            t = await self._translator(user)
             await bot.send_message(user.id, t("throttle-ban-ended"))
         except TelegramAPIError as exc:
             log.info("could not tell a customer their pause ended: %s", exc)

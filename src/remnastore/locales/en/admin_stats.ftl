@@ -9,7 +9,7 @@ admin-stats =
     Trial → paid: { $converted } of { $trials_taken } ({ $conversion } %)
     Banned: { $banned }
 admin-stats-revenue-title = 💰 <b>Revenue</b> (today · 7 days · 30 days · all time)
-admin-stats-revenue-line = { $provider }, { $currency }: { $today } · { $week } · { $month } · { $total }
+admin-stats-revenue-line = { $provider }: { $today } · { $week } · { $month } · { $total }
 admin-stats-revenue-none = No payments yet.
 admin-stats-tariffs-title = 🏆 <b>Top tariffs</b> (paid orders)
 admin-stats-tariff-line = { $tariff }: { $count }

@@ -9,7 +9,7 @@ admin-stats =
     Пробный → оплата: { $converted } из { $trials_taken } ({ $conversion } %)
     Заблокированы: { $banned }
 admin-stats-revenue-title = 💰 <b>Выручка</b> (сегодня · 7 дней · 30 дней · всё время)
-admin-stats-revenue-line = { $provider }, { $currency }: { $today } · { $week } · { $month } · { $total }
+admin-stats-revenue-line = { $provider }: { $today } · { $week } · { $month } · { $total }
 admin-stats-revenue-none = Оплат пока нет.
 admin-stats-tariffs-title = 🏆 <b>Популярные тарифы</b> (оплаченные заказы)
 admin-stats-tariff-line = { $tariff }: { $count }

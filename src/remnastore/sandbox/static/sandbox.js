@@ -2,6 +2,8 @@
 "use strict";
 
 const $ = (selector) => document.querySelector(selector);
+// Who this browser last chatted as: a tab the payment page sends back to opens that chat again.
+const REMEMBERED = "remnastore-sandbox-chat";
 const state = {
   identities: [],
   current: null,
@@ -53,8 +55,37 @@ function renderIdentities() {
   }
 }
 
+function remember(identity) {
+  try {
+    localStorage.setItem(REMEMBERED, String(identity.user_id));
+  } catch (_error) {
+    // storage switched off: a returning tab opens the first customer
+  }
+}
+
+function remembered() {
+  const wanted = new URLSearchParams(location.search).get("chat");
+  let stored = null;
+  try {
+    stored = localStorage.getItem(REMEMBERED);
+  } catch (_error) {
+    stored = null;
+  }
+  for (const id of [wanted, stored]) {
+    const found = state.identities.find((identity) => String(identity.user_id) === id);
+    if (found) return found;
+  }
+  return null;
+}
+
+function scrollToEnd() {
+  const box = $("#messages");
+  box.scrollTop = box.scrollHeight;
+}
+
 function choose(identity) {
   state.current = identity;
+  remember(identity);
   state.version = null;
   state.rendered = new Map();
   state.shown = 0;
@@ -132,7 +163,7 @@ function renderChat(snapshot) {
   state.firstSnapshot = false;
   const grew = snapshot.messages.length > (state.shown || 0);
   state.shown = snapshot.messages.length;
-  if (atBottom || grew) box.scrollTop = box.scrollHeight;
+  if (atBottom || grew) scrollToEnd();
 }
 
 function messageNode(message) {
@@ -168,8 +199,15 @@ function messageNode(message) {
 function mediaNode(media) {
   if (media.kind === "photo") {
     const image = document.createElement("img");
-    image.src = media.url;
     image.alt = "photo";
+    // the photo gets its height only once loaded: keep the chat scrolled to its end if it was there
+    image.addEventListener("load", () => {
+      const box = $("#messages");
+      const bubble = image.closest(".message");
+      const last = bubble && !bubble.nextElementSibling;
+      if (last || box.scrollHeight - box.scrollTop - box.clientHeight < image.height + 80) scrollToEnd();
+    });
+    image.src = media.url;
     return image;
   }
   const box = document.createElement("div");
@@ -229,6 +267,7 @@ async function pressButton(message, button) {
       await api("POST", `/api/chats/${userId}/callbacks`, { message_id: message.id, data: button.data });
     } else if (button.kind === "url") {
       const url = window.safeUrl(button.url);
+      remember(state.current); // the payer, whom the payment page's return tab should show
       if (url) window.open(url, "_blank", "noopener");
       else toast(`Not opened: ${button.url}`);
     } else if (button.kind === "invoice_link") {
@@ -372,7 +411,7 @@ async function main() {
   });
   $("#new-customer-button").addEventListener("click", () => newCustomer().catch((e) => toast(e.message)));
   setInterval(refreshPanel, 1500);
-  choose(state.identities.find((identity) => !identity.admin) || state.identities[0]);
+  choose(remembered() || state.identities.find((identity) => !identity.admin) || state.identities[0]);
   document.body.dataset.ready = "true";
 }
 

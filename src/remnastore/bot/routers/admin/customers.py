@@ -20,13 +20,16 @@ from remnastore.bot.callbacks import (
     AdminSection,
     CustomerAction,
 )
+from remnastore.bot.display_names import language_name, provider_name, subscription_kind, tariff_name
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
 from remnastore.bot.routers.admin.menu import back_to_menu
 from remnastore.bot.states import AdminCustomerStates
+from remnastore.domain.catalogue import Catalogue
 from remnastore.domain.errors import DomainError
 from remnastore.locales import Translator
 from remnastore.services.customer_admin import CustomerAdmin, CustomerCard, CustomerRow
+from remnastore.services.effective_settings import EffectiveSettings
 
 log = logging.getLogger(__name__)
 A = CustomerAction
@@ -115,7 +118,7 @@ async def search(message: Message, t: Translator, customer_admin: CustomerAdmin,
     await message.answer(t("admin-customer-search-results", count=len(rows)), reply_markup=kb.as_markup())
 
 
-def render_card(card: CustomerCard, t: Translator, renderer: Renderer) -> str:
+def render_card(card: CustomerCard, t: Translator, renderer: Renderer, catalogue: Catalogue) -> str:
     row = card.row
     lines = [
         t(
@@ -124,7 +127,7 @@ def render_card(card: CustomerCard, t: Translator, renderer: Renderer) -> str:
             telegram_id=str(row.telegram_id),
             name=row.first_name or "—",
             username=f"@{row.username}" if row.username else "—",
-            language=card.language,
+            language=language_name(card.language, t),
             created=renderer.when(row.created_at, t),
             seen=renderer.when(card.last_seen_at, t),
             state=t("admin-customer-state-banned" if row.is_banned else "admin-customer-state-active"),
@@ -138,8 +141,8 @@ def render_card(card: CustomerCard, t: Translator, renderer: Renderer) -> str:
         lines.append(
             t(
                 "admin-customer-subscription",
-                kind=card.subscription_kind or "—",
-                tariff=card.subscription_tariff or "—",
+                kind=subscription_kind(card.subscription_kind, t),
+                tariff=tariff_name(card.subscription_tariff, catalogue, t),
                 expires=renderer.when(card.subscription_expires_at, t),
             )
         )
@@ -170,7 +173,7 @@ def render_card(card: CustomerCard, t: Translator, renderer: Renderer) -> str:
                 order=order.id[:8],
                 date=renderer.date(order.created_at, t),
                 amount=renderer.money(order.amount, t),
-                provider=order.provider,
+                provider=provider_name(order.provider, t),
                 status=t(f"order-status-{order.status}"),
             )
         )
@@ -213,11 +216,12 @@ async def _show_card(
     t: Translator,
     customer_admin: CustomerAdmin,
     renderer: Renderer,
+    effective_settings: EffectiveSettings,
     *,
     notice: str | None = None,
 ) -> None:
     card = await customer_admin.card(customer_id)
-    text = render_card(card, t, renderer)
+    text = render_card(card, t, renderer, effective_settings.current.catalogue)
     if notice and isinstance(event, Message):
         text = notice + "\n\n" + text
     await show(event, text, card_markup(card, t), notice=notice)
@@ -238,6 +242,7 @@ async def customer_action(
     customer_admin: CustomerAdmin,
     renderer: Renderer,
     state: FSMContext,
+    effective_settings: EffectiveSettings,
 ) -> None:
     cid, action, actor = callback_data.customer, callback_data.action, query.from_user.id
     await state.clear()
@@ -264,7 +269,7 @@ async def customer_action(
     elif action == A.TRIAL:
         await customer_admin.reset_trial(cid, actor=actor)
         notice = t("admin-customer-trial-reset")
-    await _show_card(query, cid, t, customer_admin, renderer, notice=notice)
+    await _show_card(query, cid, t, customer_admin, renderer, effective_settings, notice=notice)
 
 
 async def _refund_list(
@@ -299,6 +304,7 @@ async def typed_input(
     customer_admin: CustomerAdmin,
     renderer: Renderer,
     state: FSMContext,
+    effective_settings: EffectiveSettings,
 ) -> None:
     """Days to add, an expiry date, a device limit or the delete confirmation, typed after the button."""
     cid = await _customer_from_state(state)
@@ -332,12 +338,14 @@ async def typed_input(
     except DomainError as exc:
         if exc.text_key == "admin-customer-delete-mismatch":
             await state.clear()
-            await _show_card(message, cid, t, customer_admin, renderer, notice=renderer.error(exc, t))
+            await _show_card(
+                message, cid, t, customer_admin, renderer, effective_settings, notice=renderer.error(exc, t)
+            )
             return
         await message.answer(renderer.error(exc, t), reply_markup=_cancel(cid, t))
         return
     await state.clear()
-    await _show_card(message, cid, t, customer_admin, renderer, notice=notice)
+    await _show_card(message, cid, t, customer_admin, renderer, effective_settings, notice=notice)
 
 
 async def forward_message(
@@ -346,6 +354,7 @@ async def forward_message(
     customer_admin: CustomerAdmin,
     renderer: Renderer,
     state: FSMContext,
+    effective_settings: EffectiveSettings,
 ) -> None:
     """Copy the admin's next message (any kind: text, photo, video, document...) to the customer."""
     cid = await _customer_from_state(state)
@@ -362,7 +371,7 @@ async def forward_message(
     actor = message.from_user.id if message.from_user else 0
     await customer_admin.record_message(cid, actor=actor, delivered=delivered, kind=message.content_type)
     notice = t("admin-customer-message-sent" if delivered else "admin-customer-message-failed")
-    await _show_card(message, cid, t, customer_admin, renderer, notice=notice)
+    await _show_card(message, cid, t, customer_admin, renderer, effective_settings, notice=notice)
 
 
 def build() -> Router:

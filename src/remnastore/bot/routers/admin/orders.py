@@ -8,10 +8,12 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from remnastore.bot.callbacks import AdminNav, AdminOrder, AdminOrders, AdminOrdersCsv, AdminSection
+from remnastore.bot.display_names import provider_name, tariff_name
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
 from remnastore.bot.routers.admin.menu import back_to_menu
 from remnastore.locales import Translator
+from remnastore.services.effective_settings import EffectiveSettings
 from remnastore.services.order_admin import STATUSES, OrderAdmin, OrderRow
 
 
@@ -21,7 +23,7 @@ def _line(row: OrderRow, t: Translator, renderer: Renderer) -> str:
         order=row.id[:8],
         date=renderer.date(row.created_at, t),
         amount=renderer.money(row.amount, t),
-        provider=row.provider,
+        provider=provider_name(row.provider, t),
         status=t(f"order-status-{row.status}"),
         customer=str(row.telegram_id),
     )
@@ -79,6 +81,7 @@ async def order_card(
     t: Translator,
     order_admin: OrderAdmin,
     renderer: Renderer,
+    effective_settings: EffectiveSettings,
 ) -> None:
     notice = None
     if callback_data.action == "confirm":
@@ -86,16 +89,17 @@ async def order_card(
         notice = t("admin-refund-done")
     else:
         row = await order_admin.get(callback_data.order)
+    catalogue = effective_settings.current.catalogue
     text: str = t(
         "admin-order-card",
         order=row.id,
         status=t(f"order-status-{row.status}"),
         kind=row.kind,
         amount=renderer.money(row.amount, t),
-        provider=row.provider,
+        provider=provider_name(row.provider, t),
         payment=row.provider_payment_id or "—",
         customer=str(row.telegram_id),
-        item=f"{row.tariff_code or '—'} / {row.period_code or '—'}",
+        item=f"{tariff_name(row.tariff_code, catalogue, t)} / {row.period_code or '—'}",
         created=renderer.when(row.created_at, t),
         paid=renderer.when(row.paid_at, t) if row.paid_at else "—",
         fulfilled=renderer.when(row.fulfilled_at, t) if row.fulfilled_at else "—",

@@ -7,15 +7,18 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from remnastore.bot.callbacks import AdminNav, AdminSection, AdminStatsRefresh
+from remnastore.bot.display_names import provider_name, tariff_name
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
 from remnastore.bot.routers.admin.menu import back_to_menu
+from remnastore.domain.catalogue import Catalogue
 from remnastore.domain.money import Money
 from remnastore.locales import Translator
+from remnastore.services.effective_settings import EffectiveSettings
 from remnastore.services.statistics import ShopStatistics, Statistics
 
 
-def render(stats: ShopStatistics, t: Translator, renderer: Renderer) -> str:
+def render(stats: ShopStatistics, t: Translator, renderer: Renderer, catalogue: Catalogue) -> str:
     c = stats.customers
     parts = [
         t(
@@ -43,8 +46,7 @@ def render(stats: ShopStatistics, t: Translator, renderer: Renderer) -> str:
         parts.append(
             t(
                 "admin-stats-revenue-line",
-                provider=row.provider,
-                currency=row.currency,
+                provider=provider_name(row.provider, t),
                 today=amount(row.today),
                 week=amount(row.week),
                 month=amount(row.month),
@@ -54,7 +56,10 @@ def render(stats: ShopStatistics, t: Translator, renderer: Renderer) -> str:
     if not stats.revenue:
         parts.append(t("admin-stats-revenue-none"))
     parts += ["", t("admin-stats-tariffs-title")]
-    parts += [t("admin-stats-tariff-line", tariff=code, count=count) for code, count in stats.top_tariffs]
+    parts += [
+        t("admin-stats-tariff-line", tariff=tariff_name(code, catalogue, t), count=count)
+        for code, count in stats.top_tariffs
+    ]
     if not stats.top_tariffs:
         parts.append(t("admin-stats-tariffs-none"))
     parts.append("")
@@ -79,6 +84,7 @@ async def show_stats(
     t: Translator,
     statistics: Statistics,
     renderer: Renderer,
+    effective_settings: EffectiveSettings,
     callback_data: AdminNav | AdminStatsRefresh,
 ) -> None:
     refresh = isinstance(callback_data, AdminStatsRefresh)
@@ -88,7 +94,7 @@ async def show_stats(
     kb.row(back_to_menu(t))
     await show(
         query,
-        render(stats, t, renderer),
+        render(stats, t, renderer, effective_settings.current.catalogue),
         kb.as_markup(),
         notice=t("admin-stats-refreshed") if refresh else None,
     )

@@ -74,14 +74,19 @@ async def pay(
     addon = await checkout.addon(customer, callback_data.addon)
     name = addon.name(t.language)
     payment = await checkout.start_addon(
-        customer, addon.code, callback_data.method, description=str(t("addon-invoice-title", name=name))
+        customer,
+        addon.code,
+        callback_data.method,
+        description=str(t("addon-invoice-title", name=name)),
+        details=str(t("addon-invoice-details", name=name)),
     )
     amount = renderer.money(payment.amount, t)
     if payment.pay_url is None:
         back = InlineKeyboardMarkup(inline_keyboard=[[_back(t, Nav(screen=Screen.SUBSCRIPTION).pack())]])
         await show(query, t("addon-paid-from-balance", amount=amount), back)
         return
-    text = t("addon-invoice", order=payment.order_id[:8], name=name, amount=amount)
+    key = "addon-invoice-stars" if checkout.pays_in_telegram(payment.provider) else "addon-invoice"
+    text = t(key, order=payment.order_id[:8], name=name, amount=amount)
     markup = InlineKeyboardMarkup(
         inline_keyboard=[
             [InlineKeyboardButton(text=t("btn-pay", amount=amount), url=payment.pay_url)],

@@ -225,12 +225,18 @@ async def start_payment(
     tariff, period = checkout.item(tariff_code, period_code)
     period_text = renderer.period(period, t)
     description = t("invoice-title", tariff=tariff.name(t.language), period=period_text)
+    details = t(
+        "invoice-details",
+        period=period_text,
+        description=tariff.description(t.language) or tariff.name(t.language),
+    )
     pending = await checkout.start(
         customer,
         tariff.code,
         period.code,
         method,
         description=str(description),
+        details=str(details),
         gift=gift,
         save_method=save_method,
     )
@@ -241,7 +247,7 @@ async def start_payment(
         await show(query, paid + ("\n\n" + promo_line if promo_line else ""), only_back(t))
         return
     text: str = t(
-        "buy-invoice",
+        "buy-invoice-stars" if checkout.pays_in_telegram(pending.provider) else "buy-invoice",
         order=pending.order_id[:8],
         tariff=tariff.name(t.language),
         period=period_text,
@@ -269,14 +275,22 @@ async def start_payment(
     await show(query, text, markup)
 
 
+#: What "I have paid" answers for each order status (what the provider reported, when it can be asked).
+ORDER_STATUS_TEXT = {
+    "pending": "order-still-pending",
+    "paid": "order-already-paid",
+    "fulfilled": "order-already-paid",
+    "failed": "order-check-declined",
+    "expired": "order-check-expired",
+    "refunded": "order-check-refunded",
+}
+
+
 async def check_order(
     query: CallbackQuery, callback_data: CheckOrder, t: Translator, customer: CustomerView, checkout: Checkout
 ) -> None:
     status = await checkout.refresh(customer, callback_data.order)
-    if status in ("paid", "fulfilled"):
-        await query.answer(t("order-already-paid"), show_alert=True)
-    else:
-        await query.answer(t("order-still-pending"), show_alert=True)
+    await query.answer(t(ORDER_STATUS_TEXT.get(status, "order-still-pending")), show_alert=True)
 
 
 def build() -> Router:
