@@ -29,6 +29,7 @@ NEEDS_SERVICES = {
     "migrate": "changes the database at DATABASE_URL (tests/integration/test_db_migrations.py)",
     "backup": "dumps the configured database and Redis (tests/integration/test_backup_restore.py)",
     "restore": "overwrites the configured database from an archive (tests/integration/test_backup_restore)",
+    "import": "reads another bot's PostgreSQL database (tests/integration/test_import_machka.py)",
     "sandbox": "serves until stopped (tests/browser/test_sandbox.py, tests/e2e/test_sandbox_api.py)",
 }
 #: Other programs shown next to remnastore: not run here.
@@ -214,6 +215,11 @@ def subcommands(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         result = run(name, "--help", cwd=cwd)
         assert result.returncode == 0, (name, result.stderr)
         helps[name] = result.stdout
+        nested = re.search(r"\{([a-z,-]+)\}", result.stdout)  # e.g. `import machka`
+        for inner in nested.group(1).split(",") if nested else []:
+            inner_help = run(name, inner, "--help", cwd=cwd)
+            assert inner_help.returncode == 0, (name, inner, inner_help.stderr)
+            helps[name] += inner_help.stdout
     return helps
 
 
