@@ -9,7 +9,7 @@ BENCH_REDIS_URL ?= redis://127.0.0.1:6379/6
 BENCHES := $(patsubst bench/bench_%.py,%,$(wildcard bench/bench_*.py))
 RESULTS := bench/results
 
-.PHONY: bench bench-postgres bench-sqlite $(addprefix bench-,$(BENCHES))
+.PHONY: bench bench-postgres bench-sqlite $(addprefix bench-,$(BENCHES)) fuzz
 
 bench: bench-postgres bench-sqlite
 
@@ -36,3 +36,7 @@ $(addprefix bench-,$(BENCHES)): bench-%:
 		$(PYTHON) -m bench.bench_$* > $(RESULTS)/$*-postgres+redis.json
 	@echo "== $* on sqlite+memory" >&2
 	@DATABASE_URL= REDIS_URL= $(PYTHON) -m bench.bench_$* > $(RESULTS)/$*-sqlite+memory.json
+
+# The property-based tests with many more examples than in CI (HYPOTHESIS_PROFILE=ci, the default).
+fuzz:
+	HYPOTHESIS_PROFILE=fuzz $(PYTHON) -m pytest -q -p no:cacheprovider tests/property
