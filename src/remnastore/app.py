@@ -50,6 +50,7 @@ from remnastore.db.session import Database
 from remnastore.domain.catalogue import load_catalogue
 from remnastore.infra.cache import Cache
 from remnastore.infra.clock import Clock, SystemClock
+from remnastore.infra.loop_guard import LoopGuard
 from remnastore.infra.metrics import Metrics
 from remnastore.infra.ratelimit import build_rate_limiter
 from remnastore.infra.shutdown import InFlight, InFlightMiddleware, web_gate
@@ -144,6 +145,8 @@ class Application:
             )
             self.redis = Redis(connection_pool=pool)
         self.metrics = Metrics(version=__version__)
+        hold = settings.log.loop_hold_seconds
+        self.loop_guard = LoopGuard(hold, self.metrics.registry) if hold > 0 else None
         self.inflight = InFlight()
         panel = settings.panel
         self.cache = Cache(
@@ -634,6 +637,8 @@ class Application:
 
     async def start(self) -> None:
         """Start the web server, then take updates (webhook or long polling)."""
+        if self.loop_guard is not None:
+            await self.loop_guard.start()
         self._runner = web.AppRunner(self.web_app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.web.host, self.settings.web.port)
@@ -720,4 +725,6 @@ class Application:
         if self.redis is not None:
             await self.redis.aclose(close_connection_pool=True)
         await self.db.dispose()
+        if self.loop_guard is not None:
+            await self.loop_guard.stop()
         log.info("stopped")
