@@ -1,0 +1,59 @@
+"""Long polling: a Stars payment update is acknowledged (by the next getUpdates offset) only once the
+payment is stored. While the database cannot store it, Telegram keeps the update."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from remnastore.db.session import Database
+from tests.e2e.test_purchase_stars import open_invoice, orders
+from tests.fixtures.shop import Shop
+
+pytestmark = pytest.mark.postgres
+
+
+async def waiting_for_a_lock(db: Database, seconds: float = 10.0) -> None:
+    """Until some session waits for a table lock (PostgreSQL's own view of it)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        async with db.session() as session:
+            if await session.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
+                return
+        await asyncio.sleep(0.02)
+    raise AssertionError("nobody waited for the lock")
+
+
+async def test_the_payment_update_stays_with_telegram_until_it_is_stored(shop: Shop) -> None:
+    link = await open_invoice(shop, 8801)
+    buyer = shop.user(8801)
+    acknowledged: list[int] = []
+
+    def on_acknowledged(updates: list[dict[str, Any]]) -> None:
+        acknowledged.extend(u["update_id"] for u in updates)
+
+    shop.telegram.hub.on_acknowledged = on_acknowledged
+    locker = Database(shop.app.settings.database.url)
+    try:
+        async with locker.session() as session:
+            # writes to orders (and rows referencing them) wait; reads, like the pre-checkout's, go on
+            await session.execute(text("LOCK TABLE orders IN EXCLUSIVE MODE"))
+            paid = await buyer.pay_invoice(link=link)
+            assert paid.approved and paid.payment_update_id is not None
+            await waiting_for_a_lock(shop.db)
+            # the bot has the update, cannot store the payment yet, and has not acknowledged it
+            assert paid.payment_update_id in shop.telegram.hub.delivered_at
+            assert paid.payment_update_id not in acknowledged
+            assert any(u["update_id"] == paid.payment_update_id for u in shop.telegram.hub.pending)
+        # the lock is gone: the payment is stored, then acknowledged
+        await shop.telegram.wait_until(lambda: paid.payment_update_id in acknowledged, timeout=10)
+    finally:
+        await locker.dispose()
+        shop.telegram.hub.on_acknowledged = None
+    [order] = await orders(shop)
+    assert order.status in ("paid", "fulfilled") and order.provider_payment_id == paid.charge_id
+    await shop.telegram.wait_until(lambda: any("Payment received" in m.text for m in buyer.messages), 10)
