@@ -1,5 +1,5 @@
-"""Long polling: a Stars payment update is acknowledged (by the next getUpdates offset) only once the
-payment is stored. While the database cannot store it, Telegram keeps the update."""
+"""A Stars payment update is acknowledged (long polling: by the next getUpdates offset; webhook: by the
+2xx answer) only once the payment is stored. While the database cannot store it, Telegram keeps it."""
 
 from __future__ import annotations
 
@@ -12,9 +12,17 @@ from sqlalchemy import text
 
 from remnastore.db.session import Database
 from tests.e2e.test_purchase_stars import open_invoice, orders
-from tests.fixtures.shop import Shop
+from tests.fixtures.shop import Shop, free_port
 
 pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(params=["polling", "webhook"])
+def shop_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    if request.param == "webhook":
+        port = free_port()
+        return {"WEBHOOK_BASE_URL": f"http://127.0.0.1:{port}", "WEB_PORT": str(port)}
+    return {}
 
 
 async def waiting_for_a_lock(db: Database, seconds: float = 10.0) -> None:
