@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from remnastore.db.session import Database
+from remnastore.domain.errors import DomainError
 from remnastore.domain.money import Money
 from remnastore.domain.typed_numbers import (
     NotATypedNumber,
@@ -15,6 +17,7 @@ from remnastore.domain.typed_numbers import (
     parse_typed_money,
     typed_int_or_none,
 )
+from remnastore.services.balance import BalanceService
 
 
 @pytest.mark.parametrize(
@@ -90,3 +93,14 @@ def test_whole_numbers() -> None:
         parse_typed_int("0", low=1)
     with pytest.raises(NotATypedNumber, match="out of bounds"):
         parse_typed_int("31", high=30)
+
+
+def test_a_typed_top_up_may_carry_the_currency_symbol() -> None:
+    service = BalanceService(Database("sqlite+aiosqlite://"), currency="RUB", topups=[])
+    assert service.parse_amount("250,5 ₽") == Money(25050, "RUB")
+    assert service.parse_amount(" 300 ") == Money(30000, "RUB")
+    for text in ("1e999990", "₽ ₽ 5", "1 000", "0", "1000001", "-5"):
+        with pytest.raises(DomainError, match="balance-amount-invalid"):
+            service.parse_amount(text)
+    dollars = BalanceService(Database("sqlite+aiosqlite://"), currency="USD", topups=[])
+    assert dollars.parse_amount("$5") == Money(500, "USD")

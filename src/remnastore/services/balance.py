@@ -41,7 +41,8 @@ class BalanceService:
         The strict grammar of :mod:`remnastore.domain.typed_numbers` runs first: no exponent, sign or
         inner space ever reaches ``Decimal``."""
         low, high = self.bounds
-        cleaned = text.strip().removesuffix(currency(self.currency).symbol)
+        symbol = currency(self.currency).symbol
+        cleaned = text.strip().removesuffix(symbol).removeprefix(symbol)  # "250 ₽", "$5"
         try:
             amount = parse_typed_money(cleaned, self.currency)
         except NotATypedNumber:
