@@ -27,7 +27,10 @@ from remnastore.domain.typed_numbers import (
     parse_typed_money,
 )
 from remnastore.infra.clock import ManualClock
+from remnastore.services.balance import BalanceService
+from remnastore.services.campaigns import CampaignAdmin
 from remnastore.services.effective_settings import Defaults, EffectiveSettings, TrialOptions
+from remnastore.services.promo_admin import PromoAdmin
 
 TIME_BOUND = 0.05  # seconds; the exponent that froze the shop took ~26 s
 
@@ -161,3 +164,36 @@ async def test_a_refused_price_or_trial_value_changes_nothing(database: Database
         assert refused.text_key == "settings-bad-number"
         async with database.session() as session:
             assert await SettingsRepository(session).version() == before
+
+
+@pytest.fixture(scope="module")
+def prompts() -> tuple[BalanceService, PromoAdmin, CampaignAdmin]:
+    """The services behind every typed-number prompt (reading what was typed touches no database)."""
+    db = Database("sqlite+aiosqlite://")
+    return (
+        BalanceService(db, currency="RUB", topups=[]),
+        PromoAdmin(db, ManualClock(), load_catalogue(), default_currency="RUB"),
+        CampaignAdmin(db, default_currency="RUB"),
+    )
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ANY_TEXT)
+def test_every_prompt_answers_any_text_quickly_with_a_value_or_its_polite_refusal(
+    prompts: tuple[BalanceService, PromoAdmin, CampaignAdmin], text: str
+) -> None:
+    balance, promo_admin, campaign_admin = prompts
+    readers = {
+        "balance-amount-invalid": balance.parse_amount,
+        "admin-promo-bad-value": lambda value: promo_admin.parse_value("days", value),
+        "admin-promo-bad-amount": lambda value: promo_admin.parse_value("fixed", value),
+        "admin-promo-bad-number": lambda value: PromoAdmin.parse_count(value, 1000),
+        "admin-campaign-bad-cost": campaign_admin.parse_cost,
+    }
+    for refusal, read in readers.items():
+        started = time.perf_counter()
+        try:
+            read(text)
+        except DomainError as refused:  # anything else escaping would be an error reply, not a refusal
+            assert refused.text_key == refusal
+        assert time.perf_counter() - started < TIME_BOUND, (refusal, text[:60])
