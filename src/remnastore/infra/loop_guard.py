@@ -26,13 +26,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from aiogram import Dispatcher
 from aiogram.dispatcher.event.handler import CallableObject
+from aiogram.types import Update
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 log = logging.getLogger(__name__)
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 _THIS_FILE = str(Path(__file__).resolve())
+_FEED_UPDATE = Dispatcher.feed_update.__code__
 _HANDLER_CALL = CallableObject.call.__code__  # handlers and filters are awaited from here
 HOLD_BUCKETS = (0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
@@ -44,6 +47,12 @@ class Hold:
     kind: str  # "update" or "task"
     handler: str | None  # module:function of the aiogram handler, if inside one
     where: str  # module:function:line of the innermost frame of our code (else of any code)
+    update_type: str | None = None  # "message", "callback_query", ... when inside a Telegram update
+
+    def describe(self) -> str:
+        if self.handler is None:
+            return "a task"
+        return f"the handler {self.handler} ({self.update_type or 'update'})"
 
 
 class LoopGuard:
@@ -129,12 +138,13 @@ class LoopGuard:
         log.warning(
             "the event loop was held for %.2f s by %s at %s",
             held,
-            f"the handler {hold.handler}" if hold.handler else "a task",
+            hold.describe(),
             hold.where,
             extra={
                 "held_seconds": round(held, 3),
                 "kind": hold.kind,
                 "handler": hold.handler,
+                "update_type": hold.update_type,
                 "where": hold.where,
             },
         )
@@ -156,9 +166,14 @@ class LoopGuard:
             log.warning(
                 "the event loop is held (over %.2f s) by %s at %s",
                 self.threshold,
-                f"the handler {hold.handler}" if hold.handler else "a task",
+                hold.describe(),
                 hold.where,
-                extra={"kind": hold.kind, "handler": hold.handler, "where": hold.where},
+                extra={
+                    "kind": hold.kind,
+                    "handler": hold.handler,
+                    "update_type": hold.update_type,
+                    "where": hold.where,
+                },
             )
 
     def _inspect(self) -> Hold:
@@ -168,15 +183,27 @@ class LoopGuard:
             stack.append(frame)  # innermost first
             frame = frame.f_back
         handler: str | None = None
+        update_type: str | None = None
         for index, item in enumerate(stack):
-            if item.f_code is _HANDLER_CALL and index > 0:
+            if item.f_code is _HANDLER_CALL and index > 0 and handler is None:
                 handler = _name(stack[index - 1])
+            elif item.f_code is _FEED_UPDATE:
+                update_type = _update_type(item)
                 break
         ours = [f for f in stack if f.f_code.co_filename.startswith(_PACKAGE_DIR)]
         ours = [f for f in ours if f.f_code.co_filename != _THIS_FILE]
         innermost = ours[0] if ours else (stack[0] if stack else None)
         where = f"{_name(innermost)}:{innermost.f_lineno}" if innermost is not None else "unknown"
-        return Hold("update" if handler else "task", handler, where)
+        return Hold("update" if handler else "task", handler, where, update_type)
+
+
+def _update_type(frame: FrameType) -> str | None:
+    """The type of the update ``Dispatcher.feed_update`` is feeding (read only while the loop is held)."""
+    try:
+        update = frame.f_locals.get("update")
+        return update.event_type if isinstance(update, Update) else None
+    except Exception:  # an update of a type aiogram does not know, a frame that moved on
+        return None
 
 
 def _name(frame: FrameType) -> str:
