@@ -37,6 +37,7 @@ $(addprefix bench-,$(BENCHES)): bench-%:
 	@echo "== $* on sqlite+memory" >&2
 	@DATABASE_URL= REDIS_URL= $(PYTHON) -m bench.bench_$* > $(RESULTS)/$*-sqlite+memory.json
 
-# The property-based tests with many more examples than in CI (HYPOTHESIS_PROFILE=ci, the default).
+# `make fuzz`: the property-based tests with 5000 examples each instead of the 50 of the default "ci"
+# profile (tests/conftest.py); needs TEST_DATABASE_URL/TEST_REDIS_URL like the rest of the suite.
 fuzz:
-	HYPOTHESIS_PROFILE=fuzz $(PYTHON) -m pytest -q -p no:cacheprovider tests/property
+	HYPOTHESIS_PROFILE=fuzz $(PYTHON) -m pytest -q -p no:cacheprovider --timeout=3600 tests/property
