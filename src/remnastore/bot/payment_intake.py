@@ -135,8 +135,11 @@ class SettleFirstRequestHandler(SimpleRequestHandler):
 
     @staticmethod
     async def _payment_update(request: web.Request, bot: Bot) -> Update | None:
+        body = await request.read()  # aiohttp keeps it for aiogram's own reading
+        if not any(field.encode() in body for field in _PAYMENT_FIELDS):
+            return None  # most updates: no second JSON parse
         try:
-            raw = await request.json(loads=bot.session.json_loads)
+            raw = bot.session.json_loads(body)
         except ValueError:
             return None  # not JSON: left to the usual handling (nothing to store)
         message = raw.get("message") if isinstance(raw, dict) else None
