@@ -9,7 +9,7 @@ BENCH_REDIS_URL ?= redis://127.0.0.1:6379/6
 BENCHES := $(patsubst bench/bench_%.py,%,$(wildcard bench/bench_*.py))
 RESULTS := bench/results
 
-.PHONY: bench bench-postgres bench-sqlite $(addprefix bench-,$(BENCHES))
+.PHONY: bench bench-postgres bench-sqlite $(addprefix bench-,$(BENCHES)) fuzz
 
 bench: bench-postgres bench-sqlite
 
@@ -36,3 +36,8 @@ $(addprefix bench-,$(BENCHES)): bench-%:
 		$(PYTHON) -m bench.bench_$* > $(RESULTS)/$*-postgres+redis.json
 	@echo "== $* on sqlite+memory" >&2
 	@DATABASE_URL= REDIS_URL= $(PYTHON) -m bench.bench_$* > $(RESULTS)/$*-sqlite+memory.json
+
+# `make fuzz`: the property-based tests with 5000 examples each instead of the 50 of the default "ci"
+# profile (tests/conftest.py); needs TEST_DATABASE_URL/TEST_REDIS_URL like the rest of the suite.
+fuzz:
+	HYPOTHESIS_PROFILE=fuzz $(PYTHON) -m pytest -q -p no:cacheprovider --timeout=3600 tests/property

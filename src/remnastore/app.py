@@ -21,7 +21,6 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand, BotCommandScopeChat, FSInputFile
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from redis.asyncio import BlockingConnectionPool, Redis
 
@@ -38,6 +37,7 @@ from remnastore.bot.middlewares.metrics import install_metrics_middleware
 from remnastore.bot.middlewares.settings import SettingsMiddleware
 from remnastore.bot.middlewares.throttle import ThrottleMiddleware
 from remnastore.bot.notifier import TelegramNotifier
+from remnastore.bot.payment_intake import PaymentIntake, SettleBeforeAcknowledging, SettleFirstRequestHandler
 from remnastore.bot.reminders import TelegramReminderSender
 from remnastore.bot.render import Renderer
 from remnastore.bot.renewal_notices import RenewalMessages
@@ -50,6 +50,7 @@ from remnastore.db.session import Database
 from remnastore.domain.catalogue import load_catalogue
 from remnastore.infra.cache import Cache
 from remnastore.infra.clock import Clock, SystemClock
+from remnastore.infra.loop_guard import LoopGuard
 from remnastore.infra.metrics import Metrics
 from remnastore.infra.ratelimit import build_rate_limiter
 from remnastore.infra.shutdown import InFlight, InFlightMiddleware, web_gate
@@ -94,6 +95,7 @@ from remnastore.services.referrals import ReferralRewards
 from remnastore.services.reminders import ReminderService
 from remnastore.services.settlement import ProductLookup, Settlement
 from remnastore.services.shop_health import ShopHealth
+from remnastore.services.stars_reconciliation import StarsReconciliation
 from remnastore.services.statistics import Statistics
 from remnastore.services.subscriptions import SubscriptionService
 from remnastore.web.health import HealthRoutes, Probe
@@ -144,6 +146,8 @@ class Application:
             )
             self.redis = Redis(connection_pool=pool)
         self.metrics = Metrics(version=__version__)
+        hold = settings.log.loop_hold_seconds
+        self.loop_guard = LoopGuard(hold, self.metrics.registry) if hold > 0 else None
         self.inflight = InFlight()
         panel = settings.panel
         self.cache = Cache(
@@ -370,6 +374,19 @@ class Application:
             self.scheduler.add(Job("referral-rewards", 60.0, self.referrals.grant_pending, first_delay=20.0))
         self.scheduler.add(Job("reconciliation", 60.0, self.reconciliation.poll_pending, first_delay=5.0))
         self.scheduler.add(Job("expire-orders", 300.0, self.reconciliation.expire_stale, first_delay=10.0))
+        # Stars payments: settled before their update is acknowledged, and found in the Star transactions
+        # should the update still be lost (see bot/payment_intake.py and services/stars_reconciliation.py)
+        self.payment_intake = PaymentIntake(self.settlement.settle)
+        if not settings.use_webhook:
+            self.bot.session.middleware(SettleBeforeAcknowledging(self.payment_intake))
+        self.stars_reconciliation: StarsReconciliation | None = None
+        if isinstance(stars, StarsProvider):
+            self.stars_reconciliation = StarsReconciliation(
+                self.db, stars, self.clock, self.settlement.settle
+            )
+            self.scheduler.add(
+                Job("stars-reconciliation", 120.0, self.stars_reconciliation.run, first_delay=15.0)
+            )
         if self.promos is not None:
             self.scheduler.add(Job("promo-reservations", 60.0, self.promos.release_expired, first_delay=20.0))
         reminder_settings = settings.reminders
@@ -631,13 +648,18 @@ class Application:
         self.payment_webhooks.register(app)
         self.panel_webhooks.register(app)
         if self.settings.use_webhook:
-            SimpleRequestHandler(
-                self.dispatcher, self.bot, secret_token=webhook_secret(self.settings)
+            SettleFirstRequestHandler(
+                self.dispatcher,
+                self.bot,
+                secret_token=webhook_secret(self.settings),
+                intake=self.payment_intake,
             ).register(app, path=self.settings.telegram.webhook_path)
         return app
 
     async def start(self) -> None:
         """Start the web server, then take updates (webhook or long polling)."""
+        if self.loop_guard is not None:
+            await self.loop_guard.start()
         self._runner = web.AppRunner(self.web_app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.web.host, self.settings.web.port)
@@ -729,4 +751,6 @@ class Application:
         if self.redis is not None:
             await self.redis.aclose(close_connection_pool=True)
         await self.db.dispose()
+        if self.loop_guard is not None:
+            await self.loop_guard.stop()
         log.info("stopped")

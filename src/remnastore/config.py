@@ -499,6 +499,13 @@ class LogSettings(_Group):
     format: Literal["json", "text"] = env(
         "LOG_FORMAT", "json", description="json (one object per line) or text"
     )
+    loop_hold_seconds: float = env(
+        "LOOP_HOLD_THRESHOLD",
+        0.5,
+        ge=0,
+        le=60,
+        description="log and count any step that holds the event loop longer than this many seconds (0 = off)",
+    )
 
     @field_validator("level", mode="before")
     @classmethod

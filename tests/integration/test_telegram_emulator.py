@@ -556,6 +556,51 @@ async def test_stars_invoice_payment_and_refund(
     assert link.startswith("https://t.me/$")
 
 
+async def test_star_transactions_are_chronological_pages_in_the_wire_format(
+    telegram_emulator: TelegramEmulator, telegram_bot: Bot
+) -> None:
+    user = telegram_emulator.user(USER_ID, first_name="Payer")
+    acknowledged: list[dict[str, Any]] = []
+    telegram_emulator.hub.on_acknowledged = acknowledged.extend
+    charges: list[str] = []
+    async with polling(telegram_emulator, telegram_bot):
+        for payload in ("order-a", "order-b", "order-c"):
+            await user.wait_reply(await user.send(f"/buy {payload}"))
+            paid = await user.pay_invoice()
+            assert paid.charge_id is not None
+            charges.append(paid.charge_id)
+            await user.wait_reply(paid.payment_update_id)
+        await telegram_emulator.wait_until(
+            lambda: paid.payment_update_id in {u["update_id"] for u in acknowledged}, timeout=5
+        )
+    # every payment update was acknowledged by a later getUpdates offset, and reported as such
+    assert [u["message"]["successful_payment"]["telegram_payment_charge_id"] for u in acknowledged if
+            "successful_payment" in u.get("message", {})] == charges  # fmt: skip
+    assert await telegram_bot.refund_star_payment(USER_ID, charges[0])
+
+    async with aiohttp.ClientSession() as http:
+        url = f"{telegram_emulator.url}/bot{TEST_BOT_TOKEN}/getStarTransactions"
+        async with http.post(url, json={"offset": 1, "limit": 2}) as response:
+            body = await response.json()
+    assert body["ok"] is True
+    first, second = body["result"]["transactions"]
+    assert first["id"] == charges[1] and second["id"] == charges[2]
+    assert isinstance(first["date"], int) and first["amount"] == 100
+    assert first["source"]["type"] == "user" and first["source"]["invoice_payload"] == "order-b"
+    assert first["source"]["user"]["id"] == USER_ID and "receiver" not in first
+
+    everything = await telegram_bot.get_star_transactions()
+    # chronological: the three payments, then the refund (an outgoing transaction with the same id)
+    assert [t.id for t in everything.transactions] == [*charges, charges[0]]
+    assert everything.transactions[3].receiver is not None and everything.transactions[3].source is None
+    assert [t.id for t in (await telegram_bot.get_star_transactions(offset=3, limit=100)).transactions] == [
+        charges[0]
+    ]
+    # limit is 1-100: a larger one gives at most 100, an offset past the end an empty page
+    assert len((await telegram_bot.get_star_transactions(limit=500)).transactions) == 4
+    assert (await telegram_bot.get_star_transactions(offset=10)).transactions == []
+
+
 # -- webhook -------------------------------------------------------------------------------------
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+MAX_EXPONENT = 30  # |decimal exponent| of the largest and smallest amount worth converting
+
 
 @dataclass(frozen=True)
 class Currency:
@@ -99,6 +101,9 @@ class Money:
             raise ValueError(f"not a number: {amount!r}") from None
         if not value.is_finite():
             raise ValueError(f"not a finite amount: {amount!r}")
+        if not -MAX_EXPONENT <= value.adjusted() <= MAX_EXPONENT:
+            # ``1e999990`` would take seconds of CPU to scale and convert: no amount is that large or small
+            raise ValueError(f"not a plausible amount: {str(amount)[:40]!r}")
         scaled = value.scaleb(info.exponent)
         if scaled != scaled.to_integral_value():
             raise ValueError(f"{amount} has more than {info.exponent} decimal places for {info.code}")

@@ -127,9 +127,11 @@ def refund_star_payment(state: TelegramState, p: Params) -> bool:
 
 
 def get_star_transactions(state: TelegramState, p: Params) -> dict[str, Any]:
-    offset = p.integer("offset", 0) or 0
-    limit = p.integer("limit", 100) or 100
-    return {"transactions": state.star_transactions[offset : offset + max(1, min(limit, 100))]}
+    """The bot's Star transactions in chronological order (oldest first): ``offset`` of them skipped,
+    at most ``limit`` (1-100, default 100; values outside are brought into that range)."""
+    offset = max(p.integer("offset", 0) or 0, 0)
+    limit = max(1, min(p.integer("limit", 100) or 100, 100))
+    return {"transactions": state.star_transactions[offset : offset + limit]}
 
 
 def answer_callback_query(state: TelegramState, p: Params) -> bool:

@@ -132,6 +132,9 @@ class UpdateHub:
         self._workers: dict[int, tuple[asyncio.Queue[Update], asyncio.Task[None]]] = {}
         self._scheduled: set[int] = set()
         self._semaphore = asyncio.Semaphore(40)
+        #: called with the updates the bot has just acknowledged (a later getUpdates offset, or a 2xx
+        #: webhook answer), before anything else happens: tests use it to kill the bot at that moment
+        self.on_acknowledged: Callable[[list[Update]], None] | None = None
 
     # -- notifications -------------------------------------------------------------------------
     def notify(self) -> None:
@@ -157,10 +160,14 @@ class UpdateHub:
     def _confirm(self, offset: int | None) -> None:
         if offset is None:
             return
+        before = self.pending
         if offset < 0:
             self.pending = self.pending[offset:]
         else:
             self.pending = [item for item in self.pending if item["update_id"] >= offset]
+        if self.on_acknowledged is not None and len(self.pending) != len(before):
+            kept = {id(item) for item in self.pending}
+            self.on_acknowledged([item for item in before if id(item) not in kept])
 
     def _select(self, limit: int) -> list[Update]:
         kept = [item for item in self.pending if _allowed(item, self.allowed_updates)]
@@ -266,6 +273,8 @@ class UpdateHub:
                 config.last_error_message = error
                 await asyncio.sleep(self.retry_delay)
                 continue
+            if self.on_acknowledged is not None:
+                self.on_acknowledged([update])
             self._forget(update)
             if reply is not None and self.reply_executor is not None:
                 try:

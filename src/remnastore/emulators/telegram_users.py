@@ -292,8 +292,12 @@ class FakeUser:
         *,
         link: str | None = None,
         timeout: float = 5.0,  # noqa: ASYNC109 - the test-driver API names it so
+        lose_update: bool = False,
     ) -> PaymentResult:
-        """Pay an invoice: pre-checkout query, then (if approved) a successful_payment message."""
+        """Pay an invoice: pre-checkout query, then (if approved) a successful_payment message.
+
+        ``lose_update``: the charge is made (and listed by getStarTransactions) but its successful_payment
+        update never reaches the bot, as when a bot acknowledged it and died before storing it."""
         invoice = self._invoice(message, link)
         state = self.emulator.state
         query = state.new_query("pre_checkout", self.id)
@@ -315,9 +319,11 @@ class FakeUser:
         answer = query.answer or {}
         if not answer.get("ok"):
             return PaymentResult(False, pre_checkout_update, error_message=answer.get("error_message"))
-        return self._settle_payment(invoice, pre_checkout_update)
+        return self._settle_payment(invoice, pre_checkout_update, lose_update=lose_update)
 
-    def _settle_payment(self, invoice: dict[str, Any], pre_checkout_update: int) -> PaymentResult:
+    def _settle_payment(
+        self, invoice: dict[str, Any], pre_checkout_update: int, *, lose_update: bool = False
+    ) -> PaymentResult:
         state = self.emulator.state
         currency, amount = invoice["currency"], int(invoice["total_amount"])
         charge_id = f"stxEMU{secrets.token_hex(12)}" if currency == STARS else f"tgEMU{secrets.token_hex(12)}"
@@ -340,5 +346,7 @@ class FakeUser:
             source = {"type": "user", "transaction_type": "invoice_payment", "user": dict(self.info)}
             source["invoice_payload"] = invoice["payload"]
             state.star_transactions.append({"id": charge_id, "amount": amount, "date": now, "source": source})
+        if lose_update:
+            return PaymentResult(True, pre_checkout_update, None, charge_id, None, currency, amount)
         update_id = self._enqueue({"message": self._user_message({"successful_payment": payment})})
         return PaymentResult(True, pre_checkout_update, None, charge_id, update_id, currency, amount)

@@ -7,6 +7,7 @@ that ``refundStarPayment`` needs.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -27,6 +28,19 @@ if TYPE_CHECKING:
     from aiogram import Bot
 
 NAME = "stars"
+STAR_TRANSACTIONS_PAGE = 100  # getStarTransactions gives at most 100 per call
+
+
+@dataclass(frozen=True)
+class StarCharge:
+    """One incoming Stars payment from a user, as ``getStarTransactions`` lists it. ``charge_id`` is the
+    transaction id, which is the ``telegram_payment_charge_id`` of its ``successful_payment``."""
+
+    charge_id: str
+    telegram_user_id: int
+    amount: int
+    payload: str
+    date: datetime
 
 
 class Settings(SettingsGroup):
@@ -97,6 +111,31 @@ class StarsProvider:
             if "CHARGE_ALREADY_REFUNDED" in exc.message:
                 return
             raise ProviderError(f"refundStarPayment failed: {exc.message}", transient=False) from exc
+
+    async def star_transactions(
+        self, offset: int, limit: int = STAR_TRANSACTIONS_PAGE
+    ) -> list[StarCharge | None]:
+        """One page of the bot's Star transactions, oldest first: each incoming payment from a user as a
+        :class:`StarCharge`, anything else (refunds, withdrawals, ...) as ``None``."""
+        from aiogram.exceptions import TelegramAPIError
+        from aiogram.types import TransactionPartnerUser
+
+        try:
+            page = await self.bot.get_star_transactions(offset=offset, limit=limit)
+        except TelegramAPIError as exc:
+            raise ProviderError(f"getStarTransactions failed: {exc.message}") from exc
+        return [
+            StarCharge(
+                charge_id=item.id,
+                telegram_user_id=item.source.user.id,
+                amount=item.amount,
+                payload=item.source.invoice_payload or "",
+                date=item.date if item.date.tzinfo else item.date.replace(tzinfo=UTC),
+            )
+            if isinstance(item.source, TransactionPartnerUser) and item.receiver is None
+            else None
+            for item in page.transactions
+        ]
 
     async def close(self) -> None:
         return None

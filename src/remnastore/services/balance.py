@@ -8,7 +8,8 @@ from datetime import datetime
 from remnastore.db.repositories.customers import CustomerRepository
 from remnastore.db.session import Database
 from remnastore.domain.errors import DomainError
-from remnastore.domain.money import Money
+from remnastore.domain.money import Money, currency
+from remnastore.domain.typed_numbers import NotATypedNumber, parse_typed_money
 from remnastore.services.accounts import CustomerView
 
 
@@ -35,12 +36,16 @@ class BalanceService:
         self.bounds = bounds or (Money.from_decimal("1", currency), Money.from_decimal("1000000", currency))
 
     def parse_amount(self, text: str) -> Money:
-        """A typed amount ("250", "250.50", "250,5 ₽") within the allowed bounds, or a refusal."""
+        """A typed amount ("250", "250.50", "250,5 ₽") within the allowed bounds, or a refusal.
+
+        The strict grammar of :mod:`remnastore.domain.typed_numbers` runs first: no exponent, sign or
+        inner space ever reaches ``Decimal``."""
         low, high = self.bounds
-        cleaned = text.strip().replace(" ", "").replace(",", ".").rstrip("₽$€").strip()
+        symbol = currency(self.currency).symbol
+        cleaned = text.strip().removesuffix(symbol).removeprefix(symbol)  # "250 ₽", "$5"
         try:
-            amount = Money.from_decimal(cleaned, self.currency)
-        except (ValueError, TypeError, ArithmeticError):
+            amount = parse_typed_money(cleaned, self.currency)
+        except NotATypedNumber:
             raise DomainError("balance-amount-invalid", low=low.format(), high=high.format()) from None
         if not low.minor <= amount.minor <= high.minor:
             raise DomainError("balance-amount-invalid", low=low.format(), high=high.format())

@@ -16,6 +16,7 @@ from remnastore.domain.deep_links import PayloadKind, parse_start_payload
 from remnastore.domain.errors import DomainError
 from remnastore.domain.money import Money, is_known_currency
 from remnastore.domain.promos import generate_code
+from remnastore.domain.typed_numbers import NotATypedNumber, parse_typed_money
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 10
@@ -73,13 +74,13 @@ class CampaignAdmin:
 
     def parse_cost(self, text: str) -> Money:
         """ "0", "5000", "5000 RUB", "40 USD" """
-        parts = text.strip().replace(",", ".").split()
+        parts = text.strip().split()
         currency = parts[1].upper() if len(parts) == 2 else self.default_currency
         if not parts or len(parts) > 2 or not is_known_currency(currency):
             raise DomainError("admin-campaign-bad-cost")
         try:
-            cost = Money.from_decimal(parts[0], currency)
-        except (ValueError, ArithmeticError):
+            cost = parse_typed_money(parts[0], currency)
+        except NotATypedNumber:
             raise DomainError("admin-campaign-bad-cost") from None
         if not 0 <= cost.minor <= 10**13:
             raise DomainError("admin-campaign-bad-cost")

@@ -25,6 +25,7 @@ from remnastore.domain.access import GIB, TrialTerms
 from remnastore.domain.catalogue import Catalogue, Period, Tariff
 from remnastore.domain.errors import DomainError
 from remnastore.domain.money import Money
+from remnastore.domain.typed_numbers import NotATypedNumber, parse_typed_money, typed_int_or_none
 from remnastore.infra.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -285,8 +286,8 @@ class EffectiveSettings:
         if currency not in period.prices:
             raise DomainError("settings-unknown-item")
         try:
-            money = Money.from_decimal(amount.strip().replace(",", "."), currency)
-        except ValueError:
+            money = parse_typed_money(amount, currency)
+        except NotATypedNumber:
             raise DomainError("settings-bad-price") from None
         if money.minor <= 0:
             raise DomainError("settings-bad-price")
@@ -301,8 +302,8 @@ class EffectiveSettings:
         if name not in TRIAL_FIELDS:
             raise DomainError("settings-unknown-item")
         low, high = _TRIAL_BOUNDS[name]
-        value = int(text.strip()) if text.strip().isdigit() else -1
-        if not low <= value <= high:
+        value = typed_int_or_none(text, low=low, high=high)
+        if value is None:
             raise DomainError("settings-bad-number", low=low, high=high)
         await self.change(f"trial.{name}", value, actor_telegram_id=actor)
         return value

@@ -23,6 +23,7 @@ from remnastore.domain.catalogue import Catalogue
 from remnastore.domain.errors import DomainError
 from remnastore.domain.money import Money, is_known_currency
 from remnastore.domain.promos import MAX_DAYS, MAX_PERCENT, PromoKindName, generate_code, valid_code
+from remnastore.domain.typed_numbers import NotATypedNumber, parse_typed_money, typed_int_or_none
 from remnastore.infra.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -107,19 +108,20 @@ class PromoAdmin:
         cleaned = text.strip()
         if kind in (PromoKindName.DAYS, PromoKindName.PERCENT):
             top = MAX_DAYS if kind == PromoKindName.DAYS else MAX_PERCENT
-            number = cleaned.rstrip("%").strip()
-            if not number.isdigit() or not 1 <= int(number) <= top:
+            number = cleaned.removesuffix("%").strip()
+            value = typed_int_or_none(number, low=1, high=top)
+            if value is None:
                 raise DomainError("admin-promo-bad-value", high=top)
-            return int(number), None
+            return value, None
         if kind not in (PromoKindName.FIXED, PromoKindName.BALANCE):
             raise DomainError("admin-promo-bad-kind")
-        parts = cleaned.replace(",", ".").split()
+        parts = cleaned.split()
         currency = parts[1].upper() if len(parts) == 2 else self.default_currency
         if not parts or len(parts) > 2 or not is_known_currency(currency):
             raise DomainError("admin-promo-bad-amount")
         try:
-            amount = Money.from_decimal(parts[0], currency)
-        except (ValueError, ArithmeticError):
+            amount = parse_typed_money(parts[0], currency)
+        except NotATypedNumber:
             raise DomainError("admin-promo-bad-amount") from None
         if not 0 < amount.minor <= 10**12:
             raise DomainError("admin-promo-bad-amount")
@@ -128,10 +130,10 @@ class PromoAdmin:
     @staticmethod
     def parse_count(text: str, top: int) -> int:
         """A positive whole number up to ``top``."""
-        cleaned = text.strip()
-        if not cleaned.isdigit() or not 1 <= int(cleaned) <= top:
+        value = typed_int_or_none(text, low=1, high=top)
+        if value is None:
             raise DomainError("admin-promo-bad-number", high=top)
-        return int(cleaned)
+        return value
 
     def parse_tariffs(self, text: str) -> tuple[str, ...]:
         codes = tuple(

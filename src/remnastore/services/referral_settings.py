@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import field_validator
 from pydantic_settings import NoDecode
 
+from remnastore.domain.typed_numbers import typed_int_or_none
 from remnastore.settings_base import SettingsGroup, env
 
 _PERIOD_RE = re.compile(r"^[a-z0-9_-]{1,16}$")
@@ -25,11 +26,12 @@ def parse_days_map(value: Any) -> Any:
             continue
         code, sep, days = part.partition(":")
         code, days = code.strip(), days.strip()
-        if not sep or not _PERIOD_RE.match(code) or not days.isdigit():
+        number = typed_int_or_none(days)
+        if not sep or not _PERIOD_RE.match(code) or number is None:
             raise ValueError(f"'{part}' is not '<period code>:<days>' (for example 1m:7)")
-        if int(days) > MAX_BONUS_DAYS:
+        if number > MAX_BONUS_DAYS:
             raise ValueError(f"'{part}': at most {MAX_BONUS_DAYS} days")
-        result[code] = int(days)
+        result[code] = number
     return result
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import field_validator
 from pydantic_settings import NoDecode
 
+from remnastore.domain.typed_numbers import typed_int_or_none
 from remnastore.settings_base import SettingsGroup, env, split_list
 
 MAX_OFFSET_HOURS = 24 * 90
@@ -16,8 +17,7 @@ def _hours(value: Any) -> Any:
     items = split_list(value)
     if isinstance(items, list):
         for item in items:
-            text = str(item).strip()
-            if not text.isdigit() or not 1 <= int(text) <= MAX_OFFSET_HOURS:
+            if typed_int_or_none(str(item), low=1, high=MAX_OFFSET_HOURS) is None:
                 raise ValueError(f"'{item}' is not a whole number of hours between 1 and {MAX_OFFSET_HOURS}")
     return items
 

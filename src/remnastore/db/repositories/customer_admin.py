@@ -24,6 +24,7 @@ from remnastore.db.models import (
     Subscription,
     SubscriptionPeriod,
 )
+from remnastore.domain.typed_numbers import typed_int_or_none
 
 MAX_TELEGRAM_ID = 2**53
 PAID_STATUSES = (OrderStatus.PAID.value, OrderStatus.FULFILLED.value)
@@ -46,8 +47,9 @@ class CustomerAdminRepository:
         if not name:
             return []
         conditions = [func.lower(Customer.username) == name, Customer.panel_username == value.lstrip("@")]
-        if value.isdigit() and int(value) < MAX_TELEGRAM_ID:
-            conditions.append(Customer.telegram_id == int(value))
+        telegram_id = typed_int_or_none(value, high=MAX_TELEGRAM_ID - 1)
+        if telegram_id is not None:
+            conditions.append(Customer.telegram_id == telegram_id)
         query = select(Customer).where(or_(*conditions)).order_by(Customer.id.desc()).limit(limit)
         return (await self.session.execute(query)).scalars().all()
 

@@ -27,6 +27,7 @@ from remnastore.bot.routers.admin.menu import back_to_menu
 from remnastore.bot.states import AdminCustomerStates
 from remnastore.domain.catalogue import Catalogue
 from remnastore.domain.errors import DomainError
+from remnastore.domain.typed_numbers import typed_int_or_none
 from remnastore.locales import Translator
 from remnastore.services.customer_admin import CustomerAdmin, CustomerCard, CustomerRow
 from remnastore.services.effective_settings import EffectiveSettings
@@ -294,8 +295,7 @@ async def _customer_from_state(state: FSMContext) -> int | None:
 
 
 def _number(message: Message) -> int | None:
-    text = (message.text or "").strip().lstrip("+")
-    return int(text) if text.isdigit() and len(text) <= 6 else None
+    return typed_int_or_none(message.text or "", high=999_999)
 
 
 async def typed_input(
