@@ -96,7 +96,12 @@ async def test_run_with_only_the_required_settings_serves_customers_and_stops_on
         "-m",
         "remnastore",
         "run",
-        env={**clean, "TELEGRAM_API_URL": telegram_emulator.url, "WEB_PORT": str(free_port())},
+        env={
+            **clean,
+            "TELEGRAM_API_URL": telegram_emulator.url,
+            "WEB_PORT": str(free_port()),
+            "METRICS_PORT": "0",
+        },
         cwd=tmp_path,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
@@ -126,6 +131,7 @@ async def test_run_refuses_to_start_without_redis_unless_memory_fallback_is_allo
         "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
         "REDIS_CONNECT_ATTEMPTS": "2",
         "WEB_PORT": str(free_port()),
+        "METRICS_PORT": "0",
         "LOG_FORMAT": "text",
     }
     code, out = await remnastore("run", env=env, cwd=tmp_path)

@@ -112,6 +112,7 @@ class Sandbox:
             "REDIS_URL": "",
             "WEB_HOST": HOST,
             "WEB_PORT": "0",
+            "METRICS_PORT": "0",
             "TRUSTED_PROXIES": HOST,
             "LOG_FORMAT": "text",
             "DEFAULT_LANGUAGE": "en",
