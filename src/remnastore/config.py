@@ -253,6 +253,13 @@ class PanelSettings(_Group):
         value = value.strip().rstrip("/")
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https:// (for example https://panel.example.com)")
+        if "@" in value.split("://", 1)[1].split("/", 1)[0]:
+            # the panel authenticates with PANEL_TOKEN (an Authorization header), so a user:password in the
+            # address cannot be sent as well; the message never repeats the address (it holds a password)
+            raise ValueError(
+                "must not contain user:password@ (the panel is authenticated with PANEL_TOKEN; "
+                "for a proxy in front of the panel use PANEL_EXTRA_HEADERS or PANEL_COOKIES)"
+            )
         return value
 
     @field_validator("token")
