@@ -47,7 +47,7 @@ from remnastore.bot.session import BotSession
 from remnastore.config import Settings
 from remnastore.db.models import OrderKind
 from remnastore.db.session import Database
-from remnastore.domain.catalogue import load_catalogue
+from remnastore.domain.catalogue import load_catalogue, uses_example_catalogue
 from remnastore.infra.cache import Cache
 from remnastore.infra.clock import Clock, SystemClock
 from remnastore.infra.metrics import Metrics
@@ -242,6 +242,7 @@ class Application:
             {f"payments:{name}": partial(check_provider, settings, name) for name in self.providers},
             self.clock,
             version=__version__,
+            example_catalogue=uses_example_catalogue(settings.sales.catalogue_file),
         )
         self.backup_shelf = BackupShelf(settings.backup, partial(backup_sources, settings))
         self.dispatcher = self._dispatcher()
