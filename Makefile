@@ -36,3 +36,9 @@ $(addprefix bench-,$(BENCHES)): bench-%:
 		$(PYTHON) -m bench.bench_$* > $(RESULTS)/$*-postgres+redis.json
 	@echo "== $* on sqlite+memory" >&2
 	@DATABASE_URL= REDIS_URL= $(PYTHON) -m bench.bench_$* > $(RESULTS)/$*-sqlite+memory.json
+
+# Build the image with docker or podman and run `check`, `migrate`, `backup` and `restore` inside it against
+# a PostgreSQL server (scripts/container_smoke.sh lists the options).
+.PHONY: container-smoke
+container-smoke:
+	bash scripts/container_smoke.sh
