@@ -232,8 +232,14 @@ def _without_password(url: str) -> str:
 
 async def _migrate(database: DatabaseSettings) -> int:
     from remnastore.db import migrate
+    from remnastore.ops.check import database_error
 
-    before = await migrate.current_revision(database.url)
+    try:
+        before = await migrate.current_revision(database.url)
+    except Exception as exc:
+        error = database_error(exc, database.url)
+        error.__cause__ = exc
+        return _failed(error)
     await migrate.upgrade(database.url)
     after = await migrate.current_revision(database.url)
     print(f"database schema: {before or 'empty'} -> {after}")

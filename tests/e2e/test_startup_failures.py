@@ -93,6 +93,9 @@ async def test_the_database_out_of_reach(env: dict[str, str], tmp_path: Path) ->
     assert code == ExitCode.DATABASE_UNREACHABLE, out
     line = _error_line(out, ExitCode.DATABASE_UNREACHABLE)
     assert "start the database server" in line and "secret-pass" not in out
+    code, out = await remnastore("migrate", env=env, cwd=tmp_path)
+    assert code == ExitCode.DATABASE_UNREACHABLE, out
+    assert "secret-pass" not in _error_line(out, ExitCode.DATABASE_UNREACHABLE)
 
 
 def _missing_database_url() -> str:
