@@ -77,3 +77,21 @@ def test_an_empty_required_setting_is_reported_as_not_set(monkeypatch: pytest.Mo
     with pytest.raises(ConfigError) as caught:
         load_settings(None)
     assert caught.value.problems == {"PANEL_TOKEN": "is required but not set"}
+
+
+def test_a_backups_configuration_copy_loads_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The archive's config.env (secrets redacted, unset values empty) is a valid settings file once the
+    secrets are put back."""
+    from remnastore.ops.backup import redact_config, render_config
+    from remnastore.ops.backup_cli import backup_sources
+
+    settings = load_settings(None, FILLED)
+    sources = backup_sources(settings)
+    text = render_config(redact_config(sources.config, sources.secret_values))
+    assert "PANEL_USER_TAG=\n" in text or "PANEL_USER_TAG=''" in text or 'PANEL_USER_TAG=""' in text
+    for name in _pairs(text):
+        monkeypatch.delenv(name, raising=False)
+    text = re.sub(r"^BOT_TOKEN=.*$", f"BOT_TOKEN={FILLED['BOT_TOKEN']}", text, flags=re.M)
+    (tmp_path / "config.env").write_text(text)
+    restored = load_settings(tmp_path / "config.env")
+    assert restored.panel.user_tag is None and restored.telegram.admin_ids == [111]
