@@ -117,6 +117,8 @@ async def test_run_with_only_the_required_settings_serves_customers_and_stops_on
         out, _ = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, out.decode()[-2000:]
     assert BOT_TOKEN not in out.decode()
+    # no CATALOGUE_FILE: the shop says at start that it sells the shipped example prices
+    assert "you are selling the example prices" in out.decode()
 
 
 async def test_run_refuses_to_start_without_redis_unless_memory_fallback_is_allowed(

@@ -87,6 +87,11 @@ class ShopHealth:
         self._version = version
         self._started: datetime = clock.now()
 
+    @property
+    def sells_example_catalogue(self) -> bool:
+        """Whether the shop sells from the shipped example catalogue (shown on /health, logged at start)."""
+        return self._example_catalogue
+
     async def snapshot(self) -> HealthSnapshot:
         probes, providers = await asyncio.gather(
             self._probes(),
