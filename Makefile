@@ -41,3 +41,8 @@ $(addprefix bench-,$(BENCHES)): bench-%:
 # profile (tests/conftest.py); needs TEST_DATABASE_URL/TEST_REDIS_URL like the rest of the suite.
 fuzz:
 	HYPOTHESIS_PROFILE=fuzz $(PYTHON) -m pytest -q -p no:cacheprovider --timeout=3600 tests/property
+# Build the image with docker or podman and run `check`, `migrate`, `backup` and `restore` inside it against
+# a PostgreSQL server (scripts/container_smoke.sh lists the options).
+.PHONY: container-smoke
+container-smoke:
+	bash scripts/container_smoke.sh

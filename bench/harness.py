@@ -100,6 +100,7 @@ def shop_env(
         "REDIS_URL": backend.redis_url or "",
         "WEB_HOST": "127.0.0.1",
         "WEB_PORT": "0",
+        "METRICS_PORT": "0",
         "LOG_LEVEL": "WARNING",
         "LOG_FORMAT": "text",
         "DEFAULT_LANGUAGE": "en",
@@ -124,13 +125,19 @@ class ShopProcess:
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.metrics_url = f"http://127.0.0.1:{free_port()}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_"))}
         env.update(
             shop_env(
                 backend,
                 telegram,
                 panel,
-                {"WEB_PORT": str(self.port), "WEBHOOK_BASE_URL": self.url, **(extra or {})},
+                {
+                    "WEB_PORT": str(self.port),
+                    "METRICS_PORT": self.metrics_url.rsplit(":", 1)[1],
+                    "WEBHOOK_BASE_URL": self.url,
+                    **(extra or {}),
+                },
             )
         )
         self._env = env
@@ -176,7 +183,7 @@ class ShopProcess:
 
     async def metrics(self) -> dict[tuple[str, str], float]:
         """The shop's Prometheus samples: (name, labels) -> value."""
-        async with aiohttp.ClientSession() as http, http.get(f"{self.url}/metrics") as resp:
+        async with aiohttp.ClientSession() as http, http.get(f"{self.metrics_url}/metrics") as resp:
             body = await resp.text()
         samples: dict[tuple[str, str], float] = {}
         for line in body.splitlines():

@@ -24,6 +24,16 @@ if ! command -v chromium >/dev/null 2>&1 || [ ! -e /usr/share/fonts/truetype/not
   fi
 fi
 
+# The several-instances tests run the distribution's nginx in front of two shops (tests/fixtures/nginx.py).
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get install -y --no-install-recommends nginx >/dev/null || { apt-get update >/dev/null && apt-get install -y --no-install-recommends nginx >/dev/null; }
+  else
+    echo "nginx is missing: install it (apt-get install nginx) as root" >&2
+    exit 1
+  fi
+fi
+
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/remnastore_test}"
 export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
 

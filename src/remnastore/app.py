@@ -47,7 +47,7 @@ from remnastore.bot.session import BotSession
 from remnastore.config import Settings
 from remnastore.db.models import OrderKind
 from remnastore.db.session import Database
-from remnastore.domain.catalogue import load_catalogue
+from remnastore.domain.catalogue import load_catalogue, uses_example_catalogue
 from remnastore.infra.cache import Cache
 from remnastore.infra.clock import Clock, SystemClock
 from remnastore.infra.loop_guard import LoopGuard
@@ -241,18 +241,24 @@ class Application:
         if self.channel_gate is not None:
             self.channel_gate.on_lookup = lambda area, hit: self.metrics.cache(area, hit=hit)
         self.storage = self._storage()
-        self.health = HealthRoutes(self._probes(), version=__version__)
+        self.health = HealthRoutes(
+            self._probes(), version=__version__, cache_seconds=settings.web.readyz_cache_seconds
+        )
         self.shop_health = ShopHealth(
             self.db,
-            self.health.check,
+            partial(self.health.check, max_age=0.0),  # an admin's Refresh probes again
             {f"payments:{name}": partial(check_provider, settings, name) for name in self.providers},
             self.clock,
             version=__version__,
+            example_catalogue=uses_example_catalogue(settings.sales.catalogue_file),
         )
         self.backup_shelf = BackupShelf(settings.backup, partial(backup_sources, settings))
         self.dispatcher = self._dispatcher()
         self.web_app = self._web_app()
         self._runner: web.AppRunner | None = None
+        self._private_runner: web.AppRunner | None = None
+        #: port of the private /metrics and /readyz listener, once started
+        self.metrics_port: int | None = None
         self._polling: asyncio.Task[None] | None = None
         self._stopped = False
         self.port: int | None = None
@@ -643,8 +649,7 @@ class Application:
             client_max_size=1024 * 1024,
             middlewares=[web_gate(self.inflight, lambda: self.health.accepting)],
         )
-        self.health.register(app)
-        self.metrics.register(app)
+        self.health.register_public(app)
         self.payment_webhooks.register(app)
         self.panel_webhooks.register(app)
         if self.settings.use_webhook:
@@ -656,17 +661,30 @@ class Application:
             ).register(app, path=self.settings.telegram.webhook_path)
         return app
 
+    def _private_web_app(self) -> web.Application:
+        """The private listener (METRICS_HOST:METRICS_PORT): /metrics, and /readyz with details."""
+        app = web.Application(client_max_size=64 * 1024)
+        self.health.register_private(app)
+        self.metrics.register(app)
+        return app
+
     async def start(self) -> None:
-        """Start the web server, then take updates (webhook or long polling)."""
+        """Start the web servers, then take updates (webhook or long polling)."""
         if self.loop_guard is not None:
             await self.loop_guard.start()
+        web_settings = self.settings.web
+        self._private_runner = web.AppRunner(self._private_web_app(), access_log=None)
+        await self._private_runner.setup()
+        await web.TCPSite(self._private_runner, web_settings.metrics_host, web_settings.metrics_port).start()
+        self.metrics_port = int(self._private_runner.addresses[0][1])
+        log.info("metrics listening", extra={"host": web_settings.metrics_host, "port": self.metrics_port})
         self._runner = web.AppRunner(self.web_app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.settings.web.host, self.settings.web.port)
+        site = web.TCPSite(self._runner, web_settings.host, web_settings.port)
         await site.start()
         for address in self._runner.addresses:
             self.port = int(address[1])
-        log.info("web server listening", extra={"host": self.settings.web.host, "port": self.port})
+        log.info("web server listening", extra={"host": web_settings.host, "port": self.port})
         me = await self.bot.get_me()
         if not self.settings.sales.return_url:
             self.provider_context.return_url = f"https://t.me/{me.username}"
@@ -741,6 +759,9 @@ class Application:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._private_runner is not None:
+            await self._private_runner.cleanup()
+            self._private_runner = None
         if self.throttle is not None:
             await self.throttle.close()
         for provider in self.providers.values():

@@ -1,4 +1,8 @@
-"""Command line: run, migrate, check, version, sandbox, backup, restore, import."""
+"""Command line: run, migrate, check, backup, restore, import, version, sandbox.
+
+Start-up failures print one line (what is wrong -> how to fix it) and exit with a documented code
+(remnastore.ops.exit_codes, docs/operations.md); the traceback is logged at LOG_LEVEL=DEBUG only.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from remnastore import __version__
 from remnastore.config import DatabaseSettings, Settings, load_database_settings, load_settings
 from remnastore.infra.logging import configure_logging
 from remnastore.ops import backup_cli
+from remnastore.ops.exit_codes import ExitCode, StartupError
 from remnastore.ops.importers import cli as import_cli
 from remnastore.settings_base import ConfigError
 
@@ -28,7 +33,7 @@ def _settings_or_exit(env_file: str) -> Settings:
         print("Configuration is invalid; fix these variables (environment or .env):", file=sys.stderr)
         for name, reason in exc.problems.items():
             print(f"  {name}: {reason}", file=sys.stderr)
-        raise SystemExit(2) from None
+        raise SystemExit(ExitCode.INVALID_SETTINGS) from None
 
 
 def _database_settings_or_exit(env_file: str) -> DatabaseSettings:
@@ -37,30 +42,123 @@ def _database_settings_or_exit(env_file: str) -> DatabaseSettings:
     except ConfigError as exc:
         for name, reason in exc.problems.items():
             print(f"  {name}: {reason}", file=sys.stderr)
-        raise SystemExit(2) from None
+        raise SystemExit(ExitCode.INVALID_SETTINGS) from None
+
+
+def _env_file_or_exit(env_file: str | None) -> str:
+    """The settings file: `.env` when it exists (optional), or the one named with --env-file (required)."""
+    if env_file is None:
+        return ".env"
+    if not Path(env_file).is_file():
+        error = StartupError(
+            ExitCode.INVALID_SETTINGS,
+            f"the settings file {env_file} does not exist",
+            "create it (cp .env.example .env, then fill it in) or correct --env-file",
+        )
+        print(error.line(), file=sys.stderr)
+        raise SystemExit(error.code)
+    return env_file
+
+
+def _failed(error: StartupError) -> int:
+    """One line for the seller; the traceback only at debug level."""
+    print(error.line(), file=sys.stderr, flush=True)
+    log.debug("start-up failure", exc_info=error.__cause__ or error)
+    return int(error.code)
+
+
+def _startup_error(exc: BaseException, settings: Settings) -> StartupError:
+    """What an exception raised while starting means for the seller."""
+    import errno
+
+    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+
+    from remnastore.domain.catalogue import CatalogueError
+
+    if isinstance(exc, StartupError):
+        return exc
+    if isinstance(exc, TelegramUnauthorizedError):
+        return StartupError(
+            ExitCode.BOT_TOKEN_REJECTED,
+            "Telegram rejects BOT_TOKEN (401 Unauthorized)",
+            "copy the token again from @BotFather into BOT_TOKEN",
+        )
+    if isinstance(exc, TelegramNetworkError):
+        return StartupError(
+            ExitCode.TELEGRAM_UNREACHABLE,
+            f"cannot reach Telegram at {settings.telegram.api_url}: {exc.message}",
+            "check the network (DNS, firewall, proxy) or TELEGRAM_API_URL",
+        )
+    if isinstance(exc, CatalogueError | IsADirectoryError):
+        return StartupError(
+            ExitCode.CATALOGUE_INVALID,
+            f"the catalogue cannot be used: {exc}",
+            "correct CATALOGUE_FILE or the file; `remnastore check` names the entry",
+        )
+    if isinstance(exc, OSError) and exc.errno in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+        web = settings.web
+        return StartupError(
+            ExitCode.CANNOT_LISTEN,
+            f"cannot listen on {web.host}:{web.port} or {web.metrics_host}:{web.metrics_port}: "
+            f"{exc.strerror}",
+            "stop whatever uses the port or change WEB_PORT / METRICS_PORT (and WEB_HOST / METRICS_HOST)",
+        )
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return StartupError(
+        ExitCode.UNEXPECTED,
+        f"start-up failed: {type(exc).__name__}: {first_line[:200]}",
+        "run with LOG_LEVEL=DEBUG for the traceback, and `remnastore check`",
+    )
+
+
+async def _prepare_database(settings: Settings) -> None:
+    from remnastore.db import migrate
+    from remnastore.ops.check import database_error
+
+    url = settings.database.url
+    try:
+        up_to_date = await migrate.is_up_to_date(url)
+    except Exception as exc:
+        raise database_error(exc, url) from exc
+    if up_to_date:
+        return
+    if not settings.database.auto_migrate:
+        raise StartupError(
+            ExitCode.SCHEMA_BEHIND,
+            "the database schema is not up to date and AUTO_MIGRATE=false",
+            "run `remnastore migrate` first",
+        )
+    log.info("applying database migrations")
+    await migrate.upgrade(url)
 
 
 async def _run(settings: Settings) -> int:
     from remnastore.app import Application
-    from remnastore.db import migrate
 
-    if not await migrate.is_up_to_date(settings.database.url):
-        if not settings.database.auto_migrate:
-            log.error("the database schema is not up to date: run `remnastore migrate` first")
-            return 3
-        log.info("applying database migrations")
-        await migrate.upgrade(settings.database.url)
+    try:
+        await _prepare_database(settings)
+    except Exception as exc:
+        error = _startup_error(exc, settings)
+        error.__cause__ = exc.__cause__ or exc
+        return _failed(error)
     if settings.redis.url is not None and not await _redis_reachable(settings):
         if not settings.redis.fallback_memory:
-            log.error(
-                "Redis at %s cannot be reached: start Redis or correct REDIS_URL "
-                "(or, for a single instance, set REDIS_FALLBACK_MEMORY=true to keep state in memory)",
-                _without_password(settings.redis.url),
+            return _failed(
+                StartupError(
+                    ExitCode.REDIS_UNREACHABLE,
+                    f"Redis at {_without_password(settings.redis.url)} cannot be reached",
+                    "start Redis or correct REDIS_URL (or, for a single instance, set "
+                    "REDIS_FALLBACK_MEMORY=true to keep state in memory)",
+                )
             )
-            return 4
         log.warning("Redis cannot be reached: running with in-memory state (REDIS_FALLBACK_MEMORY=true)")
         settings.redis.url = None
-    app = Application(settings)
+    try:
+        app = Application(settings)
+    except Exception as exc:
+        error = _startup_error(exc, settings)
+        error.__cause__ = exc
+        return _failed(error)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     signals_seen = 0
@@ -77,16 +175,22 @@ async def _run(settings: Settings) -> int:
         loop.add_signal_handler(sig, on_signal)
     try:
         await app.start()
-    except Exception:
-        log.exception("start-up failed")
+    except Exception as exc:
+        error = _startup_error(exc, settings)
+        error.__cause__ = exc
         await app.stop()
-        return 1
+        return _failed(error)
     # Everything built at start lives as long as the process: keep it out of the collector's way, so
     # that full collections stay short while updates are being answered.
     gc.collect()
     gc.freeze()
     loop_kind = type(asyncio.get_running_loop()).__module__.split(".")[0]
     log.info("remnastore %s is running (event loop: %s)", __version__, loop_kind)
+    if app.shop_health.sells_example_catalogue:
+        log.warning(
+            "you are selling the example prices: copy src/remnastore/catalogue/default.toml, put your "
+            "tariffs and prices in it and set CATALOGUE_FILE"
+        )
     await stop.wait()
     log.info("stopping")
     await app.stop()
@@ -134,8 +238,14 @@ def _without_password(url: str) -> str:
 
 async def _migrate(database: DatabaseSettings) -> int:
     from remnastore.db import migrate
+    from remnastore.ops.check import database_error
 
-    before = await migrate.current_revision(database.url)
+    try:
+        before = await migrate.current_revision(database.url)
+    except Exception as exc:
+        error = database_error(exc, database.url)
+        error.__cause__ = exc
+        return _failed(error)
     await migrate.upgrade(database.url)
     after = await migrate.current_revision(database.url)
     print(f"database schema: {before or 'empty'} -> {after}")
@@ -152,7 +262,8 @@ async def _check(settings: Settings) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="remnastore", description="Telegram VPN shop on a Remnawave panel")
-    parser.add_argument("--env-file", default=".env", help="settings file read besides the environment")
+    env_help = "settings file read besides the environment (default: .env when it exists)"
+    parser.add_argument("--env-file", default=None, help=env_help)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the bot, its web server and jobs")
     sub.add_parser("migrate", help="apply database migrations")
@@ -176,6 +287,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     backup_cli.add_commands(sub)
     import_cli.add_commands(sub)
+    for command in sub.choices.values():  # `remnastore check --env-file x` works as well
+        command.add_argument("--env-file", default=argparse.SUPPRESS, help=env_help)
     args = parser.parse_args(argv)
     if args.command == "version":
         print(__version__)
@@ -185,18 +298,28 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         configure_logging("WARNING", "text", [])
         return asyncio.run(serve(args.port, args.data_dir, args.host))
+    env_file = _env_file_or_exit(args.env_file)
     if args.command == "migrate":
         configure_logging("WARNING", "text", [])
-        return asyncio.run(_migrate(_database_settings_or_exit(args.env_file)))
-    settings = _settings_or_exit(args.env_file)
+        return asyncio.run(_migrate(_database_settings_or_exit(env_file)))
+    if args.command in backup_cli.COMMANDS:
+        # needs only DATABASE_URL, REDIS_URL and BACKUP_*: a backup must work while other settings are wrong
+        configure_logging("WARNING", "text", [])
+        try:
+            scope = backup_cli.load_scope(env_file)
+        except ConfigError as exc:
+            print("Configuration is invalid; fix these variables (environment or .env):", file=sys.stderr)
+            for name, reason in exc.problems.items():
+                print(f"  {name}: {reason}", file=sys.stderr)
+            return int(ExitCode.INVALID_SETTINGS)
+        return asyncio.run(backup_cli.run_command(args, scope))
+    settings = _settings_or_exit(env_file)
     fmt = settings.log.format if args.command == "run" else "text"
     level = settings.log.level if args.command == "run" else "WARNING"
     configure_logging(level, fmt, settings.secrets())
     if args.command == "run":
         with asyncio.Runner(loop_factory=loop_factory(settings.performance.event_loop)) as runner:
             return runner.run(_run(settings))
-    if args.command in backup_cli.COMMANDS:
-        return asyncio.run(backup_cli.run_command(args, settings))
     if args.command in import_cli.COMMANDS:
         return asyncio.run(import_cli.run_command(args, settings))
     return asyncio.run(_check(settings))

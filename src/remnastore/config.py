@@ -253,6 +253,13 @@ class PanelSettings(_Group):
         value = value.strip().rstrip("/")
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https:// (for example https://panel.example.com)")
+        if "@" in value.split("://", 1)[1].split("/", 1)[0]:
+            # the panel authenticates with PANEL_TOKEN (an Authorization header), so a user:password in the
+            # address cannot be sent as well; the message never repeats the address (it holds a password)
+            raise ValueError(
+                "must not contain user:password@ (the panel is authenticated with PANEL_TOKEN; "
+                "for a proxy in front of the panel use PANEL_EXTRA_HEADERS or PANEL_COOKIES)"
+            )
         return value
 
     @field_validator("token")
@@ -477,9 +484,28 @@ class WebSettings(_Group):
         description="seconds in-flight updates, webhooks and jobs get to finish on SIGTERM before they are cancelled",
     )
     host: str = env(
-        "WEB_HOST", "0.0.0.0", description="address of the web server (webhooks, /healthz, /readyz)"
+        "WEB_HOST", "0.0.0.0", description="address of the public web server (webhooks, /healthz)"
     )
-    port: int = env("WEB_PORT", 8080, ge=0, le=65535, description="port of the web server")
+    port: int = env("WEB_PORT", 8080, ge=0, le=65535, description="port of the public web server")
+    metrics_host: str = env(
+        "METRICS_HOST",
+        "127.0.0.1",
+        description="address of the private listener for /metrics and /readyz (with details); keep it off the public network",
+    )
+    metrics_port: int = env(
+        "METRICS_PORT",
+        9108,
+        ge=0,
+        le=65535,
+        description="port of the private /metrics and /readyz listener (0 = any free port)",
+    )
+    readyz_cache_seconds: float = env(
+        "READYZ_CACHE_SECONDS",
+        5.0,
+        ge=0,
+        le=300,
+        description="how long /readyz reuses one probe of the database, Redis and the panel, seconds (0 = probe on every request)",
+    )
     trusted_proxies: Annotated[list[str], NoDecode] = env(
         "TRUSTED_PROXIES",
         default_factory=list,

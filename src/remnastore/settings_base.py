@@ -32,6 +32,12 @@ def split_list(value: Any) -> Any:
 class SettingsGroup(BaseSettings):
     """A group of settings; each field names its environment variable with :func:`env`."""
 
+    # An empty value (``NAME=`` in .env, or ``NAME: ""`` from compose) means "not set": the default applies,
+    # and a required setting is reported as missing.
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=False
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=False,
+        env_ignore_empty=True,
     )

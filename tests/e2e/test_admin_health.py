@@ -68,3 +68,21 @@ async def test_customers_cannot_see_health_or_backups(shop: Shop, tmp_path: Path
         await customer.wait_reply(await customer.press_data(data))
     assert not (tmp_path / "backups").exists() or not list((tmp_path / "backups").iterdir())
     assert shop.telegram.calls_for("sendDocument") == []
+
+
+async def test_health_warns_while_the_example_catalogue_is_sold(shop: Shop) -> None:
+    # the test shop runs on the shipped example catalogue (no CATALOGUE_FILE)
+    admin = shop.user(ADMIN_ID, first_name="Admin", language_code="en")
+    reply = await admin.wait_reply(await admin.send("/health"))
+    assert "You are selling the example prices" in reply.text and "CATALOGUE_FILE" in reply.text
+
+
+OWN_CATALOGUE = str(Path(__file__).resolve().parents[1] / "fixtures" / "own_catalogue.toml")
+
+
+@pytest.mark.parametrize("shop_env", [{"CATALOGUE_FILE": OWN_CATALOGUE}])
+async def test_health_does_not_warn_with_the_sellers_own_catalogue(shop: Shop) -> None:
+    admin = shop.user(ADMIN_ID, first_name="Admin", language_code="en")
+    reply = await admin.wait_reply(await admin.send("/health"))
+    assert "everything answers" in reply.text
+    assert "example prices" not in reply.text

@@ -282,7 +282,7 @@ async def test_a_restart_half_way_resumes_without_sending_anything_twice(
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "remnastore", "run",
         env={**{k: v for k, v in os.environ.items() if k.startswith(("PATH", "PYTHON", "HOME", "LANG"))},
-             **env, "WEB_PORT": "0"},
+             **env, "WEB_PORT": "0", "METRICS_PORT": "0"},
         cwd=tmp_path, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     try:

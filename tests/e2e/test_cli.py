@@ -96,7 +96,12 @@ async def test_run_with_only_the_required_settings_serves_customers_and_stops_on
         "-m",
         "remnastore",
         "run",
-        env={**clean, "TELEGRAM_API_URL": telegram_emulator.url, "WEB_PORT": str(free_port())},
+        env={
+            **clean,
+            "TELEGRAM_API_URL": telegram_emulator.url,
+            "WEB_PORT": str(free_port()),
+            "METRICS_PORT": "0",
+        },
         cwd=tmp_path,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
@@ -112,6 +117,8 @@ async def test_run_with_only_the_required_settings_serves_customers_and_stops_on
         out, _ = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, out.decode()[-2000:]
     assert BOT_TOKEN not in out.decode()
+    # no CATALOGUE_FILE: the shop says at start that it sells the shipped example prices
+    assert "you are selling the example prices" in out.decode()
 
 
 async def test_run_refuses_to_start_without_redis_unless_memory_fallback_is_allowed(
@@ -126,6 +133,7 @@ async def test_run_refuses_to_start_without_redis_unless_memory_fallback_is_allo
         "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
         "REDIS_CONNECT_ATTEMPTS": "2",
         "WEB_PORT": str(free_port()),
+        "METRICS_PORT": "0",
         "LOG_FORMAT": "text",
     }
     code, out = await remnastore("run", env=env, cwd=tmp_path)

@@ -39,6 +39,7 @@ async def test_sigterm_lets_in_flight_work_finish_then_exits_zero(
         "ADMIN_IDS": "1",
         "WEB_HOST": "127.0.0.1",
         "WEB_PORT": str(port),
+        "METRICS_PORT": "0",
         "SHUTDOWN_TIMEOUT": "20",
         "LOG_FORMAT": "text",
     }

@@ -28,6 +28,8 @@ def shop_env(payment_emulators: PaymentEmulators) -> dict[str, str]:
         "RATE_LIMIT_EVENTS": "20",
         "RATE_LIMIT_WINDOW_SECONDS": "1",
         "RATE_LIMIT_BAN_SECONDS": "2",
+        # these tests watch /readyz follow each outage at once
+        "READYZ_CACHE_SECONDS": "0",
     }
 
 
@@ -110,7 +112,7 @@ async def test_a_flood_is_throttled_and_banned_without_slowing_others(shop: Shop
 
 
 async def test_readyz_reports_the_panel(shop: Shop) -> None:
-    url = f"http://127.0.0.1:{shop.app.port}/readyz"
+    url = f"http://127.0.0.1:{shop.app.metrics_port}/readyz"
     async with aiohttp.ClientSession() as http:
         async with http.get(url) as resp:
             body = await resp.json()
@@ -122,7 +124,7 @@ async def test_readyz_reports_the_panel(shop: Shop) -> None:
         shop.panel.set_down(False)
         async with http.get(url) as resp:
             assert resp.status == 200
-        async with http.get(f"http://127.0.0.1:{shop.app.port}/metrics") as resp:
+        async with http.get(f"http://127.0.0.1:{shop.app.metrics_port}/metrics") as resp:
             metrics = await resp.text()
             assert resp.status == 200 and "remnastore_build_info" in metrics
 
@@ -149,7 +151,11 @@ async def proxied_app(
     await db_proxy.start()
     await redis_proxy.start()
     values = shop_settings(
-        _through(database_url, db_proxy), telegram_emulator, panel_emulator, _through(redis_url, redis_proxy)
+        _through(database_url, db_proxy),
+        telegram_emulator,
+        panel_emulator,
+        _through(redis_url, redis_proxy),
+        {"READYZ_CACHE_SECONDS": "0"},
     )
     app = Application(load_settings(None, values))
     await app.start()
@@ -171,24 +177,24 @@ async def test_readyz_turns_503_when_postgres_or_redis_go_away_and_back(
     proxied_app: tuple[Application, TcpProxy, TcpProxy],
 ) -> None:
     app, db_proxy, redis_proxy = proxied_app
-    assert app.port is not None
-    status, checks = await _ready(app.port)
+    assert app.metrics_port is not None
+    status, checks = await _ready(app.metrics_port)
     assert status == 200 and checks["database"]["ok"] and checks["redis"]["ok"]
 
     await redis_proxy.stop()
-    status, checks = await _ready(app.port)
+    status, checks = await _ready(app.metrics_port)
     assert status == 503 and checks["redis"]["ok"] is False and checks["database"]["ok"] is True
     await redis_proxy.start()
     await asyncio.sleep(0.2)
-    status, checks = await _ready(app.port)
+    status, checks = await _ready(app.metrics_port)
     assert status == 200, checks
 
     await db_proxy.stop()
-    status, checks = await _ready(app.port)
+    status, checks = await _ready(app.metrics_port)
     assert status == 503 and checks["database"]["ok"] is False
     await db_proxy.start()
     for _ in range(20):
-        status, checks = await _ready(app.port)
+        status, checks = await _ready(app.metrics_port)
         if status == 200:
             break
         await asyncio.sleep(0.25)

@@ -1,4 +1,5 @@
-"""Two instances of the shop behind one address (round robin), sharing PostgreSQL and Redis.
+"""Two instances of the shop behind a real nginx (round robin, configured from deploy/nginx.conf.example),
+sharing PostgreSQL and Redis.
 
 Every update is answered once, by whichever instance got it; a conversation goes on across instances;
 a scheduled job runs once per period in the whole cluster; a job run that lost its lock commits nothing.
@@ -9,7 +10,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
+import aiohttp
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy import func, select
@@ -21,7 +24,7 @@ from remnastore.emulators.panel import PanelEmulator
 from remnastore.emulators.telegram import TelegramEmulator
 from remnastore.infra.fencing import FenceLost
 from remnastore.jobs.scheduler import Job
-from tests.fixtures.http_balancer import RoundRobinBalancer
+from tests.fixtures.nginx import NginxBalancer
 from tests.fixtures.providers import PaymentEmulators
 from tests.fixtures.shop import free_port, shop_settings
 
@@ -31,7 +34,7 @@ pytestmark = pytest.mark.postgres
 @dataclass
 class Cluster:
     apps: list[Application]
-    balancer: RoundRobinBalancer
+    balancer: NginxBalancer
     telegram: TelegramEmulator
     redis: Redis
     probe_runs: list[int]
@@ -44,10 +47,10 @@ async def cluster(
     telegram_emulator: TelegramEmulator,
     panel_emulator: PanelEmulator,
     payment_emulators: PaymentEmulators,
+    tmp_path: Path,
 ) -> AsyncIterator[Cluster]:
     assert redis_url is not None, "the cluster needs Redis"
-    balancer = RoundRobinBalancer()
-    await balancer.start()
+    balancer = NginxBalancer(tmp_path / "nginx", free_port())
     probe_runs: list[int] = []
     apps: list[Application] = []
     for instance in range(2):
@@ -69,10 +72,11 @@ async def cluster(
 
         app.scheduler.add(Job("probe", 3600.0, probe, first_delay=3600.0))
         apps.append(app)
-        balancer.backends.append(f"http://127.0.0.1:{port}")
+        balancer.backends.append(f"127.0.0.1:{port}")
     redis = Redis.from_url(redis_url)
     for app in apps:
         await app.start()
+    await balancer.start()
     payment_emulators.point_at(balancer.url)
     try:
         yield Cluster(apps, balancer, telegram_emulator, redis, probe_runs)
@@ -94,9 +98,10 @@ async def test_each_update_is_answered_once_by_either_instance(cluster: Cluster)
         reply = await user.wait_reply(update_id)
         assert "no subscription yet" in reply.text
 
-    for update_id in starts + presses:
-        assert len(cluster.balancer.backend_of(update_id)) == 1, f"update {update_id} delivered again"
-    assert {b for u in starts + presses for b in cluster.balancer.backend_of(u)} == {0, 1}
+    delivered = {u: await cluster.balancer.backends_of(u) for u in starts + presses}
+    for update_id, backends in delivered.items():
+        assert len(backends) == 1, f"update {update_id} delivered {len(backends)} times"
+    assert {b for backends in delivered.values() for b in backends} == {0, 1}
     for user in users:
         menus = [c for c in telegram.calls_for("sendMessage") if c.chat_id == user.id]
         assert len(menus) == 1, f"user {user.id} got {len(menus)} menus for one /start"
@@ -118,7 +123,7 @@ async def test_a_conversation_continues_on_the_other_instance(cluster: Cluster) 
     reply = await olga.wait_reply(typed)
     pay = await olga.press("YooKassa")
     reply = await olga.wait_reply(pay)
-    backends = [cluster.balancer.backend_of(u) for u in (ask, typed, pay)]
+    backends = [await cluster.balancer.backends_of(u) for u in (ask, typed, pay)]
     # the state set by one instance was read by the other, and its data back again by the first
     assert backends[0] != backends[1] != backends[2], backends
     async with cluster.apps[0].db.session() as session:
@@ -169,3 +174,13 @@ async def test_a_job_run_that_lost_its_lock_commits_nothing(cluster: Cluster) ->
     async with app.db.session() as session:
         actions = set(await session.scalars(select(AuditEntry.action)))
     assert actions == {"fenced-before"}
+
+
+async def test_only_the_webhooks_are_reachable_through_the_proxy(cluster: Cluster) -> None:
+    async with aiohttp.ClientSession() as http:
+        for path in ("/metrics", "/readyz", "/healthz", "/"):
+            async with http.get(cluster.balancer.url + path) as response:
+                assert response.status == 404, path
+        # while each instance still answers its own health check
+        async with http.get(f"http://{cluster.balancer.backends[0]}/healthz") as response:
+            assert response.status == 200

@@ -246,6 +246,18 @@ def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
     return Catalogue(tariffs, tuple(currencies), addons)
 
 
+def uses_example_catalogue(path: Path | str | None) -> bool:
+    """Whether the shop sells from the shipped example: no CATALOGUE_FILE, or a file with the same content."""
+    if not path:
+        return True
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8")) == tomllib.loads(
+            DEFAULT_CATALOGUE.read_text(encoding="utf-8")
+        )
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return False
+
+
 def load_catalogue(path: Path | str | None = None) -> Catalogue:
     file = Path(path) if path else DEFAULT_CATALOGUE
     try:

@@ -90,6 +90,8 @@ class TelegramEmulator:
         self._webhook_token: str | None = None
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
+        #: tokens revoked in @BotFather (or never issued): Telegram answers 401 Unauthorized to each call
+        self.revoked_tokens: set[str] = set()
 
     # -- lifecycle -----------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -129,7 +131,7 @@ class TelegramEmulator:
     # -- HTTP ----------------------------------------------------------------------------------
     async def _handle_api(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
-        if not _TOKEN.fullmatch(token):
+        if not _TOKEN.fullmatch(token) or token in self.revoked_tokens:
             return web.json_response(
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
             )

@@ -19,6 +19,8 @@ from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from redis.asyncio import Redis
 
 from remnastore.config import Settings
+from remnastore.domain.catalogue import CatalogueError, load_catalogue, uses_example_catalogue
+from remnastore.ops.exit_codes import ExitCode, StartupError
 from remnastore.panel.client import RemnawaveClient
 from remnastore.panel.errors import PanelAuthError, PanelError, PanelProxyHeadersMissing, PanelUnavailable
 
@@ -32,6 +34,8 @@ class CheckResult:
     detail: str
     fix: str = ""
     seconds: float = 0.0
+    #: works, but the seller should look at it (printed as WARN; does not fail the check)
+    warning: bool = False
 
 
 def _where(url: str) -> str:
@@ -50,7 +54,54 @@ async def _timed(name: str, check: Callable[[], Awaitable[CheckResult]]) -> Chec
         result = CheckResult(
             name, False, f"no answer within {TIMEOUT:.0f} s", "check the address and the network"
         )
-    return CheckResult(result.name, result.ok, result.detail, result.fix, time.perf_counter() - started)
+    return CheckResult(
+        result.name, result.ok, result.detail, result.fix, time.perf_counter() - started, result.warning
+    )
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and everything it wraps (SQLAlchemy's ``orig``, ``__cause__``, ``__context__``)."""
+    seen: list[BaseException] = []
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or any(current is s for s in seen):
+            continue
+        seen.append(current)
+        orig = getattr(current, "orig", None)
+        pending += [orig if isinstance(orig, BaseException) else None, current.__cause__, current.__context__]
+    return seen
+
+
+def database_error(exc: BaseException, url: str) -> StartupError:
+    """What a failure to open the database means for the seller, and the fix."""
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/") or "remnastore"
+    states = {str(getattr(e, "sqlstate", "")) for e in _causes(exc)}
+    if "3D000" in states:
+        return StartupError(
+            ExitCode.DATABASE_MISSING,
+            f"the database {name!r} does not exist on {_where(url)}",
+            f"create the database (e.g. sudo -u postgres createdb --owner {parts.username or 'remnastore'} "
+            f"{name}), then start again",
+        )
+    if states & {"28P01", "28000"}:
+        return StartupError(
+            ExitCode.DATABASE_MISSING,
+            f"{_where(url)} refuses the user {parts.username or '(none)'!r} or its password",
+            "correct the user and password in DATABASE_URL (compose: POSTGRES_PASSWORD)",
+        )
+    if url.startswith("sqlite") and "unable to open database file" in " ".join(str(e) for e in _causes(exc)):
+        return StartupError(
+            ExitCode.DATABASE_MISSING,
+            f"the SQLite file {parts.path.lstrip('/')!r} cannot be created or opened",
+            "create its directory (and let the shop's user write there) or correct DATABASE_URL",
+        )
+    return StartupError(
+        ExitCode.DATABASE_UNREACHABLE,
+        f"cannot connect to {_where(url)}: {_reason(exc)}",
+        "start the database server or correct DATABASE_URL",
+    )
 
 
 async def check_database(settings: Settings) -> CheckResult:
@@ -62,12 +113,8 @@ async def check_database(settings: Settings) -> CheckResult:
     try:
         await db.ping()
     except Exception as exc:
-        return CheckResult(
-            "database",
-            False,
-            f"cannot connect to {_where(url)}: {_reason(exc)}",
-            "start the database server or correct DATABASE_URL",
-        )
+        error = database_error(exc, url)
+        return CheckResult("database", False, error.problem, error.fix)
     finally:
         await db.dispose()
     if await migrate.is_up_to_date(url):
@@ -151,18 +198,25 @@ async def check_panel(settings: Settings) -> CheckResult:
         return CheckResult(
             "panel",
             False,
-            f"{panel.url} closed the connection without an answer",
+            f"{_where(panel.url)} closed the connection without an answer",
             "the panel expects to sit behind an HTTPS reverse proxy: use its https:// address in PANEL_URL",
         )
     except PanelUnavailable as exc:
         return CheckResult(
             "panel",
             False,
-            f"cannot reach {panel.url}: {exc}",
+            f"cannot reach {_where(panel.url)}: {exc}",
             "check PANEL_URL and that the panel is running",
         )
     except PanelError as exc:
         return CheckResult("panel", False, f"the panel refused: {exc}", "check PANEL_URL and PANEL_TOKEN")
+    except Exception as exc:  # a check reports, it never raises
+        return CheckResult(
+            "panel",
+            False,
+            f"calling {_where(panel.url)} failed: {type(exc).__name__}",
+            "check PANEL_URL and PANEL_TOKEN",
+        )
     finally:
         await client.close()
     missing = [s for s in [*panel.squads, *settings.trial.squads] if s not in squads]
@@ -222,8 +276,46 @@ async def check_provider(settings: Settings, name: str) -> CheckResult:
     )
 
 
+async def check_catalogue(settings: Settings) -> CheckResult:
+    """The catalogue file exists and parses, every price and period is valid; the example is flagged."""
+    path = settings.sales.catalogue_file
+    try:
+        catalogue = load_catalogue(path)
+    except CatalogueError as exc:
+        return CheckResult("catalogue", False, str(exc), "correct CATALOGUE_FILE or the entry named")
+    except OSError as exc:
+        detail = f"cannot read {path}: {_reason(exc)}"
+        return CheckResult("catalogue", False, detail, "correct CATALOGUE_FILE")
+    summary = f"{len(catalogue.tariffs)} tariff(s)"
+    if uses_example_catalogue(path):
+        return CheckResult(
+            "catalogue",
+            True,
+            f"you are selling the example prices ({summary} of the shipped example catalogue)",
+            "copy src/remnastore/catalogue/default.toml, put your tariffs and prices in it, "
+            "set CATALOGUE_FILE to it",
+            warning=True,
+        )
+    return CheckResult("catalogue", True, f"{path}: {summary}")
+
+
+async def check_admins(settings: Settings) -> CheckResult:
+    admins = settings.telegram.admin_ids
+    if not admins:
+        return CheckResult(
+            "admins",
+            True,
+            "ADMIN_IDS is empty: nobody can open the admin menu or receive alerts",
+            "put your Telegram user id in ADMIN_IDS (comma-separated for several admins)",
+            warning=True,
+        )
+    return CheckResult("admins", True, f"{len(admins)} admin(s)")
+
+
 async def run_checks(settings: Settings) -> list[CheckResult]:
     checks: list[tuple[str, Callable[[], Awaitable[CheckResult]]]] = [
+        ("catalogue", lambda: check_catalogue(settings)),
+        ("admins", lambda: check_admins(settings)),
         ("database", lambda: check_database(settings)),
         ("redis", lambda: check_redis(settings)),
         ("telegram", lambda: check_telegram(settings)),
@@ -244,11 +336,13 @@ def _reason(exc: BaseException) -> str:
 def print_report(results: list[CheckResult]) -> None:
     print(f"{'configuration':<18} {'OK':<5} settings are valid")
     for result in results:
-        status = "OK" if result.ok else "FAIL"
+        status = "FAIL" if not result.ok else "WARN" if result.warning else "OK"
         line = f"{result.name:<18} {status:<5} {result.detail}"
-        if not result.ok and result.fix:
+        if (not result.ok or result.warning) and result.fix:
             line += f" -> {result.fix}"
         print(line)
     failed = [r for r in results if not r.ok]
+    warned = [r for r in results if r.ok and r.warning]
     print()
-    print("all checks passed" if not failed else f"{len(failed)} check(s) failed")
+    summary = "all checks passed" if not failed else f"{len(failed)} check(s) failed"
+    print(summary + (f", {len(warned)} warning(s)" if warned else ""))

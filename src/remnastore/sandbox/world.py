@@ -137,6 +137,7 @@ class Sandbox:
             "REDIS_URL": "",
             "WEB_HOST": HOST,
             "WEB_PORT": str(self.shop_port),
+            "METRICS_PORT": "0",
             "TRUSTED_PROXIES": HOST,
             "LOG_FORMAT": "text",
             "DEFAULT_LANGUAGE": "en",

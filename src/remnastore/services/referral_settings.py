@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated, Any
 
@@ -16,9 +17,18 @@ MAX_BONUS_DAYS = 3650
 
 
 def parse_days_map(value: Any) -> Any:
-    """``"1m:7,3m:15"`` -> ``{"1m": 7, "3m": 15}``; a dict passes through (validated by pydantic)."""
+    """``"1m:7,3m:15"`` -> ``{"1m": 7, "3m": 15}``; a dict passes through (validated by pydantic). A JSON
+    object (as a backup's configuration copy writes it) is read as the same pairs, with the same checks."""
     if not isinstance(value, str):
         return value
+    if value.strip().startswith("{"):
+        try:
+            pairs = json.loads(value)
+        except ValueError:
+            raise ValueError("is not a JSON object of '<period code>': <days>") from None
+        if not isinstance(pairs, dict):
+            raise ValueError("is not a JSON object of '<period code>': <days>")
+        value = ",".join(f"{code}:{days}" for code, days in pairs.items())
     result: dict[str, int] = {}
     for part in value.split(","):
         part = part.strip()

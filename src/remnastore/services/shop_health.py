@@ -38,6 +38,8 @@ class HealthSnapshot:
     running_broadcasts: int | None
     version: str
     uptime: timedelta
+    #: the shop sells from the shipped example catalogue (CATALOGUE_FILE unset, or a copy of it)
+    example_catalogue: bool = False
 
     @property
     def ok(self) -> bool:
@@ -75,13 +77,20 @@ class ShopHealth:
         clock: Clock,
         *,
         version: str,
+        example_catalogue: bool = False,
     ) -> None:
+        self._example_catalogue = example_catalogue
         self._db = db
         self._probes = probes
         self._providers = providers
         self._clock = clock
         self._version = version
         self._started: datetime = clock.now()
+
+    @property
+    def sells_example_catalogue(self) -> bool:
+        """Whether the shop sells from the shipped example catalogue (shown on /health, logged at start)."""
+        return self._example_catalogue
 
     async def snapshot(self) -> HealthSnapshot:
         probes, providers = await asyncio.gather(
@@ -121,4 +130,5 @@ class ShopHealth:
             running_broadcasts=broadcasts,
             version=self._version,
             uptime=self._clock.now() - self._started,
+            example_catalogue=self._example_catalogue,
         )

@@ -28,6 +28,8 @@ def _uptime(seconds: int, t: Translator) -> str:
 async def health(event: Message | CallbackQuery, t: Translator, shop_health: ShopHealth) -> None:
     snapshot = await shop_health.snapshot()
     lines = [t("admin-health-title" if snapshot.ok else "admin-health-title-problems"), ""]
+    if snapshot.example_catalogue:
+        lines += [t("admin-health-example-catalogue"), ""]
     for component in snapshot.components:
         key = "admin-health-up" if component.ok else "admin-health-down"
         lines.append(t(key, name=component.name, detail=component.detail))
