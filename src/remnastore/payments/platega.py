@@ -237,7 +237,8 @@ class PlategaProvider:
         if transaction is None:
             logger.warning("platega callback for an unknown transaction", extra={"id": str(transaction_id)})
             return []
-        event = self._event(transaction, body)
+        # Only the transaction as Platega reports it counts: the callback body merely names it.
+        event = self._event(transaction, {"id": str(transaction_id)})
         return [] if event is None else [event]
 
     def ack(self, *, accepted: bool) -> WebhookReply:
