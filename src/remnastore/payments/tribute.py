@@ -229,6 +229,14 @@ class TributeProvider:
         payload = body.get("payload")
         if not isinstance(payload, dict):
             raise NotificationRejected(f"{name} without a payload", status=400)
+        if name in DONATION_EVENTS:
+            # A donation is a gift to the seller, not a purchase: its link id may even equal a product id.
+            logger.info("tribute donation received; donations buy nothing", extra={"event": name})
+            return []
+        if name in SUBSCRIPTION_EVENTS and payload.get("type") == "trial":
+            # A free trial is no payment; it renews as a "regular" renewed_subscription, which is one.
+            logger.info("tribute trial subscription; nothing is paid", extra={"event": name})
+            return []
         created_at = _moment(body.get("created_at")) or datetime.now(UTC)
         user = _user(payload, name)
         amount = _money(payload, name)
@@ -236,11 +244,6 @@ class TributeProvider:
             ref = str(_required(payload, "subscription_id", name))
             expires_at = _required(payload, "expires_at", name)
             key = _stable_key("sub", ref, user, name, expires_at)
-            kind = EventKind.PAID
-        elif name in DONATION_EVENTS:
-            ref = str(_required(payload, "donation_request_id", name))
-            when = payload.get("created_at") or body.get("created_at") or ""
-            key = _stable_key("donation", ref, user, amount.minor, when)
             kind = EventKind.PAID
         else:
             ref = str(_required(payload, "product_id", name))

@@ -218,10 +218,15 @@ class Settlement:
         if found is None or customer is None or event.amount is None or event.kind is not EventKind.PAID:
             return None
         tariff, period = found
+        # The order is priced by the catalogue, never by the event: settlement then compares what was paid
+        # with what the item costs (a payment in a currency the item has no price in cannot match).
+        price = period.price(event.amount.currency) or next(iter(period.prices.values()), None)
+        if price is None:
+            return None
         order = await orders.create(
             customer.id,
             kind="subscription",
-            amount=event.amount,
+            amount=price,
             provider=event.provider,
             tariff_code=tariff.code,
             period_code=period.code,
