@@ -1,6 +1,13 @@
 """Shared fixtures: emulators, databases on every available backend, a running shop."""
 
+import os
+
 import pytest
+from hypothesis import settings
+
+settings.register_profile("ci", max_examples=50, deadline=None)
+settings.register_profile("fuzz", max_examples=5000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 pytest_plugins = [
     "tests.fixtures.database",
