@@ -21,6 +21,7 @@ import aiohttp
 from pydantic import SecretStr, field_validator
 
 from remnastore.domain.money import Money
+from remnastore.infra.untrusted_json import load_untrusted
 from remnastore.payments.base import (
     EventKind,
     Invoice,
@@ -228,7 +229,7 @@ class PlategaProvider:
         if not request.body.strip():
             return []
         try:
-            body = json.loads(request.body, parse_float=Decimal)
+            body = load_untrusted(request.body, parse_float=Decimal)
         except ValueError:
             raise NotificationRejected("body is not JSON", status=400) from None
         if not isinstance(body, dict):

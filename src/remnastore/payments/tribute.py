@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import re
 from collections.abc import Mapping
@@ -28,6 +27,7 @@ from typing import Any, ClassVar
 from pydantic import SecretStr, field_validator
 
 from remnastore.domain.money import Money, UnknownCurrency
+from remnastore.infra.untrusted_json import load_untrusted
 from remnastore.payments.base import (
     EventKind,
     Invoice,
@@ -218,7 +218,7 @@ class TributeProvider:
     async def parse_notification(self, request: RawRequest) -> list[PaymentEvent]:
         self._verify(request)
         try:
-            body = json.loads(request.body)
+            body = load_untrusted(request.body)
         except ValueError:
             raise NotificationRejected("body is not JSON", status=400) from None
         if not isinstance(body, dict) or not isinstance(body.get("name"), str):

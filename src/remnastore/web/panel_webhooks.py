@@ -23,9 +23,9 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from remnastore.infra.clock import Clock
+from remnastore.infra.untrusted_json import json_refusal
 from remnastore.panel.webhooks import EXPIRATION_EVENT, PanelEvent, parse_panel_event, verify_panel_webhook
 from remnastore.services.reminders import ReminderService
-from remnastore.web.bodies import json_refusal
 
 log = logging.getLogger(__name__)
 

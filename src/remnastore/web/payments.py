@@ -12,8 +12,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from aiohttp import web
 
+from remnastore.infra.untrusted_json import json_refusal, looks_like_json
 from remnastore.payments.base import NotificationRejected, PaymentEvent, Provider, RawRequest, WebhookReply
-from remnastore.web.bodies import json_refusal, looks_like_json
 
 log = logging.getLogger(__name__)
 MAX_BODY = 256 * 1024

@@ -1,16 +1,18 @@
-"""Cheap checks of a webhook body before any work is done with it.
+"""JSON from outside, read safely: cheap checks of a body before any work is done with it.
 
 A body from outside may be anything: 200 KB of ``[``, a string that never ends, bytes that are not UTF-8.
 Python's JSON parser recurses once per nesting level, so a deeply nested body ends in ``RecursionError``
 (in the parser or in any code walking the result) instead of a clean refusal. :func:`json_refusal` bounds
-the nesting by scanning the raw bytes, then parses, and names what is wrong; routes answer 400 to any body
-it refuses, before authentication, database or provider calls.
+the nesting by scanning the raw bytes, then parses, and names what is wrong; webhook routes answer 400 to
+any body it refuses, before authentication, database or provider calls. :func:`load_untrusted` is the
+parser's own guard: ``json.loads`` that raises only ``ValueError``.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 #: deeper than any provider or panel notification nests (they use 3 to 4 levels)
 MAX_DEPTH = 32
@@ -45,3 +47,15 @@ def json_refusal(body: bytes) -> str | None:
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return "not JSON"
     return None
+
+
+def load_untrusted(body: bytes | str, **options: Any) -> Any:
+    """``json.loads`` for outside input: ``ValueError`` (never ``RecursionError``) for a body nested deeper
+    than :data:`MAX_DEPTH` or not JSON at all."""
+    raw = body.encode() if isinstance(body, str) else body
+    if nesting_exceeds(raw):
+        raise ValueError("JSON nested too deeply")
+    try:
+        return json.loads(raw, **options)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
