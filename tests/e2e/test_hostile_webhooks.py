@@ -138,3 +138,16 @@ async def test_unparsable_bodies_are_refused_with_400_everywhere(
     assert not [r for r in caplog.records if r.exc_info], "no traceback for a body from outside"
     async with shop.db.session() as session:
         assert await session.scalar(select(func.count()).select_from(PaymentEvent)) == 0
+
+
+async def test_oversized_bodies_are_refused_with_413_before_reading_on(
+    shop: Shop, providers: PaymentEmulators
+) -> None:
+    base = f"http://127.0.0.1:{shop.app.port}/webhooks"
+    body = b'{"a": "' + b"x" * 300_000 + b'"}'
+    async with aiohttp.ClientSession() as session:
+        for route in (*PROVIDER_ROUTES, "panel"):
+            async with session.post(f"{base}/{route}", data=body) as response:
+                assert response.status == 413, (route, response.status)
+    async with shop.db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(PaymentEvent)) == 0
