@@ -254,23 +254,39 @@ async def test_sender_address_allow_list(emulator: FreeKassaEmulator) -> None:
     context = ProviderContext(public_url=None, return_url="https://t.me/shop_bot", timeout=2.0)
     published = freekassa.create(_settings(emulator, FREEKASSA_ALLOWED_IPS=freekassa.PUBLISHED_IPS), context)
     unchecked = freekassa.create(_settings(emulator, FREEKASSA_CHECK_IP=False), context)
-    body = emulator.notification("ord-9", "100", intid=9).body
+    invoice = await published.create_invoice(_request("ord-9", 10000))
+    body = emulator.pay("ord-9").body
     with pytest.raises(NotificationRejected) as caught:
         await published.parse_notification(_raw(body))
     assert caught.value.status == 403
     [event] = await published.parse_notification(_raw(body, ip="168.119.157.136"))
-    assert event.provider_payment_id == "9"
+    assert event.provider_payment_id == invoice.provider_payment_id
     [event] = await unchecked.parse_notification(_raw(body, ip="198.51.100.1"))
     assert event.order_id == "ord-9"
+    await published.close()
+    await unchecked.close()
 
 
-async def test_intid_missing_falls_back_to_order_id(
+async def test_key_is_freekassas_own_order_id_not_the_unsigned_intid(
     provider: FreeKassaProvider, emulator: FreeKassaEmulator
 ) -> None:
-    fields = emulator.notification("ord-5", "50", intid="").extra["fields"]
-    body = "&".join(f"{key}={value}" for key, value in fields.items() if key != "intid").encode()
-    [event] = await provider.parse_notification(_raw(body))
-    assert event.provider_payment_id == "ord-5"
+    """intid is outside SIGN: the key comes from FreeKassa's record of the signed MERCHANT_ORDER_ID."""
+    mine = await provider.create_invoice(_request("ord-5", 5000))
+    other = await provider.create_invoice(_request("ord-6", 5000))
+    fields = emulator.pay("ord-5").extra["fields"]
+    without_intid = "&".join(f"{key}={value}" for key, value in fields.items() if key != "intid").encode()
+    [event] = await provider.parse_notification(_raw(without_intid))
+    assert event.provider_payment_id == mine.provider_payment_id
+    # the genuine signed notification of ord-5, re-sent with ord-6's intid, is refused
+    stolen = emulator.notification("ord-5", fields["AMOUNT"], intid=str(other.provider_payment_id))
+    with pytest.raises(NotificationRejected, match="intid") as caught:
+        await provider.parse_notification(_raw(stolen.body))
+    assert caught.value.status == 403
+    # a correctly signed notification for an order FreeKassa never created is refused too
+    unknown = emulator.notification("ord-404", "50", intid=5)
+    with pytest.raises(NotificationRejected, match="unknown") as caught:
+        await provider.parse_notification(_raw(unknown.body))
+    assert caught.value.status == 403
 
 
 async def test_fetch_status_and_refund(provider: FreeKassaProvider, emulator: FreeKassaEmulator) -> None:

@@ -8,6 +8,7 @@ import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -102,6 +103,10 @@ async def test_create_invoice(provider: PlategaProvider, emulator: PlategaEmulat
     sent = json.loads(emulator.requests[-1].body, parse_float=Decimal)
     assert sent["paymentMethod"] == 2 and sent["paymentDetails"]["amount"] == Decimal("199.00")
     assert emulator.requests[-1].headers["X-MerchantId"] == emulator.merchant_id
+    # expiresIn "00:15:00": the invoice is payable for 15 minutes
+    assert invoice.expires_at is not None
+    remaining = invoice.expires_at - datetime.now(UTC)
+    assert timedelta(minutes=14) < remaining <= timedelta(minutes=15)
 
 
 async def test_paid_callback_over_http_and_ping(provider: PlategaProvider, emulator: PlategaEmulator) -> None:

@@ -172,19 +172,19 @@ async def test_digital_product_and_its_refund(provider: TributeProvider, emulato
     assert refunded.telegram_user_id == USER
 
 
-async def test_donations_sharing_a_link_are_distinct(
+async def test_donations_and_trials_are_not_purchases(
     provider: TributeProvider, emulator: TributeEmulator
 ) -> None:
+    """A donation (even through a link whose id equals a product's) and a free trial pay for nothing."""
     now = datetime.now(UTC)
-    first = emulator.new_donation(USER, 12, created_at=now)
-    second = emulator.new_donation(USER, 12, created_at=now + timedelta(seconds=5))
-    [a] = await provider.parse_notification(_raw(first))
-    [b] = await provider.parse_notification(_raw(second))
-    [a_again] = await provider.parse_notification(_raw(first))
-    assert a.kind is b.kind is EventKind.PAID and a.product_ref == "12"
-    assert a.provider_payment_id != b.provider_payment_id
-    assert a_again.provider_payment_id == a.provider_payment_id
-    assert a.amount == Money(10000, "RUB")
+    for name in ("new_donation", "recurrent_donation"):
+        donation = emulator.new_donation(USER, 301, amount=100, created_at=now, name=name)
+        assert await provider.parse_notification(_raw(donation)) == []
+    trial = emulator.new_subscription(USER, 301, amount=0, kind="trial")
+    assert await provider.parse_notification(_raw(trial)) == []
+    # the trial's first paid renewal is a purchase
+    [renewal] = await provider.parse_notification(_raw(emulator.renewed_subscription(USER, 301)))
+    assert renewal.kind is EventKind.PAID and renewal.amount == Money(19900, "RUB")
 
 
 async def test_wrong_amount_is_reported(provider: TributeProvider, emulator: TributeEmulator) -> None:

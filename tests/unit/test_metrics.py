@@ -36,7 +36,8 @@ def test_render_contains_every_series_after_increments() -> None:
     metrics.panel_call("get_user", "ok", 0.1)
     metrics.panel_call("get_user", "unavailable", 3.0)
     metrics.payment("yookassa", "paid")
-    metrics.webhook_refused("cryptobot", "bad_signature")
+    metrics.webhook_refused("cryptobot", "unauthenticated")
+    metrics.webhook_refused("cryptobot", "sender 203.0.113.9 is not allowed")
     metrics.cache("customer", hit=True)
     metrics.cache("customer", hit=True)
     metrics.cache("customer", hit=False)
@@ -57,7 +58,8 @@ def test_render_contains_every_series_after_increments() -> None:
     assert sample(body, p + "panel_calls_total", endpoint="get_user", outcome="unavailable") == 1
     assert sample(body, p + "panel_call_seconds_count", endpoint="get_user") == 2
     assert sample(body, p + "payments_total", provider="yookassa", state="paid") == 1
-    assert sample(body, p + "webhook_refusals_total", provider="cryptobot", reason="bad_signature") == 1
+    assert sample(body, p + "webhook_refusals_total", provider="cryptobot", reason="unauthenticated") == 1
+    assert sample(body, p + "webhook_refusals_total", provider="cryptobot", reason="other") == 1
     assert sample(body, p + "cache_hits_total", cache="customer") == 2
     assert sample(body, p + "cache_misses_total", cache="customer") == 1
     assert sample(body, p + "throttled_total", verdict="warn") == 1

@@ -25,6 +25,10 @@ NAMESPACE = "remnastore"
 # Handler and job durations: from a cached reply to a slow panel or provider call.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 JOB_BUCKETS = (0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0)
+#: the only values of the ``reason`` label of webhook refusals
+REFUSAL_REASONS = frozenset(
+    {"malformed", "unauthenticated", "forbidden", "too_large", "signature", "stale", "other"}
+)
 
 
 class Metrics:
@@ -139,7 +143,10 @@ class Metrics:
         self.payments.labels(provider=provider, state=state).inc()
 
     def webhook_refused(self, provider: str, reason: str) -> None:
-        self.webhook_refusals.labels(provider=provider, reason=reason).inc()
+        """``reason`` must be one of :data:`REFUSAL_REASONS` (anything else counts as "other"): a label
+        taken from outside input would create a series per distinct value."""
+        label = reason if reason in REFUSAL_REASONS else "other"
+        self.webhook_refusals.labels(provider=provider, reason=label).inc()
 
     def cache(self, cache: str, *, hit: bool) -> None:
         (self.cache_hits if hit else self.cache_misses).labels(cache=cache).inc()

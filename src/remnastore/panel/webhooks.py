@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +16,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from remnastore.infra.untrusted_json import load_untrusted
 from remnastore.panel.models import HwidDevice, PanelUser, as_utc
 
 EXPIRATION_EVENT = "user.expiration"
@@ -79,7 +79,7 @@ def _model(model: type[_M], data: Any, what: str) -> _M:
 def parse_panel_event(body: bytes) -> PanelEvent:
     """Parse a (verified) webhook body; raises ``ValueError`` when it is not a panel event."""
     try:
-        payload = json.loads(body)
+        payload = load_untrusted(body)
     except ValueError:
         raise ValueError("panel webhook body is not JSON") from None
     if not isinstance(payload, dict):

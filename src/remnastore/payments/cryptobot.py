@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, ClassVar, Literal
@@ -21,6 +20,7 @@ from pydantic_settings import NoDecode
 
 from remnastore.domain.money import Money, UnknownCurrency, currency, is_known_currency
 from remnastore.infra.clock import Clock, SystemClock
+from remnastore.infra.untrusted_json import load_untrusted
 from remnastore.payments.base import (
     EventKind,
     Invoice,
@@ -217,7 +217,7 @@ class CryptoBotProvider:
         ):
             raise self._reject("signature mismatch", 401)
         try:
-            update = json.loads(request.body)
+            update = load_untrusted(request.body)
         except (ValueError, UnicodeDecodeError):
             raise self._reject("body is not JSON", 400) from None
         if not isinstance(update, dict) or not isinstance(update.get("update_type"), str):

@@ -364,11 +364,25 @@ class FreeKassaProvider:
             amount = Money.from_decimal(amount_text, self._settings.currency)
         except ValueError:
             raise NotificationRejected(f"AMOUNT {amount_text!r} is not an amount", status=400) from None
-        payment_id = fields.get("intid") or order_id
+        # intid is not covered by SIGN: the payment's key comes from FreeKassa's own record of the signed
+        # MERCHANT_ORDER_ID, so a signed notification re-sent with another payment's intid takes nothing.
+        known = await self._find_order({"paymentId": order_id})
+        fk_id = known.get("fk_order_id") if known is not None else None
+        if known is None or not isinstance(fk_id, int | str) or not str(fk_id).strip():
+            logger.warning(
+                "freekassa notification for an order FreeKassa does not know", extra={"order_id": order_id}
+            )
+            raise NotificationRejected("order unknown to FreeKassa", status=403)
+        intid = fields.get("intid")
+        if intid and intid.strip() != str(fk_id):
+            logger.warning(
+                "freekassa notification whose intid is not the order's", extra={"order_id": order_id}
+            )
+            raise NotificationRejected("intid does not belong to the order", status=403)
         return [
             PaymentEvent(
                 provider=NAME,
-                provider_payment_id=payment_id,
+                provider_payment_id=str(fk_id),
                 kind=EventKind.PAID,
                 order_id=order_id,
                 amount=amount,

@@ -22,6 +22,7 @@ from pydantic import SecretStr, field_validator
 from pydantic_settings import NoDecode
 
 from remnastore.domain.money import Money, UnknownCurrency, is_known_currency
+from remnastore.infra.untrusted_json import load_untrusted
 from remnastore.payments.base import (
     EventKind,
     Invoice,
@@ -133,7 +134,9 @@ def _paid_amount(payment: dict[str, Any]) -> Money | None:
 
 def _telegram_user(additional_data: Any) -> int | None:
     try:
-        value = json.loads(additional_data)["telegram_user_id"] if isinstance(additional_data, str) else None
+        value = (
+            load_untrusted(additional_data)["telegram_user_id"] if isinstance(additional_data, str) else None
+        )
     except (ValueError, KeyError, TypeError):
         return None
     return value if isinstance(value, int) and not isinstance(value, bool) else None
@@ -236,7 +239,7 @@ class HeleketProvider:
 
     async def parse_notification(self, request: RawRequest) -> list[PaymentEvent]:
         try:
-            data = json.loads(request.body)
+            data = load_untrusted(request.body)
         except (ValueError, UnicodeDecodeError):
             raise self._reject("body is not JSON", 400) from None
         if not isinstance(data, dict):

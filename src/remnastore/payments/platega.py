@@ -10,8 +10,9 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -20,6 +21,7 @@ import aiohttp
 from pydantic import SecretStr, field_validator
 
 from remnastore.domain.money import Money
+from remnastore.infra.untrusted_json import load_untrusted
 from remnastore.payments.base import (
     EventKind,
     Invoice,
@@ -173,7 +175,9 @@ class PlategaProvider:
         pay_url = pick(data, "redirect", "url")
         if not transaction_id or not isinstance(pay_url, str) or not pay_url:
             raise ProviderError("platega answered without transactionId/redirect", transient=False)
-        return Invoice(provider_payment_id=str(transaction_id), pay_url=pay_url, raw=_plain(data))
+        lifetime = _duration(pick(data, "expiresIn"))
+        expires_at = datetime.now(UTC) + lifetime if lifetime is not None else None
+        return Invoice(str(transaction_id), pay_url, expires_at, raw=_plain(data))
 
     async def _transaction(self, transaction_id: str) -> dict[str, Any] | None:
         status, data = await self._request("GET", f"/transaction/{quote(transaction_id, safe='')}")
@@ -226,7 +230,7 @@ class PlategaProvider:
         if not request.body.strip():
             return []
         try:
-            body = json.loads(request.body, parse_float=Decimal)
+            body = load_untrusted(request.body, parse_float=Decimal)
         except ValueError:
             raise NotificationRejected("body is not JSON", status=400) from None
         if not isinstance(body, dict):
@@ -238,7 +242,8 @@ class PlategaProvider:
         if transaction is None:
             logger.warning("platega callback for an unknown transaction", extra={"id": str(transaction_id)})
             return []
-        event = self._event(transaction, body)
+        # Only the transaction as Platega reports it counts: the callback body merely names it.
+        event = self._event(transaction, {"id": str(transaction_id)})
         return [] if event is None else [event]
 
     def ack(self, *, accepted: bool) -> WebhookReply:
@@ -259,6 +264,18 @@ class PlategaProvider:
 
     async def close(self) -> None:
         await self._sessions.close()
+
+
+_DURATION = re.compile(r"^(?:(\d{1,3})\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.\d+)?$")
+
+
+def _duration(value: Any) -> timedelta | None:
+    """``expiresIn`` as Platega writes it, a .NET TimeSpan ("00:15:00", "1.00:00:00"); None if unreadable."""
+    match = _DURATION.match(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        return None
+    days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
 
 
 def _plain(value: Any) -> Any:

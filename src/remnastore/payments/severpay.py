@@ -22,6 +22,7 @@ import aiohttp
 from pydantic import SecretStr, field_validator
 
 from remnastore.domain.money import Money
+from remnastore.infra.untrusted_json import load_untrusted
 from remnastore.payments.base import (
     EventKind,
     Invoice,
@@ -201,7 +202,7 @@ class SeverPayProvider:
 
     async def parse_notification(self, request: RawRequest) -> list[PaymentEvent]:
         try:
-            body = json.loads(request.body)
+            body = load_untrusted(request.body)
         except ValueError:
             raise NotificationRejected("body is not JSON", status=400) from None
         if not isinstance(body, dict):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import re
 from collections.abc import Mapping
@@ -28,6 +27,7 @@ from typing import Any, ClassVar
 from pydantic import SecretStr, field_validator
 
 from remnastore.domain.money import Money, UnknownCurrency
+from remnastore.infra.untrusted_json import load_untrusted
 from remnastore.payments.base import (
     EventKind,
     Invoice,
@@ -219,7 +219,7 @@ class TributeProvider:
     async def parse_notification(self, request: RawRequest) -> list[PaymentEvent]:
         self._verify(request)
         try:
-            body = json.loads(request.body)
+            body = load_untrusted(request.body)
         except ValueError:
             raise NotificationRejected("body is not JSON", status=400) from None
         if not isinstance(body, dict) or not isinstance(body.get("name"), str):
@@ -230,6 +230,14 @@ class TributeProvider:
         payload = body.get("payload")
         if not isinstance(payload, dict):
             raise NotificationRejected(f"{name} without a payload", status=400)
+        if name in DONATION_EVENTS:
+            # A donation is a gift to the seller, not a purchase: its link id may even equal a product id.
+            logger.info("tribute donation received; donations buy nothing", extra={"event": name})
+            return []
+        if name in SUBSCRIPTION_EVENTS and payload.get("type") == "trial":
+            # A free trial is no payment; it renews as a "regular" renewed_subscription, which is one.
+            logger.info("tribute trial subscription; nothing is paid", extra={"event": name})
+            return []
         created_at = _moment(body.get("created_at")) or datetime.now(UTC)
         user = _user(payload, name)
         amount = _money(payload, name)
@@ -237,11 +245,6 @@ class TributeProvider:
             ref = str(_required(payload, "subscription_id", name))
             expires_at = _required(payload, "expires_at", name)
             key = _stable_key("sub", ref, user, name, expires_at)
-            kind = EventKind.PAID
-        elif name in DONATION_EVENTS:
-            ref = str(_required(payload, "donation_request_id", name))
-            when = payload.get("created_at") or body.get("created_at") or ""
-            key = _stable_key("donation", ref, user, amount.minor, when)
             kind = EventKind.PAID
         else:
             ref = str(_required(payload, "product_id", name))

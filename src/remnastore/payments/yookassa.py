@@ -19,6 +19,7 @@ from pydantic import SecretStr, field_validator
 from pydantic_settings import NoDecode
 
 from remnastore.domain.money import Money, UnknownCurrency
+from remnastore.infra.untrusted_json import load_untrusted
 from remnastore.payments.base import (
     EventKind,
     Invoice,
@@ -302,7 +303,7 @@ class YooKassaProvider:
         if self.settings.check_ip and not self._sender_allowed(request.peer_ip):
             raise self._reject(f"sender {request.peer_ip} is not a YooKassa address", 403)
         try:
-            document = json.loads(request.body)
+            document = load_untrusted(request.body)
         except (ValueError, UnicodeDecodeError):
             raise self._reject("body is not JSON", 400) from None
         if not isinstance(document, dict) or document.get("type") != "notification":

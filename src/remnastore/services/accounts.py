@@ -197,9 +197,11 @@ class AccountService:
 
 
 def _clip(value: str | None, length: int) -> str | None:
+    """A profile text as stored: at most ``length`` characters, without NUL (which PostgreSQL cannot
+    store in text; Telegram profiles are outside input)."""
     if value is None:
         return None
-    return value[:length]
+    return value.replace("\x00", "")[:length]
 
 
 def utcnow() -> datetime:

@@ -36,6 +36,8 @@ class MethodOption:
 
 
 BALANCE = "balance"
+#: how long after an invoice stops being payable its notification may still arrive
+PAYMENT_GRACE = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -467,6 +469,13 @@ class Checkout:
                     )
                 else:
                     stored.pay_url = invoice.pay_url
+                if stored.promo_code_id is not None and self._promos is not None and provider.uses_webhook:
+                    # A provider's invoice may stay payable beyond the reservation (its own lifetime, or
+                    # the order's when it names none): the code stays reserved until then, so a late
+                    # payment never uses it twice. (Telegram Stars asks the pre-checkout question first,
+                    # which refuses an order past its time: those invoices end with the reservation.)
+                    payable_until = invoice.expires_at or self._clock.now() + self._ttl
+                    await self._promos.hold(session, stored, payable_until + PAYMENT_GRACE)
         log.info("order created", extra={"order_id": request.order_id, "provider": provider.name})
         return invoice.pay_url
 
@@ -509,6 +518,8 @@ class Checkout:
             order = await OrderRepository(session).get(order_id)
             if order is None or order.status != OrderStatus.PENDING:
                 return False
+            if order.expires_at is not None and order.expires_at <= self._clock.now():
+                return False  # past its time (and its promo reservation): the expiry job has not run yet
             customer = await session.get(Customer, order.customer_id)
             return (
                 customer is not None

@@ -337,6 +337,21 @@ class PromoService:
         log.info("promo reserved", extra={"order_id": order.id, "promo_id": promo.id})
         return Reservation(discount=discount, full_price=full)
 
+    async def hold(self, session: AsyncSession, order: Order, until: datetime) -> None:
+        """Keep the order's reservation (and the order) until ``until``, the last moment an invoice made
+        for it can still be paid: a payment arriving then must find the code still reserved for it."""
+        if order.promo_code_id is None:
+            return
+        activation = await PromoRepository(session).get_activation(order.promo_code_id, order.customer_id)
+        if activation is None or activation.status != RESERVED or activation.order_id != order.id:
+            return
+        if activation.reserved_until is None or activation.reserved_until < until:
+            activation.reserved_until = until
+        if order.expires_at is None or order.expires_at < until:
+            order.expires_at = until
+        await session.flush()
+        log.info("promo reservation held for the invoice", extra={"order_id": order.id})
+
     async def _expire_previous(
         self, session: AsyncSession, activation: PromoActivation, order_id: str, now: datetime
     ) -> None:

@@ -1,9 +1,10 @@
 """Settlement: turning provider events into order state, exactly once.
 
-Every event is first stored under its unique key (provider, provider payment id, kind); a repeat finds the
-key taken and changes nothing. The order row is then locked and moved forward by the state machine. Paying
-is separate from fulfilling: a paid order is committed before the panel is touched, and fulfilment (with
-its own retries) runs afterwards.
+The order an event names is locked first; only an event that matches it (same provider, amount and
+payment) is stored under its unique key (provider, provider payment id, kind), in the same transaction that
+moves the order, so a repeat finds the key taken and changes nothing, and a notification that does not match
+can never take the key of another order's genuine one. Paying is separate from fulfilling: a paid order is
+committed before the panel is touched, and fulfilment (with its own retries) runs afterwards.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remnastore.db.models import Order, OrderStatus
@@ -74,8 +76,15 @@ class Settlement:
 
     async def settle(self, event: PaymentEvent) -> Settled:
         """Apply one provider event; safe to call any number of times, concurrently, in any order."""
-        async with self._db.session() as session:
-            settled, notice = await self._settle(session, event)
+        try:
+            async with self._db.session() as session:
+                settled, notice = await self._settle(session, event)
+        except IntegrityError:
+            # A concurrent duplicate created the same order first (providers that sell fixed products):
+            # the unique key (provider, payment id) refused ours, so this event is the duplicate.
+            log.info("payment event raced a duplicate", extra={"provider": event.provider})
+            async with self._db.session() as session:
+                settled, notice = await self._settle(session, event)
         log.info(
             "payment event settled: %s",
             settled.outcome,
@@ -87,30 +96,25 @@ class Settlement:
 
     async def _settle(self, session: AsyncSession, event: PaymentEvent) -> tuple[Settled, Order | None]:
         orders = OrderRepository(session)
-        order = await self._find_order(session, orders, event)
-        if order is None:
+        found = await self._find_order(session, orders, event)
+        if found is None:
             # Not recorded: should the order appear later (a customer registering after paying a product
             # link), a redelivery can still be settled.
             log.error("payment event for an unknown order", extra={"provider": event.provider})
             return Settled(Outcome.UNKNOWN_ORDER), None
-        fresh = await orders.record_event(
-            provider=event.provider,
-            provider_payment_id=event.provider_payment_id,
-            kind=event.kind.value,
-            amount=event.amount or Money(order.amount_minor, order.currency),
-            raw=dict(event.raw),
-            order_id=order.id,
-        )
+        order = await orders.get_for_update(found.id)
+        assert order is not None
+        # The event's key is recorded only once the event is known to belong to this order: a notification
+        # that does not match (another provider, amount or payment) must not take a key that the genuine
+        # notification of another order will carry.
+        if order.provider != event.provider:
+            return await self._mismatch(orders, order, event, "provider")
+        if event.kind is EventKind.PAID:
+            return await self._paid(orders, order, event)
+        fresh = await self._record(orders, order, event, event.kind.value)
         if not fresh:
             return Settled(Outcome.DUPLICATE, order.id), None
-        locked = await orders.get_for_update(order.id)
-        assert locked is not None
-        order = locked
         now = self._clock.now()
-        if order.provider != event.provider:
-            return Settled(Outcome.MISMATCH, order.id), await self._mismatch(orders, order, event, "provider")
-        if event.kind is EventKind.PAID:
-            return await self._paid(orders, order, event, now)
         if event.kind in (EventKind.FAILED, EventKind.CANCELED):
             if order.status == OrderStatus.PENDING:
                 await orders.set_status(order, OrderStatus.FAILED, now=now)
@@ -127,21 +131,40 @@ class Settlement:
             return Settled(Outcome.IGNORED, order.id), None
         return Settled(Outcome.IGNORED, order.id), None
 
+    @staticmethod
+    async def _record(orders: OrderRepository, order: Order, event: PaymentEvent, kind: str) -> bool:
+        return await orders.record_event(
+            provider=event.provider,
+            provider_payment_id=event.provider_payment_id,
+            kind=kind,
+            amount=event.amount or Money(order.amount_minor, order.currency),
+            raw=dict(event.raw),
+            order_id=order.id,
+        )
+
     async def _paid(
-        self, orders: OrderRepository, order: Order, event: PaymentEvent, now: object
+        self, orders: OrderRepository, order: Order, event: PaymentEvent
     ) -> tuple[Settled, Order | None]:
         if event.amount is not None and (event.amount.minor, event.amount.currency) != (
             order.amount_minor,
             order.currency,
         ):
-            return Settled(Outcome.MISMATCH, order.id), await self._mismatch(orders, order, event, "amount")
+            return await self._mismatch(orders, order, event, "amount")
         if order.provider_payment_id and order.provider_payment_id != event.provider_payment_id:
             # A second, different payment for one order: keep the money trail, never credit twice.
-            return Settled(Outcome.MISMATCH, order.id), await self._mismatch(
-                orders, order, event, "second payment"
-            )
-        if order.status not in (OrderStatus.PENDING, OrderStatus.EXPIRED, OrderStatus.FAILED):
+            return await self._mismatch(orders, order, event, "second payment")
+        fresh = await self._record(orders, order, event, EventKind.PAID.value)
+        payable = order.status in (OrderStatus.PENDING, OrderStatus.EXPIRED, OrderStatus.FAILED)
+        if not fresh and not (payable and order.provider_payment_id == event.provider_payment_id):
+            return Settled(Outcome.DUPLICATE, order.id), None
+        if not payable:
             return Settled(Outcome.IGNORED, order.id), None
+        if not fresh:
+            # The key is on record but this order, which the provider confirms the payment belongs to, was
+            # never credited (a key recorded by a notification that did not match): repair it now.
+            log.warning(
+                "crediting a payment whose key was recorded without effect", extra={"order_id": order.id}
+            )
         if order.status != OrderStatus.PENDING:
             order.meta = {**order.meta, "late_payment": True}
         if not order.provider_payment_id:
@@ -153,8 +176,12 @@ class Settlement:
             await self._promos.consume(orders.session, order, self._clock.now())
         return Settled(Outcome.CREDITED, order.id), order
 
-    async def _mismatch(self, orders: OrderRepository, order: Order, event: PaymentEvent, what: str) -> Order:
-        await orders.record_event(
+    async def _mismatch(
+        self, orders: OrderRepository, order: Order, event: PaymentEvent, what: str
+    ) -> tuple[Settled, Order | None]:
+        """Keep the trail of a payment that does not match its order, under a key of its own (the event's
+        key stays free), and alert the admins once per mismatched payment."""
+        fresh = await orders.record_event(
             provider=event.provider,
             provider_payment_id=event.provider_payment_id,
             kind="amount_mismatch",
@@ -162,9 +189,11 @@ class Settlement:
             raw={"reason": what, "event": str(event.kind)},
             order_id=order.id,
         )
+        if not fresh:
+            return Settled(Outcome.DUPLICATE, order.id), None
         order.meta = {**order.meta, "mismatch": what}
         log.error("payment does not match its order: %s", what, extra={"order_id": order.id})
-        return order
+        return Settled(Outcome.MISMATCH, order.id), order
 
     async def _find_order(
         self, session: AsyncSession, orders: OrderRepository, event: PaymentEvent
@@ -189,10 +218,15 @@ class Settlement:
         if found is None or customer is None or event.amount is None or event.kind is not EventKind.PAID:
             return None
         tariff, period = found
+        # The order is priced by the catalogue, never by the event: settlement then compares what was paid
+        # with what the item costs (a payment in a currency the item has no price in cannot match).
+        price = period.price(event.amount.currency) or next(iter(period.prices.values()), None)
+        if price is None:
+            return None
         order = await orders.create(
             customer.id,
             kind="subscription",
-            amount=event.amount,
+            amount=price,
             provider=event.provider,
             tariff_code=tariff.code,
             period_code=period.code,

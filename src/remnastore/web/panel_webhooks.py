@@ -23,6 +23,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from remnastore.infra.clock import Clock
+from remnastore.infra.untrusted_json import json_refusal
 from remnastore.panel.webhooks import EXPIRATION_EVENT, PanelEvent, parse_panel_event, verify_panel_webhook
 from remnastore.services.reminders import ReminderService
 
@@ -99,6 +100,9 @@ class PanelWebhooks:
         body = await request.content.read(MAX_BODY + 1)
         if len(body) > MAX_BODY:
             return self._refuse(413, "too_large")
+        if (problem := json_refusal(body)) is not None:
+            log.warning("panel webhook refused: body %s", problem)
+            return self._refuse(400, "malformed")
         if not verify_panel_webhook(body, request.headers.get(SIGNATURE_HEADER), self._secret):
             return self._refuse(401, "signature")
         try:

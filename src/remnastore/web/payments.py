@@ -12,32 +12,46 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from aiohttp import web
 
+from remnastore.infra.untrusted_json import json_refusal, looks_like_json
 from remnastore.payments.base import NotificationRejected, PaymentEvent, Provider, RawRequest, WebhookReply
 
 log = logging.getLogger(__name__)
 MAX_BODY = 256 * 1024
 
 RefusalHook = Callable[[str, str], None]
+#: metric label of a refusal, by HTTP status: a fixed set (the reason text names addresses and ids)
+REFUSAL_REASONS = {400: "malformed", 401: "unauthenticated", 403: "forbidden", 413: "too_large"}
 
 
 def client_ip(request: web.Request, trusted_proxies: Sequence[str]) -> str:
-    """The payer-side address: the TCP peer, or X-Forwarded-For's last untrusted hop behind our proxies."""
+    """The payer-side address: the TCP peer, or X-Forwarded-For's last untrusted hop behind our proxies.
+
+    Every X-Forwarded-For header line counts, as one list in order (a proxy such as HAProxy appends its own
+    line after any the client sent). Walking back from the nearest hop, the first one that is not one of our
+    proxies is the client; a value there that is not an IP address gives no address at all (``""``, which no
+    allow-list admits), so a forged or garbled entry can never stand in for the sender.
+    """
     peer = request.remote or ""
     networks = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
 
-    def trusted(address: str) -> bool:
+    def address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         try:
-            ip = ipaddress.ip_address(address)
+            return ipaddress.ip_address(value)
         except ValueError:
-            return False
-        return any(ip in net for net in networks)
+            return None
+
+    def trusted(value: str) -> bool:
+        ip = address(value)
+        return ip is not None and any(ip in net for net in networks)
 
     if not networks or not trusted(peer):
         return peer
-    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    lines = request.headers.getall("X-Forwarded-For", [])
+    hops = [hop.strip() for line in lines for hop in line.split(",") if hop.strip()]
     for hop in reversed(hops):
         if not trusted(hop):
-            return hop
+            ip = address(hop)
+            return str(ip) if ip is not None else ""
     return hops[0] if hops else peer
 
 
@@ -75,6 +89,10 @@ class PaymentWebhooks:
         if len(body) > MAX_BODY:
             self._refuse(name, "too_large")
             return web.Response(status=413, text="payload too large")
+        if looks_like_json(body) and (problem := json_refusal(body)) is not None:
+            self._refuse(name, "malformed")
+            log.warning("payment notification refused: body %s", problem, extra={"provider": name})
+            return web.Response(status=400, text="refused")
         raw = RawRequest(
             method=request.method,
             path=request.path,
@@ -86,7 +104,7 @@ class PaymentWebhooks:
         try:
             events = await provider.parse_notification(raw)
         except NotificationRejected as exc:
-            self._refuse(name, exc.reason[:40])
+            self._refuse(name, REFUSAL_REASONS.get(exc.status, "other"))
             log.warning(
                 "payment notification refused: %s", exc.reason, extra={"provider": name, "peer": raw.peer_ip}
             )
