@@ -98,10 +98,11 @@ async def test_devices_list_and_disconnect(shop: Shop) -> None:
     assert "Pixel 8" in reply.text and "iPhone <15>" in reply.text  # escaped on the wire, plain on screen
     assert "(2 of 1)" in reply.text
 
+    # The panel lists the newest device first.
     reply = await carol.wait_reply(await carol.press("Disconnect 1"))
-    assert "Pixel 8" not in reply.text and "iPhone <15>" in reply.text
+    assert "iPhone <15>" not in reply.text and "Pixel 8" in reply.text
     remaining = await shop.app.panel.list_devices(panel_id)
-    assert [d.hwid for d in remaining] == ["HWIDBBBB2222"]
+    assert [d.hwid for d in remaining] == ["HWIDAAAA1111"]
 
 
 async def test_panel_outage_during_trial_keeps_the_trial_available(shop: Shop) -> None:

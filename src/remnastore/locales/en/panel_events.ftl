@@ -1,0 +1,24 @@
+## Messages about changes the panel made to a customer's VPN access (each sent once per event)
+panel-event-user-limited =
+    📊 <b>Your traffic for this period is used up</b>, so the VPN is paused.
+
+    Add traffic or choose a bigger plan to go on right away.
+panel-event-user-traffic_reset =
+    🔄 <b>Your traffic counter was reset.</b> The full allowance is available again.
+panel-event-user-first_connected =
+    ✅ <b>Your VPN is connected.</b> Enjoy! Your devices and subscription are under "My subscription".
+panel-event-user-not_connected =
+    👋 You have not connected to the VPN yet. Open your personal link in the VPN app to start:
+    { $link }
+panel-event-user-disabled =
+    ⏸ <b>Your VPN access has been paused</b> by the shop. Write to support if you did not expect this.
+panel-event-user-enabled =
+    ▶️ <b>Your VPN access is on again.</b>
+panel-event-user-deleted =
+    ⛔ <b>Your VPN subscription was removed.</b> Choose a plan to get access again.
+panel-event-user-revoked =
+    🔑 <b>Your subscription link has changed</b>; the old one no longer works. Add the new link in your VPN app:
+    { $link }
+panel-event-btn-traffic = 📊 Add traffic
+panel-event-btn-buy = 🚀 Choose a plan
+panel-event-btn-subscription = 🔐 My subscription
