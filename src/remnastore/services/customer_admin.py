@@ -92,6 +92,8 @@ class CustomerCard:
     subscription_kind: str | None
     subscription_tariff: str | None
     subscription_expires_at: datetime | None
+    #: the panel's status as the shop last learnt it (None: not told yet)
+    subscription_panel_status: str | None
     panel: PanelState | None
     panel_unavailable: bool
     orders_count: int
@@ -169,6 +171,7 @@ class CustomerAdmin:
                 "subscription_kind": subscription.kind if subscription else None,
                 "subscription_tariff": subscription.tariff_code if subscription else None,
                 "subscription_expires_at": subscription.expires_at if subscription else None,
+                "subscription_panel_status": subscription.panel_status if subscription else None,
                 "orders_count": totals.count,
                 "paid": [Money(minor, currency) for currency, minor in totals.paid],
                 "recent_orders": [

@@ -22,3 +22,11 @@ panel-event-user-revoked =
 panel-event-btn-traffic = 📊 Add traffic
 panel-event-btn-buy = 🚀 Choose a plan
 panel-event-btn-subscription = 🔐 My subscription
+
+## The panel's status of a customer, as admins read it
+panel-status-active = ✅ active
+panel-status-disabled = ⏸ disabled in the panel
+panel-status-limited = 📊 traffic used up
+panel-status-expired = ⌛ expired
+panel-status-deleted = 🗑 deleted in the panel
+admin-customer-panel-status = Panel status (last known): { $status }

@@ -22,3 +22,11 @@ panel-event-user-revoked =
 panel-event-btn-traffic = 📊 Докупить трафик
 panel-event-btn-buy = 🚀 Выбрать тариф
 panel-event-btn-subscription = 🔐 Моя подписка
+
+## Статус клиента в панели, как его видят администраторы
+panel-status-active = ✅ активен
+panel-status-disabled = ⏸ отключён в панели
+panel-status-limited = 📊 трафик исчерпан
+panel-status-expired = ⌛ истёк
+panel-status-deleted = 🗑 удалён в панели
+admin-customer-panel-status = Статус в панели (последний известный): { $status }
