@@ -87,6 +87,7 @@ from remnastore.services.gifts import GiftService
 from remnastore.services.light_sync import LightSync
 from remnastore.services.order_admin import OrderAdmin
 from remnastore.services.panel_cache import PanelUserCache
+from remnastore.services.panel_config import ConfigurationAlerts
 from remnastore.services.panel_events import PanelEvents
 from remnastore.services.panel_link import PanelLink
 from remnastore.services.panel_state import PanelState
@@ -307,6 +308,8 @@ class Application:
             notifier=self.notifier,
             balance_currency=sales.balance_currency if sales.balance_enabled else None,
         )
+        self.config_alerts = ConfigurationAlerts(self.panel, self.notifier)
+        self.subscriptions.config_alerts = self.config_alerts
         self.fulfilment = Fulfilment(
             self.db,
             self.panel,
@@ -319,6 +322,7 @@ class Application:
             external_squad=settings.panel.external_squad,
             user_tag=settings.panel.user_tag,
             on_fulfilled=self._after_fulfilment,
+            config_alerts=self.config_alerts,
         )
         self._build_promos()
         tribute = self.providers.get("tribute")

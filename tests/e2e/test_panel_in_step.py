@@ -12,17 +12,20 @@ import pytest
 from sqlalchemy import func, select
 
 from remnastore.db.models import Customer, PanelEventNotice, Subscription
-from tests.e2e.test_reminders import (  # noqa: F401 - fixtures
+from tests.e2e import test_reminders
+from tests.e2e.test_reminders import (
     TimeShop,
     local_expiry,
-    panel_secret,
     post_webhook,
-    reminder_env,
     reminders_of,
     run_due,
     start_trial,
-    time_shop,
 )
+
+# The time-travelling shop of the reminder tests, and the fixtures that configure it.
+time_shop = test_reminders.time_shop
+reminder_env = test_reminders.reminder_env
+panel_secret = test_reminders.panel_secret
 
 
 def panel_id(shop: TimeShop, telegram_id: int) -> int:
