@@ -19,8 +19,7 @@ from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from redis.asyncio import Redis
 
 from remnastore.config import Settings
-from remnastore.panel.client import RemnawaveClient
-from remnastore.panel.errors import PanelAuthError, PanelError, PanelProxyHeadersMissing, PanelUnavailable
+from remnastore.ops.panel_check import check_panel_access
 
 TIMEOUT = 10.0
 
@@ -32,6 +31,8 @@ class CheckResult:
     detail: str
     fix: str = ""
     seconds: float = 0.0
+    #: an OK line the seller should read (printed as WARN)
+    warning: bool = False
 
 
 def _where(url: str) -> str:
@@ -42,15 +43,21 @@ def _where(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}" if host else url.split("?")[0]
 
 
-async def _timed(name: str, check: Callable[[], Awaitable[CheckResult]]) -> CheckResult:
+async def _timed(
+    name: str, check: Callable[[], Awaitable[CheckResult | list[CheckResult]]], limit: float = TIMEOUT
+) -> list[CheckResult]:
     started = time.perf_counter()
     try:
-        result = await asyncio.wait_for(check(), TIMEOUT)
+        answer = await asyncio.wait_for(check(), limit)
     except TimeoutError:
-        result = CheckResult(
-            name, False, f"no answer within {TIMEOUT:.0f} s", "check the address and the network"
+        answer = CheckResult(
+            name, False, f"no answer within {limit:.0f} s", "check the address and the network"
         )
-    return CheckResult(result.name, result.ok, result.detail, result.fix, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return [
+        CheckResult(r.name, r.ok, r.detail, r.fix, seconds, r.warning)
+        for r in (answer if isinstance(answer, list) else [answer])
+    ]
 
 
 async def check_database(settings: Settings) -> CheckResult:
@@ -125,55 +132,12 @@ async def check_telegram(settings: Settings) -> CheckResult:
     return CheckResult("telegram", True, f"bot @{me.username}")
 
 
-async def check_panel(settings: Settings) -> CheckResult:
-    panel = settings.panel
-    client = RemnawaveClient(
-        panel.url,
-        panel.token.get_secret_value(),
-        api_version=panel.api_version,
-        extra_headers=panel.extra_headers,
-        cookies=panel.cookies,
-        timeout=TIMEOUT,
-        retries=0,
-    )
-    try:
-        stats = await client.system_stats()
-        major = await client.api_major()
-        squads = [uuid for uuid, _ in await client.list_internal_squads()]
-    except PanelAuthError as exc:
-        return CheckResult(
-            "panel",
-            False,
-            f"PANEL_TOKEN is rejected by the panel (HTTP {exc.status})",
-            "create an API token in the panel (API Tokens) and put it in PANEL_TOKEN",
-        )
-    except PanelProxyHeadersMissing:
-        return CheckResult(
-            "panel",
-            False,
-            f"{panel.url} closed the connection without an answer",
-            "the panel expects to sit behind an HTTPS reverse proxy: use its https:// address in PANEL_URL",
-        )
-    except PanelUnavailable as exc:
-        return CheckResult(
-            "panel",
-            False,
-            f"cannot reach {panel.url}: {exc}",
-            "check PANEL_URL and that the panel is running",
-        )
-    except PanelError as exc:
-        return CheckResult("panel", False, f"the panel refused: {exc}", "check PANEL_URL and PANEL_TOKEN")
-    finally:
-        await client.close()
-    missing = [s for s in [*panel.squads, *settings.trial.squads] if s not in squads]
-    if missing:
-        return CheckResult(
-            "panel",
-            False,
-            f"squads not found on the panel: {', '.join(missing)}",
-            "correct PANEL_SQUADS / TRIAL_SQUADS (the panel lists squads under Internal squads)",
-        )
-    return CheckResult("panel", True, f"API {major}.x, {stats.total_users} users")
+async def check_panel(settings: Settings) -> list[CheckResult]:
+    """The panel: reach, the token's permissions, the squads named, device limiting (ops.panel_check)."""
+    return [
+        CheckResult(f.name, f.ok, f.detail, f.fix, warning=f.warning)
+        for f in await check_panel_access(settings)
+    ]
 
 
 async def check_webhook(settings: Settings) -> CheckResult:
@@ -223,7 +187,7 @@ async def check_provider(settings: Settings, name: str) -> CheckResult:
 
 
 async def run_checks(settings: Settings) -> list[CheckResult]:
-    checks: list[tuple[str, Callable[[], Awaitable[CheckResult]]]] = [
+    checks: list[tuple[str, Callable[[], Awaitable[CheckResult | list[CheckResult]]]]] = [
         ("database", lambda: check_database(settings)),
         ("redis", lambda: check_redis(settings)),
         ("telegram", lambda: check_telegram(settings)),
@@ -233,7 +197,11 @@ async def run_checks(settings: Settings) -> list[CheckResult]:
     for name, group in settings.payments.items():
         if getattr(group, "enabled", False):
             checks.append((f"payments:{name}", lambda name=name: check_provider(settings, name)))  # type: ignore[misc]
-    return list(await asyncio.gather(*(_timed(name, check) for name, check in checks)))
+    timeouts = {"panel": TIMEOUT * 4}  # several calls, each with its own timeout
+    groups = await asyncio.gather(
+        *(_timed(name, check, timeouts.get(name, TIMEOUT)) for name, check in checks)
+    )
+    return [result for group in groups for result in group]
 
 
 def _reason(exc: BaseException) -> str:
@@ -244,9 +212,9 @@ def _reason(exc: BaseException) -> str:
 def print_report(results: list[CheckResult]) -> None:
     print(f"{'configuration':<18} {'OK':<5} settings are valid")
     for result in results:
-        status = "OK" if result.ok else "FAIL"
+        status = ("WARN" if result.warning else "OK") if result.ok else "FAIL"
         line = f"{result.name:<18} {status:<5} {result.detail}"
-        if not result.ok and result.fix:
+        if (not result.ok or result.warning) and result.fix:
             line += f" -> {result.fix}"
         print(line)
     failed = [r for r in results if not r.ok]
