@@ -75,6 +75,7 @@ from remnastore.services.channel_gate import ChannelGate
 from remnastore.services.checkout import Checkout
 from remnastore.services.customer_admin import CustomerAdmin
 from remnastore.services.customer_cache import CustomerCache
+from remnastore.services.device_limits import DeviceLimits
 from remnastore.services.devices import DeviceService
 from remnastore.services.effective_settings import (
     LINK_KINDS,
@@ -215,7 +216,9 @@ class Application:
             events=self.log_chat,
             cache=self.panel_cache,
         )
-        self.devices = DeviceService(self.panel, self.panel_link)
+        self.device_limits = DeviceLimits(self.panel)
+        self.subscriptions.device_limits = self.device_limits
+        self.devices = DeviceService(self.panel, self.panel_link, self.device_limits)
         self.menu = MenuOptions(
             devices_enabled=settings.shop.devices_enabled,
             mini_app=settings.links.mini_app,
@@ -233,6 +236,7 @@ class Application:
             timezone=settings.shop.timezone,
             balance_currency=settings.sales.balance_currency,
         )
+        self.customer_admin.device_limits = self.device_limits
         self._build_admin_tools()
         self.channel_gate = ChannelGate.from_settings(settings.channel_gate, self.redis)
         if self.channel_gate is not None:

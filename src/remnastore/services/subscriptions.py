@@ -21,6 +21,7 @@ from remnastore.panel.errors import (
 )
 from remnastore.panel.models import CreateUserRequest, PanelUser, UpdateUserRequest
 from remnastore.services.accounts import CustomerView
+from remnastore.services.device_limits import DeviceLimits
 from remnastore.services.effective_settings import EffectiveSettings
 from remnastore.services.notifications import ShopEvents
 from remnastore.services.panel_cache import PanelSnapshot, PanelUserCache
@@ -86,6 +87,8 @@ class SubscriptionService:
         self._tag = user_tag
         #: told when the panel refuses the trial's squads (set once the admins' notifier exists)
         self.config_alerts: ConfigurationAlerts | None = None
+        #: the device limit the panel really enforces (None: the user's own number is shown)
+        self.device_limits: DeviceLimits | None = None
 
     @property
     def _trial(self) -> TrialTerms | None:
@@ -122,7 +125,11 @@ class SubscriptionService:
             used_bytes=user.used_traffic_bytes,
             limit_bytes=user.traffic_limit_bytes,
             device_count=device_count,
-            device_limit=user.hwid_device_limit,
+            device_limit=(
+                await self.device_limits.effective(user.hwid_device_limit)
+                if self.device_limits is not None
+                else user.hwid_device_limit
+            ),
             link=user.subscription_url,
         )
 

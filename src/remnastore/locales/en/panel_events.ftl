@@ -36,3 +36,6 @@ alert-panel-unknown-squads =
     🚨 <b>The panel has no internal squad</b> <code>{ $squads }</code>, which the shop's settings or catalogue name (PANEL_SQUADS, TRIAL_SQUADS or a tariff's squads). The panel refused { $what } with a configuration error (500 A018/A039).
     Paid orders stay paid and are fulfilled once the squad exists or the setting is corrected; run <code>remnastore check</code> to verify.
 error-panel-account-conflict = ⚠️ Your VPN account could not be created automatically: the panel already has other accounts under your name. Nothing was charged. Please write to support and we will set it up by hand.
+
+## Device limits as the panel enforces them
+devices-no-limit = no limit

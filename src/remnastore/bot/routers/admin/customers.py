@@ -161,7 +161,7 @@ def render_card(card: CustomerCard, t: Translator, renderer: Renderer) -> str:
                 expires=renderer.when(panel.expires_at, t),
                 used=renderer.size(panel.used_bytes, t),
                 limit=renderer.traffic_limit(panel.limit_bytes, t),
-                devices=str(panel.device_limit) if panel.device_limit else "—",
+                devices=str(panel.device_limit) if panel.device_limit else t("devices-no-limit"),
                 username=row.panel_username or "—",
                 link=panel.link,
             )
