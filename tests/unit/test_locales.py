@@ -50,3 +50,13 @@ def test_telegram_languages_map_to_supported_ones() -> None:
     assert resolve_language(None, "en") == "en"
     assert resolve_language("de", "ru") == "ru"
     assert set(SUPPORTED_LANGUAGES) == {"ru", "en"}
+
+
+def test_every_customer_panel_event_has_a_text_in_both_languages() -> None:
+    from remnastore.bot.panel_event_messages import EVENT_TEXTS
+    from remnastore.services.panel_sync_settings import CUSTOMER_EVENTS
+
+    locales = Locales("en")
+    assert set(EVENT_TEXTS) == set(CUSTOMER_EVENTS)
+    for language in ("ru", "en"):
+        assert set(EVENT_TEXTS.values()) <= locales.keys(language)

@@ -13,6 +13,17 @@ from remnastore.locales import Html, Locales
 
 log = logging.getLogger(__name__)
 
+#: the text of each event a customer can be told about
+EVENT_TEXTS = {
+    "user.limited": "panel-event-user-limited",
+    "user.traffic_reset": "panel-event-user-traffic_reset",
+    "user.first_connected": "panel-event-user-first_connected",
+    "user.not_connected": "panel-event-user-not_connected",
+    "user.disabled": "panel-event-user-disabled",
+    "user.enabled": "panel-event-user-enabled",
+    "user.deleted": "panel-event-user-deleted",
+    "user.revoked": "panel-event-user-revoked",
+}
 _BUY_EVENTS = frozenset({"user.deleted"})
 _TRAFFIC_EVENTS = frozenset({"user.limited"})
 
@@ -30,7 +41,7 @@ class TelegramPanelEventSender:
 
     def text(self, language: str, event: str, *, subscription_url: str) -> Html:
         t = self._locales.get(language)
-        return t("panel-event-" + event.replace(".", "-"), link=subscription_url)
+        return t(EVENT_TEXTS[event], link=subscription_url)
 
     def markup(self, language: str, event: str) -> InlineKeyboardMarkup:
         t = self._locales.get(language)
