@@ -169,3 +169,33 @@ async def test_deleted_and_enabled_events(time_shop: TimeShop) -> None:
     [gone] = [m for m in shop.user(7307).history if "subscription was removed" in m.text]
     assert gone.find_button("Choose a plan") is not None
     assert (await stored(shop, 7307)).panel_status == "DELETED"
+
+
+async def test_a_late_delivery_of_an_older_event_does_not_roll_the_record_back(time_shop: TimeShop) -> None:
+    shop = time_shop
+    await start_trial(shop, 7308)
+    ref = panel_id(shop, 7308)
+    first = shop.clock.now()
+    old_body = shop.panel.webhook_body("user.modified", ref, timestamp=first)  # the panel's view then
+    newer = first + timedelta(days=40)
+    shop.panel.set_expiry(ref, newer)
+    new_body = shop.panel.webhook_body("user.modified", ref, timestamp=first + timedelta(seconds=30))
+    assert await post_webhook(shop, "", None, body=new_body) == (200, "ok")
+    assert await post_webhook(shop, "", None, body=old_body) == (200, "ok")  # retried late by the panel
+    assert abs((await stored(shop, 7308)).expires_at - newer) < timedelta(seconds=1)
+
+
+async def test_first_connection_and_not_connected_messages(time_shop: TimeShop) -> None:
+    shop = time_shop
+    await start_trial(shop, 7309, language="ru")
+    ref = panel_id(shop, 7309)
+    meta = {"notConnectedAfterHours": 24}
+    body = shop.panel.webhook_body("user.not_connected", ref, meta=meta, timestamp=shop.clock.now())
+    assert await post_webhook(shop, "", None, body=body) == (200, "ok")
+    shop.panel.set_used_traffic(ref, 1024)
+    shop.clock.set(shop.clock.now() + timedelta(minutes=1))
+    assert await post_webhook(shop, "user.first_connected", 7309) == (200, "ok")
+    texts = [m.text for m in shop.user(7309).history]
+    link = shop.panel.user(ref)["subscriptionUrl"]
+    assert any("Вы ещё не подключились" in text and link in text for text in texts)
+    assert any("VPN подключён" in text for text in texts)
