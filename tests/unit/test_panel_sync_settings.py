@@ -27,5 +27,5 @@ def test_events_are_a_comma_separated_choice_and_may_be_none() -> None:
 
 
 def test_an_unknown_event_is_refused_by_name() -> None:
-    with pytest.raises(ValidationError, match="'user.created' is not one of user.limited"):
+    with pytest.raises(ValidationError, match=r"'user\.created' is not one of user\.limited"):
         settings(PANEL_EVENT_MESSAGES="user.limited,user.created")
