@@ -82,9 +82,12 @@ async def test_user_modified_webhook_updates_the_record_and_a_shortened_user_is_
     assert abs(record.expires_at - shortened) < timedelta(seconds=1)
     assert record.panel_status == "DISABLED"
 
+    before = len(shop.panel.requests)
     assert await run_due(shop) == 1
     [reminder] = reminders_of(shop.user(7302))
     assert "ends in 3 days" in reminder.text
+    # The webhook's view is fresher than the freshness window: the panel is not asked again.
+    assert [r.path for r in shop.panel.requests[before:] if r.path == f"/api/users/{ref}"] == []
 
 
 @pytest.mark.parametrize("panel_secret", [None])
