@@ -202,3 +202,18 @@ async def test_first_connection_and_not_connected_messages(time_shop: TimeShop) 
     link = shop.panel.user(ref)["subscriptionUrl"]
     assert any("Вы ещё не подключились" in text and link in text for text in texts)
     assert any("VPN подключён" in text for text in texts)
+
+
+async def test_a_device_event_updates_the_record_too_without_a_message(time_shop: TimeShop) -> None:
+    shop = time_shop
+    await start_trial(shop, 7310)
+    ref = panel_id(shop, 7310)
+    shop.panel._record(ref)["hwidDeviceLimit"] = 5  # raised by hand in the panel
+    shop.panel.add_device(ref, "HWIDGGGG1111")
+    before = len(shop.user(7310).history)
+    body = shop.panel.webhook_body(
+        "user_hwid_devices.added", ref, hwid="HWIDGGGG1111", timestamp=shop.clock.now()
+    )
+    assert await post_webhook(shop, "", None, body=body) == (200, "ok")
+    assert (await stored(shop, 7310)).device_limit == 5
+    assert len(shop.user(7310).history) == before

@@ -52,8 +52,8 @@ class PanelEvents:
 
     async def handle(self, event: PanelEvent) -> bool:
         """Apply a verified user event; True if a message went to the customer."""
-        user = event.user
-        if user is None or event.scope != "user":
+        user = event.user  # user events carry it as ``data``, device events as ``data.user``
+        if user is None:
             return False
         applied = await self._state.apply(user, deleted=event.event == DELETED_EVENT, as_of=event.timestamp)
         if applied is None or event.event not in self.message_events:

@@ -120,7 +120,7 @@ class PanelWebhooks:
             refs = {str(ref) for ref in (user.id, user.uuid) if ref is not None}
             await self._on_user_event(refs, {user.telegram_id} if user.telegram_id is not None else set())
         reminder = self._reminder(event)
-        applies = self._events is not None and event.user is not None and event.scope == "user"
+        applies = self._events is not None and event.user is not None
         if reminder is None and not applies:
             return web.Response(text="ignored")
         if not await self._first_time(_dedupe_key(event)):
