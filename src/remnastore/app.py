@@ -38,6 +38,7 @@ from remnastore.bot.middlewares.settings import SettingsMiddleware
 from remnastore.bot.middlewares.throttle import ThrottleMiddleware
 from remnastore.bot.notifier import TelegramNotifier
 from remnastore.bot.payment_intake import PaymentIntake, SettleBeforeAcknowledging, SettleFirstRequestHandler
+from remnastore.bot.panel_event_messages import TelegramPanelEventSender
 from remnastore.bot.reminders import TelegramReminderSender
 from remnastore.bot.render import Renderer
 from remnastore.bot.renewal_notices import RenewalMessages
@@ -75,6 +76,7 @@ from remnastore.services.channel_gate import ChannelGate
 from remnastore.services.checkout import Checkout
 from remnastore.services.customer_admin import CustomerAdmin
 from remnastore.services.customer_cache import CustomerCache
+from remnastore.services.device_limits import DeviceLimits
 from remnastore.services.devices import DeviceService
 from remnastore.services.effective_settings import (
     LINK_KINDS,
@@ -84,9 +86,13 @@ from remnastore.services.effective_settings import (
 )
 from remnastore.services.fulfilment import Fulfilment
 from remnastore.services.gifts import GiftService
+from remnastore.services.light_sync import LightSync
 from remnastore.services.order_admin import OrderAdmin
 from remnastore.services.panel_cache import PanelUserCache
+from remnastore.services.panel_config import ConfigurationAlerts
+from remnastore.services.panel_events import PanelEvents
 from remnastore.services.panel_link import PanelLink
+from remnastore.services.panel_state import PanelState
 from remnastore.services.panel_sync import PanelSync
 from remnastore.services.promo_admin import PromoAdmin
 from remnastore.services.promos import PromoService
@@ -218,7 +224,9 @@ class Application:
             events=self.log_chat,
             cache=self.panel_cache,
         )
-        self.devices = DeviceService(self.panel, self.panel_link)
+        self.device_limits = DeviceLimits(self.panel)
+        self.subscriptions.device_limits = self.device_limits
+        self.devices = DeviceService(self.panel, self.panel_link, self.device_limits)
         self.menu = MenuOptions(
             devices_enabled=settings.shop.devices_enabled,
             mini_app=settings.links.mini_app,
@@ -236,6 +244,7 @@ class Application:
             timezone=settings.shop.timezone,
             balance_currency=settings.sales.balance_currency,
         )
+        self.customer_admin.device_limits = self.device_limits
         self._build_admin_tools()
         self.channel_gate = ChannelGate.from_settings(settings.channel_gate, self.redis)
         if self.channel_gate is not None:
@@ -317,6 +326,8 @@ class Application:
             notifier=self.notifier,
             balance_currency=sales.balance_currency if sales.balance_enabled else None,
         )
+        self.config_alerts = ConfigurationAlerts(self.panel, self.notifier)
+        self.subscriptions.config_alerts = self.config_alerts
         self.fulfilment = Fulfilment(
             self.db,
             self.panel,
@@ -329,6 +340,7 @@ class Application:
             external_squad=settings.panel.external_squad,
             user_tag=settings.panel.user_tag,
             on_fulfilled=self._after_fulfilment,
+            config_alerts=self.config_alerts,
         )
         self._build_promos()
         tribute = self.providers.get("tribute")
@@ -396,12 +408,22 @@ class Application:
         if self.promos is not None:
             self.scheduler.add(Job("promo-reservations", 60.0, self.promos.release_expired, first_delay=20.0))
         reminder_settings = settings.reminders
+        self.panel_state = PanelState(self.db, self.panel, self.clock)
         self.reminders = ReminderService(
             self.db,
             TelegramReminderSender(self.bot, self.locales, self.renderer),
             self.clock,
             offsets=reminder_settings.offsets(),
             enabled=reminder_settings.enabled,
+            expiry_check=self.panel_state,
+        )
+        traffic_addons = any(addon.kind == "traffic" for addon in self.catalogue.addons)
+        self.panel_events = PanelEvents(
+            self.db,
+            self.panel_state,
+            TelegramPanelEventSender(self.bot, self.locales, traffic_addons=traffic_addons),
+            self.clock,
+            message_events=settings.panel_sync.event_messages,
         )
         if reminder_settings.enabled:
             self.scheduler.add(
@@ -421,6 +443,7 @@ class Application:
             spawn=self.inflight.spawn,
             on_refusal=self.metrics.webhook_refused,
             on_user_event=self.panel_cache.forget,
+            events=self.panel_events,
         )
         if settings.backup.interval_hours:
             self.scheduler.add(
@@ -492,6 +515,17 @@ class Application:
                     sync.interval_minutes * 60.0,
                     self.panel_sync.run_scheduled,
                     first_delay=60.0,
+                )
+            )
+        self.light_sync = LightSync(self.panel, self.panel_sync, self.clock)
+        if sync.light_interval_minutes and not self.panel_webhooks.enabled:
+            # Without webhooks nothing tells the shop about changes made in the panel: look for them.
+            self.scheduler.add(
+                Job(
+                    "panel-light-sync",
+                    sync.light_interval_minutes * 60.0,
+                    self.light_sync.run,
+                    first_delay=45.0,
                 )
             )
 

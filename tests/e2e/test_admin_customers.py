@@ -60,7 +60,7 @@ async def test_card_and_access_actions_reach_the_panel_and_the_audit_log(shop: S
     assert row is not None
     admin, card = await open_card(shop, 7401)
     assert "Telegram id: 7401" in card.text and "Subscription: trial" in card.text
-    assert "ACTIVE" in card.text and "Orders: 0" in card.text
+    assert "Panel user" in card.text and "✅ active until" in card.text and "Orders: 0" in card.text
 
     before = panel_expiry(shop, 7401)
     reply = await typed(admin, "Extend", "10")

@@ -7,7 +7,9 @@ import os
 import sys
 from pathlib import Path
 
-from remnastore.emulators.panel import PanelEmulator
+import pytest
+
+from remnastore.emulators.panel import DEFAULT_SQUAD_UUID, PanelEmulator
 from remnastore.emulators.telegram import TelegramEmulator
 from tests.fixtures.providers import PaymentEmulators
 from tests.fixtures.shop import BOT_TOKEN, free_port
@@ -192,3 +194,88 @@ async def test_check_reports_each_enabled_payment_provider(
     assert "OK" in lines["payments:platega"]  # it answers, even if with 503
     assert "FAIL" in lines["payments:cryptobot"] and "CRYPTOBOT_API_URL" in lines["payments:cryptobot"]
     assert code == 1
+
+
+def _check_env(telegram: TelegramEmulator, panel: PanelEmulator, **extra: str) -> dict[str, str]:
+    return {
+        "BOT_TOKEN": BOT_TOKEN,
+        "TELEGRAM_API_URL": telegram.url,
+        "PANEL_URL": panel.url,
+        "PANEL_TOKEN": panel.token,
+        "ADMIN_IDS": "1",
+        **extra,
+    }
+
+
+def _line(out: str, name: str) -> str:
+    [line] = [line for line in out.splitlines() if line.split(" ", 1)[0] == name]
+    return line
+
+
+@pytest.mark.parametrize(
+    "panel_emulator",
+    [{"scopes": ["users:read", "internal-squads:read", "system:read", "hwid-user-devices:read"]}],
+    indirect=True,
+)
+async def test_check_proves_the_token_may_write_and_names_the_missing_scope(
+    telegram_emulator: TelegramEmulator, panel_emulator: PanelEmulator, tmp_path: Path
+) -> None:
+    code, out = await remnastore("check", env=_check_env(telegram_emulator, panel_emulator), cwd=tmp_path)
+    assert code == 1, out
+    token = _line(out, "panel:token")
+    assert "FAIL" in token and "may not create users" in token and "users:write" in token
+    assert "all checks passed" not in out
+
+
+@pytest.mark.parametrize(
+    "panel_emulator",
+    [{"scopes": ["users:*", "internal-squads:read", "hwid-user-devices:*"]}],
+    indirect=True,
+)
+async def test_check_reports_a_token_that_cannot_read_stats_as_that(
+    telegram_emulator: TelegramEmulator, panel_emulator: PanelEmulator, tmp_path: Path
+) -> None:
+    code, out = await remnastore("check", env=_check_env(telegram_emulator, panel_emulator), cwd=tmp_path)
+    assert code == 1, out
+    assert "rejected" not in out
+    stats = [line for line in out.splitlines() if "system stats" in line]
+    assert len(stats) == 1 and "FAIL" in stats[0] and "system:read" in stats[0]
+    assert "OK" in _line(out, "panel:token")
+    assert panel_emulator.users == [], "the probe user is deleted again"
+    probes = [r.json for r in panel_emulator.requests if r.method == "POST" and r.path == "/api/users"]
+    assert len(probes) == 1 and probes[0]["username"].startswith("rs_check_")
+
+
+async def test_check_verifies_every_squad_named_in_settings_and_catalogue(
+    telegram_emulator: TelegramEmulator, panel_emulator: PanelEmulator, tmp_path: Path
+) -> None:
+    ghost = "0b5e2d61-7c1a-4f6e-9d3b-2a4c6e8f0a1b"
+    catalogue = (Path(__file__).parents[2] / "src/remnastore/catalogue/default.toml").read_text()
+    catalogue = catalogue.replace(
+        'traffic_strategy = "NO_RESET"', f'traffic_strategy = "NO_RESET"\nsquads = ["{ghost}"]', 1
+    )
+    (tmp_path / "catalogue.toml").write_text(catalogue)
+    env = _check_env(
+        telegram_emulator,
+        panel_emulator,
+        PANEL_SQUADS=DEFAULT_SQUAD_UUID,
+        CATALOGUE_FILE=str(tmp_path / "catalogue.toml"),
+    )
+    code, out = await remnastore("check", env=env, cwd=tmp_path)
+    assert code == 1, out
+    squads = _line(out, "panel:squads")
+    assert "FAIL" in squads and f"{ghost} (tariff standard)" in squads
+    assert DEFAULT_SQUAD_UUID not in squads
+
+
+@pytest.mark.parametrize("panel_emulator", [{}, {"hwid_limiting": True}], indirect=True)
+async def test_check_warns_when_device_limits_are_sold_but_not_enforced(
+    telegram_emulator: TelegramEmulator, panel_emulator: PanelEmulator, tmp_path: Path
+) -> None:
+    code, out = await remnastore("check", env=_check_env(telegram_emulator, panel_emulator), cwd=tmp_path)
+    assert code == 0, out
+    devices = _line(out, "panel:devices")
+    if panel_emulator.hwid_limiting:
+        assert devices.split()[1] == "OK" and "limiting is on" in devices
+    else:
+        assert devices.split()[1] == "WARN" and "does not enforce" in devices and "HWID" in devices

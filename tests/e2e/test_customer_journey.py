@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from remnastore.db.models import Customer, Subscription, SubscriptionPeriod
@@ -86,6 +87,7 @@ async def test_second_trial_is_refused_and_changes_nothing(shop: Shop) -> None:
     assert "Free trial" not in " ".join(button_texts(reply))
 
 
+@pytest.mark.parametrize("panel_emulator", [{"hwid_limiting": True}], indirect=True)
 async def test_devices_list_and_disconnect(shop: Shop) -> None:
     carol = shop.user(5003, first_name="Carol", language_code="en")
     await carol.wait_reply(await carol.send("/start"))
@@ -98,10 +100,11 @@ async def test_devices_list_and_disconnect(shop: Shop) -> None:
     assert "Pixel 8" in reply.text and "iPhone <15>" in reply.text  # escaped on the wire, plain on screen
     assert "(2 of 1)" in reply.text
 
+    # The panel lists the newest device first.
     reply = await carol.wait_reply(await carol.press("Disconnect 1"))
-    assert "Pixel 8" not in reply.text and "iPhone <15>" in reply.text
+    assert "iPhone <15>" not in reply.text and "Pixel 8" in reply.text
     remaining = await shop.app.panel.list_devices(panel_id)
-    assert [d.hwid for d in remaining] == ["HWIDBBBB2222"]
+    assert [d.hwid for d in remaining] == ["HWIDAAAA1111"]
 
 
 async def test_panel_outage_during_trial_keeps_the_trial_available(shop: Shop) -> None:
@@ -207,3 +210,29 @@ async def test_concurrent_starts_register_one_customer(shop: Shop) -> None:
     assert await count(shop, Customer) == 1
     welcomes = [m for m in mia.history if "Welcome" in (m.text or "")]
     assert len(welcomes) == 1
+
+
+async def test_device_limit_shown_is_the_one_the_panel_enforces(shop: Shop) -> None:
+    """HWID limiting is off on a fresh panel: no limit applies, whatever the user's own number."""
+    erin = shop.user(5011, first_name="Erin", language_code="en")
+    await erin.wait_reply(await erin.send("/start"))
+    await erin.wait_reply(await erin.press("Free trial"))
+    panel_id = shop.panel.user_by_telegram_id(5011)["id"]
+    shop.panel.add_device(panel_id, "HWIDEEEE1111")
+    shop.panel.add_device(panel_id, "HWIDEEEE2222")
+    reply = await erin.wait_reply(await erin.send("/devices"))
+    assert "My devices (2)" in reply.text and " of " not in reply.text.split("\n")[0]
+
+
+@pytest.mark.parametrize(
+    "panel_emulator", [{"hwid_limiting": True, "fallback_device_limit": 4}], indirect=True
+)
+async def test_a_null_device_limit_shows_the_panels_fallback(shop: Shop) -> None:
+    fred = shop.user(5012, first_name="Fred", language_code="en")
+    await fred.wait_reply(await fred.send("/start"))
+    await fred.wait_reply(await fred.press("Free trial"))
+    panel_id = shop.panel.user_by_telegram_id(5012)["id"]
+    shop.panel._record(panel_id)["hwidDeviceLimit"] = None  # set back to the panel's default by hand
+    shop.panel.add_device(panel_id, "HWIDFFFF1111")
+    reply = await fred.wait_reply(await fred.send("/devices"))
+    assert "My devices (1 of 4)" in reply.text

@@ -16,6 +16,7 @@ def shop_env() -> dict[str, str]:
     return {"PANEL_WEBHOOK_SECRET": SECRET}
 
 
+@pytest.mark.parametrize("panel_emulator", [{"hwid_limiting": True}], indirect=True)
 async def test_changes_in_the_panel_show_at_once_when_announced(shop: Shop) -> None:
     lena = shop.user(7301, first_name="Lena", language_code="en")
     await lena.wait_reply(await lena.send("/start"))

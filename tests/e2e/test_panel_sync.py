@@ -114,3 +114,39 @@ async def test_pages_are_fetched_concurrently_within_the_limit(shop: Shop) -> No
     assert len(lists) == 10
     # 1 page, then 9 pages 3 at a time: about 4 rounds of 0.2 s (sequentially it would take 2 s)
     assert elapsed < 1.6
+
+
+async def test_sync_imports_the_panel_status_as_it_is(shop: Shop) -> None:
+    """A DISABLED or LIMITED panel user is not an active paid subscription: imported with its status,
+    left out of "Active paid", shown on the admin card."""
+    shop.panel.add_user(username="on_8851", telegram_id=8851, expire_at=days(30))
+    shop.panel.add_user(username="off_8852", telegram_id=8852, expire_at=days(30), status="DISABLED")
+    shop.panel.add_user(username="full_8853", telegram_id=8853, expire_at=days(30), status="LIMITED")
+    await run_from_admin_menu(shop)
+
+    async with shop.db.session() as session:
+        statuses = dict(
+            (
+                await session.execute(
+                    select(Customer.telegram_id, Subscription.panel_status).join(
+                        Subscription, Subscription.customer_id == Customer.id
+                    )
+                )
+            )
+            .tuples()
+            .all()
+        )
+    assert statuses == {8851: "ACTIVE", 8852: "DISABLED", 8853: "LIMITED"}
+
+    admin = shop.user(ADMIN_ID, first_name="Admin", language_code="en")
+    menu = await admin.wait_reply(await admin.send("/admin"))
+    screen = await admin.wait_reply(await admin.press("Statistics", message_id=menu.message_id))
+    assert "Active paid subscriptions: 1" in screen.text
+
+    await admin.wait_reply(await admin.send("/admin"))
+    await admin.wait_reply(await admin.press("Customers"))
+    await admin.wait_reply(await admin.press("Search"))
+    await admin.wait_reply(await admin.send("8852"))
+    card = await admin.wait_reply(await admin.press("8852"))
+    assert "Panel status (last known): ⏸ disabled in the panel" in card.text
+    assert "Panel user" in card.text and "disabled in the panel until" in card.text

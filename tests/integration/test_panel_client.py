@@ -136,9 +136,11 @@ async def test_enable_disable_reset_and_revoke(
 
     revoked = await panel_client.revoke_subscription(user.ref)
     assert revoked.short_uuid != user.short_uuid and revoked.subscription_url != user.subscription_url
-    async with aiohttp.ClientSession() as session:
+    proxied = {"X-Forwarded-For": "127.0.0.1", "X-Forwarded-Proto": "https"}  # the panel's HTTPS proxy
+    async with aiohttp.ClientSession(headers=proxied) as session:
         async with session.get(user.subscription_url) as old:
             assert old.status == 404
+            assert (await old.json())["isFound"] is False
         async with session.get(revoked.subscription_url) as new:
             assert new.status == 200
             assert base64.b64decode(await new.text()).decode().startswith("vless://")
@@ -152,7 +154,8 @@ async def test_devices_list_delete_and_unknown_hwid(
     panel_emulator.add_device(user.ref, "HWIDPHONE0001", platform="iOS")
     panel_emulator.add_device(user.ref, "HWIDLAPTOP001", platform="Windows")
     devices = await panel_client.list_devices(user.ref)
-    assert [(d.hwid, d.platform) for d in devices] == [("HWIDPHONE0001", "iOS"), ("HWIDLAPTOP001", "Windows")]
+    newest_first = [("HWIDLAPTOP001", "Windows"), ("HWIDPHONE0001", "iOS")]
+    assert [(d.hwid, d.platform) for d in devices] == newest_first
 
     left = await panel_client.delete_device(user.ref, "HWIDPHONE0001")
     assert [d.hwid for d in left] == ["HWIDLAPTOP001"]
@@ -177,7 +180,9 @@ async def test_iter_users_pages_through_600_users(
     pages = [page async for page in panel_client.iter_users(page_size=250)]
     assert [len(page) for page in pages] == [250, 250, 100]
     names = [user.username for page in pages for user in page]
-    assert len(set(names)) == 600 and names[0] == "bulk_0" and names[-1] == "bulk_599"
+    # 3.x streams by id ascending; 2.x pages the UI list, newest id first
+    first, last = ("bulk_0", "bulk_599") if panel_emulator.api_version == 3 else ("bulk_599", "bulk_0")
+    assert len(set(names)) == 600 and names[0] == first and names[-1] == last
 
 
 @both_versions

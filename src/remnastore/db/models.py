@@ -229,8 +229,28 @@ class Subscription(Base):
         BigInteger, nullable=False, default=0, server_default="0"
     )
     device_limit: Mapped[int | None] = mapped_column(Integer)
+    #: the panel user's status as the panel last told it (ACTIVE, DISABLED, LIMITED, EXPIRED; DELETED when
+    #: the panel deleted the user); None until the panel was asked or told
+    panel_status: Mapped[str | None] = mapped_column(String(16))
+    #: uuids of the panel user's internal squads, as the panel last told them
+    panel_squads: Mapped[list[str] | None] = mapped_column(JSONDocument)
+    #: when the panel last confirmed expiry, status and limits (a webhook, a sync or a direct read)
+    panel_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
+
+
+class PanelEventNotice(Base):
+    """A customer message about a panel event (traffic exhausted, link changed...), recorded before it
+    is sent: ``event_key`` (event, panel user, the event's timestamp) makes each go out at most once."""
+
+    __tablename__ = "panel_event_notices"
+
+    id: Mapped[int] = _pk()
+    customer_id: Mapped[int] = _customer_fk(nullable=False)
+    event_key: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+    event: Mapped[str] = mapped_column(String(64), nullable=False)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 
 
 class ReminderSent(Base):

@@ -1,10 +1,19 @@
 """A protocol-true emulator of the Remnawave panel: a real aiohttp server on 127.0.0.1.
 
-It speaks the 3.x REST API (users addressed by numeric ``id``) or, with ``api_version=2``, the 2.x one
-(``uuid`` paths, ``by-telegram-id``, no ``actions/extend``, ``userUuid`` in HWID bodies, DELETE answering
-``{"response": {"isDeleted": true}}``). Replies use the ``{"response": ...}`` envelope and the panel's
-three error shapes (business ``errorCode``, validation ``errors[]``, Nest defaults); unknown routes answer
-Nest's 404 "Cannot GET ...". Test helpers inject failures, latency and outages, record every request,
+The emulated panel version is a parameter: ``version="3.3.2"`` (the default) speaks the 3.x REST API
+(users addressed by numeric ``id``); a 2.x version (or ``api_version=2``) the 2.x one (``uuid`` paths,
+``by-telegram-id``, no ``actions/extend``, ``userUuid`` in HWID bodies, DELETE answering
+``{"response": {"isDeleted": true}}``, zod-3 validation bodies, ``subLastUserAgent`` before 2.7).
+
+Strict like a real panel: plain-http requests without ``X-Forwarded-For``/``X-Forwarded-Proto: https``
+get their socket closed (``require_proxy_headers``, on by default); the API token's ``scopes`` are
+enforced (403 "Forbidden resource"); an unknown internal squad on create/update is a 500 ``A018``/``A039``
+with nothing applied; HWID device limits are enforced only while ``hwid_limiting`` is on (off on a fresh
+panel), a null user limit meaning ``fallback_device_limit``.
+
+Replies use the ``{"response": ...}`` envelope and the panel's three error shapes (business
+``errorCode``, validation ``errors[]``, Nest defaults); unknown routes answer Nest's 404 "Cannot GET
+...". Test helpers inject failures, latency and outages, record every request,
 and deliver webhooks signed byte-for-byte like the panel's.
 """
 
@@ -18,7 +27,7 @@ import json
 import secrets
 import string
 import uuid as uuid_lib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -42,8 +51,26 @@ from remnastore.emulators.panel_rules import (
 )
 
 DEFAULT_SQUAD_UUID = "6f1c2b9e-4d3a-4c8b-9e7f-1a2b3c4d5e60"
+#: the panel version emulated unless told otherwise (the newest the shop is tested against)
+DEFAULT_VERSION = "3.3.2"
+#: the panel versions the shop's tests run against (docs/operations.md)
+TESTED_VERSIONS = ("3.3.2", "2.7.4")
 _SHORT_ALPHABET = string.ascii_letters + string.digits + "_-"
+#: first path segment after ``/api/`` -> the scope resource guarding it
+_SCOPE_RESOURCES = {
+    "users": "users",
+    "hwid": "hwid-user-devices",
+    "internal-squads": "internal-squads",
+    "system": "system",
+    "subscription-settings": "subscription-settings",
+    "subscriptions": "subscriptions",
+}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    """``"3.3.2"`` -> ``(3, 3, 2)``."""
+    return tuple(int(part) for part in version.strip().lstrip("vV").split(".") if part.isdigit())
 
 
 def sign_webhook(body: bytes, secret: str) -> str:
@@ -83,18 +110,30 @@ class PanelEmulator:
         self,
         *,
         token: str | None = None,
-        api_version: int = 3,
-        require_proxy_headers: bool = False,
+        api_version: int | None = None,
+        require_proxy_headers: bool = True,
         version: str | None = None,
         admin_token: str | None = None,
+        scopes: Sequence[str] = ("*",),
+        hwid_limiting: bool = False,
+        fallback_device_limit: int = 999,
     ) -> None:
+        if api_version is None:
+            api_version = version_tuple(version or DEFAULT_VERSION)[0] if version else 3
         if api_version not in (2, 3):
             raise ValueError("api_version must be 2 or 3")
         self.token = token or secrets.token_urlsafe(32)
         self.admin_token = admin_token
         self.api_version = api_version
         self.require_proxy_headers = require_proxy_headers
-        self.version = version or ("3.3.2" if api_version == 3 else "2.7.4")
+        self.version = version or (DEFAULT_VERSION if api_version == 3 else "2.7.4")
+        if version_tuple(self.version)[0] != api_version:
+            raise ValueError(f"version {self.version} is not an API {api_version} panel")
+        #: the API token's scopes: ``*``, ``<resource>:*``, ``<resource>:read`` or ``<resource>:write``
+        self.scopes = set(scopes)
+        #: the panel's subscription settings: HWID limiting and the limit of users whose own is null
+        self.hwid_limiting = hwid_limiting
+        self.fallback_device_limit = fallback_device_limit
         self.requests: list[RecordedRequest] = []
         self._users: dict[int, dict[str, Any]] = {}
         self._next_id = 1
@@ -168,7 +207,8 @@ class PanelEmulator:
         return ids
 
     def set_expiry(self, user_ref: int | str, expire_at: datetime) -> None:
-        self._record(user_ref)["expireAt"] = expire_at
+        """What a seller does in the panel UI (extend, shorten): no webhook, ``updatedAt`` moves."""
+        self._record(user_ref).update(expireAt=expire_at, updatedAt=now())
 
     @property
     def users(self) -> list[dict[str, Any]]:
@@ -201,7 +241,7 @@ class PanelEmulator:
         return dict(device)
 
     def devices(self, user_ref: int | str) -> list[dict[str, Any]]:
-        """The user's HWID devices as the panel shows them."""
+        """The user's HWID devices as the panel shows them (in the order they were added)."""
         return [records.render_device(d, self.api_version) for d in self._record(user_ref)["devices"]]
 
     def set_used_traffic(self, user_ref: int | str, used_bytes: int) -> None:
@@ -212,17 +252,17 @@ class PanelEmulator:
         record["firstConnectedAt"] = record["firstConnectedAt"] or now()
 
     def set_status(self, user_ref: int | str, status: str) -> None:
-        self._record(user_ref)["status"] = status
+        self._record(user_ref).update(status=status, updatedAt=now())
 
     def run_sweeps(self) -> None:
         """What the panel's periodic jobs do: expire overdue users, limit users over their traffic."""
         current = now()
         for record in self._users.values():
             if record["status"] == "ACTIVE" and record["expireAt"] <= current:
-                record["status"] = "EXPIRED"
+                record.update(status="EXPIRED", updatedAt=current)
             limit = record["trafficLimitBytes"]
             if record["status"] == "ACTIVE" and limit and record["usedTrafficBytes"] >= limit:
-                record["status"] = "LIMITED"
+                record.update(status="LIMITED", updatedAt=current)
 
     def fail_next(
         self, count: int = 1, status: int = 500, path_prefix: str | None = None, method: str | None = None
@@ -341,10 +381,13 @@ class PanelEmulator:
 
     def render(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """The user as the panel's JSON shows it."""
-        return records.render_user(record, self.api_version, self._url, self._squads)
+        legacy_sub_fields = version_tuple(self.version) < (2, 7)
+        return records.render_user(record, self.api_version, self._url, self._squads, legacy_sub_fields)
 
-    def devices_reply(self, record: Mapping[str, Any] | None) -> web.Response:
-        devices = [records.render_device(d, self.api_version) for d in record["devices"]] if record else []
+    def devices_reply(self, record: Mapping[str, Any]) -> web.Response:
+        """The user's devices, newest first (the panel orders them by ``createdAt`` descending)."""
+        newest_first = list(reversed(record["devices"]))  # stored in the order they were added
+        devices = [records.render_device(d, self.api_version) for d in newest_first]
         return reply({"total": len(devices), "devices": devices})
 
     # -- HTTP plumbing -----------------------------------------------------------------------------
@@ -403,13 +446,25 @@ class PanelEmulator:
         given = request.headers.get("Authorization", "")
         scheme, _, presented = given.partition(" ")
         if scheme.lower() == "bearer" and hmac.compare_digest(presented.encode(), self.token.encode()):
-            return None
+            return None if self._scope_allows(request) else nest_error(403, "Forbidden resource", "Forbidden")
         if self.admin_token and scheme.lower() == "bearer" and presented == self.admin_token:
             if request.headers.get("X-Remnawave-Client-Type") == "browser":
                 return None
             message = "For API requests you must create own API-token in the admin dashboard."
             return nest_error(403, message, "Forbidden")
         return nest_error(401, "Unauthorized")
+
+    def _scope_allows(self, request: web.Request) -> bool:
+        """The panel's scopes guard: ``*``, ``<resource>:*`` or ``<resource>:read|write``."""
+        if "*" in self.scopes:
+            return True
+        parts = request.path.split("/")
+        resource = _SCOPE_RESOURCES.get(parts[2] if len(parts) > 2 else "")
+        if resource is None:
+            return True
+        reading = request.method == "GET" or request.path == "/api/users/resolve"
+        kind = "read" if reading else "write"
+        return bool({f"{resource}:*", f"{resource}:{kind}"} & self.scopes)
 
     def _add_routes(self, app: web.Application) -> None:
         PanelRoutes(self).register(app)

@@ -114,12 +114,18 @@ def render_device(device: Mapping[str, Any], api_version: int) -> dict[str, Any]
 
 
 def render_user(
-    record: Mapping[str, Any], api_version: int, base_url: str, squads: Mapping[str, str]
+    record: Mapping[str, Any],
+    api_version: int,
+    base_url: str,
+    squads: Mapping[str, str],
+    legacy_sub_fields: bool = False,
 ) -> dict[str, Any]:
-    """A user as the panel's JSON shows it: ``id`` in 3.x, ``uuid`` in 2.x, nested ``userTraffic``."""
+    """A user as the panel's JSON shows it: ``id`` in 3.x, ``uuid`` in 2.x, nested ``userTraffic``;
+    ``subLastUserAgent``/``subLastOpenedAt`` only before 2.7 (``legacy_sub_fields``)."""
     out: dict[str, Any] = {"id": record["id"]} if api_version >= 3 else {"uuid": record["uuid"]}
     out.update({name: record[name] for name in _PLAIN_FIELDS})
-    out.update(subLastUserAgent=None, subLastOpenedAt=None)
+    if legacy_sub_fields:
+        out.update(subLastUserAgent=None, subLastOpenedAt=None)
     out.update({name: record[name] for name in ("lastTrafficResetAt", "createdAt", "updatedAt")})
     out["subscriptionUrl"] = f"{base_url}/api/sub/{record['shortUuid']}"
     out["activeInternalSquads"] = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid as uuid_lib
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,29 @@ def _query_int(request: web.Request, key: str, default: int | None, low: int, hi
     return int(raw)
 
 
+_SORTABLE = {"id", "updatedAt", "createdAt", "expireAt", "username"}
+
+
+def _sorting(request: web.Request) -> list[tuple[str, bool]]:
+    """The UI list's ``sorting`` query: JSON ``[{"id": "updatedAt", "desc": true}, ...]``."""
+    raw = request.query.get("sorting")
+    if not raw:
+        return []
+    try:
+        items = json.loads(raw)
+    except ValueError:
+        items = None
+    if not isinstance(items, list) or not all(
+        isinstance(i, dict) and i.get("id") in _SORTABLE and isinstance(i.get("desc"), bool) for i in items
+    ):
+        raise ValidationFailed([{"code": "custom", "path": ["sorting"], "message": "Invalid sorting"}])
+    return [(str(i["id"]), bool(i["desc"])) for i in items]
+
+
+def _sort_key(key: str) -> Callable[[Record], Any]:
+    return lambda record: (record[key] is None, record[key])
+
+
 async def _json(request: web.Request) -> Any:
     """The parsed body (the middleware has read and checked it; aiohttp keeps the bytes)."""
     raw = await request.read()
@@ -44,6 +68,7 @@ class PanelRoutes:
     def __init__(self, emulator: PanelEmulator) -> None:
         self.emu = emulator
         self.v3 = emulator.api_version >= 3
+        self.modern = self.v3  # zod 4 validation bodies
         self.owner_key = "userId" if self.v3 else "userUuid"
 
     def register(self, app: web.Application) -> None:
@@ -69,6 +94,7 @@ class PanelRoutes:
         router.add_get("/api/internal-squads", self.squads)
         router.add_get("/api/system/stats", self.stats)
         router.add_get("/api/system/metadata", self.metadata)
+        router.add_get("/api/subscription-settings", self.subscription_settings)
         router.add_get("/api/sub/{short}", self.subscription)
 
     # -- lookups -----------------------------------------------------------------------------------
@@ -82,8 +108,7 @@ class PanelRoutes:
         raw = request.match_info["ref"]
         if self.v3:
             if not raw.isdigit():
-                issue = {"code": "invalid_type", "expected": "number", "received": "nan", "path": ["id"]}
-                raise ValidationFailed([{**issue, "message": "Expected number, received nan"}])
+                raise ValidationFailed([rules.type_issue("userId", "number", "NaN")])
             return self.emu._users.get(int(raw))
         if not rules.UUID_RE.match(raw):
             raise ValidationFailed([{"code": "invalid_string", "path": ["uuid"], "message": "Invalid uuid"}])
@@ -113,7 +138,7 @@ class PanelRoutes:
         return reply([self.emu.render(r) for r in found])
 
     async def resolve(self, request: web.Request) -> web.Response:
-        check = Checker(await _json(request))
+        check = Checker(await _json(request), modern=self.modern)
         id_key = "id" if self.v3 else "uuid"
         given = [key for key in (id_key, "username", "shortUuid") if check.body.get(key) is not None]
         if len(given) != 1:
@@ -130,7 +155,9 @@ class PanelRoutes:
     async def list_users(self, request: web.Request) -> web.Response:
         start = _query_int(request, "start", 0, 0, 2**31) or 0
         size = _query_int(request, "size", 25, 1, 1000) or 25
-        records = list(self.emu._users.values())
+        records = sorted(self.emu._users.values(), key=lambda r: r["id"], reverse=True)
+        for key, descending in reversed(_sorting(request)):
+            records.sort(key=_sort_key(key), reverse=descending)
         page = records[start : start + size]
         return reply({"users": [self.emu.render(r) for r in page], "total": len(records)})
 
@@ -152,14 +179,14 @@ class PanelRoutes:
     # -- writes ------------------------------------------------------------------------------------
 
     async def create(self, request: web.Request) -> web.Response:
-        body = rules.check_create(await _json(request))
+        body = rules.check_create(await _json(request), modern=self.modern)
         if self.emu._find_by("username", body["username"]) is not None:
             raise rules.USERNAME_TAKEN
         if body.get("shortUuid") and self.emu._find_by("shortUuid", body["shortUuid"]) is not None:
             raise rules.SHORT_UUID_TAKEN
         squads = list(body.get("activeInternalSquads") or [])
         if any(squad not in self.emu._squads for squad in squads):
-            raise rules.CREATE_FAILED
+            raise rules.CREATE_FAILED  # the database's foreign key refuses it; nothing is created
         keys = ("username", "status", "shortUuid", "trafficLimitStrategy", "tag", "externalSquadUuid")
         values: Record = {key: body[key] for key in keys if body.get(key) is not None}
         for key in ("trafficLimitBytes", "hwidDeviceLimit"):
@@ -176,13 +203,15 @@ class PanelRoutes:
 
     async def update(self, request: web.Request) -> web.Response:
         id_key = "id" if self.v3 else "uuid"
-        body = rules.check_update(await _json(request), id_key)
+        body = rules.check_update(await _json(request), id_key, modern=self.modern)
         if body.get(id_key) is not None:
             record = self._by_id(body[id_key])
         else:
             record = self.emu._find_by("username", body["username"])
         if record is None:
             raise rules.USER_NOT_FOUND
+        if any(squad not in self.emu._squads for squad in body.get("activeInternalSquads") or []):
+            raise rules.UPDATE_FAILED  # the transaction is rolled back: nothing is applied
         current = now()
         new_status = body.get("status")
         if "trafficLimitBytes" in body:
@@ -220,14 +249,14 @@ class PanelRoutes:
         body = await _json(request)
         body = {} if body is None else body
         if name == "extend":
-            check = Checker(body)
+            check = Checker(body, modern=self.modern)
             check.integer("days", minimum=(1, "Days must be at least 1"), required=True)
             check.done()
         if record is None:
             raise rules.USER_NOT_FOUND
         current = now()
         if name == "extend":
-            record["expireAt"] += timedelta(days=int(body["days"]))
+            record["expireAt"] = max(current, record["expireAt"]) + timedelta(days=int(body["days"]))
             if record["status"] == "EXPIRED" and record["expireAt"] > current:
                 record["status"] = "ACTIVE"
         elif name == "enable":
@@ -243,7 +272,7 @@ class PanelRoutes:
                 record["status"] = "ACTIVE"
             record.update(usedTrafficBytes=0, lastTrafficResetAt=current)
         elif name == "revoke":
-            self._revoke(record, Checker(body).body)
+            self._revoke(record, Checker(body, modern=self.modern).body)
         record["updatedAt"] = current
         return self._reply_user(record)
 
@@ -277,10 +306,13 @@ class PanelRoutes:
         return record
 
     async def list_devices(self, request: web.Request) -> web.Response:
-        return self.emu.devices_reply(self._path_user(request))
+        record = self._path_user(request)
+        if record is None:
+            raise rules.USER_NOT_FOUND
+        return self.emu.devices_reply(record)
 
     async def add_device(self, request: web.Request) -> web.Response:
-        check = Checker(await _json(request))
+        check = Checker(await _json(request), modern=self.modern)
         self._owner(check)
         check.string("hwid", required=True, pattern=rules.HWID_RE, pattern_message="Invalid HWID format")
         for key in ("platform", "osVersion", "deviceModel", "userAgent"):
@@ -289,9 +321,11 @@ class PanelRoutes:
         record, body = self._owner_record(check), check.body
         if any(device["hwid"] == body["hwid"] for device in record["devices"]):
             raise rules.DEVICE_EXISTS
-        limit = record["hwidDeviceLimit"]
-        if limit and len(record["devices"]) >= limit:
-            raise rules.DEVICE_LIMIT
+        if self.emu.hwid_limiting:
+            limit = record["hwidDeviceLimit"]
+            limit = self.emu.fallback_device_limit if limit is None else limit
+            if len(record["devices"]) >= limit:
+                raise rules.DEVICE_LIMIT
         self.emu.add_device(
             record["id"], body["hwid"], body.get("platform"), body.get("osVersion"),
             body.get("deviceModel"), body.get("userAgent"),
@@ -299,7 +333,7 @@ class PanelRoutes:
         return self.emu.devices_reply(record)
 
     async def delete_device(self, request: web.Request) -> web.Response:
-        check = Checker(await _json(request))
+        check = Checker(await _json(request), modern=self.modern)
         self._owner(check)
         check.string("hwid", required=True)
         check.done()
@@ -311,7 +345,7 @@ class PanelRoutes:
         return self.emu.devices_reply(record)
 
     async def delete_all_devices(self, request: web.Request) -> web.Response:
-        check = Checker(await _json(request))
+        check = Checker(await _json(request), modern=self.modern)
         self._owner(check)
         check.done()
         record = self._owner_record(check)
@@ -341,14 +375,8 @@ class PanelRoutes:
         lifetime = sum(r["lifetimeUsedTrafficBytes"] for r in records)
         return reply(
             {
-                "cpu": {"cores": 4, "physicalCores": 4},
-                "memory": {
-                    "total": 8 << 30,
-                    "free": 4 << 30,
-                    "used": 4 << 30,
-                    "active": 3 << 30,
-                    "available": 4 << 30,
-                },
+                "cpu": {"cores": 4},
+                "memory": {"total": 8 << 30, "free": 4 << 30, "used": 4 << 30},
                 "uptime": uptime,
                 "timestamp": int(current.timestamp() * 1000),
                 "users": {"statusCounts": counts, "totalUsers": len(records)},
@@ -356,6 +384,20 @@ class PanelRoutes:
                 "nodes": {"totalOnline": 1, "totalBytesLifetime": str(lifetime)},
             }
         )
+
+    async def subscription_settings(self, request: web.Request) -> web.Response:
+        stamp = iso(self.emu._started_at)
+        hwid = {
+            "enabled": self.emu.hwid_limiting,
+            "fallbackDeviceLimit": self.emu.fallback_device_limit,
+            "maxDevicesAnnounce": None,
+        }
+        return reply(
+            {"uuid": "00000000-0000-4000-8000-000000000001", "serveJsonAtBaseSubscription": False,
+             "isShowCustomRemarks": True, "customRemarks": {}, "customResponseHeaders": None,
+             "randomizeHosts": False, "responseRules": None, "hwidSettings": hwid,
+             "createdAt": stamp, "updatedAt": stamp}
+        )  # fmt: skip
 
     async def metadata(self, request: web.Request) -> web.Response:
         commit = {"commitSha": "0" * 40, "branch": "main", "commitUrl": None}
@@ -367,7 +409,8 @@ class PanelRoutes:
     async def subscription(self, request: web.Request) -> web.Response:
         record = self.emu._find_by("shortUuid", request.match_info["short"])
         if record is None:
-            return web.Response(status=404, text="Not Found")
+            missing = {"isFound": False, "statusCode": 404, "message": "Resource not found"}
+            return web.json_response(missing, status=404, dumps=rules.compact_json)
         links = [
             f"vless://{record['vlessUuid']}@127.0.0.1:443?security=reality&type=tcp#{record['username']}",
             f"trojan://{record['trojanPassword']}@127.0.0.1:8443#{record['username']}",

@@ -76,6 +76,7 @@ class BusinessError(Exception):
 USERNAME_TAKEN = BusinessError(400, "A019", "User username already exists")
 SHORT_UUID_TAKEN = BusinessError(400, "A020", "User short UUID already exists")
 CREATE_FAILED = BusinessError(500, "A018", "Failed to create user")
+UPDATE_FAILED = BusinessError(500, "A039", "Update user error")
 USER_NOT_FOUND = BusinessError(404, "A025", "User not found")
 USERS_NOT_FOUND = BusinessError(404, "A062", "Users not found")
 NO_USER_WITH_PARAMS = BusinessError(404, "A063", "User with specified params not found")
@@ -114,13 +115,33 @@ def _kind(value: Any) -> str:
     return "array" if isinstance(value, list) else "object"
 
 
-class Checker:
-    """Collects zod-like issues for one JSON body; :meth:`done` raises them all at once."""
+def type_issue(key: str, expected: str, received: str, *, modern: bool = True) -> dict[str, Any]:
+    """zod's ``invalid_type`` issue for ``key`` ("" for the body itself) in the panel's style."""
+    path = [key] if key else []
+    if modern:
+        message = f"Invalid input: expected {expected}, received {received}"
+        return {"expected": expected, "code": "invalid_type", "path": path, "message": message}
+    message = "Required" if received == "undefined" else f"Expected {expected}, received {received}"
+    return {
+        "code": "invalid_type",
+        "expected": expected,
+        "received": received,
+        "path": path,
+        "message": message,
+    }
 
-    def __init__(self, body: Any) -> None:
+
+class Checker:
+    """Collects zod-like issues for one JSON body; :meth:`done` raises them all at once.
+
+    ``modern`` (3.x panels, zod 4) words issues as ``invalid_format`` with ``origin``/``format`` and
+    "Invalid input: expected ..."; the legacy style (2.x, zod 3) uses ``invalid_string``/``validation``.
+    """
+
+    def __init__(self, body: Any, *, modern: bool = True) -> None:
+        self.modern = modern
         if not isinstance(body, dict):
-            issue = {"code": "invalid_type", "expected": "object", "received": _kind(body), "path": []}
-            raise ValidationFailed([{**issue, "message": f"Expected object, received {_kind(body)}"}])
+            raise ValidationFailed([type_issue("", "object", _kind(body), modern=modern)])
         self.body: dict[str, Any] = body
         self.issues: list[dict[str, Any]] = []
 
@@ -131,21 +152,44 @@ class Checker:
         if self.issues:
             raise ValidationFailed(self.issues)
 
+    def _type(self, key: str, expected: str, received: str, message: str | None = None) -> None:
+        issue = type_issue(key, expected, received, modern=self.modern)
+        if message:
+            issue["message"] = message
+        self.issues.append(issue)
+
+    def _format(self, key: str | list[Any], fmt: str, message: str, pattern: str | None = None) -> None:
+        path = key if isinstance(key, list) else [key]
+        if self.modern:
+            extra = {"pattern": pattern} if pattern is not None else {}
+            issue = {"origin": "string", "code": "invalid_format", "format": fmt, **extra}
+        else:
+            issue = {"code": "invalid_string", "validation": fmt}
+        self.issues.append({**issue, "path": path, "message": message})
+
+    def _size(self, key: str, code: str, origin: str, bound: int, message: str) -> None:
+        name = "minimum" if code == "too_small" else "maximum"
+        if self.modern:
+            issue: dict[str, Any] = {"origin": origin, "code": code, name: bound, "inclusive": True}
+        else:
+            issue = {"code": code, name: bound, "type": origin, "inclusive": True}
+        self.issues.append({**issue, "path": [key], "message": message})
+
     def _present(
         self, key: str, expected: str, *, required: bool, nullable: bool, message: str | None
     ) -> bool:
         """True when the value is there and should be checked further."""
         if key not in self.body:
             if required:
-                self.fail(key, "invalid_type", message or "Required", expected=expected, received="undefined")
+                self._type(key, expected, "undefined", message)
             return False
         value = self.body[key]
         if value is None:
             if not nullable:
-                self.fail(key, "invalid_type", f"Expected {expected}, received null", expected=expected)
+                self._type(key, expected, "null")
             return False
         if _kind(value) != expected:
-            self.fail(key, "invalid_type", f"Expected {expected}, received {_kind(value)}", expected=expected)
+            self._type(key, expected, _kind(value))
             return False
         return True
 
@@ -165,11 +209,11 @@ class Checker:
             return
         value: str = self.body[key]
         if pattern is not None and not pattern.match(value):
-            self.fail(key, "invalid_string", pattern_message, validation="regex")
+            self._format(key, "regex", pattern_message, pattern.pattern)
         if max_len is not None and len(value) > max_len[0]:
-            self.fail(key, "too_big", max_len[1], maximum=max_len[0], type="string", inclusive=True)
+            self._size(key, "too_big", "string", max_len[0], max_len[1])
         if min_len is not None and len(value) < min_len[0]:
-            self.fail(key, "too_small", min_len[1], minimum=min_len[0], type="string", inclusive=True)
+            self._size(key, "too_small", "string", min_len[0], min_len[1])
 
     def integer(
         self,
@@ -183,46 +227,43 @@ class Checker:
             return
         value = self.body[key]
         if isinstance(value, float) and not value.is_integer():
-            self.fail(key, "invalid_type", "Expected integer, received float", expected="integer")
+            self._type(key, "int", "number")
         elif minimum is not None and value < minimum[0]:
-            self.fail(key, "too_small", minimum[1], minimum=minimum[0], type="number", inclusive=True)
+            self._size(key, "too_small", "number", minimum[0], minimum[1])
 
     def choice(self, key: str, options: tuple[str, ...], message: str | None = None) -> None:
         if key in self.body and self.body[key] not in options:
-            text = message or f"Invalid enum value. Expected {' | '.join(repr(o) for o in options)}"
-            self.fail(key, "invalid_value", text, options=list(options))
+            if self.modern:
+                text = message or "Invalid option: expected one of " + "|".join(f'"{o}"' for o in options)
+                self.fail(key, "invalid_value", text, values=list(options))
+            else:
+                text = message or f"Invalid enum value. Expected {' | '.join(repr(o) for o in options)}"
+                self.fail(key, "invalid_value", text, options=list(options))
 
     def when(self, key: str, *, required: bool = False, required_message: str | None = None) -> None:
         if not self._present(key, "string", required=required, nullable=False, message=required_message):
             return
         if parse_datetime(self.body[key]) is None:
-            self.fail(key, "invalid_string", "Invalid date format", validation="datetime")
+            self._format(key, "datetime", "Invalid ISO datetime" if self.modern else "Invalid date format")
 
     def uuid(self, key: str, *, nullable: bool = False) -> None:
         if self._present(key, "string", required=False, nullable=nullable, message=None) and not (
             UUID_RE.match(self.body[key])
         ):
-            self.fail(key, "invalid_string", "Invalid uuid", validation="uuid")
+            self._format(key, "uuid", "Invalid UUID" if self.modern else "Invalid uuid")
 
     def uuid_list(self, key: str) -> None:
         if not self._present(key, "array", required=False, nullable=False, message=None):
             return
         for index, item in enumerate(self.body[key]):
             if not isinstance(item, str) or not UUID_RE.match(item):
-                self.issues.append(
-                    {
-                        "code": "invalid_string",
-                        "validation": "uuid",
-                        "path": [key, index],
-                        "message": "Invalid uuid",
-                    }
-                )
+                self._format([key, index], "uuid", "Invalid UUID" if self.modern else "Invalid uuid")
 
     def email(self, key: str) -> None:
         if self._present(key, "string", required=False, nullable=True, message=None) and not (
             _EMAIL_RE.match(self.body[key])
         ):
-            self.fail(key, "invalid_string", "Invalid email format", validation="email")
+            self._format(key, "email", "Invalid email format")
 
     def tag(self) -> None:
         self.string(
@@ -234,9 +275,9 @@ class Checker:
         )
 
 
-def check_create(body: Any) -> dict[str, Any]:
+def check_create(body: Any, *, modern: bool = True) -> dict[str, Any]:
     """``POST /api/users``."""
-    check = Checker(body)
+    check = Checker(body, modern=modern)
     check.string(
         "username",
         required=True,
@@ -262,9 +303,9 @@ def check_create(body: Any) -> dict[str, Any]:
     return check.body
 
 
-def check_update(body: Any, id_key: str) -> dict[str, Any]:
+def check_update(body: Any, id_key: str, *, modern: bool = True) -> dict[str, Any]:
     """``PATCH /api/users``: the user is named by ``id_key`` (``id`` or ``uuid``) or ``username``."""
-    check = Checker(body)
+    check = Checker(body, modern=modern)
     if id_key == "id":
         check.integer("id")
     else:

@@ -21,8 +21,7 @@ from redis.asyncio import Redis
 from remnastore.config import Settings
 from remnastore.domain.catalogue import CatalogueError, load_catalogue, uses_example_catalogue
 from remnastore.ops.exit_codes import ExitCode, StartupError
-from remnastore.panel.client import RemnawaveClient
-from remnastore.panel.errors import PanelAuthError, PanelError, PanelProxyHeadersMissing, PanelUnavailable
+from remnastore.ops.panel_check import check_panel_access
 
 TIMEOUT = 10.0
 
@@ -46,17 +45,21 @@ def _where(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}" if host else url.split("?")[0]
 
 
-async def _timed(name: str, check: Callable[[], Awaitable[CheckResult]]) -> CheckResult:
+async def _timed(
+    name: str, check: Callable[[], Awaitable[CheckResult | list[CheckResult]]], limit: float = TIMEOUT
+) -> list[CheckResult]:
     started = time.perf_counter()
     try:
-        result = await asyncio.wait_for(check(), TIMEOUT)
+        answer = await asyncio.wait_for(check(), limit)
     except TimeoutError:
-        result = CheckResult(
-            name, False, f"no answer within {TIMEOUT:.0f} s", "check the address and the network"
+        answer = CheckResult(
+            name, False, f"no answer within {limit:.0f} s", "check the address and the network"
         )
-    return CheckResult(
-        result.name, result.ok, result.detail, result.fix, time.perf_counter() - started, result.warning
-    )
+    seconds = time.perf_counter() - started
+    return [
+        CheckResult(r.name, r.ok, r.detail, r.fix, seconds, r.warning)
+        for r in (answer if isinstance(answer, list) else [answer])
+    ]
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -172,62 +175,14 @@ async def check_telegram(settings: Settings) -> CheckResult:
     return CheckResult("telegram", True, f"bot @{me.username}")
 
 
-async def check_panel(settings: Settings) -> CheckResult:
-    panel = settings.panel
-    client = RemnawaveClient(
-        panel.url,
-        panel.token.get_secret_value(),
-        api_version=panel.api_version,
-        extra_headers=panel.extra_headers,
-        cookies=panel.cookies,
-        timeout=TIMEOUT,
-        retries=0,
-    )
+async def check_panel(settings: Settings) -> list[CheckResult]:
+    """The panel: reach, the token's permissions, the squads named, device limiting (ops.panel_check)."""
     try:
-        stats = await client.system_stats()
-        major = await client.api_major()
-        squads = [uuid for uuid, _ in await client.list_internal_squads()]
-    except PanelAuthError as exc:
-        return CheckResult(
-            "panel",
-            False,
-            f"PANEL_TOKEN is rejected by the panel (HTTP {exc.status})",
-            "create an API token in the panel (API Tokens) and put it in PANEL_TOKEN",
-        )
-    except PanelProxyHeadersMissing:
-        return CheckResult(
-            "panel",
-            False,
-            f"{_where(panel.url)} closed the connection without an answer",
-            "the panel expects to sit behind an HTTPS reverse proxy: use its https:// address in PANEL_URL",
-        )
-    except PanelUnavailable as exc:
-        return CheckResult(
-            "panel",
-            False,
-            f"cannot reach {_where(panel.url)}: {exc}",
-            "check PANEL_URL and that the panel is running",
-        )
-    except PanelError as exc:
-        return CheckResult("panel", False, f"the panel refused: {exc}", "check PANEL_URL and PANEL_TOKEN")
+        findings = await check_panel_access(settings)
     except Exception as exc:  # a check reports, it never raises
-        return CheckResult(
-            "panel",
-            False,
-            f"calling {_where(panel.url)} failed: {type(exc).__name__}",
-            "check PANEL_URL and PANEL_TOKEN",
-        )
-    finally:
-        await client.close()
-    missing = [s for s in [*panel.squads, *settings.trial.squads] if s not in squads]
-    if missing:
-        return CheckResult(
-            "panel",
-            False,
-            f"squads not found on the panel: {', '.join(missing)}",
-            "correct PANEL_SQUADS / TRIAL_SQUADS (the panel lists squads under Internal squads)",
-        )
-    return CheckResult("panel", True, f"API {major}.x, {stats.total_users} users")
+        detail = f"calling {_where(settings.panel.url)} failed: {type(exc).__name__}"
+        return [CheckResult("panel", False, detail, "check PANEL_URL and PANEL_TOKEN")]
+    return [CheckResult(f.name, f.ok, f.detail, f.fix, warning=f.warning) for f in findings]
 
 
 async def check_webhook(settings: Settings) -> CheckResult:
@@ -313,7 +268,7 @@ async def check_admins(settings: Settings) -> CheckResult:
 
 
 async def run_checks(settings: Settings) -> list[CheckResult]:
-    checks: list[tuple[str, Callable[[], Awaitable[CheckResult]]]] = [
+    checks: list[tuple[str, Callable[[], Awaitable[CheckResult | list[CheckResult]]]]] = [
         ("catalogue", lambda: check_catalogue(settings)),
         ("admins", lambda: check_admins(settings)),
         ("database", lambda: check_database(settings)),
@@ -325,7 +280,11 @@ async def run_checks(settings: Settings) -> list[CheckResult]:
     for name, group in settings.payments.items():
         if getattr(group, "enabled", False):
             checks.append((f"payments:{name}", lambda name=name: check_provider(settings, name)))  # type: ignore[misc]
-    return list(await asyncio.gather(*(_timed(name, check) for name, check in checks)))
+    timeouts = {"panel": TIMEOUT * 4}  # several calls, each with its own timeout
+    groups = await asyncio.gather(
+        *(_timed(name, check, timeouts.get(name, TIMEOUT)) for name, check in checks)
+    )
+    return [result for group in groups for result in group]
 
 
 def _reason(exc: BaseException) -> str:

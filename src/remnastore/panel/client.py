@@ -38,6 +38,7 @@ from remnastore.panel.errors import (
 from remnastore.panel.models import (
     CreateUserRequest,
     HwidDevice,
+    HwidSettings,
     PanelUser,
     SystemStats,
     UpdateUserRequest,
@@ -318,12 +319,18 @@ class RemnawaveClient:
             if not users or (total is not None and start >= total):
                 return
 
-    async def users_page(self, start: int, size: int) -> tuple[int | None, list[PanelUser]]:
+    async def users_page(
+        self, start: int, size: int, *, recently_updated_first: bool = False
+    ) -> tuple[int | None, list[PanelUser]]:
         """One page of ``GET /api/users`` (offset paging, in both 2.x and 3.x): (total users if told, page).
 
-        Pages can be fetched concurrently; users added or deleted meanwhile may shift the pages.
+        The panel lists newest ids first, or with ``recently_updated_first`` by ``updatedAt`` descending
+        (what a light sync of changed users walks). Pages can be fetched concurrently; users added or
+        deleted meanwhile may shift the pages.
         """
         params = {"start": str(max(0, start)), "size": str(max(1, min(size, 1000)))}
+        if recently_updated_first:
+            params["sorting"] = '[{"id":"updatedAt","desc":true}]'
         data = await self._call("users.list", "GET", "/api/users", params=params, retry=True)
         if not isinstance(data, dict) or not isinstance(data.get("users"), list):
             raise PanelError("users.list: unexpected reply from the panel")
@@ -374,6 +381,12 @@ class RemnawaveClient:
             for item in items
             if isinstance(item, dict) and item.get("uuid")
         ]
+
+    async def hwid_settings(self) -> HwidSettings:
+        """The panel's HWID limiting (``GET /api/subscription-settings``, 3.x and late 2.x)."""
+        data = await self._call("subscription_settings.get", "GET", "/api/subscription-settings", retry=True)
+        settings = data.get("hwidSettings") if isinstance(data, dict) else None
+        return self._parse("subscription_settings.get", HwidSettings, settings or {})
 
     async def system_stats(self) -> SystemStats:
         """Panel-wide counters; also a cheap authenticated health probe."""

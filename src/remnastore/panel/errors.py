@@ -15,6 +15,9 @@ CODE_USERNAME_TAKEN = "A019"
 CODE_ALREADY_DISABLED = "A029"
 CODE_ALREADY_ENABLED = "A030"
 CODE_DEVICE_NOT_FOUND = "A204"
+#: 500 "Failed to create user" / "Update user error": on a real panel what an unknown internal squad
+#: (or another reference to something the panel does not have) produces; repeating cannot help
+CONFIGURATION_CODES = frozenset({"A018", "A039"})
 
 _ADMIN_JWT_HINT = "must create own api-token"
 
@@ -74,6 +77,12 @@ class PanelBadRequest(PanelError):
 
 class PanelUnavailable(PanelError):
     """A transient failure: network error, timeout, 5xx, connection reset. Worth retrying later."""
+
+
+class PanelConfigurationError(PanelError):
+    """The panel refused a create/update with 500 ``A018``/``A039``: the request names something the panel
+    does not have, in practice an internal squad from the shop's settings or catalogue. Not transient:
+    retrying the same request fails the same way until the seller fixes the configuration."""
 
 
 class PanelProxyHeadersMissing(PanelUnavailable):
@@ -153,6 +162,10 @@ def error_from_reply(status: int, body: bytes, endpoint: str) -> PanelError:
         if errors:
             text = f"{text} ({'; '.join(errors)})"
         error = PanelBadRequest(text, status=status, code=code, errors=errors)
+    elif status >= 500 and code in CONFIGURATION_CODES:
+        error = PanelConfigurationError(
+            f"{text} (a squad or other reference the panel does not have?)", status=status, code=code
+        )
     elif status >= 500 or status in (408, 429):
         error = PanelUnavailable(text, status=status, code=code)
     else:

@@ -64,6 +64,7 @@ class PanelUser(_PanelModel):
     first_connected_at: UtcDatetime | None = None
     active_internal_squads: list[str] = Field(default_factory=list)
     created_at: UtcDatetime | None = None
+    updated_at: UtcDatetime | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -109,6 +110,14 @@ class HwidDevice(_PanelModel):
     user_agent: str | None = None
     created_at: UtcDatetime | None = None
     updated_at: UtcDatetime | None = None
+
+
+class HwidSettings(_PanelModel):
+    """The panel's HWID device limiting (subscription settings), off on a fresh panel. While off, no
+    device limit is enforced at all; while on, a user whose own limit is null gets the fallback."""
+
+    enabled: bool = False
+    fallback_device_limit: int | None = None
 
 
 class SystemStats(_PanelModel):

@@ -67,7 +67,7 @@ class Sandbox:
         self._own_dir = data_dir is None
         self.data_dir = data_dir
         self.telegram = TelegramEmulator(bot_username="remnastore_sandbox_bot", bot_first_name="RemnaStore")
-        self.panel = PanelEmulator()
+        self.panel = PanelEmulator(hwid_limiting=True)  # the demo panel enforces the device limits sold
         self.yookassa = YooKassaEmulator("sandbox-shop", "test_" + secrets.token_hex(16))
         self.identities: dict[int, Identity] = {}
         self.app: Application | None = None

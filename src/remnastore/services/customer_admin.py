@@ -29,6 +29,7 @@ from remnastore.panel.client import RemnawaveClient
 from remnastore.panel.errors import PanelError, PanelUnavailable
 from remnastore.panel.models import PanelUser, UpdateUserRequest
 from remnastore.services.accounts import CustomerView
+from remnastore.services.device_limits import DeviceLimits
 from remnastore.services.panel_link import PanelLink
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,8 @@ class CustomerCard:
     subscription_kind: str | None
     subscription_tariff: str | None
     subscription_expires_at: datetime | None
+    #: the panel's status as the shop last learnt it (None: not told yet)
+    subscription_panel_status: str | None
     panel: PanelState | None
     panel_unavailable: bool
     orders_count: int
@@ -119,6 +122,8 @@ class CustomerAdmin:
         self._link = link
         self._clock = clock
         self._tz = ZoneInfo(timezone)
+        #: the device limit the panel really enforces (None: the user's own number is shown)
+        self.device_limits: DeviceLimits | None = None
 
     def parse_date(self, text: str) -> datetime:
         """An expiry typed by an admin in the shop's time zone: ``2027-01-31`` (the end of that day),
@@ -169,6 +174,7 @@ class CustomerAdmin:
                 "subscription_kind": subscription.kind if subscription else None,
                 "subscription_tariff": subscription.tariff_code if subscription else None,
                 "subscription_expires_at": subscription.expires_at if subscription else None,
+                "subscription_panel_status": subscription.panel_status if subscription else None,
                 "orders_count": totals.count,
                 "paid": [Money(minor, currency) for currency, minor in totals.paid],
                 "recent_orders": [
@@ -191,7 +197,11 @@ class CustomerAdmin:
                 expires_at=user.expire_at,
                 used_bytes=user.used_traffic_bytes,
                 limit_bytes=user.traffic_limit_bytes,
-                device_limit=user.hwid_device_limit,
+                device_limit=(
+                    await self.device_limits.effective(user.hwid_device_limit)
+                    if self.device_limits is not None
+                    else user.hwid_device_limit
+                ),
                 link=user.subscription_url,
             )
         return CustomerCard(**card_args, panel=panel, panel_unavailable=unavailable)

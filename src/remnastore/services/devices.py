@@ -12,6 +12,7 @@ from remnastore.panel.client import RemnawaveClient
 from remnastore.panel.errors import PanelError, PanelNotFound, PanelUnavailable
 from remnastore.panel.models import HwidDevice
 from remnastore.services.accounts import CustomerView
+from remnastore.services.device_limits import DeviceLimits
 from remnastore.services.panel_link import PanelLink
 
 log = logging.getLogger(__name__)
@@ -39,16 +40,21 @@ def device_token(hwid: str) -> str:
 
 
 class DeviceService:
-    def __init__(self, panel: RemnawaveClient, link: PanelLink) -> None:
+    def __init__(self, panel: RemnawaveClient, link: PanelLink, limits: DeviceLimits | None = None) -> None:
         self._panel = panel
         self._link = link
+        #: the limit the panel really enforces (None: the user's own number, as stored in the panel)
+        self._limits = limits
+
+    async def _limit(self, own: int | None) -> int | None:
+        return await self._limits.effective(own) if self._limits is not None else own
 
     async def listing(self, customer: CustomerView) -> DeviceList:
         user = await self._link.find(customer)
         if user is None:
             raise DomainError("error-no-panel-user")
         devices = await self._call_list(user.ref)
-        return DeviceList(_views(devices), user.hwid_device_limit)
+        return DeviceList(_views(devices), await self._limit(user.hwid_device_limit))
 
     async def disconnect(self, customer: CustomerView, token: str) -> DeviceList:
         user = await self._link.find(customer)
@@ -65,7 +71,7 @@ class DeviceService:
         except PanelError as exc:
             raise ServiceUnavailable() from exc
         log.info("device disconnected", extra={"customer_id": customer.id})
-        return DeviceList(_views(remaining), user.hwid_device_limit)
+        return DeviceList(_views(remaining), await self._limit(user.hwid_device_limit))
 
     async def _call_list(self, ref: int | str) -> list[HwidDevice]:
         try:

@@ -28,12 +28,13 @@ from remnastore.domain.errors import ServiceUnavailable
 from remnastore.domain.money import Money
 from remnastore.infra.clock import Clock
 from remnastore.panel.client import RemnawaveClient
-from remnastore.panel.errors import PanelError
+from remnastore.panel.errors import PanelConfigurationError, PanelError
 from remnastore.panel.models import CreateUserRequest, PanelUser, UpdateUserRequest
 from remnastore.services.accounts import CustomerView
 from remnastore.services.addon_fulfilment import AddonFulfilment
 from remnastore.services.customer_lock import lock_customer
 from remnastore.services.notifications import AdminNotifier, CustomerNotifier, Recipient
+from remnastore.services.panel_config import ConfigurationAlerts
 from remnastore.services.panel_link import PanelLink
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,9 @@ ALERT_AFTER_ATTEMPTS = 5
 SILENT = "silent"
 KindFulfilment = Callable[[str], Awaitable[bool]]
 MAX_BACKOFF = timedelta(hours=1)
+#: a paid order the panel refuses for a configuration error waits this long between attempts (the admins
+#: are alerted; retrying sooner cannot help until the seller fixes the squads)
+CONFIGURATION_RETRY = timedelta(hours=6)
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ class Fulfilment:
         external_squad: str | None = None,
         user_tag: str | None = None,
         on_fulfilled: Callable[[str], Awaitable[None]] | None = None,
+        config_alerts: ConfigurationAlerts | None = None,
     ) -> None:
         """``on_fulfilled``: called with the order id after a subscription order is fulfilled."""
         self._db = db
@@ -83,6 +88,7 @@ class Fulfilment:
         self._external_squad = external_squad
         self._tag = user_tag
         self._on_fulfilled = on_fulfilled
+        self._config_alerts = config_alerts
         #: fulfilment of order kinds handled by other services (gifts), by kind
         self._kinds: dict[str, KindFulfilment] = {}
         self._addons = AddonFulfilment(
@@ -118,6 +124,12 @@ class Fulfilment:
         try:
             devices = await self._device_limit(customer, tariff, switch=switch)
             user = await self._apply(customer, tariff, target, switch=switch, device_limit=devices)
+        except PanelConfigurationError as exc:
+            # The order stays paid; the seller must fix the squads. One alert, no quick retries.
+            await self._failed(order_id, f"{type(exc).__name__}: {exc}", retry_in=CONFIGURATION_RETRY)
+            if self._config_alerts is not None:
+                await self._config_alerts.unknown_squads(tariff.squads or self._squads, what=order_id)
+            return False
         except (PanelError, ServiceUnavailable) as exc:
             await self._failed(order_id, f"{type(exc).__name__}: {exc}")
             return False
@@ -328,7 +340,7 @@ class Fulfilment:
             )
             return True
 
-    async def _failed(self, order_id: str, error: str) -> None:
+    async def _failed(self, order_id: str, error: str, *, retry_in: timedelta | None = None) -> None:
         log.warning("fulfilment failed: %s", error, extra={"order_id": order_id})
         async with self._db.session() as session:
             orders = OrderRepository(session)
@@ -337,9 +349,9 @@ class Fulfilment:
                 return
             attempts = order.fulfilment_attempts + 1
             await orders.record_fulfilment_failure(
-                order, error=error, next_attempt_at=self._clock.now() + backoff(attempts)
+                order, error=error, next_attempt_at=self._clock.now() + (retry_in or backoff(attempts))
             )
-        if attempts == ALERT_AFTER_ATTEMPTS:
+        if attempts == ALERT_AFTER_ATTEMPTS and retry_in is None:
             await self._admins.alert("alert-order-stuck", order=order_id, attempts=attempts)
 
     async def _credit_topup(self, order_id: str) -> bool:

@@ -6,7 +6,10 @@
   When several panel users share a Telegram id, the one named like the shop names its users wins, else
   the one that expires last (as :class:`PanelLink` chooses).
 * Idempotent: a second run with nothing changed in the panel writes nothing. The panel is the source of
-  truth for expiry; the shop's subscription kind and tariff are kept.
+  truth for expiry, limits, status (ACTIVE, DISABLED, LIMITED, EXPIRED: imported as it is, never turned
+  into "active") and squads; the shop's subscription kind and tariff are kept.
+* :meth:`PanelSync.apply_users` applies a given list of users the same way (the light sync of changed
+  users, ``services.light_sync``).
 * Writes are batched (a few hundred customers per statement), so 100,000 users take seconds, not hours.
 """
 
@@ -145,6 +148,13 @@ class PanelSync:
                     actor_telegram_id, "panel.sync", details=dict(report.__dict__)
                 )
             return report
+
+    async def apply_users(self, users: list[PanelUser]) -> SyncReport | None:
+        """Apply these panel users like a full sync would (None: a sync is running, which covers them)."""
+        if self._lock.locked():
+            return None
+        async with self._lock:
+            return await self._apply(users, None)
 
     async def last_report(self) -> tuple[datetime, SyncReport] | None:
         async with self._db.session() as session:
@@ -303,6 +313,7 @@ class PanelSync:
                     select(
                         Subscription.id, Subscription.customer_id, Subscription.expires_at,
                         Subscription.traffic_limit_bytes, Subscription.device_limit,
+                        Subscription.panel_status, Subscription.panel_squads,
                     ).where(Subscription.customer_id.in_(list(ids.values())))
                 )
             ).all()
@@ -320,6 +331,9 @@ class PanelSync:
                         "expires_at": user.expire_at,
                         "traffic_limit_bytes": user.traffic_limit_bytes,
                         "device_limit": user.hwid_device_limit,
+                        "panel_status": user.status,
+                        "panel_squads": list(user.active_internal_squads),
+                        "panel_seen_at": now,
                         "created_at": now,
                         "updated_at": now,
                     }
@@ -328,6 +342,8 @@ class PanelSync:
                 not _same_time(sub.expires_at, user.expire_at)
                 or sub.traffic_limit_bytes != user.traffic_limit_bytes
                 or sub.device_limit != user.hwid_device_limit
+                or sub.panel_status != user.status
+                or sorted(sub.panel_squads or []) != sorted(user.active_internal_squads)
             ):
                 changed.append(
                     {
@@ -335,6 +351,9 @@ class PanelSync:
                         "expires_at": user.expire_at,
                         "traffic_limit_bytes": user.traffic_limit_bytes,
                         "device_limit": user.hwid_device_limit,
+                        "panel_status": user.status,
+                        "panel_squads": list(user.active_internal_squads),
+                        "panel_seen_at": now,
                         "updated_at": now,
                     }
                 )

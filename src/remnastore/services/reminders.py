@@ -1,5 +1,9 @@
 """Expiry reminders: before expiry, at expiry and after it, each sent once per subscription period.
 
+Before a reminder is claimed, the panel's current expiry is checked (``expiry_check``: the stored view
+when the panel confirmed it recently, else a read): a reminder never names an expiry the seller has since
+changed in the panel, and the reminders of the new expiry follow from it.
+
 The scheduler calls :meth:`ReminderService.run_due` every few minutes; panel webhooks call
 :meth:`ReminderService.remind` as an extra, earlier signal. Both claim a ``reminders_sent`` row before
 sending, keyed by (customer, the local expiry, offset): whoever inserts it sends, everybody else (another
@@ -33,6 +37,8 @@ LOOKBACK = timedelta(hours=48)
 NOTICE = timedelta(hours=1)
 #: a panel webhook may arrive this much ahead of the moment our clock computes for it
 EARLY = timedelta(hours=1)
+#: expiries this close are the same (the panel keeps milliseconds)
+SAME_EXPIRY = timedelta(seconds=1)
 TRIAL = "trial"
 PAID = "paid"
 
@@ -46,6 +52,12 @@ class ReminderSender(Protocol):
         True: done (delivered, or refused for good); False: the customer has blocked the bot. Raises on a
         passing failure (network, flood limit): the reminder is then given back and retried later.
         """
+        ...
+
+
+class ExpiryCheck(Protocol):
+    async def current_expiry(self, customer_id: int) -> datetime | None:
+        """The expiry the panel holds for the customer now (None: cannot be told; keep the stored one)."""
         ...
 
 
@@ -66,7 +78,10 @@ class ReminderService:
         batch_size: int = 200,
         max_per_run: int = 1000,
         pace_seconds: float = 0.04,
+        expiry_check: ExpiryCheck | None = None,
     ) -> None:
+        #: asked before a reminder is claimed: a reminder names only the panel's current expiry
+        self._expiry_check = expiry_check
         self._db = db
         self._sender = sender
         self._clock = clock
@@ -147,7 +162,18 @@ class ReminderService:
             return False
 
     async def _deliver(self, candidate: ReminderCandidate, offset: int, now: datetime) -> bool | None:
-        """Claim and send one reminder: None if already claimed, else whether it reached the customer."""
+        """Claim and send one reminder: None if already claimed or no longer due, else whether it reached
+        the customer."""
+        if self._expiry_check is not None:
+            current = await self._expiry_check.current_expiry(candidate.customer_id)
+            if current is not None and abs(current - candidate.expires_at) >= SAME_EXPIRY:
+                # Changed in the panel (extended, shortened): the stored expiry now follows the panel and
+                # the reminders of the new expiry are planned from it; this one no longer applies.
+                log.info(
+                    "reminder skipped: the panel holds another expiry",
+                    extra={"customer_id": candidate.customer_id},
+                )
+                return None
         async with self._db.session() as session:
             claim = await ReminderRepository(session).record(
                 candidate.customer_id, candidate.expires_at, offset, now

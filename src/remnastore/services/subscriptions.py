@@ -10,18 +10,27 @@ from remnastore.db.repositories.customers import CustomerRepository
 from remnastore.db.repositories.subscriptions import SubscriptionRepository
 from remnastore.db.session import Database
 from remnastore.domain.access import TrialTerms, days_left
-from remnastore.domain.errors import ServiceUnavailable, TrialNotAvailable
+from remnastore.domain.errors import DomainError, ServiceUnavailable, TrialNotAvailable
 from remnastore.infra.clock import Clock
 from remnastore.panel.client import RemnawaveClient
-from remnastore.panel.errors import PanelError, PanelUnavailable
+from remnastore.panel.errors import (
+    PanelConfigurationError,
+    PanelError,
+    PanelUnavailable,
+    PanelUsernameTaken,
+)
 from remnastore.panel.models import CreateUserRequest, PanelUser, UpdateUserRequest
 from remnastore.services.accounts import CustomerView
+from remnastore.services.device_limits import DeviceLimits
 from remnastore.services.effective_settings import EffectiveSettings
 from remnastore.services.notifications import ShopEvents
 from remnastore.services.panel_cache import PanelSnapshot, PanelUserCache
+from remnastore.services.panel_config import ConfigurationAlerts
 from remnastore.services.panel_link import PanelLink
 
 log = logging.getLogger(__name__)
+#: how many names a new panel user may try: ``<prefix><telegram id>``, then ``..._2`` up to this
+SUFFIXES = 5
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,10 @@ class SubscriptionService:
         self._paid_squads = paid_squads
         self._external_squad = external_squad
         self._tag = user_tag
+        #: told when the panel refuses the trial's squads (set once the admins' notifier exists)
+        self.config_alerts: ConfigurationAlerts | None = None
+        #: the device limit the panel really enforces (None: the user's own number is shown)
+        self.device_limits: DeviceLimits | None = None
 
     @property
     def _trial(self) -> TrialTerms | None:
@@ -112,7 +125,11 @@ class SubscriptionService:
             used_bytes=user.used_traffic_bytes,
             limit_bytes=user.traffic_limit_bytes,
             device_count=device_count,
-            device_limit=user.hwid_device_limit,
+            device_limit=(
+                await self.device_limits.effective(user.hwid_device_limit)
+                if self.device_limits is not None
+                else user.hwid_device_limit
+            ),
             link=user.subscription_url,
         )
 
@@ -174,7 +191,8 @@ class SubscriptionService:
         expires = terms.expires_at(now)
         try:
             if existing is None:
-                user = await self._panel.create_user(
+                user = await self._create_trial_user(
+                    customer,
                     CreateUserRequest(
                         username=self._link.username_for(customer.telegram_id),
                         expire_at=expires,
@@ -187,7 +205,7 @@ class SubscriptionService:
                         description=description,
                         tag=self._tag,
                         status="ACTIVE",
-                    )
+                    ),
                 )
             else:
                 user = await self._panel.update_user(
@@ -203,11 +221,36 @@ class SubscriptionService:
                 )
         except PanelUnavailable as exc:
             raise ServiceUnavailable() from exc
+        except PanelConfigurationError as exc:
+            if self.config_alerts is not None:
+                await self.config_alerts.unknown_squads(squads, what="trial")
+            raise ServiceUnavailable() from exc
+        except PanelUsernameTaken as exc:
+            log.error(
+                "every panel username of the customer is taken: %s", exc, extra={"customer_id": customer.id}
+            )
+            raise PanelAccountConflict() from exc
         except PanelError as exc:
             log.error("panel refused the trial: %s", exc, extra={"customer_id": customer.id})
             raise ServiceUnavailable() from exc
         await self._link.remember(customer, user)
         return user
+
+    async def _create_trial_user(self, customer: CustomerView, request: CreateUserRequest) -> PanelUser:
+        """Create the customer's panel user. When ``<prefix><telegram id>`` belongs to another panel user
+        (400 A019 with another telegramId: made by hand, or by another shop), the rule is a suffixed name:
+        ``<prefix><telegram id>_2``, ``_3`` ... up to ``_{SUFFIXES}``; the shop links the user by id, so the
+        name only has to be free."""
+        base = request.username
+        for number in range(1, SUFFIXES + 1):
+            name = base if number == 1 else f"{base[: 36 - len(str(number)) - 1]}_{number}"
+            try:
+                return await self._panel.create_user(request.model_copy(update={"username": name}))
+            except PanelUsernameTaken:
+                log.warning("panel username %s belongs to another panel user; trying the next", name)
+        raise PanelUsernameTaken(
+            f"users.create: {base} and its suffixed names are taken", status=400, code="A019"
+        )
 
     async def _all_squads(self) -> list[str]:
         try:
@@ -218,6 +261,12 @@ class SubscriptionService:
     async def _release_trial(self, customer: CustomerView) -> None:
         async with self._db.session() as session:
             await CustomerRepository(session).reset_trial(customer.id)
+
+
+class PanelAccountConflict(DomainError):
+    """The panel names the customer's account after another user; nothing was created."""
+
+    text_key = "error-panel-account-conflict"
 
 
 def _effective_status(user: PanelUser, now: datetime) -> str:

@@ -5,8 +5,11 @@ timestamp lies outside the replay window is refused; repeated deliveries (the pa
 dropped by their dedupe key, in Redis when the instances share one, else in this process. The answer
 is given at once and the work runs in the background (the panel waits without a timeout).
 
-Only the choice of reminder comes from the payload: the customer is looked up by the Telegram id in
-it, and the local subscription decides whether the reminder is due (see ``ReminderService.remind``).
+Every verified user event updates the shop's record of that panel user (expiry, status, limits,
+squads: the payload carries the user as the panel holds it) and may tell the customer (see
+``services.panel_events``); that happens before any reminder the event announces, so the reminder
+names the panel's current expiry. Whether a reminder is due is still decided from the (now updated)
+subscription (see ``ReminderService.remind``).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from redis.asyncio import Redis
 from remnastore.infra.clock import Clock
 from remnastore.infra.untrusted_json import json_refusal
 from remnastore.panel.webhooks import EXPIRATION_EVENT, PanelEvent, parse_panel_event, verify_panel_webhook
+from remnastore.services.panel_events import PanelEvents
 from remnastore.services.reminders import ReminderService
 
 log = logging.getLogger(__name__)
@@ -70,7 +74,10 @@ class PanelWebhooks:
         on_refusal: RefusalHook | None = None,
         remember: int = 10_000,
         on_user_event: Callable[[set[str], set[int]], Awaitable[None]] | None = None,
+        events: PanelEvents | None = None,
     ) -> None:
+        #: applies user events to the shop's records and tells customers (None: reminders only)
+        self._events = events
         #: told ``(refs, telegram ids)`` of the panel user of every verified event (drops cached views)
         self._on_user_event = on_user_event
         self._secret = secret or None
@@ -117,12 +124,22 @@ class PanelWebhooks:
             refs = {str(ref) for ref in (user.id, user.uuid) if ref is not None}
             await self._on_user_event(refs, {user.telegram_id} if user.telegram_id is not None else set())
         reminder = self._reminder(event)
-        if reminder is None:
+        applies = self._events is not None and event.user is not None
+        if reminder is None and not applies:
             return web.Response(text="ignored")
         if not await self._first_time(_dedupe_key(event)):
             return web.Response(text="duplicate")
-        self._run(self._remind(*reminder))
+        self._run(self._work(event if applies else None, reminder))
         return web.Response(text="ok")
+
+    async def _work(self, event: PanelEvent | None, reminder: tuple[int, int] | None) -> None:
+        if event is not None and self._events is not None:
+            try:
+                await self._events.handle(event)
+            except Exception:
+                log.exception("a panel event could not be applied", extra={"event": event.event})
+        if reminder is not None:
+            await self._remind(*reminder)
 
     def _refuse(self, status: int, reason: str) -> web.Response:
         if self._on_refusal is not None:

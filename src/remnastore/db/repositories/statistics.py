@@ -82,7 +82,9 @@ class StatisticsRepository:
                 ).select_from(Customer)
             )
         ).one()
-        active = Subscription.expires_at > windows.now
+        # Active: not expired, and not disabled/limited/expired/deleted in the panel (None: not told yet).
+        panel_active = Subscription.panel_status.is_(None) | (Subscription.panel_status == "ACTIVE")
+        active = (Subscription.expires_at > windows.now) & panel_active
         access = (
             await self.session.execute(
                 select(

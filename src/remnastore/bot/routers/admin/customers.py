@@ -119,6 +119,12 @@ async def search(message: Message, t: Translator, customer_admin: CustomerAdmin,
     await message.answer(t("admin-customer-search-results", count=len(rows)), reply_markup=kb.as_markup())
 
 
+def panel_status_text(status: str, t: Translator) -> str:
+    """The panel's status as the admin reads it (ACTIVE, DISABLED, LIMITED, EXPIRED, DELETED)."""
+    key = f"panel-status-{status.lower()}"
+    return t(key) if t.has(key) else status
+
+
 def render_card(card: CustomerCard, t: Translator, renderer: Renderer, catalogue: Catalogue) -> str:
     row = card.row
     lines = [
@@ -147,16 +153,19 @@ def render_card(card: CustomerCard, t: Translator, renderer: Renderer, catalogue
                 expires=renderer.when(card.subscription_expires_at, t),
             )
         )
+        if card.subscription_panel_status is not None:
+            status = panel_status_text(card.subscription_panel_status, t)
+            lines.append(t("admin-customer-panel-status", status=status))
     panel = card.panel
     if panel is not None:
         lines.append(
             t(
                 "admin-customer-panel",
-                status=panel.status,
+                status=panel_status_text(panel.status, t),
                 expires=renderer.when(panel.expires_at, t),
                 used=renderer.size(panel.used_bytes, t),
                 limit=renderer.traffic_limit(panel.limit_bytes, t),
-                devices=str(panel.device_limit) if panel.device_limit else "—",
+                devices=str(panel.device_limit) if panel.device_limit else t("devices-no-limit"),
                 username=row.panel_username or "—",
                 link=panel.link,
             )
