@@ -37,8 +37,8 @@ from remnastore.bot.middlewares.metrics import install_metrics_middleware
 from remnastore.bot.middlewares.settings import SettingsMiddleware
 from remnastore.bot.middlewares.throttle import ThrottleMiddleware
 from remnastore.bot.notifier import TelegramNotifier
-from remnastore.bot.payment_intake import PaymentIntake, SettleBeforeAcknowledging, SettleFirstRequestHandler
 from remnastore.bot.panel_event_messages import TelegramPanelEventSender
+from remnastore.bot.payment_intake import PaymentIntake, SettleBeforeAcknowledging, SettleFirstRequestHandler
 from remnastore.bot.reminders import TelegramReminderSender
 from remnastore.bot.render import Renderer
 from remnastore.bot.renewal_notices import RenewalMessages

@@ -71,6 +71,8 @@ def test_the_readme_lists_the_russian_family_the_code_uses() -> None:
     family = bullet[bullet.index("Russian family") : bullet.index(")")]
     assert set(re.findall(r"`([a-z]+)`", family)) == RUSSIAN_FAMILY
     assert "English for `en` and every other language" in bullet and "DEFAULT_LANGUAGE=ru" in bullet
+
+
 def test_every_customer_panel_event_has_a_text_in_both_languages() -> None:
     from remnastore.bot.panel_event_messages import EVENT_TEXTS
     from remnastore.services.panel_sync_settings import CUSTOMER_EVENTS
