@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Coroutine
 from contextlib import suppress
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -59,7 +57,7 @@ from remnastore.ops.backup import backup_and_rotate
 from remnastore.ops.backup_cli import backup_sources
 from remnastore.ops.check import check_provider
 from remnastore.panel.watched import WatchedPanelClient
-from remnastore.payments.base import PaymentEvent, Provider, ProviderContext
+from remnastore.payments.base import Provider, ProviderContext
 from remnastore.payments.registry import provider_module
 from remnastore.payments.stars import StarsProvider
 from remnastore.payments.tribute import TributeProvider
@@ -83,6 +81,8 @@ from remnastore.services.effective_settings import (
 )
 from remnastore.services.fulfilment import Fulfilment
 from remnastore.services.gifts import GiftService
+from remnastore.services.lifecycle import Lifecycle, OrderEvents
+from remnastore.services.lifecycle_subscribers import Reactions, subscribe_order_events
 from remnastore.services.order_admin import OrderAdmin
 from remnastore.services.panel_cache import PanelUserCache
 from remnastore.services.panel_link import PanelLink
@@ -294,6 +294,9 @@ class Application:
             log_chat=self.log_chat,
             mini_app=settings.links.mini_app,
         )
+        self._build_promos()
+        self.order_events = OrderEvents()
+        self.lifecycle = Lifecycle(self.clock, self.order_events, promos=self.promos)
         self.referrals = ReferralRewards(
             self.db,
             self.panel,
@@ -314,9 +317,8 @@ class Application:
             default_squads=tuple(settings.panel.squads),
             external_squad=settings.panel.external_squad,
             user_tag=settings.panel.user_tag,
-            on_fulfilled=self._after_fulfilment,
+            lifecycle=self.lifecycle,
         )
-        self._build_promos()
         tribute = self.providers.get("tribute")
         lookups: dict[str, ProductLookup] = {}
         if isinstance(tribute, TributeProvider):
@@ -325,22 +327,20 @@ class Application:
             self.db,
             self.clock,
             self.catalogue,
-            customers=self.notifier,
+            lifecycle=self.lifecycle,
             admins=self.notifier,
-            on_paid=self._paid,
-            on_refunded=lambda order_id: self._in_background(self.fulfilment.revoke(order_id)),
             product_lookups=lookups,
-            promos=self.promos,
+            on_outcome=self.metrics.payment_event,
         )
         self.checkout = Checkout(
             self.db,
             self.effective,
             self.providers,
             self.clock,
+            lifecycle=self.lifecycle,
             order_ttl=timedelta(minutes=sales.order_ttl_minutes),
             settle=self.settlement.settle,
             balance_currency=sales.balance_currency if sales.balance_enabled else None,
-            on_paid=lambda order_id: self._in_background(self.fulfilment.fulfil(order_id)),
             promos=self.promos,
         )
         self.balance = (
@@ -407,7 +407,7 @@ class Application:
         self._build_renewals()
         self.payment_webhooks = PaymentWebhooks(
             self.providers,
-            self._settle,
+            self.settlement.settle,
             trusted_proxies=settings.web.trusted_proxies,
             on_refusal=self.metrics.webhook_refused,
         )
@@ -476,7 +476,7 @@ class Application:
         self.gifts: GiftService | None = None
         if renewal.gifts_enabled:
             self.gifts = GiftService(
-                self.db, self.catalogue, self.clock, notifier=messages, on_paid=self._fulfil_later
+                self.db, self.catalogue, self.clock, notifier=messages, lifecycle=self.lifecycle
             )
             self.fulfilment.handle_kind(OrderKind.GIFT.value, self.gifts.issue)
         self.autorenew: AutoRenewalService | None = None
@@ -488,37 +488,27 @@ class Application:
                 self.clock,
                 renewal,
                 chargers=chargers,
-                settle=self._settle,
-                on_paid=self._fulfil_later,
+                settle=self.settlement.settle,
+                lifecycle=self.lifecycle,
                 notifier=messages,
                 balance_currency=sales.balance_currency if sales.balance_enabled else None,
             )
             self.scheduler.add(
                 Job("autorenew", float(renewal.interval_seconds), self.autorenew.run_due, first_delay=45.0)
             )
-
-    def _fulfil_later(self, order_id: str) -> None:
-        self._in_background(self.fulfilment.fulfil(order_id))
-
-    def _paid(self, order_id: str) -> None:
-        """A payment was credited: fulfil the order; keep the card if the customer asked for it."""
-        self._fulfil_later(order_id)
-        if self.autorenew is not None:
-            self._in_background(self.autorenew.remember_card(order_id))
-
-    async def _after_fulfilment(self, order_id: str) -> None:
-        if self.settings.referrals.enabled:
-            await self.referrals.reward(order_id)
-        if self.gifts is not None:
-            await self.gifts.on_fulfilled(order_id)
-
-    async def _settle(self, event: PaymentEvent) -> object:
-        settled = await self.settlement.settle(event)
-        self.metrics.payment(event.provider, settled.outcome.value)
-        return settled
-
-    def _in_background(self, work: Coroutine[Any, Any, object]) -> None:
-        self.inflight.spawn(work)
+        subscribe_order_events(
+            self.order_events,
+            Reactions(
+                fulfilment=self.fulfilment,
+                metrics=self.metrics,
+                admins=self.notifier,
+                customers=self.notifier,
+                spawn=self.inflight.spawn,
+                remember_card=self.autorenew.remember_card if self.autorenew is not None else None,
+                referral_reward=self.referrals.reward if self.settings.referrals.enabled else None,
+                gift_notice=self.gifts.on_fulfilled if self.gifts is not None else None,
+            ),
+        )
 
     async def _scheduled_backup(self) -> None:
         await backup_and_rotate(

@@ -26,6 +26,7 @@ from remnastore.panel.errors import PanelError
 from remnastore.panel.models import PanelUser, UpdateUserRequest
 from remnastore.services.accounts import CustomerView
 from remnastore.services.customer_lock import lock_customer
+from remnastore.services.lifecycle import Lifecycle, OrderFulfilled
 from remnastore.services.notifications import AdminNotifier, CustomerNotifier, Recipient
 from remnastore.services.panel_link import PanelLink
 
@@ -66,6 +67,7 @@ class AddonFulfilment:
         customers: CustomerNotifier,
         admins: AdminNotifier,
         failed: FailureRecorder,
+        lifecycle: Lifecycle,
     ) -> None:
         self._db = db
         self._panel = panel
@@ -75,6 +77,7 @@ class AddonFulfilment:
         self._customers = customers
         self._admins = admins
         self._failed = failed
+        self._lifecycle = lifecycle
 
     async def fulfil(self, order_id: str) -> bool:
         reserved = await self._reserve(order_id)
@@ -92,9 +95,11 @@ class AddonFulfilment:
             except (PanelError, ServiceUnavailable) as exc:
                 await self._failed(order_id, f"{type(exc).__name__}: {exc}")
                 return False
-        if not await self._complete(order_id, customer, addon, target):
+        fulfilled = await self._complete(order_id, customer, addon, target)
+        if fulfilled is None:
             return False
         log.info("add-on order fulfilled", extra={"order_id": order_id, "customer_id": customer.id})
+        await self._lifecycle.publish(fulfilled)
         try:
             if target is None:
                 await self._admins.alert("alert-addon-not-applied", order=order_id)
@@ -157,13 +162,13 @@ class AddonFulfilment:
 
     async def _complete(
         self, order_id: str, customer: CustomerView, addon: Addon, target: int | None
-    ) -> bool:
+    ) -> OrderFulfilled | None:
         async with self._db.session() as session:
             orders = OrderRepository(session)
             order = await orders.get_for_update(order_id)
             if order is None or order.status != OrderStatus.PAID:
-                return False
-            await orders.set_status(order, OrderStatus.FULFILLED, now=self._clock.now())
+                return None
+            fulfilled = await self._lifecycle.fulfilled(session, order)
             subscriptions = SubscriptionRepository(session)
             record = await subscriptions.get_current(customer.id)
             if target is not None and record is not None:
@@ -176,7 +181,7 @@ class AddonFulfilment:
                     traffic_limit_bytes=value if addon.kind == "traffic" else record.traffic_limit_bytes,
                     device_limit=value if addon.kind == "devices" else record.device_limit,
                 )
-            return True
+            return fulfilled
 
     async def revoke(self, order_id: str) -> None:
         """Take back a refunded add-on: lower the limit by what it added, when that leaves a limit."""

@@ -38,6 +38,7 @@ from remnastore.domain.money import Money
 from remnastore.infra.clock import Clock
 from remnastore.payments.base import Invoice, InvoiceRequest, PaymentEvent, ProviderError
 from remnastore.services.accounts import CustomerView
+from remnastore.services.lifecycle import Lifecycle
 from remnastore.services.notifications import Recipient
 from remnastore.services.renewal_settings import RenewalSettings
 
@@ -130,7 +131,7 @@ class AutoRenewalService:
         *,
         chargers: Mapping[str, SavedMethodCharger],
         settle: Callable[[PaymentEvent], Awaitable[Any]],
-        on_paid: Callable[[str], None],
+        lifecycle: Lifecycle,
         notifier: RenewalNotifier,
         balance_currency: str | None,
     ) -> None:
@@ -140,7 +141,7 @@ class AutoRenewalService:
         self.settings = settings
         self._chargers = dict(chargers)
         self._settle = settle
-        self._on_paid = on_paid
+        self._lifecycle = lifecycle
         self._notifier = notifier
         self._balance_currency = balance_currency
 
@@ -474,14 +475,13 @@ class AutoRenewalService:
                     idempotency_key=f"order:{order.id}",
                     order_id=order.id,
                 )
-                await orders.set_provider_payment(order, provider_payment_id=order.id)
-                await orders.set_status(order, OrderStatus.PAID, now=now)
+                paid = await self._lifecycle.mark_paid(session, order, payment_id=order.id)
         except InsufficientBalance:
             await self._fail_order(attempt.order_id)
             await self._failed(candidate, attempt, recipient, "balance")
             return False
         log.info("subscription renewed from the balance", extra={"order_id": attempt.order_id})
-        self._on_paid(attempt.order_id)
+        await self._lifecycle.publish(paid)
         await self._succeeded(candidate, attempt, recipient)
         return True
 

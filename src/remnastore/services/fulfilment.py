@@ -33,13 +33,12 @@ from remnastore.panel.models import CreateUserRequest, PanelUser, UpdateUserRequ
 from remnastore.services.accounts import CustomerView
 from remnastore.services.addon_fulfilment import AddonFulfilment
 from remnastore.services.customer_lock import lock_customer
+from remnastore.services.lifecycle import Lifecycle, OrderFulfilled
 from remnastore.services.notifications import AdminNotifier, CustomerNotifier, Recipient
 from remnastore.services.panel_link import PanelLink
 
 log = logging.getLogger(__name__)
 ALERT_AFTER_ATTEMPTS = 5
-#: order meta: fulfil without the "payment received" notice (the order's own service tells the customer)
-SILENT = "silent"
 KindFulfilment = Callable[[str], Awaitable[bool]]
 MAX_BACKOFF = timedelta(hours=1)
 
@@ -69,9 +68,10 @@ class Fulfilment:
         default_squads: tuple[str, ...],
         external_squad: str | None = None,
         user_tag: str | None = None,
-        on_fulfilled: Callable[[str], Awaitable[None]] | None = None,
+        lifecycle: Lifecycle,
     ) -> None:
-        """``on_fulfilled``: called with the order id after a subscription order is fulfilled."""
+        """``lifecycle``: reports each order fulfilled (its subscribers notify the customer, reward the
+        referrer, tell a gift's buyer)."""
         self._db = db
         self._panel = panel
         self._link = link
@@ -82,11 +82,19 @@ class Fulfilment:
         self._squads = default_squads
         self._external_squad = external_squad
         self._tag = user_tag
-        self._on_fulfilled = on_fulfilled
+        self._lifecycle = lifecycle
         #: fulfilment of order kinds handled by other services (gifts), by kind
         self._kinds: dict[str, KindFulfilment] = {}
         self._addons = AddonFulfilment(
-            db, panel, link, catalogue, clock, customers=customers, admins=admins, failed=self._failed
+            db,
+            panel,
+            link,
+            catalogue,
+            clock,
+            customers=customers,
+            admins=admins,
+            failed=self._failed,
+            lifecycle=lifecycle,
         )
 
     def handle_kind(self, kind: str, fulfil: KindFulfilment) -> None:
@@ -121,30 +129,14 @@ class Fulfilment:
         except (PanelError, ServiceUnavailable) as exc:
             await self._failed(order_id, f"{type(exc).__name__}: {exc}")
             return False
-        completed = await self._complete(
-            order_id, customer, tariff, period, target, switch=switch, device_limit=devices
+        fulfilled = await self._complete(
+            order_id, customer, tariff, period, target, user, switch=switch, device_limit=devices
         )
-        if completed:
-            log.info("order fulfilled", extra={"order_id": order_id, "customer_id": customer.id})
-            try:
-                if not order_view.meta.get(SILENT):
-                    await self._customers.order_fulfilled(
-                        Recipient(customer.telegram_id, customer.language),
-                        tariff_name=tariff.name(customer.language),
-                        expires_at=max(target, user.expire_at),
-                        link=user.subscription_url,
-                        amount=Money(order_view.amount_minor, order_view.currency),
-                    )
-            except Exception:
-                log.exception(
-                    "could not tell the customer about a fulfilled order", extra={"order_id": order_id}
-                )
-            if self._on_fulfilled is not None:
-                try:
-                    await self._on_fulfilled(order_id)
-                except Exception:
-                    log.exception("after-fulfilment step failed", extra={"order_id": order_id})
-        return completed
+        if fulfilled is None:
+            return False
+        log.info("order fulfilled", extra={"order_id": order_id, "customer_id": customer.id})
+        await self._lifecycle.publish(fulfilled)
+        return True
 
     async def fulfil_due(self, limit: int = 50) -> int:
         """Every paid order whose (next) attempt is due; returns how many were fulfilled."""
@@ -294,17 +286,24 @@ class Fulfilment:
         tariff: Tariff,
         period: Period,
         target: datetime,
+        user: PanelUser,
         *,
         switch: bool = False,
         device_limit: int | None = None,
-    ) -> bool:
+    ) -> OrderFulfilled | None:
         async with self._db.session() as session:
             orders = OrderRepository(session)
             order = await orders.get_for_update(order_id)
             if order is None or order.status != OrderStatus.PAID:
-                return False
+                return None
             now = self._clock.now()
-            await orders.set_status(order, OrderStatus.FULFILLED, now=now)
+            fulfilled = await self._lifecycle.fulfilled(
+                session,
+                order,
+                expires_at=max(target, user.expire_at),
+                link=user.subscription_url,
+                tariff_name=tariff.name(customer.language),
+            )
             subscriptions = SubscriptionRepository(session)
             current = await subscriptions.get_current(customer.id)
             keep_later = current is not None and current.kind == "paid" and not switch
@@ -326,7 +325,7 @@ class Fulfilment:
                 order_id=order.id,
                 tariff_code=tariff.code,
             )
-            return True
+            return fulfilled
 
     async def _failed(self, order_id: str, error: str) -> None:
         log.warning("fulfilment failed: %s", error, extra={"order_id": order_id})
@@ -358,12 +357,13 @@ class Fulfilment:
                 idempotency_key=f"topup:{order.id}",
                 order_id=order.id,
             )
-            await orders.set_status(order, OrderStatus.FULFILLED, now=self._clock.now())
+            fulfilled = await self._lifecycle.fulfilled(session, order)
             customer = await customers.get(order.customer_id)
             assert customer is not None
             recipient = Recipient(customer.telegram_id, customer.language)
             balance = Money(customer.balance_minor, order.currency)
         log.info("balance topped up", extra={"order_id": order_id})
+        await self._lifecycle.publish(fulfilled)
         try:
             await self._customers.balance_topped_up(recipient, amount=amount, balance=balance)
         except Exception:
