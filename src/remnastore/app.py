@@ -61,6 +61,7 @@ from remnastore.payments.base import Provider, ProviderContext
 from remnastore.payments.registry import provider_module
 from remnastore.payments.stars import StarsProvider
 from remnastore.payments.tribute import TributeProvider
+from remnastore.services.access_grant import AccessGrant
 from remnastore.services.accounts import AccountService
 from remnastore.services.autorenewal import AutoRenewalService, SavedMethodCharger
 from remnastore.services.backups import BackupShelf
@@ -198,6 +199,7 @@ class Application:
             cache=self.customer_cache,
         )
         self.panel_link = PanelLink(self.db, self.panel, username_prefix=panel.username_prefix)
+        self.access = AccessGrant(self.db, self.panel, self.panel_link, self.clock)
         self.subscriptions = SubscriptionService(
             self.db,
             self.panel,
@@ -207,6 +209,7 @@ class Application:
             paid_squads=tuple(panel.squads),
             external_squad=panel.external_squad,
             user_tag=panel.user_tag,
+            access=self.access,
             events=self.log_chat,
             cache=self.panel_cache,
         )
@@ -225,6 +228,7 @@ class Application:
             self.panel,
             self.panel_link,
             self.clock,
+            access=self.access,
             timezone=settings.shop.timezone,
             balance_currency=settings.sales.balance_currency,
         )
@@ -299,8 +303,7 @@ class Application:
         self.lifecycle = Lifecycle(self.clock, self.order_events, promos=self.promos)
         self.referrals = ReferralRewards(
             self.db,
-            self.panel,
-            self.panel_link,
+            self.access,
             self.clock,
             settings.referrals,
             notifier=self.notifier,
@@ -318,6 +321,7 @@ class Application:
             external_squad=settings.panel.external_squad,
             user_tag=settings.panel.user_tag,
             lifecycle=self.lifecycle,
+            access=self.access,
         )
         tribute = self.providers.get("tribute")
         lookups: dict[str, ProductLookup] = {}
@@ -423,6 +427,7 @@ class Application:
                 self.panel,
                 self.panel_link,
                 self.clock,
+                access=self.access,
                 reservation=timedelta(minutes=settings.promos.reservation_minutes),
                 balance_currency=sales.balance_currency if sales.balance_enabled else None,
             )

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from remnastore.db.models import Order, OrderStatus
+from remnastore.db.models import Order, OrderStatus, PeriodKind
+from remnastore.db.repositories.access_grants import AccessGrantRepository
 from remnastore.db.repositories.customers import CustomerRepository, InsufficientBalance
 from remnastore.db.repositories.orders import OrderRepository
 from remnastore.db.repositories.subscriptions import SubscriptionRepository
@@ -30,6 +30,7 @@ from remnastore.infra.clock import Clock
 from remnastore.panel.client import RemnawaveClient
 from remnastore.panel.errors import PanelError
 from remnastore.panel.models import CreateUserRequest, PanelUser, UpdateUserRequest
+from remnastore.services.access_grant import AccessGrant
 from remnastore.services.accounts import CustomerView
 from remnastore.services.addon_fulfilment import AddonFulfilment
 from remnastore.services.customer_lock import lock_customer
@@ -43,10 +44,9 @@ KindFulfilment = Callable[[str], Awaitable[bool]]
 MAX_BACKOFF = timedelta(hours=1)
 
 
-@dataclass(frozen=True)
-class Granted:
-    expires_at: datetime
-    link: str
+def grant_key(order_id: str) -> str:
+    """The access grant of a subscription order."""
+    return f"order:{order_id}"
 
 
 def backoff(attempts: int) -> timedelta:
@@ -69,6 +69,7 @@ class Fulfilment:
         external_squad: str | None = None,
         user_tag: str | None = None,
         lifecycle: Lifecycle,
+        access: AccessGrant,
     ) -> None:
         """``lifecycle``: reports each order fulfilled (its subscribers notify the customer, reward the
         referrer, tell a gift's buyer)."""
@@ -83,6 +84,7 @@ class Fulfilment:
         self._external_squad = external_squad
         self._tag = user_tag
         self._lifecycle = lifecycle
+        self._access = access
         #: fulfilment of order kinds handled by other services (gifts), by kind
         self._kinds: dict[str, KindFulfilment] = {}
         self._addons = AddonFulfilment(
@@ -125,7 +127,7 @@ class Fulfilment:
         switch = bool(order_view.meta.get("switch"))
         try:
             devices = await self._device_limit(customer, tariff, switch=switch)
-            user = await self._apply(customer, tariff, target, switch=switch, device_limit=devices)
+            user = await self._apply(order_id, customer, tariff, target, switch=switch, device_limit=devices)
         except (PanelError, ServiceUnavailable) as exc:
             await self._failed(order_id, f"{type(exc).__name__}: {exc}")
             return False
@@ -184,6 +186,15 @@ class Fulfilment:
             base, switch = await self._base(session, locked, customer, tariff, user)
             target = period.extend(base)
             locked.meta = {**locked.meta, "target_expires_at": target.isoformat(), "switch": switch}
+            await AccessGrantRepository(session).reserve(
+                grant_key(order_id),
+                customer_id=customer.id,
+                reason=PeriodKind.PAID.value,
+                days=period.approx_days or max(1, (target - base).days),
+                starts_at=base,
+                target=target,
+                order_id=order_id,
+            )
             return customer, locked, tariff, period, target
 
     async def _base(
@@ -237,6 +248,7 @@ class Fulfilment:
 
     async def _apply(
         self,
+        order_id: str,
         customer: CustomerView,
         tariff: Tariff,
         target: datetime,
@@ -245,39 +257,44 @@ class Fulfilment:
         device_limit: int | None = None,
     ) -> PanelUser:
         """``switch``: a tariff change sets the expiry to the target even if the old one was later."""
-        user = await self._link.find(customer)
         squads = list(tariff.squads or self._squads) or [
             uuid for uuid, _ in await self._panel.list_internal_squads()
         ]
-        if user is None:
-            user = await self._panel.create_user(
-                CreateUserRequest(
-                    username=self._link.username_for(customer.telegram_id),
-                    expire_at=target,
-                    telegram_id=customer.telegram_id,
-                    traffic_limit_bytes=tariff.traffic_limit_bytes,
-                    traffic_limit_strategy=tariff.traffic_strategy,
-                    hwid_device_limit=device_limit,
-                    active_internal_squads=squads,
-                    external_squad_uuid=self._external_squad,
-                    tag=self._tag,
-                    status="ACTIVE",
-                )
-            )
-            await self._link.remember(customer, user)
-            return user
-        forward = switch or user.expire_at < target - timedelta(seconds=1)
-        return await self._panel.update_user(
-            user.ref,
-            UpdateUserRequest(
-                expire_at=target if forward else None,
-                status="ACTIVE" if not customer.is_banned else None,
+
+        def create(expires: datetime) -> CreateUserRequest:
+            return CreateUserRequest(
+                username=self._link.username_for(customer.telegram_id),
+                expire_at=expires,
+                telegram_id=customer.telegram_id,
                 traffic_limit_bytes=tariff.traffic_limit_bytes,
                 traffic_limit_strategy=tariff.traffic_strategy,
                 hwid_device_limit=device_limit,
                 active_internal_squads=squads,
-            ),
+                external_squad_uuid=self._external_squad,
+                tag=self._tag,
+                status="ACTIVE",
+            )
+
+        changes = UpdateUserRequest(
+            traffic_limit_bytes=tariff.traffic_limit_bytes,
+            traffic_limit_strategy=tariff.traffic_strategy,
+            hwid_device_limit=device_limit,
+            active_internal_squads=squads,
         )
+        if not customer.is_banned:
+            changes.status = "ACTIVE"
+        granted = await self._access.extend_to(
+            customer,
+            target,
+            PeriodKind.PAID.value,
+            key=grant_key(order_id),
+            create=create,
+            changes=changes,
+            exact=switch,
+            record=False,  # recorded with the order's completion (_complete)
+        )
+        assert granted is not None  # created when missing
+        return granted.user
 
     async def _complete(
         self,
@@ -296,7 +313,6 @@ class Fulfilment:
             order = await orders.get_for_update(order_id)
             if order is None or order.status != OrderStatus.PAID:
                 return None
-            now = self._clock.now()
             fulfilled = await self._lifecycle.fulfilled(
                 session,
                 order,
@@ -304,6 +320,7 @@ class Fulfilment:
                 link=user.subscription_url,
                 tariff_name=tariff.name(customer.language),
             )
+            await self._access.record(session, customer.id, grant_key(order_id), tariff.code)
             subscriptions = SubscriptionRepository(session)
             current = await subscriptions.get_current(customer.id)
             keep_later = current is not None and current.kind == "paid" and not switch
@@ -315,15 +332,6 @@ class Fulfilment:
                 expires_at=expires,
                 traffic_limit_bytes=tariff.traffic_limit_bytes,
                 device_limit=device_limit,
-            )
-            await subscriptions.add_period(
-                customer.id,
-                kind="paid",
-                days=max(1, (target - now).days) if period.approx_days == 0 else period.approx_days,
-                starts_at=now,
-                ends_at=target,
-                order_id=order.id,
-                tariff_code=tariff.code,
             )
             return fulfilled
 
