@@ -45,7 +45,7 @@ from remnastore.bot.session import BotSession
 from remnastore.config import Settings
 from remnastore.db.models import OrderKind
 from remnastore.db.session import Database
-from remnastore.domain.catalogue import load_catalogue
+from remnastore.domain.catalogue import ADDON_KINDS, load_catalogue
 from remnastore.infra.cache import Cache
 from remnastore.infra.clock import Clock, SystemClock
 from remnastore.infra.metrics import Metrics
@@ -58,12 +58,12 @@ from remnastore.ops.backup_cli import backup_sources
 from remnastore.ops.check import check_provider
 from remnastore.panel.watched import WatchedPanelClient
 from remnastore.payments.base import Provider, ProviderContext
+from remnastore.payments.capabilities import InChatPayments, ProductLinks, Refunds, SavedMethodCharges
 from remnastore.payments.registry import provider_module
-from remnastore.payments.stars import StarsProvider
-from remnastore.payments.tribute import TributeProvider
 from remnastore.services.access_grant import AccessGrant
 from remnastore.services.accounts import AccountService
-from remnastore.services.autorenewal import AutoRenewalService, SavedMethodCharger
+from remnastore.services.addon_fulfilment import AddonFulfilment
+from remnastore.services.autorenewal import AutoRenewalService
 from remnastore.services.backups import BackupShelf
 from remnastore.services.balance import BalanceService
 from remnastore.services.broadcast_worker import BroadcastWorker
@@ -80,7 +80,7 @@ from remnastore.services.effective_settings import (
     EffectiveSettings,
     TrialOptions,
 )
-from remnastore.services.fulfilment import Fulfilment
+from remnastore.services.fulfilment import Fulfilment, FulfilmentFailures, OrderKinds
 from remnastore.services.gifts import GiftService
 from remnastore.services.lifecycle import Lifecycle, OrderEvents
 from remnastore.services.lifecycle_subscribers import Reactions, subscribe_order_events
@@ -96,7 +96,9 @@ from remnastore.services.reminders import ReminderService
 from remnastore.services.settlement import ProductLookup, Settlement
 from remnastore.services.shop_health import ShopHealth
 from remnastore.services.statistics import Statistics
+from remnastore.services.subscription_fulfilment import SubscriptionFulfilment
 from remnastore.services.subscriptions import SubscriptionService
+from remnastore.services.topup_fulfilment import TopUpFulfilment
 from remnastore.web.health import HealthRoutes, Probe
 from remnastore.web.panel_webhooks import PanelWebhooks
 from remnastore.web.payments import PaymentWebhooks
@@ -229,6 +231,9 @@ class Application:
             self.panel_link,
             self.clock,
             access=self.access,
+            refundable_providers=frozenset(
+                name for name, provider in self.providers.items() if isinstance(provider, Refunds)
+            ),
             timezone=settings.shop.timezone,
             balance_currency=settings.sales.balance_currency,
         )
@@ -287,7 +292,7 @@ class Application:
         for name, group in settings.payments.items():
             if getattr(group, "enabled", False):
                 provider = provider_module(name).create(group, self.provider_context)
-                if isinstance(provider, StarsProvider):
+                if isinstance(provider, InChatPayments):
                     provider.attach(self.bot)
                 self.providers[name] = provider
         self.notifier = TelegramNotifier(
@@ -309,7 +314,9 @@ class Application:
             notifier=self.notifier,
             balance_currency=sales.balance_currency if sales.balance_enabled else None,
         )
-        self.fulfilment = Fulfilment(
+        failures = FulfilmentFailures(self.db, self.clock, self.notifier)
+        self.fulfilment = Fulfilment(self.db, self.clock, OrderKinds(), failures, self.notifier)
+        subscriptions = SubscriptionFulfilment(
             self.db,
             self.panel,
             self.panel_link,
@@ -322,11 +329,30 @@ class Application:
             user_tag=settings.panel.user_tag,
             lifecycle=self.lifecycle,
             access=self.access,
+            failed=failures,
         )
-        tribute = self.providers.get("tribute")
-        lookups: dict[str, ProductLookup] = {}
-        if isinstance(tribute, TributeProvider):
-            lookups["tribute"] = tribute.product_for_ref
+        addons = AddonFulfilment(
+            self.db,
+            self.panel,
+            self.panel_link,
+            self.catalogue,
+            self.clock,
+            customers=self.notifier,
+            admins=self.notifier,
+            failed=failures,
+            lifecycle=self.lifecycle,
+        )
+        topups = TopUpFulfilment(self.db, self.lifecycle, customers=self.notifier, admins=self.notifier)
+        # the order kinds, one line each (gifts: see _build_renewals)
+        self.fulfilment.kinds.register(OrderKind.SUBSCRIPTION.value, subscriptions)
+        self.fulfilment.kinds.register(OrderKind.TOPUP.value, topups)
+        for addon_kind in ADDON_KINDS:
+            self.fulfilment.kinds.register(addon_kind, addons)
+        lookups: dict[str, ProductLookup] = {
+            name: provider.product_for_ref
+            for name, provider in self.providers.items()
+            if isinstance(provider, ProductLinks)
+        }
         self.settlement = Settlement(
             self.db,
             self.clock,
@@ -357,9 +383,8 @@ class Application:
             if sales.balance_enabled
             else None
         )
-        stars = self.providers.get("stars")
         self.order_admin = OrderAdmin(
-            self.db, stars=stars if isinstance(stars, StarsProvider) else None, settle=self.settlement.settle
+            self.db, self.clock, providers=self.providers, settle=self.settlement.settle
         )
         self.reconciliation = Reconciliation(self.db, self.providers, self.clock, self.settlement.settle)
         self.scheduler = Scheduler(
@@ -483,10 +508,10 @@ class Application:
             self.gifts = GiftService(
                 self.db, self.catalogue, self.clock, notifier=messages, lifecycle=self.lifecycle
             )
-            self.fulfilment.handle_kind(OrderKind.GIFT.value, self.gifts.issue)
+            self.fulfilment.kinds.register(OrderKind.GIFT.value, self.gifts)
         self.autorenew: AutoRenewalService | None = None
         if renewal.autorenew_enabled:
-            chargers = {n: p for n, p in self.providers.items() if isinstance(p, SavedMethodCharger)}
+            chargers = {n: p for n, p in self.providers.items() if isinstance(p, SavedMethodCharges)}
             self.autorenew = AutoRenewalService(
                 self.db,
                 self.catalogue,

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 
@@ -37,6 +37,7 @@ from remnastore.domain.errors import DomainError
 from remnastore.domain.money import Money
 from remnastore.infra.clock import Clock
 from remnastore.payments.base import Invoice, InvoiceRequest, PaymentEvent, ProviderError
+from remnastore.payments.capabilities import SavedMethodCharges
 from remnastore.services.accounts import CustomerView
 from remnastore.services.lifecycle import Lifecycle
 from remnastore.services.notifications import Recipient
@@ -55,15 +56,8 @@ LOOKBACK = timedelta(days=3)
 UNANSWERED_RETRY = timedelta(minutes=10)
 
 
-@runtime_checkable
-class SavedMethodCharger(Protocol):
-    """A provider that can charge a saved payment method without the customer (YooKassa)."""
-
-    name: str
-
-    async def charge_saved(self, method_id: str, request: InvoiceRequest) -> PaymentEvent | Invoice: ...
-
-    async def fetch_status(self, order_id: str, provider_payment_id: str | None) -> PaymentEvent | None: ...
+#: a provider that can charge a saved payment method without the customer (YooKassa)
+SavedMethodCharger = SavedMethodCharges
 
 
 class RenewalNotifier(Protocol):

@@ -22,6 +22,7 @@ from remnastore.domain.errors import DomainError
 from remnastore.domain.money import Money
 from remnastore.infra.clock import Clock
 from remnastore.payments.base import InvoiceRequest, PaymentEvent, Provider, ProviderError
+from remnastore.payments.capabilities import SavedMethodCharges
 from remnastore.services.accounts import CustomerView
 from remnastore.services.effective_settings import EffectiveSettings
 from remnastore.services.lifecycle import Lifecycle
@@ -296,7 +297,7 @@ class Checkout:
         return [
             option
             for option in self._options(period.prices, fixed_products=False)
-            if hasattr(self._providers.get(option.provider), "charge_saved")
+            if isinstance(self._providers.get(option.provider), SavedMethodCharges)
         ]
 
     def addon_methods(self, addon: Addon) -> list[MethodOption]:

@@ -38,7 +38,6 @@ T = TypeVar("T")
 PAGE_SIZE = 10
 MAX_DAYS = 3650
 MAX_DEVICES = 100
-REFUNDABLE_PROVIDER = "stars"
 
 
 @dataclass(frozen=True)
@@ -113,10 +112,13 @@ class CustomerAdmin:
         clock: Clock,
         *,
         access: AccessGrant,
+        refundable_providers: frozenset[str] = frozenset(),
         timezone: str = "UTC",
         balance_currency: str = "RUB",
     ) -> None:
         self._access = access
+        #: the enabled providers with the Refunds capability
+        self.refundable_providers = refundable_providers
         self._balance_currency = balance_currency
         self._db = db
         self._panel = panel
@@ -204,7 +206,7 @@ class CustomerAdmin:
         async with self._db.session() as session:
             await self._customer(session, customer_id)
             orders = await CustomerAdminRepository(session).refundable_orders(
-                customer_id, REFUNDABLE_PROVIDER
+                customer_id, self.refundable_providers
             )
             return [
                 OrderLine(o.id, o.created_at, o.status, o.provider, Money(o.amount_minor, o.currency))

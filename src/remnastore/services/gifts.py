@@ -120,6 +120,33 @@ class GiftService:
             log.exception("could not send a gift link", extra={"order_id": order_id})
         return True
 
+    async def fulfil(self, order_id: str) -> bool:
+        """The gift order kind: a paid gift order is fulfilled by issuing its gift."""
+        return await self.issue(order_id)
+
+    async def revoke(self, order_id: str) -> None:
+        """A gift order was refunded. An unused link is voided (whoever opens it later is told the gift
+        was refunded). A link already used: the recipient's access from it is taken back (their
+        activation order is refunded too, which revokes it like any refunded subscription)."""
+        async with self._db.session() as session:
+            gifts = GiftRepository(session)
+            gift = await gifts.by_order(order_id)
+            if gift is None:
+                return
+            if await gifts.void(gift.id, now=self._clock.now()):
+                log.info("refunded gift voided", extra={"order_id": order_id})
+                return
+            gift = await gifts.by_order(order_id)
+            assert gift is not None
+            refunded = None
+            if gift.recipient_order_id is not None:
+                orders = OrderRepository(session)
+                activation = await orders.get_for_update(gift.recipient_order_id)
+                if activation is not None and activation.status in (OrderStatus.PAID, OrderStatus.FULFILLED):
+                    refunded = await self._lifecycle.mark_refunded(session, activation)
+        log.info("refunded gift: the recipient's access is taken back", extra={"order_id": order_id})
+        await self._lifecycle.publish(refunded)
+
     async def activate(self, customer: CustomerView, token: str) -> Activation:
         """Activate the gift ``token`` for ``customer``; refused (DomainError) if unknown or already used."""
         now = self._clock.now()
@@ -131,13 +158,15 @@ class GiftService:
                     raise DomainError("gift-unknown")
                 if gift.activated_at is not None:
                     raise DomainError("gift-already-activated")
+                orders = OrderRepository(session)
+                paid = await orders.get(gift.order_id)
+                if gift.voided_at is not None or paid is None or paid.status == OrderStatus.REFUNDED:
+                    raise DomainError("gift-refunded")
                 item = self._catalogue.item(gift.tariff_code, gift.period_code)
                 if item is None:
                     raise DomainError("gift-unavailable")
                 tariff, period = item
-                orders = OrderRepository(session)
-                paid = await orders.get(gift.order_id)
-                currency = paid.currency if paid is not None else next(iter(period.prices), "RUB")
+                currency = paid.currency
                 order = await orders.create(
                     customer.id,
                     kind=OrderKind.SUBSCRIPTION.value,

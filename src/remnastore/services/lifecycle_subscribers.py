@@ -28,6 +28,7 @@ from remnastore.services.lifecycle import (
     OrderRefunded,
 )
 from remnastore.services.notifications import AdminNotifier, CustomerNotifier
+from remnastore.services.topup_fulfilment import SPENT_TOPUP
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,8 @@ def subscribe_order_events(events: OrderEvents, r: Reactions) -> None:
             r.spawn(r.fulfilment.revoke(event.order.order_id))
 
     async def refunded_notice(event: OrderRefunded) -> None:
+        if SPENT_TOPUP in event.order.meta:
+            return  # no money comes back: the top-up that paid for it was refunded
         await r.customers.payment_refunded(event.order.customer, amount=event.order.amount)
 
     events.subscribe(OrderRefunded, "metrics", count_refunded)
