@@ -91,6 +91,7 @@ from remnastore.services.panel_sync import PanelSync
 from remnastore.services.promo_admin import PromoAdmin
 from remnastore.services.promos import PromoService
 from remnastore.services.reconciliation import Reconciliation
+from remnastore.services.referral_refunds import ReferralRefunds
 from remnastore.services.referrals import ReferralRewards
 from remnastore.services.reminders import ReminderService
 from remnastore.services.settlement import ProductLookup, Settlement
@@ -537,6 +538,9 @@ class Application:
                 remember_card=self.autorenew.remember_card if self.autorenew is not None else None,
                 referral_reward=self.referrals.reward if self.settings.referrals.enabled else None,
                 gift_notice=self.gifts.on_fulfilled if self.gifts is not None else None,
+                undo=(
+                    ("referral-rewards", ReferralRefunds(self.db, self.access, self.clock, self.notifier)),
+                ),
             ),
         )
 

@@ -54,6 +54,10 @@ class AccessGrant:
         async with self._db.session() as session:
             return await AccessGrantRepository(session).get(key)
 
+    async def current(self, customer: CustomerView) -> PanelUser | None:
+        """The customer's panel user as it is now."""
+        return await self._link.find(customer)
+
     async def plan_days(
         self, customer: CustomerView, days: int, reason: str, *, key: str, order_id: str | None = None
     ) -> datetime:

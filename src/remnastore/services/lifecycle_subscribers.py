@@ -135,8 +135,8 @@ def subscribe_order_events(events: OrderEvents, r: Reactions) -> None:
             r.spawn(r.fulfilment.revoke(event.order.order_id))
 
     async def refunded_notice(event: OrderRefunded) -> None:
-        if SPENT_TOPUP in event.order.meta:
-            return  # no money comes back: the top-up that paid for it was refunded
+        if SPENT_TOPUP in event.order.meta or event.order.amount.minor == 0:
+            return  # no money comes back (the top-up that paid for it was refunded, or a gift's activation)
         await r.customers.payment_refunded(event.order.customer, amount=event.order.amount)
 
     events.subscribe(OrderRefunded, "metrics", count_refunded)
