@@ -21,7 +21,7 @@ from remnastore.db.repositories.access_grants import AccessGrantRepository
 from remnastore.db.repositories.orders import OrderRepository
 from remnastore.db.repositories.subscriptions import SubscriptionRepository
 from remnastore.db.session import Database
-from remnastore.domain.catalogue import Catalogue, Period, Tariff
+from remnastore.domain.catalogue import Catalogue, Period, Tariff, renewal_traffic_limit
 from remnastore.domain.errors import ServiceUnavailable
 from remnastore.infra.clock import Clock
 from remnastore.panel.client import RemnawaveClient
@@ -38,6 +38,9 @@ from remnastore.services.panel_link import PanelLink
 log = logging.getLogger(__name__)
 #: order meta: the access of this refunded order was taken back (or is being taken back)
 REVOKED = "access_revoked"
+#: order meta: the traffic limit the order sets, and whether it resets the used traffic (a renewal)
+TRAFFIC_LIMIT = "traffic_limit"
+RESET_TRAFFIC = "reset_traffic"
 #: what completing an order that was refunded while its panel call was in flight returns
 REFUNDED_IN_FLIGHT = object()
 
@@ -88,14 +91,27 @@ class SubscriptionFulfilment:
             return False
         customer, order_view, tariff, period, target = reserved
         switch = bool(order_view.meta.get("switch"))
+        traffic = int(order_view.meta.get(TRAFFIC_LIMIT, tariff.traffic_limit_bytes))
         try:
             devices = await self._device_limit(customer, tariff, switch=switch)
-            user = await self._apply(order_id, customer, tariff, target, switch=switch, device_limit=devices)
+            user = await self._apply(
+                order_id, customer, tariff, target, switch=switch, device_limit=devices, traffic=traffic
+            )
+            if order_view.meta.get(RESET_TRAFFIC):
+                await self._panel.reset_traffic(user.ref)  # a renewal starts with fresh traffic
         except (PanelError, ServiceUnavailable) as exc:
             await self._failed(order_id, f"{type(exc).__name__}: {exc}")
             return False
         fulfilled = await self._complete(
-            order_id, customer, tariff, period, target, user, switch=switch, device_limit=devices
+            order_id,
+            customer,
+            tariff,
+            period,
+            target,
+            user,
+            switch=switch,
+            device_limit=devices,
+            traffic=traffic,
         )
         if fulfilled is REFUNDED_IN_FLIGHT:
             # the refund arrived while the panel call was in flight: what it just gave is taken back
@@ -139,7 +155,14 @@ class SubscriptionFulfilment:
                 return customer, locked, tariff, period, datetime.fromisoformat(stored)
             base, switch = await self._base(session, locked, customer, tariff, user)
             target = period.extend(base)
-            locked.meta = {**locked.meta, "target_expires_at": target.isoformat(), "switch": switch}
+            traffic, reset = await self._traffic(session, customer, tariff, user, switch=switch)
+            locked.meta = {
+                **locked.meta,
+                "target_expires_at": target.isoformat(),
+                "switch": switch,
+                TRAFFIC_LIMIT: traffic,
+                RESET_TRAFFIC: reset,
+            }
             await AccessGrantRepository(session).reserve(
                 grant_key(order_id),
                 customer_id=customer.id,
@@ -183,6 +206,38 @@ class SubscriptionFulfilment:
                 candidates.append(datetime.fromisoformat(target))
         return max(candidates), False
 
+    async def _traffic(
+        self,
+        session: AsyncSession,
+        customer: CustomerView,
+        tariff: Tariff,
+        user: PanelUser | None,
+        *,
+        switch: bool,
+    ) -> tuple[int, bool]:
+        """The traffic limit this order sets, and whether the used traffic is reset: a renewal of the same
+        limited tariff follows the tariff's ``renewal_traffic`` policy (computed once, stored in the
+        order); a first purchase or a change of tariff gets the tariff's limit."""
+        current = await SubscriptionRepository(session).get_current(customer.id)
+        renewal = (
+            not switch
+            and user is not None
+            and current is not None
+            and current.kind == "paid"
+            and current.tariff_code == tariff.code
+            and tariff.traffic_limit_bytes > 0
+        )
+        if not renewal or user is None or current is None:
+            return tariff.traffic_limit_bytes, False
+        limit = renewal_traffic_limit(
+            tariff.renewal_traffic,
+            tariff.traffic_limit_bytes,
+            recorded_limit=current.traffic_limit_bytes,
+            panel_limit=user.traffic_limit_bytes,
+            panel_used=user.used_traffic_bytes,
+        )
+        return limit, True
+
     async def _device_limit(self, customer: CustomerView, tariff: Tariff, *, switch: bool) -> int | None:
         """The device limit a period of ``tariff`` gives: a renewal of the same tariff keeps devices bought
         on top of it (the larger of the tariff's limit and the recorded one); a change of tariff resets it."""
@@ -209,6 +264,7 @@ class SubscriptionFulfilment:
         *,
         switch: bool = False,
         device_limit: int | None = None,
+        traffic: int = 0,
     ) -> PanelUser:
         """``switch``: a tariff change sets the expiry to the target even if the old one was later."""
         squads = list(tariff.squads or self._squads) or [
@@ -220,7 +276,7 @@ class SubscriptionFulfilment:
                 username=self._link.username_for(customer.telegram_id),
                 expire_at=expires,
                 telegram_id=customer.telegram_id,
-                traffic_limit_bytes=tariff.traffic_limit_bytes,
+                traffic_limit_bytes=traffic,
                 traffic_limit_strategy=tariff.traffic_strategy,
                 hwid_device_limit=device_limit,
                 active_internal_squads=squads,
@@ -230,7 +286,7 @@ class SubscriptionFulfilment:
             )
 
         changes = UpdateUserRequest(
-            traffic_limit_bytes=tariff.traffic_limit_bytes,
+            traffic_limit_bytes=traffic,
             traffic_limit_strategy=tariff.traffic_strategy,
             hwid_device_limit=device_limit,
             active_internal_squads=squads,
@@ -261,6 +317,7 @@ class SubscriptionFulfilment:
         *,
         switch: bool = False,
         device_limit: int | None = None,
+        traffic: int = 0,
     ) -> OrderFulfilled | object | None:
         async with self._db.session() as session:
             orders = OrderRepository(session)
@@ -286,7 +343,7 @@ class SubscriptionFulfilment:
                 kind="paid",
                 tariff_code=tariff.code,
                 expires_at=expires,
-                traffic_limit_bytes=tariff.traffic_limit_bytes,
+                traffic_limit_bytes=traffic,
                 device_limit=device_limit,
             )
             return fulfilled
