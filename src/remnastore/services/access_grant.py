@@ -24,9 +24,9 @@ from remnastore.db.repositories.subscriptions import SubscriptionRepository
 from remnastore.db.session import Database
 from remnastore.domain.errors import ServiceUnavailable
 from remnastore.infra.clock import Clock
-from remnastore.panel.client import RemnawaveClient
 from remnastore.panel.errors import PanelError, PanelUnavailable
 from remnastore.panel.models import CreateUserRequest, PanelUser, UpdateUserRequest
+from remnastore.panel.protocol import PanelApi
 from remnastore.services.accounts import CustomerView
 from remnastore.services.panel_link import PanelLink
 
@@ -44,7 +44,7 @@ class Granted:
 
 
 class AccessGrant:
-    def __init__(self, db: Database, panel: RemnawaveClient, link: PanelLink, clock: Clock) -> None:
+    def __init__(self, db: Database, panel: PanelApi, link: PanelLink, clock: Clock) -> None:
         self._db = db
         self._panel = panel
         self._link = link

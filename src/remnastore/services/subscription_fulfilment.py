@@ -24,9 +24,9 @@ from remnastore.db.session import Database
 from remnastore.domain.catalogue import Catalogue, Period, Tariff, renewal_traffic_limit
 from remnastore.domain.errors import ServiceUnavailable
 from remnastore.infra.clock import Clock
-from remnastore.panel.client import RemnawaveClient
 from remnastore.panel.errors import PanelError
 from remnastore.panel.models import CreateUserRequest, PanelUser, UpdateUserRequest
+from remnastore.panel.protocol import PanelApi
 from remnastore.services.access_grant import SLACK, AccessGrant
 from remnastore.services.accounts import CustomerView
 from remnastore.services.addon_fulfilment import FailureRecorder
@@ -54,7 +54,7 @@ class SubscriptionFulfilment:
     def __init__(
         self,
         db: Database,
-        panel: RemnawaveClient,
+        panel: PanelApi,
         link: PanelLink,
         catalogue: Catalogue,
         clock: Clock,
