@@ -21,6 +21,7 @@ from remnastore.domain.money import Money
 from remnastore.emulators.telegram import FakeUser
 from remnastore.services.accounts import CustomerView
 from remnastore.services.checkout import PendingPayment
+from remnastore.services.lifecycle import OrderFailed, OrderFulfilled, OrderPaid, OrderRefunded
 from tests.fixtures.renew_shop import RenewShop, eventually
 
 LOG_CHAT = -1009876543
@@ -227,3 +228,11 @@ async def test_every_way_of_paying_counts_and_announces_the_payment_alike(
 
 async def _more(count: Awaitable[int], than: int) -> bool:
     return await count > than
+
+
+async def test_the_subscribers_are_registered_in_one_place_in_their_order(renew_shop: RenewShop) -> None:
+    events = renew_shop.app.order_events
+    assert events.subscribers(OrderPaid) == ["metrics", "log-chat", "fulfilment", "card-saving"]
+    assert events.subscribers(OrderFulfilled) == ["customer-notice", "referral-rewards", "gift-notices"]
+    assert events.subscribers(OrderRefunded) == ["metrics", "access", "referral-rewards", "customer-notice"]
+    assert events.subscribers(OrderFailed) == ["metrics", "customer-notice"]

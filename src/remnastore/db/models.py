@@ -159,15 +159,6 @@ class OrderStatus(StrEnum):
     REFUNDED = "refunded"
 
 
-class PaymentEventKind(StrEnum):
-    PAID = "paid"
-    FAILED = "failed"
-    CANCELED = "canceled"
-    REFUNDED = "refunded"
-    CHARGEBACK = "chargeback"
-    AMOUNT_MISMATCH = "amount_mismatch"
-
-
 class PromoKind(StrEnum):
     DAYS = "days"
     PERCENT = "percent"

@@ -87,10 +87,6 @@ class SubscriptionService:
         return self._settings.current.trial_terms
 
     @property
-    def trial_enabled(self) -> bool:
-        return self._trial is not None
-
-    @property
     def trial_days(self) -> int:
         return self._trial.days if self._trial is not None else 0
 

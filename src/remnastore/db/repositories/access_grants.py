@@ -63,7 +63,3 @@ class AccessGrantRepository:
         )
         result = cast(CursorResult[Any], await self.session.execute(statement))
         return result.rowcount == 1
-
-    async def of_order(self, order_id: str) -> list[AccessGrant]:
-        rows = await self.session.execute(select(AccessGrant).where(AccessGrant.order_id == order_id))
-        return list(rows.scalars())
