@@ -124,3 +124,26 @@ async def test_referral_days_whose_panel_reply_was_lost_are_given_once(renew_sho
         ).all()
     customer = await shop.customer(9811)
     assert [p.days for p in periods if p.customer_id == customer.id] == [7]
+
+
+async def test_a_refund_takes_the_inviters_bonus_days_back_once(renew_shop: RenewShop) -> None:
+    shop = renew_shop
+    inviter = await trial(shop, 9821)
+    code = (await shop.customer(9821)).referral_code
+    invitee = await trial(shop, 9822, f"ref_{code}")
+    before = panel_expiry(shop, 9821)
+    await invitee.wait_reply(await invitee.send("/buy"))
+    await invitee.wait_reply(await invitee.press("Standard"))
+    await invitee.wait_reply(await invitee.press("1 month"))
+    await invitee.wait_reply(await invitee.press("YooKassa"))
+    async with shop.db.session() as session:
+        order = (await session.scalars(select(Order))).one()
+    payment = str(order.provider_payment_id)
+    assert (await shop.yookassa.deliver(shop.yookassa.pay(payment))).status == 200
+    await shop.telegram.wait_until(lambda: any("Your friend paid" in m.text for m in inviter.messages), 15)
+    assert panel_expiry(shop, 9821) == before + timedelta(days=7)
+
+    refund = shop.yookassa.refund(payment)
+    for _ in range(2):  # the notification comes twice: the days go back once
+        assert (await shop.yookassa.deliver(refund)).status == 200
+    assert panel_expiry(shop, 9821) == before

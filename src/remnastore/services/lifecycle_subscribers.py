@@ -4,8 +4,8 @@
 OrderPaid           metrics; log chat (payment received, late payment alert); fulfilment (background);
                     card saving for auto-renewal (background)
 OrderFulfilled      customer notice (subscription orders); referral rewards; gift notices
-OrderRefunded       metrics; what the order gave is taken back (background, see ``refunds.py``);
-                    customer notice
+OrderRefunded       metrics; what the order gave is taken back (its kind's revoke); the referral
+                    commission and bonus days (``referral_refunds.py``); customer notice
 OrderFailed         metrics; customer notice (not for auto-renewal charges: auto-renewal tells the
                     customer itself, with its retry time)
 ==================  ==================================================================================
@@ -131,8 +131,10 @@ def subscribe_order_events(events: OrderEvents, r: Reactions) -> None:
         r.metrics.payment(event.order.provider, "refunded")
 
     async def revoke(event: OrderRefunded) -> None:
+        # awaited, not in the background: the subscribers after it (referral days) move the same panel
+        # expiry, each from what the one before left
         if event.was_fulfilled:
-            r.spawn(r.fulfilment.revoke(event.order.order_id))
+            await r.fulfilment.revoke(event.order.order_id)
 
     async def refunded_notice(event: OrderRefunded) -> None:
         if SPENT_TOPUP in event.order.meta or event.order.amount.minor == 0:
