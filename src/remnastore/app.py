@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Coroutine
 from contextlib import suppress
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -48,7 +46,7 @@ from remnastore.bot.session import BotSession
 from remnastore.config import Settings
 from remnastore.db.models import OrderKind
 from remnastore.db.session import Database
-from remnastore.domain.catalogue import load_catalogue, uses_example_catalogue
+from remnastore.domain.catalogue import ADDON_KINDS, load_catalogue, uses_example_catalogue
 from remnastore.infra.cache import Cache
 from remnastore.infra.clock import Clock, SystemClock
 from remnastore.infra.loop_guard import LoopGuard
@@ -61,12 +59,13 @@ from remnastore.ops.backup import backup_and_rotate
 from remnastore.ops.backup_cli import backup_sources
 from remnastore.ops.check import check_provider
 from remnastore.panel.watched import WatchedPanelClient
-from remnastore.payments.base import PaymentEvent, Provider, ProviderContext
+from remnastore.payments.base import Provider, ProviderContext
+from remnastore.payments.capabilities import InChatPayments, ProductLinks, Refunds, SavedMethodCharges
 from remnastore.payments.registry import provider_module
-from remnastore.payments.stars import StarsProvider
-from remnastore.payments.tribute import TributeProvider
+from remnastore.services.access_grant import AccessGrant
 from remnastore.services.accounts import AccountService
-from remnastore.services.autorenewal import AutoRenewalService, SavedMethodCharger
+from remnastore.services.addon_fulfilment import AddonFulfilment
+from remnastore.services.autorenewal import AutoRenewalService
 from remnastore.services.backups import BackupShelf
 from remnastore.services.balance import BalanceService
 from remnastore.services.broadcast_worker import BroadcastWorker
@@ -84,8 +83,10 @@ from remnastore.services.effective_settings import (
     EffectiveSettings,
     TrialOptions,
 )
-from remnastore.services.fulfilment import Fulfilment
+from remnastore.services.fulfilment import Fulfilment, FulfilmentFailures, OrderKinds
 from remnastore.services.gifts import GiftService
+from remnastore.services.lifecycle import Lifecycle, OrderEvents
+from remnastore.services.lifecycle_subscribers import Reactions, subscribe_order_events
 from remnastore.services.light_sync import LightSync
 from remnastore.services.order_admin import OrderAdmin
 from remnastore.services.panel_cache import PanelUserCache
@@ -97,13 +98,16 @@ from remnastore.services.panel_sync import PanelSync
 from remnastore.services.promo_admin import PromoAdmin
 from remnastore.services.promos import PromoService
 from remnastore.services.reconciliation import Reconciliation
+from remnastore.services.referral_refunds import ReferralRefunds
 from remnastore.services.referrals import ReferralRewards
 from remnastore.services.reminders import ReminderService
 from remnastore.services.settlement import ProductLookup, Settlement
 from remnastore.services.shop_health import ShopHealth
-from remnastore.services.stars_reconciliation import StarsReconciliation
+from remnastore.services.stars_reconciliation import StarsReconciliation, StarTransactions
 from remnastore.services.statistics import Statistics
+from remnastore.services.subscription_fulfilment import SubscriptionFulfilment
 from remnastore.services.subscriptions import SubscriptionService
+from remnastore.services.topup_fulfilment import TopUpFulfilment
 from remnastore.web.health import HealthRoutes, Probe
 from remnastore.web.panel_webhooks import PanelWebhooks
 from remnastore.web.payments import PaymentWebhooks
@@ -212,6 +216,7 @@ class Application:
             cache=self.customer_cache,
         )
         self.panel_link = PanelLink(self.db, self.panel, username_prefix=panel.username_prefix)
+        self.access = AccessGrant(self.db, self.panel, self.panel_link, self.clock)
         self.subscriptions = SubscriptionService(
             self.db,
             self.panel,
@@ -221,6 +226,7 @@ class Application:
             paid_squads=tuple(panel.squads),
             external_squad=panel.external_squad,
             user_tag=panel.user_tag,
+            access=self.access,
             events=self.log_chat,
             cache=self.panel_cache,
         )
@@ -241,6 +247,10 @@ class Application:
             self.panel,
             self.panel_link,
             self.clock,
+            access=self.access,
+            refundable_providers=frozenset(
+                name for name, provider in self.providers.items() if isinstance(provider, Refunds)
+            ),
             timezone=settings.shop.timezone,
             balance_currency=settings.sales.balance_currency,
         )
@@ -306,7 +316,7 @@ class Application:
         for name, group in settings.payments.items():
             if getattr(group, "enabled", False):
                 provider = provider_module(name).create(group, self.provider_context)
-                if isinstance(provider, StarsProvider):
+                if isinstance(provider, InChatPayments):
                     provider.attach(self.bot)
                 self.providers[name] = provider
         self.notifier = TelegramNotifier(
@@ -317,10 +327,12 @@ class Application:
             log_chat=self.log_chat,
             mini_app=settings.links.mini_app,
         )
+        self._build_promos()
+        self.order_events = OrderEvents()
+        self.lifecycle = Lifecycle(self.clock, self.order_events, promos=self.promos)
         self.referrals = ReferralRewards(
             self.db,
-            self.panel,
-            self.panel_link,
+            self.access,
             self.clock,
             settings.referrals,
             notifier=self.notifier,
@@ -328,7 +340,9 @@ class Application:
         )
         self.config_alerts = ConfigurationAlerts(self.panel, self.notifier)
         self.subscriptions.config_alerts = self.config_alerts
-        self.fulfilment = Fulfilment(
+        failures = FulfilmentFailures(self.db, self.clock, self.notifier)
+        self.fulfilment = Fulfilment(self.db, self.clock, OrderKinds(), failures, self.notifier)
+        subscriptions = SubscriptionFulfilment(
             self.db,
             self.panel,
             self.panel_link,
@@ -339,34 +353,51 @@ class Application:
             default_squads=tuple(settings.panel.squads),
             external_squad=settings.panel.external_squad,
             user_tag=settings.panel.user_tag,
-            on_fulfilled=self._after_fulfilment,
+            lifecycle=self.lifecycle,
+            access=self.access,
+            failed=failures,
             config_alerts=self.config_alerts,
         )
-        self._build_promos()
-        tribute = self.providers.get("tribute")
-        lookups: dict[str, ProductLookup] = {}
-        if isinstance(tribute, TributeProvider):
-            lookups["tribute"] = tribute.product_for_ref
+        addons = AddonFulfilment(
+            self.db,
+            self.panel,
+            self.panel_link,
+            self.catalogue,
+            self.clock,
+            customers=self.notifier,
+            admins=self.notifier,
+            failed=failures,
+            lifecycle=self.lifecycle,
+        )
+        topups = TopUpFulfilment(self.db, self.lifecycle, customers=self.notifier, admins=self.notifier)
+        # the order kinds, one line each (gifts: see _build_renewals)
+        self.fulfilment.kinds.register(OrderKind.SUBSCRIPTION.value, subscriptions)
+        self.fulfilment.kinds.register(OrderKind.TOPUP.value, topups)
+        for addon_kind in ADDON_KINDS:
+            self.fulfilment.kinds.register(addon_kind, addons)
+        lookups: dict[str, ProductLookup] = {
+            name: provider.product_for_ref
+            for name, provider in self.providers.items()
+            if isinstance(provider, ProductLinks)
+        }
         self.settlement = Settlement(
             self.db,
             self.clock,
             self.catalogue,
-            customers=self.notifier,
+            lifecycle=self.lifecycle,
             admins=self.notifier,
-            on_paid=self._paid,
-            on_refunded=lambda order_id: self._in_background(self.fulfilment.revoke(order_id)),
             product_lookups=lookups,
-            promos=self.promos,
+            on_outcome=self.metrics.payment_event,
         )
         self.checkout = Checkout(
             self.db,
             self.effective,
             self.providers,
             self.clock,
+            lifecycle=self.lifecycle,
             order_ttl=timedelta(minutes=sales.order_ttl_minutes),
             settle=self.settlement.settle,
             balance_currency=sales.balance_currency if sales.balance_enabled else None,
-            on_paid=lambda order_id: self._in_background(self.fulfilment.fulfil(order_id)),
             promos=self.promos,
         )
         self.balance = (
@@ -379,9 +410,8 @@ class Application:
             if sales.balance_enabled
             else None
         )
-        stars = self.providers.get("stars")
         self.order_admin = OrderAdmin(
-            self.db, stars=stars if isinstance(stars, StarsProvider) else None, settle=self.settlement.settle
+            self.db, self.clock, providers=self.providers, settle=self.settlement.settle
         )
         self.reconciliation = Reconciliation(self.db, self.providers, self.clock, self.settlement.settle)
         self.scheduler = Scheduler(
@@ -398,7 +428,8 @@ class Application:
         if not settings.use_webhook:
             self.bot.session.middleware(SettleBeforeAcknowledging(self.payment_intake))
         self.stars_reconciliation: StarsReconciliation | None = None
-        if isinstance(stars, StarsProvider):
+        stars = self.providers.get("stars")
+        if isinstance(stars, StarTransactions):
             self.stars_reconciliation = StarsReconciliation(
                 self.db, stars, self.clock, self.settlement.settle
             )
@@ -457,7 +488,7 @@ class Application:
         self._build_renewals()
         self.payment_webhooks = PaymentWebhooks(
             self.providers,
-            self._settle,
+            self.settlement.settle,
             trusted_proxies=settings.web.trusted_proxies,
             on_refusal=self.metrics.webhook_refused,
         )
@@ -473,6 +504,7 @@ class Application:
                 self.panel,
                 self.panel_link,
                 self.clock,
+                access=self.access,
                 reservation=timedelta(minutes=settings.promos.reservation_minutes),
                 balance_currency=sales.balance_currency if sales.balance_enabled else None,
             )
@@ -537,49 +569,42 @@ class Application:
         self.gifts: GiftService | None = None
         if renewal.gifts_enabled:
             self.gifts = GiftService(
-                self.db, self.catalogue, self.clock, notifier=messages, on_paid=self._fulfil_later
+                self.db, self.catalogue, self.clock, notifier=messages, lifecycle=self.lifecycle
             )
-            self.fulfilment.handle_kind(OrderKind.GIFT.value, self.gifts.issue)
+            self.fulfilment.kinds.register(OrderKind.GIFT.value, self.gifts)
         self.autorenew: AutoRenewalService | None = None
         if renewal.autorenew_enabled:
-            chargers = {n: p for n, p in self.providers.items() if isinstance(p, SavedMethodCharger)}
+            chargers = {n: p for n, p in self.providers.items() if isinstance(p, SavedMethodCharges)}
             self.autorenew = AutoRenewalService(
                 self.db,
                 self.catalogue,
                 self.clock,
                 renewal,
                 chargers=chargers,
-                settle=self._settle,
-                on_paid=self._fulfil_later,
+                settle=self.settlement.settle,
+                lifecycle=self.lifecycle,
                 notifier=messages,
                 balance_currency=sales.balance_currency if sales.balance_enabled else None,
             )
             self.scheduler.add(
                 Job("autorenew", float(renewal.interval_seconds), self.autorenew.run_due, first_delay=45.0)
             )
-
-    def _fulfil_later(self, order_id: str) -> None:
-        self._in_background(self.fulfilment.fulfil(order_id))
-
-    def _paid(self, order_id: str) -> None:
-        """A payment was credited: fulfil the order; keep the card if the customer asked for it."""
-        self._fulfil_later(order_id)
-        if self.autorenew is not None:
-            self._in_background(self.autorenew.remember_card(order_id))
-
-    async def _after_fulfilment(self, order_id: str) -> None:
-        if self.settings.referrals.enabled:
-            await self.referrals.reward(order_id)
-        if self.gifts is not None:
-            await self.gifts.on_fulfilled(order_id)
-
-    async def _settle(self, event: PaymentEvent) -> object:
-        settled = await self.settlement.settle(event)
-        self.metrics.payment(event.provider, settled.outcome.value)
-        return settled
-
-    def _in_background(self, work: Coroutine[Any, Any, object]) -> None:
-        self.inflight.spawn(work)
+        subscribe_order_events(
+            self.order_events,
+            Reactions(
+                fulfilment=self.fulfilment,
+                metrics=self.metrics,
+                admins=self.notifier,
+                customers=self.notifier,
+                spawn=self.inflight.spawn,
+                remember_card=self.autorenew.remember_card if self.autorenew is not None else None,
+                referral_reward=self.referrals.reward if self.settings.referrals.enabled else None,
+                gift_notice=self.gifts.on_fulfilled if self.gifts is not None else None,
+                undo=(
+                    ("referral-rewards", ReferralRefunds(self.db, self.access, self.clock, self.notifier)),
+                ),
+            ),
+        )
 
     async def _scheduled_backup(self) -> None:
         await backup_and_rotate(

@@ -98,6 +98,9 @@ async def test_purchase_through_each_provider(shop: Shop, providers: PaymentEmul
     assert user is not None
     expiry = datetime.fromisoformat(user["expireAt"].replace("Z", "+00:00"))
     assert abs((expiry - add_months(started, 1)).total_seconds()) < 120
+    # every provider counts the payment in the one metric the dashboard reads
+    registry = shop.app.metrics.registry
+    assert registry.get_sample_value("remnastore_payments_total", {"provider": method, "state": "paid"}) == 1
 
 
 @pytest.mark.parametrize("method", ["yookassa", "cryptobot", "freekassa", "severpay"])

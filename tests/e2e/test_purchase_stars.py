@@ -12,7 +12,8 @@ from remnastore.app import Application
 from remnastore.db.models import Order, PaymentEvent, SubscriptionPeriod
 from remnastore.domain.catalogue import add_months
 from remnastore.payments.stars import event_from_payment
-from remnastore.services.settlement import Outcome
+from remnastore.services.lifecycle import Lifecycle, OrderEvents
+from remnastore.services.settlement import Outcome, Settlement
 from tests.fixtures.shop import Shop
 
 
@@ -179,9 +180,12 @@ async def test_payment_survives_a_crash_before_fulfilment(shop: Shop) -> None:
     event = event_from_payment(
         telegram_user_id=8010, payload=order.id, charge_id="stxCRASH", total_amount=150, currency="XTR"
     )
-    # Settle as the process would, but die before the fulfilment starts.
-    shop.app.settlement._on_paid = lambda order_id: None
-    assert (await shop.app.settlement.settle(event)).outcome is Outcome.CREDITED
+    # Settle as the process would, but die before the fulfilment starts: the payment is committed and
+    # no subscriber (fulfilment among them) ever hears of it.
+    app = shop.app
+    unheard = Lifecycle(app.clock, OrderEvents(), promos=app.promos)
+    settlement = Settlement(app.db, app.clock, app.catalogue, lifecycle=unheard, admins=app.notifier)
+    assert (await settlement.settle(event)).outcome is Outcome.CREDITED
     await shop.app.stop()
     assert shop.panel.user_by_telegram_id(8010) is None
     shop.app = Application(shop.app.settings)

@@ -97,3 +97,34 @@ async def test_no_commission_without_an_inviter(shop: Shop, payment_emulators: P
     async with shop.db.session() as session:
         assert (await session.scalars(select(ReferralReward))).all() == []
         assert (await session.scalars(select(BalanceEntry))).all() == []
+
+
+async def test_a_refunded_payment_takes_the_commission_back_once(
+    shop: Shop, payment_emulators: PaymentEmulators
+) -> None:
+    """Before, the inviter kept the 19.90 of a refunded payment."""
+    payment_emulators.point_at(f"http://127.0.0.1:{shop.app.port}")
+    inviter = shop.user(9611, first_name="Ann", language_code="en")
+    await inviter.wait_reply(await inviter.send("/start"))
+    code = (await _customer(shop, 9611)).referral_code
+    friend = shop.user(9612, first_name="Bob", language_code="en")
+    await friend.wait_reply(await friend.send(f"/start ref_{code}"))
+    await friend.wait_reply(await friend.send("/buy"))
+    await friend.wait_reply(await friend.press("Standard"))
+    await friend.wait_reply(await friend.press("1 month"))
+    await friend.wait_reply(await friend.press("YooKassa"))
+    async with shop.db.session() as session:
+        order = (await session.scalars(select(Order))).one()
+    await payment_emulators.yookassa.deliver(payment_emulators.yookassa.pay(str(order.provider_payment_id)))
+    await shop.telegram.wait_until(
+        lambda: any("credited to your balance" in m.text for m in inviter.messages), timeout=10
+    )
+    assert (await _customer(shop, 9611)).balance_minor == 1990
+
+    refund = payment_emulators.yookassa.refund(str(order.provider_payment_id))
+    for _ in range(2):  # the provider repeats its notification
+        assert (await payment_emulators.yookassa.deliver(refund)).status == 200
+    await shop.telegram.wait_until(lambda: any("refund" in m.text.lower() for m in friend.messages), 10)
+
+    assert (await _customer(shop, 9611)).balance_minor == 0
+    assert await _ledger(shop, 9611) == [("referral", 1990), ("refund", -1990)]

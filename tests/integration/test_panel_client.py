@@ -358,3 +358,20 @@ async def test_extra_headers_cookies_and_base_url_forms(panel_emulator: PanelEmu
     assert panel_emulator.token not in repr(client)
     with pytest.raises(ValueError):
         RemnawaveClient("panel.example.com", "t")
+
+
+async def test_a_change_the_panel_applied_but_whose_reply_was_lost(panel_emulator: PanelEmulator) -> None:
+    """drop_after_applying: the panel carries the request out, then the connection dies without a reply;
+    the client sees the panel as unavailable although the change is there."""
+    user = panel_emulator.add_user(username="tg_56")
+    target = datetime.now(UTC).replace(microsecond=0) + timedelta(days=40)
+    panel_emulator.drop_after_applying(path_prefix="/api/users", method="PATCH")
+    async with make_panel_client(panel_emulator, retries=0, api_version="3") as client:
+        with pytest.raises(PanelUnavailable):
+            await client.update_user(user["id"], UpdateUserRequest(expire_at=target))
+        applied = await client.get_user(user["id"])
+        assert applied.expire_at == target
+        # only the next matching request was dropped
+        again = await client.update_user(user["id"], UpdateUserRequest(expire_at=target + timedelta(days=1)))
+    assert again.expire_at == target + timedelta(days=1)
+    assert len(_sent(panel_emulator, "PATCH", "/api/users")) == 2

@@ -159,15 +159,6 @@ class OrderStatus(StrEnum):
     REFUNDED = "refunded"
 
 
-class PaymentEventKind(StrEnum):
-    PAID = "paid"
-    FAILED = "failed"
-    CANCELED = "canceled"
-    REFUNDED = "refunded"
-    CHARGEBACK = "chargeback"
-    AMOUNT_MISMATCH = "amount_mismatch"
-
-
 class PromoKind(StrEnum):
     DAYS = "days"
     PERCENT = "percent"
@@ -614,6 +605,8 @@ class Gift(Base):
         String(36), ForeignKey("orders.id", ondelete="SET NULL")
     )
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: set when the gift's order was refunded before anybody activated the link: it can no longer be
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = _created()
 
 
@@ -637,3 +630,22 @@ class ImportKey(Base):
     updated_at: Mapped[datetime] = _updated()
 
     __table_args__ = (UniqueConstraint("source", "entity", "source_key"),)
+
+
+class AccessGrant(Base):
+    """Days given on the panel for one reason, keyed: the target expiry is stored before the panel is
+    called, so a retry (after a timeout the panel did apply) sets the same expiry instead of adding the
+    days again; ``applied_at`` is set, and the period recorded, once."""
+
+    __tablename__ = "access_grants"
+
+    id: Mapped[int] = _pk()
+    key: Mapped[str] = mapped_column(String(96), nullable=False, unique=True)
+    customer_id: Mapped[int] = _customer_fk(nullable=False, index=True)
+    reason: Mapped[str] = mapped_column(String(16), nullable=False)
+    days: Mapped[int] = mapped_column(Integer, nullable=False)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    target_expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    order_id: Mapped[str | None] = mapped_column(String(36), ForeignKey("orders.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = _created()
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -18,6 +18,28 @@ from remnastore.domain.money import Money, UnknownCurrency
 
 DEFAULT_CATALOGUE = Path(__file__).resolve().parent.parent / "catalogue" / "default.toml"
 STRATEGIES = {"NO_RESET", "DAY", "WEEK", "MONTH", "MONTH_ROLLING"}
+#: what a renewal of a tariff with limited traffic does with the traffic (the used traffic is reset by all):
+#: "reset" - a fresh tariff limit (traffic bought as add-ons ends with the period);
+#: "keep_addons" - a fresh tariff limit plus the traffic bought as add-ons (the default);
+#: "carry_over" - a fresh tariff limit plus whatever was left unused of the period's limit
+RENEWAL_TRAFFIC = ("reset", "keep_addons", "carry_over")
+DEFAULT_RENEWAL_TRAFFIC = "keep_addons"
+
+
+def renewal_traffic_limit(
+    policy: str, tariff_limit: int, *, recorded_limit: int | None, panel_limit: int, panel_used: int
+) -> int:
+    """The traffic limit a renewal of the same tariff sets (bytes; 0 = unlimited)."""
+    if tariff_limit == 0:
+        return 0
+    if policy == "reset":
+        return tariff_limit
+    if policy == "carry_over":
+        limit = panel_limit or recorded_limit or tariff_limit
+        return tariff_limit + max(0, limit - panel_used)
+    return tariff_limit + max(0, (recorded_limit or tariff_limit) - tariff_limit)
+
+
 ADDON_KINDS = ("traffic", "devices")
 _ADDON_FIELDS = {"traffic": "traffic_gb", "devices": "devices"}
 GIB = 1024**3
@@ -66,6 +88,8 @@ class Tariff:
     traffic_strategy: str
     squads: tuple[str, ...]
     periods: tuple[Period, ...]
+    #: one of RENEWAL_TRAFFIC: what a renewal does with the traffic of a limited tariff
+    renewal_traffic: str = DEFAULT_RENEWAL_TRAFFIC
 
     def name(self, language: str) -> str:
         return self.names.get(language) or next(iter(self.names.values()))
@@ -175,6 +199,9 @@ def _tariff(raw: Any, where: str) -> Tariff:
     devices = raw.get("devices", 0)
     strategy = raw.get("traffic_strategy", "NO_RESET")
     squads = raw.get("squads", [])
+    renewal_traffic = raw.get("renewal_traffic", DEFAULT_RENEWAL_TRAFFIC)
+    if renewal_traffic not in RENEWAL_TRAFFIC:
+        raise CatalogueError(f"{where}: renewal_traffic must be one of {', '.join(RENEWAL_TRAFFIC)}")
     if not isinstance(traffic, int) or traffic < 0:
         raise CatalogueError(f"{where}: traffic_gb must be a whole number >= 0 (0 = unlimited)")
     if not isinstance(devices, int) or devices < 0:
@@ -200,6 +227,7 @@ def _tariff(raw: Any, where: str) -> Tariff:
         traffic_strategy=strategy,
         squads=tuple(squads),
         periods=periods,
+        renewal_traffic=renewal_traffic,
     )
 
 

@@ -23,7 +23,3 @@ class ServiceUnavailable(DomainError):
 
 class TrialNotAvailable(DomainError):
     text_key = "trial-already-used"
-
-
-class NotFound(DomainError):
-    text_key = "error-generic"

@@ -65,10 +65,6 @@ def is_known_currency(code: str) -> bool:
     return isinstance(code, str) and code.strip().upper() in _CURRENCIES
 
 
-def known_currencies() -> tuple[str, ...]:
-    return tuple(_CURRENCIES)
-
-
 @dataclass(frozen=True)
 class Money:
     """``minor`` units of ``currency`` (kopecks for RUB, Stars for XTR, 10⁻⁶ USDT ...)."""
@@ -160,10 +156,6 @@ class Money:
 
     def __ge__(self, other: Money) -> bool:
         return self.minor >= self._same_currency(other, "compare").minor
-
-    @property
-    def is_zero(self) -> bool:
-        return self.minor == 0
 
     def discount_for(self, percent: int) -> Money:
         """``percent`` % of this amount, rounded half up to whole minor units, never more than the amount."""

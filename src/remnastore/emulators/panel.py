@@ -139,6 +139,7 @@ class PanelEmulator:
         self._next_id = 1
         self._squads: dict[str, str] = {DEFAULT_SQUAD_UUID: "Default-Squad"}
         self._rules: list[_Rule] = []
+        self._drops: list[tuple[_Rule, int | str | None]] = []
         self._down = False
         self._latency: _Rule | None = None
         self._runner: web.AppRunner | None = None
@@ -269,6 +270,19 @@ class PanelEmulator:
     ) -> None:
         """The next ``count`` matching requests answer ``status`` with a Nest-style body (no side effect)."""
         self._rules.append(_Rule(count, status, path_prefix, method))
+
+    def drop_after_applying(
+        self,
+        count: int = 1,
+        path_prefix: str | None = None,
+        method: str | None = None,
+        *,
+        user: int | str | None = None,
+    ) -> None:
+        """The next ``count`` matching requests are carried out, then the connection is closed without a
+        reply (the caller's timeout: the change happened, the caller cannot know it). ``user``: only
+        requests whose JSON body names this user (``id`` or ``uuid``)."""
+        self._drops.append((_Rule(count, 0, path_prefix, method), user))
 
     def set_down(self, down: bool = True) -> None:
         """While down, every request's connection is closed without a reply."""
@@ -419,6 +433,25 @@ class PanelEmulator:
             except BusinessError as exc:
                 body = exc.body(request.path_qs, iso(now()))
                 answer = web.json_response(body, status=exc.status, dumps=compact_json)
+        drop = next(
+            (
+                rule
+                for rule, user in self._drops
+                if rule.remaining
+                and rule.matches(request)
+                and (
+                    user is None
+                    or (isinstance(parsed, dict) and user in (parsed.get("id"), parsed.get("uuid")))
+                )
+            ),
+            None,
+        )
+        if drop is not None and drop.remaining is not None:
+            drop.remaining -= 1
+            self._drops = [(rule, user) for rule, user in self._drops if rule.remaining]
+            if request.transport is not None:
+                request.transport.close()  # applied; the reply is lost on the way
+            raise asyncio.CancelledError
         delay = self._latency
         if delay is not None and delay.remaining != 0 and delay.matches(request):
             if delay.remaining is not None:

@@ -8,8 +8,9 @@ fixed set (update types, handler names, provider names, outcomes): never custome
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from typing import ClassVar
 
 from aiohttp import web
 from prometheus_client import (
@@ -20,10 +21,13 @@ from prometheus_client import (
     Info,
     generate_latest,
 )
+from prometheus_client.metrics import MetricWrapperBase
 
 NAMESPACE = "remnastore"
 # Handler and job durations: from a cached reply to a slow panel or provider call.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+#: the ``state`` label of ``remnastore_payments_total``: the order lifecycle's money events
+PAYMENT_STATES = ("paid", "refunded", "failed")
 JOB_BUCKETS = (0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0)
 #: the only values of the ``reason`` label of webhook refusals
 REFUSAL_REASONS = frozenset(
@@ -70,8 +74,15 @@ class Metrics:
         )
         self.payments = Counter(
             "payments",
-            "Payment state changes, by provider and state",
+            "Orders paid, refunded or failed, by provider and state (every way of paying)",
             ["provider", "state"],
+            namespace=NAMESPACE,
+            registry=r,
+        )
+        self.payment_events = Counter(
+            "payment_events",
+            "Provider payment events settled, by provider and outcome (credited, duplicate, ...)",
+            ["provider", "outcome"],
             namespace=NAMESPACE,
             registry=r,
         )
@@ -140,7 +151,14 @@ class Metrics:
         self.panel_call_seconds.labels(endpoint=endpoint).observe(seconds)
 
     def payment(self, provider: str, state: str) -> None:
+        """An order changed state because of money: ``state`` is one of :data:`PAYMENT_STATES`."""
+        if state not in PAYMENT_STATES:
+            raise ValueError(f"unknown payment state {state!r}")
         self.payments.labels(provider=provider, state=state).inc()
+
+    def payment_event(self, provider: str, outcome: str) -> None:
+        """A provider's event was settled (settlement's outcome, duplicates included)."""
+        self.payment_events.labels(provider=provider, outcome=outcome).inc()
 
     def webhook_refused(self, provider: str, reason: str) -> None:
         """``reason`` must be one of :data:`REFUSAL_REASONS` (anything else counts as "other"): a label
@@ -173,6 +191,30 @@ class Metrics:
             outcome = "ok"
         finally:
             self.job_run(job, outcome, time.perf_counter() - started)
+
+    # -- describing ------------------------------------------------------------------------------
+    #: the values a label may take, where the set is fixed (a dashboard may filter on them)
+    LABEL_VALUES: ClassVar[Mapping[tuple[str, str], tuple[str, ...]]] = {
+        ("remnastore_payments_total", "state"): PAYMENT_STATES,
+    }
+
+    def series(self) -> dict[str, frozenset[str]]:
+        """Every sample name this registry exports (or will, once a label combination is used), with its
+        label names: what a dashboard may query."""
+        found: dict[str, set[str]] = {}
+        for family in self.registry.collect():
+            for sample in family.samples:
+                found.setdefault(sample.name, set()).update(sample.labels)
+        suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum")}
+        for metric in vars(self).values():
+            if not isinstance(metric, MetricWrapperBase):
+                continue
+            for suffix in suffixes.get(str(metric._type), ("",)):
+                labels = found.setdefault(metric._name + suffix, set())
+                labels.update(metric._labelnames)
+                if suffix == "_bucket":
+                    labels.add("le")
+        return {name: frozenset(labels) for name, labels in found.items()}
 
     # -- exporting -------------------------------------------------------------------------------
     def render(self) -> tuple[bytes, str]:

@@ -38,6 +38,7 @@ from remnastore.payments.base import (
     RawRequest,
     WebhookReply,
 )
+from remnastore.payments.capabilities import RefundRequest
 from remnastore.payments.http import LazySession
 from remnastore.settings_base import SettingsGroup, env, split_list
 
@@ -317,6 +318,10 @@ class FreeKassaProvider:
         if paid != amount:
             raise ProviderError("freekassa refunds whole orders only", transient=False)
         await self._call("orders/refund", {"orderId": int(provider_payment_id)})
+
+    async def refund_order(self, request: RefundRequest) -> None:
+        """The Refunds capability (see payments/capabilities.py)."""
+        await self.refund(request.provider_payment_id, request.amount, request.idempotency_key)
 
     # -- notifications -----------------------------------------------------------------------------
     def _ip_allowed(self, peer_ip: str) -> bool:

@@ -22,6 +22,7 @@ from remnastore.payments.base import (
     RawRequest,
     WebhookReply,
 )
+from remnastore.payments.capabilities import RefundRequest
 from remnastore.settings_base import SettingsGroup, env
 
 if TYPE_CHECKING:
@@ -101,6 +102,10 @@ class StarsProvider:
 
     async def refund(self, provider_payment_id: str, amount: Money, idempotency_key: str) -> None:
         raise ProviderError("Stars refunds need the payer's id: use refund_to", transient=False)
+
+    async def refund_order(self, request: RefundRequest) -> None:
+        """The Refunds capability (see payments/capabilities.py): Stars go back to the payer."""
+        await self.refund_to(request.payer_telegram_id, request.provider_payment_id)
 
     async def refund_to(self, telegram_user_id: int, charge_id: str) -> None:
         from aiogram.exceptions import TelegramAPIError

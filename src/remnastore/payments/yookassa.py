@@ -31,6 +31,7 @@ from remnastore.payments.base import (
     RawRequest,
     WebhookReply,
 )
+from remnastore.payments.capabilities import RefundRequest
 from remnastore.payments.http import LazySession
 from remnastore.settings_base import SettingsGroup, env, split_list
 
@@ -380,6 +381,10 @@ class YooKassaProvider:
 
     def ack(self, *, accepted: bool) -> WebhookReply:
         return WebhookReply(200, "ok") if accepted else WebhookReply(500, "retry")
+
+    async def refund_order(self, request: RefundRequest) -> None:
+        """The Refunds capability (see payments/capabilities.py)."""
+        await self.refund(request.provider_payment_id, request.amount, request.idempotency_key)
 
     # -- reconciliation and refunds ----------------------------------------------------------------
     async def fetch_status(self, order_id: str, provider_payment_id: str | None) -> PaymentEvent | None:

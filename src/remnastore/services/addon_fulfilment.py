@@ -12,7 +12,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Protocol
 
 from remnastore.db.models import OrderStatus, Subscription
 from remnastore.db.repositories.orders import OrderRepository
@@ -26,13 +27,18 @@ from remnastore.panel.errors import PanelError
 from remnastore.panel.models import PanelUser, UpdateUserRequest
 from remnastore.services.accounts import CustomerView
 from remnastore.services.customer_lock import lock_customer
+from remnastore.services.lifecycle import Lifecycle, OrderFulfilled
 from remnastore.services.notifications import AdminNotifier, CustomerNotifier, Recipient
 from remnastore.services.panel_link import PanelLink
 
 log = logging.getLogger(__name__)
 TARGET = "target_limit"  # order.meta: the absolute limit this add-on sets (None: nothing to add to)
 
-FailureRecorder = Callable[[str, str], Awaitable[None]]
+
+class FailureRecorder(Protocol):
+    """Records a failed fulfilment attempt (and its next attempt) on an order."""
+
+    async def __call__(self, order_id: str, error: str, *, retry_in: timedelta | None = None) -> None: ...
 
 
 def panel_limit(addon: Addon, user: PanelUser) -> int | None:
@@ -66,6 +72,7 @@ class AddonFulfilment:
         customers: CustomerNotifier,
         admins: AdminNotifier,
         failed: FailureRecorder,
+        lifecycle: Lifecycle,
     ) -> None:
         self._db = db
         self._panel = panel
@@ -75,6 +82,7 @@ class AddonFulfilment:
         self._customers = customers
         self._admins = admins
         self._failed = failed
+        self._lifecycle = lifecycle
 
     async def fulfil(self, order_id: str) -> bool:
         reserved = await self._reserve(order_id)
@@ -92,9 +100,11 @@ class AddonFulfilment:
             except (PanelError, ServiceUnavailable) as exc:
                 await self._failed(order_id, f"{type(exc).__name__}: {exc}")
                 return False
-        if not await self._complete(order_id, customer, addon, target):
+        fulfilled = await self._complete(order_id, customer, addon, target)
+        if fulfilled is None:
             return False
         log.info("add-on order fulfilled", extra={"order_id": order_id, "customer_id": customer.id})
+        await self._lifecycle.publish(fulfilled)
         try:
             if target is None:
                 await self._admins.alert("alert-addon-not-applied", order=order_id)
@@ -157,13 +167,13 @@ class AddonFulfilment:
 
     async def _complete(
         self, order_id: str, customer: CustomerView, addon: Addon, target: int | None
-    ) -> bool:
+    ) -> OrderFulfilled | None:
         async with self._db.session() as session:
             orders = OrderRepository(session)
             order = await orders.get_for_update(order_id)
             if order is None or order.status != OrderStatus.PAID:
-                return False
-            await orders.set_status(order, OrderStatus.FULFILLED, now=self._clock.now())
+                return None
+            fulfilled = await self._lifecycle.fulfilled(session, order)
             subscriptions = SubscriptionRepository(session)
             record = await subscriptions.get_current(customer.id)
             if target is not None and record is not None:
@@ -176,7 +186,7 @@ class AddonFulfilment:
                     traffic_limit_bytes=value if addon.kind == "traffic" else record.traffic_limit_bytes,
                     device_limit=value if addon.kind == "devices" else record.device_limit,
                 )
-            return True
+            return fulfilled
 
     async def revoke(self, order_id: str) -> None:
         """Take back a refunded add-on: lower the limit by what it added, when that leaves a limit."""

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 
@@ -37,7 +37,9 @@ from remnastore.domain.errors import DomainError
 from remnastore.domain.money import Money
 from remnastore.infra.clock import Clock
 from remnastore.payments.base import Invoice, InvoiceRequest, PaymentEvent, ProviderError
+from remnastore.payments.capabilities import SavedMethodCharges
 from remnastore.services.accounts import CustomerView
+from remnastore.services.lifecycle import Lifecycle
 from remnastore.services.notifications import Recipient
 from remnastore.services.renewal_settings import RenewalSettings
 
@@ -54,15 +56,8 @@ LOOKBACK = timedelta(days=3)
 UNANSWERED_RETRY = timedelta(minutes=10)
 
 
-@runtime_checkable
-class SavedMethodCharger(Protocol):
-    """A provider that can charge a saved payment method without the customer (YooKassa)."""
-
-    name: str
-
-    async def charge_saved(self, method_id: str, request: InvoiceRequest) -> PaymentEvent | Invoice: ...
-
-    async def fetch_status(self, order_id: str, provider_payment_id: str | None) -> PaymentEvent | None: ...
+#: a provider that can charge a saved payment method without the customer (YooKassa)
+SavedMethodCharger = SavedMethodCharges
 
 
 class RenewalNotifier(Protocol):
@@ -130,7 +125,7 @@ class AutoRenewalService:
         *,
         chargers: Mapping[str, SavedMethodCharger],
         settle: Callable[[PaymentEvent], Awaitable[Any]],
-        on_paid: Callable[[str], None],
+        lifecycle: Lifecycle,
         notifier: RenewalNotifier,
         balance_currency: str | None,
     ) -> None:
@@ -140,7 +135,7 @@ class AutoRenewalService:
         self.settings = settings
         self._chargers = dict(chargers)
         self._settle = settle
-        self._on_paid = on_paid
+        self._lifecycle = lifecycle
         self._notifier = notifier
         self._balance_currency = balance_currency
 
@@ -474,14 +469,13 @@ class AutoRenewalService:
                     idempotency_key=f"order:{order.id}",
                     order_id=order.id,
                 )
-                await orders.set_provider_payment(order, provider_payment_id=order.id)
-                await orders.set_status(order, OrderStatus.PAID, now=now)
+                paid = await self._lifecycle.mark_paid(session, order, payment_id=order.id)
         except InsufficientBalance:
             await self._fail_order(attempt.order_id)
             await self._failed(candidate, attempt, recipient, "balance")
             return False
         log.info("subscription renewed from the balance", extra={"order_id": attempt.order_id})
-        self._on_paid(attempt.order_id)
+        await self._lifecycle.publish(paid)
         await self._succeeded(candidate, attempt, recipient)
         return True
 

@@ -22,8 +22,10 @@ from remnastore.domain.errors import DomainError
 from remnastore.domain.money import Money
 from remnastore.infra.clock import Clock
 from remnastore.payments.base import InvoiceRequest, PaymentEvent, Provider, ProviderError
+from remnastore.payments.capabilities import SavedMethodCharges
 from remnastore.services.accounts import CustomerView
 from remnastore.services.effective_settings import EffectiveSettings
+from remnastore.services.lifecycle import Lifecycle
 from remnastore.services.promos import PromoService, Reservation
 
 log = logging.getLogger(__name__)
@@ -150,13 +152,14 @@ class Checkout:
         providers: Mapping[str, Provider],
         clock: Clock,
         *,
+        lifecycle: Lifecycle,
         order_ttl: timedelta = timedelta(hours=2),
         settle: Callable[[PaymentEvent], Awaitable[object]] | None = None,
         balance_currency: str | None = None,
-        on_paid: Callable[[str], None] | None = None,
         promos: PromoService | None = None,
     ) -> None:
-        """``promos``: applies a customer's pending discount code to subscription orders (None: off)."""
+        """``promos``: applies a customer's pending discount code to subscription orders (None: off);
+        ``lifecycle``: marks balance payments paid (its subscribers fulfil them)."""
         self._db = db
         self._settings = settings
         self._providers = providers
@@ -165,7 +168,7 @@ class Checkout:
         self.settle = settle
         #: None when balances are off; else the currency customers hold and pay from
         self.balance_currency = balance_currency
-        self.on_paid = on_paid
+        self._lifecycle = lifecycle
         self._promos = promos
 
     def pays_in_telegram(self, provider_name: str) -> bool:
@@ -302,7 +305,7 @@ class Checkout:
         return [
             option
             for option in self._options(period.prices, fixed_products=False)
-            if hasattr(self._providers.get(option.provider), "charge_saved")
+            if isinstance(self._providers.get(option.provider), SavedMethodCharges)
         ]
 
     def addon_methods(self, addon: Addon) -> list[MethodOption]:
@@ -502,14 +505,10 @@ class Checkout:
                 )
             except InsufficientBalance:
                 raise DomainError("balance-insufficient") from None
-            await orders.set_provider_payment(order, provider_payment_id=order.id)
-            await orders.set_status(order, OrderStatus.PAID, now=now)
-            if self._promos is not None:
-                await self._promos.consume(session, order, now)
+            paid = await self._lifecycle.mark_paid(session, order, payment_id=order.id)
             order_id = order.id
         log.info("order paid from balance", extra={"order_id": order_id, "customer_id": customer.id})
-        if self.on_paid is not None:
-            self.on_paid(order_id)
+        await self._lifecycle.publish(paid)
         return order_id, amount, promo
 
     async def precheckout_ok(self, *, order_id: str, telegram_id: int, amount: int, currency: str) -> bool:

@@ -7,6 +7,7 @@ refuses or does not answer, nothing is changed in the database and the admin is 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -28,6 +29,7 @@ from remnastore.infra.clock import Clock
 from remnastore.panel.client import RemnawaveClient
 from remnastore.panel.errors import PanelError, PanelUnavailable
 from remnastore.panel.models import PanelUser, UpdateUserRequest
+from remnastore.services.access_grant import AccessGrant
 from remnastore.services.accounts import CustomerView
 from remnastore.services.device_limits import DeviceLimits
 from remnastore.services.panel_link import PanelLink
@@ -37,7 +39,6 @@ T = TypeVar("T")
 PAGE_SIZE = 10
 MAX_DAYS = 3650
 MAX_DEVICES = 100
-REFUNDABLE_PROVIDER = "stars"
 
 
 @dataclass(frozen=True)
@@ -113,9 +114,14 @@ class CustomerAdmin:
         link: PanelLink,
         clock: Clock,
         *,
+        access: AccessGrant,
+        refundable_providers: frozenset[str] = frozenset(),
         timezone: str = "UTC",
         balance_currency: str = "RUB",
     ) -> None:
+        self._access = access
+        #: the enabled providers with the Refunds capability
+        self.refundable_providers = refundable_providers
         self._balance_currency = balance_currency
         self._db = db
         self._panel = panel
@@ -210,7 +216,7 @@ class CustomerAdmin:
         async with self._db.session() as session:
             await self._customer(session, customer_id)
             orders = await CustomerAdminRepository(session).refundable_orders(
-                customer_id, REFUNDABLE_PROVIDER
+                customer_id, self.refundable_providers
             )
             return [
                 OrderLine(o.id, o.created_at, o.status, o.provider, Money(o.amount_minor, o.currency))
@@ -245,19 +251,14 @@ class CustomerAdmin:
         if not 1 <= days <= MAX_DAYS:
             raise DomainError("admin-customer-bad-days", max=MAX_DAYS)
         view = await self._view(customer_id)
-        user = await self._require_user(view)
-        old = user.expire_at
-        updated = await self._call(self._panel.extend_user(user.ref, days))
-        now = self._clock.now()
+        await self._require_user(view)
+        key = f"admin:{customer_id}:{uuid.uuid4().hex}"
+        granted = await self._call(self._access.grant_days(view, days, PeriodKind.ADMIN.value, key=key))
+        if granted is None:
+            raise DomainError("admin-customer-no-panel-user")
+        updated = granted.user
         async with self._db.session() as session:
             await self._store_access(session, customer_id, updated)
-            await SubscriptionRepository(session).add_period(
-                customer_id,
-                kind=PeriodKind.ADMIN.value,
-                days=days,
-                starts_at=max(old, now),
-                ends_at=max(updated.expire_at, max(old, now)),
-            )
             await self._audit(
                 session,
                 actor,

@@ -1,57 +1,32 @@
-"""Fulfilment: giving a paid order its access on the panel, exactly once, retried until it succeeds.
+"""Fulfilment: giving a paid order what it bought, exactly once, retried until it succeeds.
 
-1. Reserve: with the customer locked, compute the order's target expiry once (from the latest of now,
-   the panel's expiry, the shop's record and the targets of the customer's other orders in flight) and
-   store it in the order.
-2. Apply: set the panel user's expiry to the target (only ever forward) and the tariff's limits. Setting an
-   absolute value is idempotent: a retry after a crash cannot add the period twice.
-3. Complete: mark the order fulfilled and record the period.
-A panel failure leaves the order ``paid`` with a next attempt scheduled (exponential back-off).
+The order's kind picks its handler from :class:`OrderKinds` (one registration line per kind, in
+``app.py``): ``fulfil`` gives what was bought (idempotent: it is retried), ``revoke`` takes it back after
+a refund. A failure leaves the order ``paid`` with a next attempt scheduled (exponential back-off) and
+an admin alert after a few attempts.
+
+Adding a product kind: one module with a class implementing :class:`OrderKind` (its ``fulfil`` marks the
+order fulfilled through ``Lifecycle.fulfilled`` and publishes the event), plus one ``register`` line.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
+from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from remnastore.db.models import Order, OrderStatus
-from remnastore.db.repositories.customers import CustomerRepository, InsufficientBalance
+from remnastore.db.models import OrderStatus
 from remnastore.db.repositories.orders import OrderRepository
-from remnastore.db.repositories.subscriptions import SubscriptionRepository
 from remnastore.db.session import Database
-from remnastore.domain.catalogue import ADDON_KINDS, Catalogue, Period, Tariff
-from remnastore.domain.errors import ServiceUnavailable
-from remnastore.domain.money import Money
 from remnastore.infra.clock import Clock
-from remnastore.panel.client import RemnawaveClient
-from remnastore.panel.errors import PanelConfigurationError, PanelError
-from remnastore.panel.models import CreateUserRequest, PanelUser, UpdateUserRequest
-from remnastore.services.accounts import CustomerView
-from remnastore.services.addon_fulfilment import AddonFulfilment
-from remnastore.services.customer_lock import lock_customer
-from remnastore.services.notifications import AdminNotifier, CustomerNotifier, Recipient
-from remnastore.services.panel_config import ConfigurationAlerts
-from remnastore.services.panel_link import PanelLink
+from remnastore.services.notifications import AdminNotifier
 
 log = logging.getLogger(__name__)
 ALERT_AFTER_ATTEMPTS = 5
-#: order meta: fulfil without the "payment received" notice (the order's own service tells the customer)
-SILENT = "silent"
-KindFulfilment = Callable[[str], Awaitable[bool]]
 MAX_BACKOFF = timedelta(hours=1)
 #: a paid order the panel refuses for a configuration error waits this long between attempts (the admins
 #: are alerted; retrying sooner cannot help until the seller fixes the squads)
 CONFIGURATION_RETRY = timedelta(hours=6)
-
-
-@dataclass(frozen=True)
-class Granted:
-    expires_at: datetime
-    link: str
 
 
 def backoff(attempts: int) -> timedelta:
@@ -59,104 +34,93 @@ def backoff(attempts: int) -> timedelta:
     return min(MAX_BACKOFF, timedelta(seconds=10 * 2 ** max(0, attempts - 1)))
 
 
+class OrderKind(Protocol):
+    """What one kind of order gives, and how it is taken back."""
+
+    async def fulfil(self, order_id: str) -> bool:
+        """Give a paid order what it bought; False when not (yet) possible. Must be idempotent."""
+        ...
+
+    async def revoke(self, order_id: str) -> None:
+        """Take back what a refunded order gave (called once per refund)."""
+        ...
+
+
+class FulfilmentFailures:
+    """Records a failed attempt on the order (with its next attempt) and alerts an admin once."""
+
+    def __init__(self, db: Database, clock: Clock, admins: AdminNotifier) -> None:
+        self._db = db
+        self._clock = clock
+        self._admins = admins
+
+    async def __call__(self, order_id: str, error: str, *, retry_in: timedelta | None = None) -> None:
+        """``retry_in``: the next attempt after this long instead of the back-off, with no stuck-order
+        alert (the caller has alerted the admins about the cause)."""
+        log.warning("fulfilment failed: %s", error, extra={"order_id": order_id})
+        async with self._db.session() as session:
+            orders = OrderRepository(session)
+            order = await orders.get_for_update(order_id)
+            if order is None or order.status != OrderStatus.PAID:
+                return
+            attempts = order.fulfilment_attempts + 1
+            await orders.record_fulfilment_failure(
+                order, error=error, next_attempt_at=self._clock.now() + (retry_in or backoff(attempts))
+            )
+        if attempts == ALERT_AFTER_ATTEMPTS and retry_in is None:
+            await self._admins.alert("alert-order-stuck", order=order_id, attempts=attempts)
+
+
+class OrderKinds:
+    """The registry: order kind -> its handler."""
+
+    def __init__(self) -> None:
+        self._kinds: dict[str, OrderKind] = {}
+
+    def register(self, kind: str, handler: OrderKind) -> None:
+        self._kinds[kind] = handler
+
+    def get(self, kind: str) -> OrderKind | None:
+        return self._kinds.get(kind)
+
+    def __contains__(self, kind: object) -> bool:
+        return kind in self._kinds
+
+
 class Fulfilment:
     def __init__(
         self,
         db: Database,
-        panel: RemnawaveClient,
-        link: PanelLink,
-        catalogue: Catalogue,
         clock: Clock,
-        *,
-        customers: CustomerNotifier,
+        kinds: OrderKinds,
+        failures: FulfilmentFailures,
         admins: AdminNotifier,
-        default_squads: tuple[str, ...],
-        external_squad: str | None = None,
-        user_tag: str | None = None,
-        on_fulfilled: Callable[[str], Awaitable[None]] | None = None,
-        config_alerts: ConfigurationAlerts | None = None,
     ) -> None:
-        """``on_fulfilled``: called with the order id after a subscription order is fulfilled."""
         self._db = db
-        self._panel = panel
-        self._link = link
-        self._catalogue = catalogue
         self._clock = clock
-        self._customers = customers
+        self.kinds = kinds
+        self._failed = failures
         self._admins = admins
-        self._squads = default_squads
-        self._external_squad = external_squad
-        self._tag = user_tag
-        self._on_fulfilled = on_fulfilled
-        self._config_alerts = config_alerts
-        #: fulfilment of order kinds handled by other services (gifts), by kind
-        self._kinds: dict[str, KindFulfilment] = {}
-        self._addons = AddonFulfilment(
-            db, panel, link, catalogue, clock, customers=customers, admins=admins, failed=self._failed
-        )
 
-    def handle_kind(self, kind: str, fulfil: KindFulfilment) -> None:
-        """Let another service fulfil paid orders of ``kind`` (it must be idempotent: it is retried)."""
-        self._kinds[kind] = fulfil
-
-    async def fulfil(self, order_id: str) -> bool:
-        """Fulfil one paid order; False when it is not (yet) possible (then a retry is scheduled)."""
+    async def _kind(self, order_id: str) -> tuple[str, OrderKind] | None:
         async with self._db.session() as session:
             order = await OrderRepository(session).get(order_id)
             kind = order.kind if order is not None else None
-        if kind in self._kinds:
-            try:
-                if await self._kinds[kind](order_id):
-                    return True
-            except Exception as exc:
-                log.exception("fulfilment of a %s order failed", kind, extra={"order_id": order_id})
-                await self._failed(order_id, f"{type(exc).__name__}: {exc}")
+        handler = self.kinds.get(kind) if kind is not None else None
+        return (kind, handler) if kind is not None and handler is not None else None
+
+    async def fulfil(self, order_id: str) -> bool:
+        """Fulfil one paid order; False when it is not (yet) possible (then a retry is scheduled)."""
+        found = await self._kind(order_id)
+        if found is None:
             return False
-        if kind == "topup":
-            return await self._credit_topup(order_id)
-        if kind in ADDON_KINDS:
-            return await self._addons.fulfil(order_id)
-        reserved = await self._reserve(order_id)
-        if reserved is None:
-            return False
-        customer, order_view, tariff, period, target = reserved
-        switch = bool(order_view.meta.get("switch"))
+        kind, handler = found
         try:
-            devices = await self._device_limit(customer, tariff, switch=switch)
-            user = await self._apply(customer, tariff, target, switch=switch, device_limit=devices)
-        except PanelConfigurationError as exc:
-            # The order stays paid; the seller must fix the squads. One alert, no quick retries.
-            await self._failed(order_id, f"{type(exc).__name__}: {exc}", retry_in=CONFIGURATION_RETRY)
-            if self._config_alerts is not None:
-                await self._config_alerts.unknown_squads(tariff.squads or self._squads, what=order_id)
-            return False
-        except (PanelError, ServiceUnavailable) as exc:
+            return await handler.fulfil(order_id)
+        except Exception as exc:
+            log.exception("fulfilment of a %s order failed", kind, extra={"order_id": order_id})
             await self._failed(order_id, f"{type(exc).__name__}: {exc}")
             return False
-        completed = await self._complete(
-            order_id, customer, tariff, period, target, switch=switch, device_limit=devices
-        )
-        if completed:
-            log.info("order fulfilled", extra={"order_id": order_id, "customer_id": customer.id})
-            try:
-                if not order_view.meta.get(SILENT):
-                    await self._customers.order_fulfilled(
-                        Recipient(customer.telegram_id, customer.language),
-                        tariff_name=tariff.name(customer.language),
-                        expires_at=max(target, user.expire_at),
-                        link=user.subscription_url,
-                        amount=Money(order_view.amount_minor, order_view.currency),
-                    )
-            except Exception:
-                log.exception(
-                    "could not tell the customer about a fulfilled order", extra={"order_id": order_id}
-                )
-            if self._on_fulfilled is not None:
-                try:
-                    await self._on_fulfilled(order_id)
-                except Exception:
-                    log.exception("after-fulfilment step failed", extra={"order_id": order_id})
-        return completed
 
     async def fulfil_due(self, limit: int = 50) -> int:
         """Every paid order whose (next) attempt is due; returns how many were fulfilled."""
@@ -171,258 +135,14 @@ class Fulfilment:
                 done += 1
         return done
 
-    async def _reserve(self, order_id: str) -> tuple[CustomerView, Order, Tariff, Period, datetime] | None:
-        async with self._db.session() as session:
-            order = await OrderRepository(session).get(order_id)
-            if order is None or order.status != OrderStatus.PAID:
-                return None
-            item = self._catalogue.item(order.tariff_code or "", order.period_code or "")
-            customer = CustomerView.of(await lock_customer(session, order.customer_id, lock=False))
-            stored = order.meta.get("target_expires_at")
-        if item is None:
-            await self._admins.alert("alert-unknown-item", order=order_id)
-            await self._failed(order_id, "tariff or period no longer in the catalogue")
-            return None
-        tariff, period = item
-        if stored is not None:
-            return customer, order, tariff, period, datetime.fromisoformat(stored)
-        try:
-            # Outside the locked transaction: the lookup may store the panel link itself.
-            user = await self._link.find(customer)
-        except ServiceUnavailable as exc:
-            await self._failed(order_id, f"panel unavailable: {exc}")
-            return None
-        async with self._db.session() as session:
-            orders = OrderRepository(session)
-            await lock_customer(session, customer.id, lock=True)
-            locked = await orders.get_for_update(order_id)
-            if locked is None or locked.status != OrderStatus.PAID:
-                return None
-            stored = locked.meta.get("target_expires_at")
-            if stored is not None:
-                return customer, locked, tariff, period, datetime.fromisoformat(stored)
-            base, switch = await self._base(session, locked, customer, tariff, user)
-            target = period.extend(base)
-            locked.meta = {**locked.meta, "target_expires_at": target.isoformat(), "switch": switch}
-            return customer, locked, tariff, period, target
-
-    async def _base(
-        self,
-        session: AsyncSession,
-        order: Order,
-        customer: CustomerView,
-        tariff: Tariff,
-        user: PanelUser | None,
-    ) -> tuple[datetime, bool]:
-        """Where the new period starts, and whether it is a tariff change (which starts from now)."""
-        now = self._clock.now()
-        current = await SubscriptionRepository(session).get_current(customer.id)
-        if (
-            current is not None
-            and current.kind == "paid"
-            and current.tariff_code not in (None, tariff.code)
-            and current.expires_at > now
-        ):
-            return now, True  # a tariff change (announced to the customer before paying) starts from now
-        candidates = [now]
-        if user is not None and user.status != "DISABLED":
-            candidates.append(user.expire_at)
-        if current is not None:
-            candidates.append(current.expires_at)
-        in_flight = await OrderRepository(session).list(
-            customer_id=customer.id, status=OrderStatus.PAID, limit=100
-        )
-        for other in in_flight:
-            target = other.meta.get("target_expires_at")
-            if other.id != order.id and target:
-                candidates.append(datetime.fromisoformat(target))
-        return max(candidates), False
-
-    async def _device_limit(self, customer: CustomerView, tariff: Tariff, *, switch: bool) -> int | None:
-        """The device limit a period of ``tariff`` gives: a renewal of the same tariff keeps devices bought
-        on top of it (the larger of the tariff's limit and the recorded one); a change of tariff resets it."""
-        async with self._db.session() as session:
-            current = await SubscriptionRepository(session).get_current(customer.id)
-        limit = tariff.device_limit or None
-        if (
-            limit is not None
-            and not switch
-            and current is not None
-            and current.kind == "paid"
-            and current.tariff_code == tariff.code
-            and current.device_limit is not None
-        ):
-            return max(limit, current.device_limit)
-        return limit
-
-    async def _apply(
-        self,
-        customer: CustomerView,
-        tariff: Tariff,
-        target: datetime,
-        *,
-        switch: bool = False,
-        device_limit: int | None = None,
-    ) -> PanelUser:
-        """``switch``: a tariff change sets the expiry to the target even if the old one was later."""
-        user = await self._link.find(customer)
-        squads = list(tariff.squads or self._squads) or [
-            uuid for uuid, _ in await self._panel.list_internal_squads()
-        ]
-        if user is None:
-            user = await self._panel.create_user(
-                CreateUserRequest(
-                    username=self._link.username_for(customer.telegram_id),
-                    expire_at=target,
-                    telegram_id=customer.telegram_id,
-                    traffic_limit_bytes=tariff.traffic_limit_bytes,
-                    traffic_limit_strategy=tariff.traffic_strategy,
-                    hwid_device_limit=device_limit,
-                    active_internal_squads=squads,
-                    external_squad_uuid=self._external_squad,
-                    tag=self._tag,
-                    status="ACTIVE",
-                )
-            )
-            await self._link.remember(customer, user)
-            return user
-        forward = switch or user.expire_at < target - timedelta(seconds=1)
-        return await self._panel.update_user(
-            user.ref,
-            UpdateUserRequest(
-                expire_at=target if forward else None,
-                status="ACTIVE" if not customer.is_banned else None,
-                traffic_limit_bytes=tariff.traffic_limit_bytes,
-                traffic_limit_strategy=tariff.traffic_strategy,
-                hwid_device_limit=device_limit,
-                active_internal_squads=squads,
-            ),
-        )
-
-    async def _complete(
-        self,
-        order_id: str,
-        customer: CustomerView,
-        tariff: Tariff,
-        period: Period,
-        target: datetime,
-        *,
-        switch: bool = False,
-        device_limit: int | None = None,
-    ) -> bool:
-        async with self._db.session() as session:
-            orders = OrderRepository(session)
-            order = await orders.get_for_update(order_id)
-            if order is None or order.status != OrderStatus.PAID:
-                return False
-            now = self._clock.now()
-            await orders.set_status(order, OrderStatus.FULFILLED, now=now)
-            subscriptions = SubscriptionRepository(session)
-            current = await subscriptions.get_current(customer.id)
-            keep_later = current is not None and current.kind == "paid" and not switch
-            expires = max(target, current.expires_at) if keep_later and current is not None else target
-            await subscriptions.set_current(
-                customer.id,
-                kind="paid",
-                tariff_code=tariff.code,
-                expires_at=expires,
-                traffic_limit_bytes=tariff.traffic_limit_bytes,
-                device_limit=device_limit,
-            )
-            await subscriptions.add_period(
-                customer.id,
-                kind="paid",
-                days=max(1, (target - now).days) if period.approx_days == 0 else period.approx_days,
-                starts_at=now,
-                ends_at=target,
-                order_id=order.id,
-                tariff_code=tariff.code,
-            )
-            return True
-
-    async def _failed(self, order_id: str, error: str, *, retry_in: timedelta | None = None) -> None:
-        log.warning("fulfilment failed: %s", error, extra={"order_id": order_id})
-        async with self._db.session() as session:
-            orders = OrderRepository(session)
-            order = await orders.get_for_update(order_id)
-            if order is None or order.status != OrderStatus.PAID:
-                return
-            attempts = order.fulfilment_attempts + 1
-            await orders.record_fulfilment_failure(
-                order, error=error, next_attempt_at=self._clock.now() + (retry_in or backoff(attempts))
-            )
-        if attempts == ALERT_AFTER_ATTEMPTS and retry_in is None:
-            await self._admins.alert("alert-order-stuck", order=order_id, attempts=attempts)
-
-    async def _credit_topup(self, order_id: str) -> bool:
-        """A paid top-up: credit the balance once (keyed on the order) and mark the order fulfilled."""
-        async with self._db.session() as session:
-            orders = OrderRepository(session)
-            order = await orders.get_for_update(order_id)
-            if order is None or order.status != OrderStatus.PAID:
-                return False
-            amount = Money(order.amount_minor, order.currency)
-            customers = CustomerRepository(session)
-            await customers.change_balance(
-                order.customer_id,
-                amount,
-                reason="topup",
-                idempotency_key=f"topup:{order.id}",
-                order_id=order.id,
-            )
-            await orders.set_status(order, OrderStatus.FULFILLED, now=self._clock.now())
-            customer = await customers.get(order.customer_id)
-            assert customer is not None
-            recipient = Recipient(customer.telegram_id, customer.language)
-            balance = Money(customer.balance_minor, order.currency)
-        log.info("balance topped up", extra={"order_id": order_id})
-        try:
-            await self._customers.balance_topped_up(recipient, amount=amount, balance=balance)
-        except Exception:
-            log.exception("could not tell the customer about a top-up", extra={"order_id": order_id})
-        return True
-
     async def revoke(self, order_id: str) -> None:
-        """Take back what a refunded order gave: its period (never below now), or its top-up."""
-        async with self._db.session() as session:
-            order = await OrderRepository(session).get(order_id)
-        if order is None:
+        """Take back what a refunded order gave."""
+        found = await self._kind(order_id)
+        if found is None:
             return
-        if order.kind in ADDON_KINDS:
-            await self._addons.revoke(order_id)
-            return
-        if order.kind in self._kinds:
-            # e.g. a gift: what it gave belongs to somebody else now; a person decides
-            await self._admins.alert("alert-revoke-failed", order=order_id)
-            return
-        if order.kind == "topup":
-            try:
-                async with self._db.session() as session:  # rolled back as a whole if the balance is short
-                    await CustomerRepository(session).change_balance(
-                        order.customer_id,
-                        -Money(order.amount_minor, order.currency),
-                        reason="refund",
-                        idempotency_key=f"refund:{order.id}",
-                        order_id=order.id,
-                    )
-            except InsufficientBalance:
-                await self._admins.alert("alert-revoke-failed", order=order_id)
-            return
-        async with self._db.session() as session:
-            item = self._catalogue.item(order.tariff_code or "", order.period_code or "")
-            customer = CustomerView.of(await lock_customer(session, order.customer_id, lock=False))
+        kind, handler = found
         try:
-            user = await self._link.find(customer)
-            if user is None:
-                return
-            now = self._clock.now()
-            days = item[1].approx_days if item else (order.days or 0)
-            new_expiry = user.expire_at - timedelta(days=days)
-            if new_expiry <= now + timedelta(minutes=1):
-                await self._panel.disable_user(user.ref)
-            else:
-                await self._panel.update_user(user.ref, UpdateUserRequest(expire_at=new_expiry))
-            log.info("refunded order revoked", extra={"order_id": order_id})
-        except (PanelError, ServiceUnavailable):
-            log.exception("could not revoke a refunded order", extra={"order_id": order_id})
+            await handler.revoke(order_id)
+        except Exception:
+            log.exception("revoking a %s order failed", kind, extra={"order_id": order_id})
             await self._admins.alert("alert-revoke-failed", order=order_id)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -31,7 +30,7 @@ from remnastore.domain.errors import DomainError
 from remnastore.domain.money import Money
 from remnastore.infra.clock import Clock
 from remnastore.services.accounts import CustomerView
-from remnastore.services.fulfilment import SILENT
+from remnastore.services.lifecycle import SILENT, Lifecycle, OrderPaid
 from remnastore.services.notifications import Recipient
 
 log = logging.getLogger(__name__)
@@ -63,6 +62,8 @@ class Activation:
     order_id: str
     tariff_name: str
     days: int
+    #: published by :meth:`GiftService.apply`, once the recipient was answered
+    paid: OrderPaid | None = None
 
 
 @dataclass(frozen=True)
@@ -81,13 +82,13 @@ class GiftService:
         clock: Clock,
         *,
         notifier: GiftNotifier,
-        on_paid: Callable[[str], None],
+        lifecycle: Lifecycle,
     ) -> None:
         self._db = db
         self._catalogue = catalogue
         self._clock = clock
         self._notifier = notifier
-        self._on_paid = on_paid
+        self._lifecycle = lifecycle
 
     async def issue(self, order_id: str) -> bool:
         """Fulfil a paid gift order: create its gift once and send the buyer the link."""
@@ -103,7 +104,7 @@ class GiftService:
                 tariff_code=order.tariff_code or "",
                 period_code=order.period_code or "",
             )
-            await orders.set_status(order, OrderStatus.FULFILLED, now=self._clock.now())
+            fulfilled = await self._lifecycle.fulfilled(session, order)
             buyer = await CustomerRepository(session).get(order.customer_id)
             assert buyer is not None
             recipient = Recipient(buyer.telegram_id, buyer.language)
@@ -112,11 +113,39 @@ class GiftService:
         name = item[0].name(recipient.language) if item else str(order.tariff_code)
         period = item[1] if item else Period(str(order.period_code), 0, order.days or 0, {})
         log.info("gift issued", extra={"order_id": order_id})
+        await self._lifecycle.publish(fulfilled)
         try:
             await self._notifier.gift_ready(recipient, token=token, tariff_name=name, period=period)
         except Exception:
             log.exception("could not send a gift link", extra={"order_id": order_id})
         return True
+
+    async def fulfil(self, order_id: str) -> bool:
+        """The gift order kind: a paid gift order is fulfilled by issuing its gift."""
+        return await self.issue(order_id)
+
+    async def revoke(self, order_id: str) -> None:
+        """A gift order was refunded. An unused link is voided (whoever opens it later is told the gift
+        was refunded). A link already used: the recipient's access from it is taken back (their
+        activation order is refunded too, which revokes it like any refunded subscription)."""
+        async with self._db.session() as session:
+            gifts = GiftRepository(session)
+            gift = await gifts.by_order(order_id)
+            if gift is None:
+                return
+            if await gifts.void(gift.id, now=self._clock.now()):
+                log.info("refunded gift voided", extra={"order_id": order_id})
+                return
+            gift = await gifts.by_order(order_id)
+            assert gift is not None
+            refunded = None
+            if gift.recipient_order_id is not None:
+                orders = OrderRepository(session)
+                activation = await orders.get_for_update(gift.recipient_order_id)
+                if activation is not None and activation.status in (OrderStatus.PAID, OrderStatus.FULFILLED):
+                    refunded = await self._lifecycle.mark_refunded(session, activation)
+        log.info("refunded gift: the recipient's access is taken back", extra={"order_id": order_id})
+        await self._lifecycle.publish(refunded)
 
     async def activate(self, customer: CustomerView, token: str) -> Activation:
         """Activate the gift ``token`` for ``customer``; refused (DomainError) if unknown or already used."""
@@ -129,13 +158,15 @@ class GiftService:
                     raise DomainError("gift-unknown")
                 if gift.activated_at is not None:
                     raise DomainError("gift-already-activated")
+                orders = OrderRepository(session)
+                paid = await orders.get(gift.order_id)
+                if gift.voided_at is not None or paid is None or paid.status == OrderStatus.REFUNDED:
+                    raise DomainError("gift-refunded")
                 item = self._catalogue.item(gift.tariff_code, gift.period_code)
                 if item is None:
                     raise DomainError("gift-unavailable")
                 tariff, period = item
-                orders = OrderRepository(session)
-                paid = await orders.get(gift.order_id)
-                currency = paid.currency if paid is not None else next(iter(period.prices), "RUB")
+                currency = paid.currency
                 order = await orders.create(
                     customer.id,
                     kind=OrderKind.SUBSCRIPTION.value,
@@ -151,12 +182,12 @@ class GiftService:
                 await orders.set_provider_payment(order, provider_payment_id=gift.token)
                 if not await gifts.claim(gift.id, recipient_id=customer.id, order_id=order.id, now=now):
                     raise DomainError("gift-already-activated")
-                await orders.set_status(order, OrderStatus.PAID, now=now)
+                activated = await self._lifecycle.mark_paid(session, order, payment_id=gift.token)
                 order_id = order.id
         except IntegrityError:
             raise DomainError("gift-already-activated") from None
         log.info("gift activated", extra={"order_id": order_id, "customer_id": customer.id})
-        return Activation(order_id, tariff.name(customer.language), period.approx_days)
+        return Activation(order_id, tariff.name(customer.language), period.approx_days, activated)
 
     async def bought_by(self, customer: CustomerView, limit: int = 20) -> list[GiftView]:
         """The gifts this customer bought, newest first."""
@@ -169,10 +200,10 @@ class GiftService:
             views.append(GiftView(gift.token, name, item[1] if item else None, gift.activated_at))
         return views
 
-    def apply(self, activation: Activation) -> None:
-        """Start fulfilling an activation (after the recipient was answered); should this never run, the
-        fulfilment job finds the paid order anyway."""
-        self._on_paid(activation.order_id)
+    async def apply(self, activation: Activation) -> None:
+        """Publish the activation's payment (after the recipient was answered): its subscribers fulfil
+        it; should this never run, the fulfilment job finds the paid order anyway."""
+        await self._lifecycle.publish(activation.paid)
 
     async def on_fulfilled(self, order_id: str) -> None:
         """An activation order was fulfilled: tell the recipient and the buyer."""

@@ -1,11 +1,12 @@
-"""Orders for the shop's admins: filtered lists, a CSV export, and Stars refunds."""
+"""Orders for the shop's admins: filtered lists, a CSV export, and refunds through every provider that
+can refund (the Refunds capability)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,8 +18,9 @@ from remnastore.db.repositories.orders import OrderRepository
 from remnastore.db.session import Database
 from remnastore.domain.errors import DomainError
 from remnastore.domain.money import Money
-from remnastore.payments.base import PaymentEvent, ProviderError
-from remnastore.payments.stars import StarsProvider, event_from_payment
+from remnastore.infra.clock import Clock
+from remnastore.payments.base import EventKind, PaymentEvent, Provider, ProviderError
+from remnastore.payments.capabilities import RefundRequest, Refunds
 
 log = logging.getLogger(__name__)
 STATUSES = ("all", *(s.value for s in OrderStatus))
@@ -40,27 +42,30 @@ class OrderRow:
     fulfilled_at: datetime | None
     last_error: str | None
     kind: str
-
-    @property
-    def refundable(self) -> bool:
-        return (
-            self.provider == "stars"
-            and self.status in ("paid", "fulfilled")
-            and bool(self.provider_payment_id)
-        )
+    #: the provider can return this payment (paid or fulfilled, with a payment at a provider that refunds)
+    refundable: bool = False
 
 
 class OrderAdmin:
     def __init__(
         self,
         db: Database,
+        clock: Clock,
         *,
-        stars: StarsProvider | None,
+        providers: Mapping[str, Provider],
         settle: Callable[[PaymentEvent], Awaitable[object]],
     ) -> None:
         self._db = db
-        self._stars = stars
+        self._clock = clock
+        self._providers = providers
         self._settle = settle
+
+    def _refunds(self, order: Order) -> bool:
+        return (
+            order.status in (OrderStatus.PAID, OrderStatus.FULFILLED)
+            and bool(order.provider_payment_id)
+            and isinstance(self._providers.get(order.provider), Refunds)
+        )
 
     async def page(self, status: str, page: int) -> tuple[list[OrderRow], bool]:
         """One page of orders (newest first) and whether there is a next page."""
@@ -73,7 +78,7 @@ class OrderAdmin:
             if order is None:
                 raise DomainError("admin-order-not-found")
             customer = await session.get(Customer, order.customer_id)
-            return _row(order, customer.telegram_id if customer else 0)
+            return _row(order, customer.telegram_id if customer else 0, self._refunds(order))
 
     async def csv(self, status: str) -> bytes:
         rows = await self._rows(status, limit=100_000, offset=0)
@@ -117,23 +122,41 @@ class OrderAdmin:
         return buffer.getvalue().encode("utf-8-sig")
 
     async def refund(self, order_id: str, *, actor_telegram_id: int) -> OrderRow:
-        """Refund a Stars payment to its payer and settle the refund (which takes the access back)."""
+        """Return the payment through its provider, then settle the refund like the provider's own
+        notification would (which takes back what the order gave, once). Refused with a reason when the
+        order is not paid, already refunded, or its provider cannot refund."""
         row = await self.get(order_id)
-        if not row.refundable or self._stars is None:
-            raise DomainError("admin-refund-unsupported")
+        if row.status not in (OrderStatus.PAID, OrderStatus.FULFILLED) or not row.provider_payment_id:
+            raise DomainError("admin-refund-not-refundable")
+        provider = self._providers.get(row.provider)
+        if provider is None:
+            raise DomainError("admin-refund-provider-off")
+        if not isinstance(provider, Refunds):
+            raise DomainError("admin-refund-provider-cannot", provider=row.provider)
         try:
-            await self._stars.refund_to(row.telegram_id, str(row.provider_payment_id))
+            await provider.refund_order(
+                RefundRequest(
+                    order_id=row.id,
+                    provider_payment_id=row.provider_payment_id,
+                    amount=row.amount,
+                    payer_telegram_id=row.telegram_id,
+                    idempotency_key=f"refund-{row.id}",
+                )
+            )
         except ProviderError as exc:
             log.warning("refund failed: %s", exc, extra={"order_id": order_id})
             raise DomainError("admin-refund-failed") from exc
+        # keyed like the provider's own refund notification: whichever comes second changes nothing
         await self._settle(
-            event_from_payment(
+            PaymentEvent(
+                provider=row.provider,
+                provider_payment_id=row.provider_payment_id,
+                kind=EventKind.REFUNDED,
+                order_id=row.id,
+                amount=row.amount,
+                occurred_at=self._clock.now(),
                 telegram_user_id=row.telegram_id,
-                payload=row.id,
-                charge_id=str(row.provider_payment_id),
-                total_amount=row.amount.minor,
-                currency=row.amount.currency,
-                refunded=True,
+                raw={"refunded_by": "admin"},
             )
         )
         async with self._db.session() as session:
@@ -161,10 +184,10 @@ class OrderAdmin:
                     select(Customer.id, Customer.telegram_id).where(Customer.id.in_(ids))
                 )
                 telegram = {customer_id: telegram_id for customer_id, telegram_id in result.all()}
-            return [_row(o, telegram.get(o.customer_id, 0)) for o in orders]
+            return [_row(o, telegram.get(o.customer_id, 0), self._refunds(o)) for o in orders]
 
 
-def _row(order: Order, telegram_id: int) -> OrderRow:
+def _row(order: Order, telegram_id: int, refundable: bool = False) -> OrderRow:
     return OrderRow(
         id=order.id,
         created_at=order.created_at,
@@ -179,4 +202,5 @@ def _row(order: Order, telegram_id: int) -> OrderRow:
         fulfilled_at=order.fulfilled_at,
         last_error=order.last_error,
         kind=order.kind,
+        refundable=refundable,
     )

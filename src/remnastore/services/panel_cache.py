@@ -70,9 +70,3 @@ class PanelUserCache:
         """Drop what is cached for these panel users (matches :data:`remnastore.panel.watched.WriteHook`)."""
         keys = {f"ref:{ref}" for ref in refs} | {f"tg:{telegram_id}" for telegram_id in telegram_ids}
         await self._cache.delete(AREA, _keys(keys))
-
-    async def forget_customer(self, customer: CustomerView) -> None:
-        keys = {f"tg:{customer.telegram_id}"}
-        if customer.panel_ref is not None:
-            keys.add(f"ref:{customer.panel_ref}")
-        await self._cache.delete(AREA, _keys(keys))

@@ -8,9 +8,9 @@ from remnastore.db.repositories.customers import CustomerRepository
 from remnastore.db.session import Database
 from remnastore.domain.access import panel_username
 from remnastore.domain.errors import ServiceUnavailable
-from remnastore.panel.client import RemnawaveClient
 from remnastore.panel.errors import PanelError, PanelNotFound, PanelUnavailable
 from remnastore.panel.models import PanelUser
+from remnastore.panel.protocol import PanelApi
 from remnastore.services.accounts import CustomerView
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ class PanelLink:
     :class:`ServiceUnavailable` and never unlinks anybody.
     """
 
-    def __init__(self, db: Database, panel: RemnawaveClient, *, username_prefix: str) -> None:
+    def __init__(self, db: Database, panel: PanelApi, *, username_prefix: str) -> None:
         self._db = db
         self._panel = panel
         self._prefix = username_prefix

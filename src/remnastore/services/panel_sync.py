@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -68,12 +68,6 @@ Spawn = Callable[[Awaitable[Any]], object]
 
 class SyncBusy(RuntimeError):
     """A sync is already running in this instance."""
-
-
-@dataclass
-class _Chunk:
-    users: list[PanelUser]
-    report: SyncReport = field(default_factory=SyncReport)
 
 
 def _same_time(a: datetime, b: datetime) -> bool:

@@ -22,6 +22,7 @@ from remnastore.db.models import (
     Customer,
     Order,
     OrderStatus,
+    PeriodKind,
     PromoActivation,
     PromoActivationStatus,
     PromoCode,
@@ -37,7 +38,7 @@ from remnastore.domain.promos import DISCOUNT_KINDS, Discount, PromoKindName, va
 from remnastore.infra.clock import Clock
 from remnastore.panel.client import RemnawaveClient
 from remnastore.panel.errors import PanelError
-from remnastore.panel.models import UpdateUserRequest
+from remnastore.services.access_grant import AccessGrant
 from remnastore.services.accounts import CustomerView
 from remnastore.services.panel_link import PanelLink
 
@@ -89,10 +90,13 @@ class PromoService:
         link: PanelLink,
         clock: Clock,
         *,
+        access: AccessGrant,
         reservation: timedelta = timedelta(minutes=15),
         balance_currency: str | None = None,
     ) -> None:
-        """``balance_currency``: None when balances are off (then balance codes are refused)."""
+        """``balance_currency``: None when balances are off (then balance codes are refused); ``access``:
+        gives bonus days."""
+        self._access = access
         self._db = db
         self._panel = panel
         self._link = link
@@ -243,25 +247,22 @@ class PromoService:
                 if activation.grant_expires_at is None:
                     activation.grant_expires_at = max(now, user.expire_at) + timedelta(days=promo.value)
                 target = activation.grant_expires_at
+        key = f"promo:{activation_id}"
         try:
-            if user.expire_at < target - timedelta(seconds=1) or user.status != "ACTIVE":
-                await self._panel.update_user(
-                    user.ref,
-                    UpdateUserRequest(expire_at=target, status="ACTIVE" if not customer.is_banned else None),
-                )
+            await self._access.reserve(
+                customer.id,
+                key=key,
+                reason=PeriodKind.PROMO.value,
+                days=promo.value,
+                starts_at=target - timedelta(days=promo.value),
+                target=target,
+            )
+            await self._access.extend_to(customer, target, PeriodKind.PROMO.value, key=key)
         except PanelError as exc:
             log.warning("panel refused promo days: %s", exc, extra={"customer_id": customer.id})
             raise ServiceUnavailable() from exc
         async with self._db.session() as session:
             if await PromoRepository(session).mark_applied(activation_id, now):
-                subscriptions = SubscriptionRepository(session)
-                start = max(now, min(user.expire_at, target))
-                await subscriptions.add_period(
-                    customer.id, kind="promo", days=promo.value, starts_at=start, ends_at=target
-                )
-                current = await subscriptions.get_current(customer.id)
-                if current is not None and current.expires_at < target:
-                    current.expires_at = target
                 log.info("promo days given", extra={"customer_id": customer.id, "promo_id": promo.id})
         return Redeemed(promo.code, promo.kind, days=promo.value, expires_at=target)
 

@@ -10,27 +10,24 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 from remnastore.db.models import OrderStatus, Referral
 from remnastore.db.repositories.customers import CustomerRepository
 from remnastore.db.repositories.orders import OrderRepository
 from remnastore.db.repositories.referrals import ReferralRepository
-from remnastore.db.repositories.subscriptions import SubscriptionRepository
 from remnastore.db.session import Database
 from remnastore.domain.catalogue import ADDON_KINDS
 from remnastore.domain.errors import ServiceUnavailable
 from remnastore.domain.money import Money
 from remnastore.infra.clock import Clock
-from remnastore.panel.client import RemnawaveClient
 from remnastore.panel.errors import PanelError
-from remnastore.panel.models import UpdateUserRequest
+from remnastore.services.access_grant import AccessGrant
 from remnastore.services.accounts import CustomerView
 from remnastore.services.fulfilment import ALERT_AFTER_ATTEMPTS, backoff
 from remnastore.services.gifts import GIFT_PROVIDER
 from remnastore.services.notifications import Recipient
-from remnastore.services.panel_link import PanelLink
 from remnastore.services.referral_settings import ReferralSettings
 
 log = logging.getLogger(__name__)
@@ -55,8 +52,7 @@ class ReferralRewards:
     def __init__(
         self,
         db: Database,
-        panel: RemnawaveClient,
-        link: PanelLink,
+        grant: AccessGrant,
         clock: Clock,
         settings: ReferralSettings,
         *,
@@ -65,8 +61,7 @@ class ReferralRewards:
     ) -> None:
         """``balance_currency``: None when balances are off (then no commission is paid)."""
         self._db = db
-        self._panel = panel
-        self._link = link
+        self._grant_access = grant
         self._clock = clock
         self.settings = settings
         self._notifier = notifier
@@ -169,39 +164,30 @@ class ReferralRewards:
         customer = await self._customer(customer_id)
         if customer is None:
             return await self._settle_reward(reward_id, skipped=inviter)
+        key = f"referral:{reward_id}"
         try:
-            user = await self._link.find(customer)
-        except ServiceUnavailable:
-            log.warning("panel unavailable: referral days wait for a retry", extra={"order_id": order_id})
-            return False
-        if user is None:  # recorded all the same, so that it is not tried again
-            log.info("referral days skipped: no panel user", extra={"customer_id": customer_id})
-            return await self._settle_reward(reward_id, skipped=inviter)
-        start = max(self._clock.now(), user.expire_at)
-        target = start + timedelta(days=days)
-        try:
-            await self._panel.update_user(user.ref, UpdateUserRequest(expire_at=target))
+            target = await self._grant_access.plan_days(
+                customer, days, "referral", key=key, order_id=order_id
+            )
+            granted = await self._grant_access.extend_to(customer, target, "referral", key=key)
         except (PanelError, ServiceUnavailable):
+            # the target is stored: the retry sets the same expiry, never adds the days again
             log.warning("could not give referral days; retried later", extra={"order_id": order_id})
             if attempts + 1 == ALERT_AFTER_ATTEMPTS:
                 log.error("referral days still not given", extra={"order_id": order_id, "attempts": attempts})
             return False
+        if granted is None:  # recorded all the same, so that it is not tried again
+            log.info("referral days skipped: no panel user", extra={"customer_id": customer_id})
+            return await self._settle_reward(reward_id, skipped=inviter)
         async with self._db.session() as session:
             if not await ReferralRepository(session).mark_granted(reward_id, now=self._clock.now()):
                 return True
-            subscriptions = SubscriptionRepository(session)
-            await subscriptions.add_period(
-                customer_id, kind="referral", days=days, starts_at=start, ends_at=target, order_id=order_id
-            )
-            current = await subscriptions.get_current(customer_id)
-            if current is not None and current.expires_at < target:
-                current.expires_at = target
         log.info("referral days given", extra={"customer_id": customer_id, "order_id": order_id})
         try:
             await self._notifier.referral_days(
                 Recipient(customer.telegram_id, customer.language),
                 days=days,
-                expires_at=target,
+                expires_at=granted.expires_at,
                 inviter=inviter,
             )
         except Exception:

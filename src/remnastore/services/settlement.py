@@ -25,8 +25,8 @@ from remnastore.domain.catalogue import Catalogue
 from remnastore.domain.money import Money
 from remnastore.infra.clock import Clock
 from remnastore.payments.base import EventKind, PaymentEvent
-from remnastore.services.notifications import AdminNotifier, CustomerNotifier, Recipient
-from remnastore.services.promos import PromoService
+from remnastore.services.lifecycle import Lifecycle, OrderEvent
+from remnastore.services.notifications import AdminNotifier
 
 log = logging.getLogger(__name__)
 
@@ -56,45 +56,50 @@ class Settlement:
         clock: Clock,
         catalogue: Catalogue,
         *,
-        customers: CustomerNotifier,
+        lifecycle: Lifecycle,
         admins: AdminNotifier,
-        on_paid: Callable[[str], None],
-        on_refunded: Callable[[str], None],
         product_lookups: dict[str, ProductLookup] | None = None,
-        promos: PromoService | None = None,
+        on_outcome: Callable[[str, str], None] | None = None,
     ) -> None:
-        """``promos``: consumes an order's promo reservation when it is paid, releases it when it fails."""
+        """``lifecycle``: marks orders paid, failed or refunded and publishes the events;
+        ``on_outcome(provider, outcome)``: called for every event settled (the metrics)."""
         self._db = db
         self._clock = clock
         self._catalogue = catalogue
-        self._customers = customers
+        self._lifecycle = lifecycle
         self._admins = admins
-        self._on_paid = on_paid
-        self._on_refunded = on_refunded
         self._products = product_lookups or {}
-        self._promos = promos
+        self._on_outcome = on_outcome
 
     async def settle(self, event: PaymentEvent) -> Settled:
         """Apply one provider event; safe to call any number of times, concurrently, in any order."""
         try:
             async with self._db.session() as session:
-                settled, notice = await self._settle(session, event)
+                settled, change = await self._settle(session, event)
         except IntegrityError:
             # A concurrent duplicate created the same order first (providers that sell fixed products):
             # the unique key (provider, payment id) refused ours, so this event is the duplicate.
             log.info("payment event raced a duplicate", extra={"provider": event.provider})
             async with self._db.session() as session:
-                settled, notice = await self._settle(session, event)
+                settled, change = await self._settle(session, event)
         log.info(
             "payment event settled: %s",
             settled.outcome,
             extra={"order_id": settled.order_id, "provider": event.provider, "kind": str(event.kind)},
         )
-        if notice is not None:
-            await self._after_commit(settled, notice, event)
+        if self._on_outcome is not None:
+            self._on_outcome(event.provider, settled.outcome.value)
+        if isinstance(change, Order):
+            await self._mismatch_alert(change, event)
+        elif change is not None:
+            await self._lifecycle.publish(change)
         return settled
 
-    async def _settle(self, session: AsyncSession, event: PaymentEvent) -> tuple[Settled, Order | None]:
+    async def _settle(
+        self, session: AsyncSession, event: PaymentEvent
+    ) -> tuple[Settled, OrderEvent | Order | None]:
+        """The outcome, and what to announce after the commit: a lifecycle event, or the order whose
+        payment did not match it."""
         orders = OrderRepository(session)
         found = await self._find_order(session, orders, event)
         if found is None:
@@ -114,20 +119,14 @@ class Settlement:
         fresh = await self._record(orders, order, event, event.kind.value)
         if not fresh:
             return Settled(Outcome.DUPLICATE, order.id), None
-        now = self._clock.now()
         if event.kind in (EventKind.FAILED, EventKind.CANCELED):
             if order.status == OrderStatus.PENDING:
-                await orders.set_status(order, OrderStatus.FAILED, now=now)
-                if self._promos is not None:
-                    await self._promos.release(session, order)
-                return Settled(Outcome.FAILED, order.id), order
+                return Settled(Outcome.FAILED, order.id), await self._lifecycle.mark_failed(session, order)
             return Settled(Outcome.IGNORED, order.id), None
         if event.kind in (EventKind.REFUNDED, EventKind.CHARGEBACK):
             if order.status in (OrderStatus.PAID, OrderStatus.FULFILLED):
-                was_fulfilled = order.status == OrderStatus.FULFILLED
-                order.meta = {**order.meta, "revoke": was_fulfilled}
-                await orders.set_status(order, OrderStatus.REFUNDED, now=now)
-                return Settled(Outcome.REFUNDED, order.id), order
+                refunded = await self._lifecycle.mark_refunded(session, order)
+                return Settled(Outcome.REFUNDED, order.id), refunded
             return Settled(Outcome.IGNORED, order.id), None
         return Settled(Outcome.IGNORED, order.id), None
 
@@ -144,7 +143,7 @@ class Settlement:
 
     async def _paid(
         self, orders: OrderRepository, order: Order, event: PaymentEvent
-    ) -> tuple[Settled, Order | None]:
+    ) -> tuple[Settled, OrderEvent | Order | None]:
         if event.amount is not None and (event.amount.minor, event.amount.currency) != (
             order.amount_minor,
             order.currency,
@@ -165,16 +164,13 @@ class Settlement:
             log.warning(
                 "crediting a payment whose key was recorded without effect", extra={"order_id": order.id}
             )
-        if order.status != OrderStatus.PENDING:
-            order.meta = {**order.meta, "late_payment": True}
-        if not order.provider_payment_id:
-            await orders.set_provider_payment(order, provider_payment_id=event.provider_payment_id)
-        if event.saved_method_id:
-            order.meta = {**order.meta, "saved_method_id": event.saved_method_id}
-        await orders.set_status(order, OrderStatus.PAID, now=self._clock.now())
-        if self._promos is not None:
-            await self._promos.consume(orders.session, order, self._clock.now())
-        return Settled(Outcome.CREDITED, order.id), order
+        paid = await self._lifecycle.mark_paid(
+            orders.session,
+            order,
+            payment_id=event.provider_payment_id,
+            saved_method_id=event.saved_method_id,
+        )
+        return Settled(Outcome.CREDITED, order.id), paid
 
     async def _mismatch(
         self, orders: OrderRepository, order: Order, event: PaymentEvent, what: str
@@ -237,42 +233,13 @@ class Settlement:
         await orders.set_provider_payment(order, provider_payment_id=event.provider_payment_id)
         return order
 
-    async def _after_commit(self, settled: Settled, order: Order, event: PaymentEvent) -> None:
-        amount = Money(order.amount_minor, order.currency)
-        recipient = await self._recipient(order.customer_id)
+    async def _mismatch_alert(self, order: Order, event: PaymentEvent) -> None:
         try:
-            if settled.outcome is Outcome.CREDITED:
-                self._on_paid(order.id)
-                addon = order.meta.get("addon")
-                item = f"add-on {addon}" if addon else f"{order.tariff_code}/{order.period_code}"
-                await self._admins.payment_received(
-                    order_id=order.id,
-                    customer_telegram_id=recipient.telegram_id if recipient else 0,
-                    provider=order.provider,
-                    amount=amount,
-                    item=item,
-                )
-                if order.meta.get("late_payment"):
-                    await self._admins.alert("alert-late-payment", order=order.id, provider=order.provider)
-            elif settled.outcome is Outcome.MISMATCH:
-                await self._admins.alert(
-                    "alert-payment-mismatch",
-                    order=order.id,
-                    provider=event.provider,
-                    reason=str(order.meta.get("mismatch", "")),
-                )
-            elif settled.outcome is Outcome.FAILED and recipient is not None and "renewal" not in order.meta:
-                # (a failed auto-renewal charge is announced by auto-renewal, with its retry time)
-                await self._customers.payment_failed(recipient, amount=amount)
-            elif settled.outcome is Outcome.REFUNDED:
-                if order.meta.get("revoke"):
-                    self._on_refunded(order.id)
-                if recipient is not None:
-                    await self._customers.payment_refunded(recipient, amount=amount)
+            await self._admins.alert(
+                "alert-payment-mismatch",
+                order=order.id,
+                provider=event.provider,
+                reason=str(order.meta.get("mismatch", "")),
+            )
         except Exception:  # a notice must never undo or repeat a settlement
             log.exception("could not send a payment notice", extra={"order_id": order.id})
-
-    async def _recipient(self, customer_id: int) -> Recipient | None:
-        async with self._db.session() as session:
-            customer = await CustomerRepository(session).get(customer_id)
-            return Recipient(customer.telegram_id, customer.language) if customer else None

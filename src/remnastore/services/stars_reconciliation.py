@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from remnastore.db.models import OrderStatus
 from remnastore.db.repositories.orders import OrderRepository
@@ -27,7 +27,10 @@ log = logging.getLogger(__name__)
 UNSETTLED = (OrderStatus.PENDING, OrderStatus.EXPIRED, OrderStatus.FAILED)
 
 
+@runtime_checkable
 class StarTransactions(Protocol):
+    """A provider whose charges can be listed afterwards (Telegram Stars: getStarTransactions)."""
+
     async def star_transactions(self, offset: int, limit: int = ...) -> list[StarCharge | None]: ...
 
 

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from remnastore.db.models import PeriodKind
 from remnastore.db.repositories.customers import CustomerRepository
 from remnastore.db.repositories.subscriptions import SubscriptionRepository
 from remnastore.db.session import Database
@@ -20,6 +21,7 @@ from remnastore.panel.errors import (
     PanelUsernameTaken,
 )
 from remnastore.panel.models import CreateUserRequest, PanelUser, UpdateUserRequest
+from remnastore.services.access_grant import AccessGrant
 from remnastore.services.accounts import CustomerView
 from remnastore.services.device_limits import DeviceLimits
 from remnastore.services.effective_settings import EffectiveSettings
@@ -72,9 +74,11 @@ class SubscriptionService:
         paid_squads: tuple[str, ...],
         external_squad: str | None = None,
         user_tag: str | None = None,
+        access: AccessGrant,
         events: ShopEvents | None = None,
         cache: PanelUserCache | None = None,
     ) -> None:
+        self._access = access
         self._events = events
         self._cache = cache
         self._db = db
@@ -94,10 +98,6 @@ class SubscriptionService:
     def _trial(self) -> TrialTerms | None:
         """The trial terms in force (None: no trial), see EffectiveSettings."""
         return self._settings.current.trial_terms
-
-    @property
-    def trial_enabled(self) -> bool:
-        return self._trial is not None
 
     @property
     def trial_days(self) -> int:
@@ -167,9 +167,6 @@ class SubscriptionService:
                 traffic_limit_bytes=terms.traffic_limit_bytes,
                 device_limit=terms.device_limit,
             )
-            await subscriptions.add_period(
-                customer.id, kind="trial", days=terms.days, starts_at=now, ends_at=expires
-            )
         log.info("trial activated", extra={"customer_id": customer.id})
         if self._events is not None:
             self._events.trial_started(telegram_id=customer.telegram_id, days=terms.days)
@@ -189,36 +186,51 @@ class SubscriptionService:
             raise TrialNotAvailable("trial-has-access", expires=existing.expire_at)
         squads = list(terms.squads or self._paid_squads) or await self._all_squads()
         expires = terms.expires_at(now)
+
+        def create(target: datetime) -> CreateUserRequest:
+            return CreateUserRequest(
+                username=self._link.username_for(customer.telegram_id),
+                expire_at=target,
+                telegram_id=customer.telegram_id,
+                traffic_limit_bytes=terms.traffic_limit_bytes,
+                traffic_limit_strategy=terms.traffic_strategy,
+                hwid_device_limit=terms.device_limit or None,
+                active_internal_squads=squads,
+                external_squad_uuid=self._external_squad,
+                description=description,
+                tag=self._tag,
+                status="ACTIVE",
+            )
+
+        # one grant per claim of the trial (an admin may give a customer the trial again)
+        key = f"trial:{customer.id}:{int(now.timestamp())}"
         try:
-            if existing is None:
-                user = await self._create_trial_user(
-                    customer,
-                    CreateUserRequest(
-                        username=self._link.username_for(customer.telegram_id),
-                        expire_at=expires,
-                        telegram_id=customer.telegram_id,
-                        traffic_limit_bytes=terms.traffic_limit_bytes,
-                        traffic_limit_strategy=terms.traffic_strategy,
-                        hwid_device_limit=terms.device_limit or None,
-                        active_internal_squads=squads,
-                        external_squad_uuid=self._external_squad,
-                        description=description,
-                        tag=self._tag,
-                        status="ACTIVE",
-                    ),
-                )
-            else:
-                user = await self._panel.update_user(
-                    existing.ref,
-                    UpdateUserRequest(
-                        expire_at=expires,
-                        status="ACTIVE",
-                        traffic_limit_bytes=terms.traffic_limit_bytes,
-                        traffic_limit_strategy=terms.traffic_strategy,
-                        hwid_device_limit=terms.device_limit or None,
-                        active_internal_squads=squads,
-                    ),
-                )
+            await self._access.reserve(
+                customer.id,
+                key=key,
+                reason=PeriodKind.TRIAL.value,
+                days=terms.days,
+                starts_at=now,
+                target=expires,
+            )
+            granted = await self._access.extend_to(
+                customer,
+                expires,
+                PeriodKind.TRIAL.value,
+                key=key,
+                create=create,
+                creator=lambda request: self._create_trial_user(customer, request),
+                changes=UpdateUserRequest(
+                    status="ACTIVE",
+                    traffic_limit_bytes=terms.traffic_limit_bytes,
+                    traffic_limit_strategy=terms.traffic_strategy,
+                    hwid_device_limit=terms.device_limit or None,
+                    active_internal_squads=squads,
+                ),
+                exact=True,
+            )
+            assert granted is not None  # created when missing
+            user = granted.user
         except PanelUnavailable as exc:
             raise ServiceUnavailable() from exc
         except PanelConfigurationError as exc:
@@ -233,7 +245,6 @@ class SubscriptionService:
         except PanelError as exc:
             log.error("panel refused the trial: %s", exc, extra={"customer_id": customer.id})
             raise ServiceUnavailable() from exc
-        await self._link.remember(customer, user)
         return user
 
     async def _create_trial_user(self, customer: CustomerView, request: CreateUserRequest) -> PanelUser:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, or_, select, update
@@ -84,12 +84,14 @@ class CustomerAdminRepository:
         )
         return (await self.session.execute(query)).scalars().all()
 
-    async def refundable_orders(self, customer_id: int, provider: str, limit: int = 10) -> Sequence[Order]:
+    async def refundable_orders(
+        self, customer_id: int, providers: Collection[str], limit: int = 10
+    ) -> Sequence[Order]:
         query = (
             select(Order)
             .where(
                 Order.customer_id == customer_id,
-                Order.provider == provider,
+                Order.provider.in_(list(providers)),
                 Order.status.in_(PAID_STATUSES),
                 Order.provider_payment_id.is_not(None),
             )

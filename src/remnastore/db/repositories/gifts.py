@@ -38,13 +38,24 @@ class GiftRepository:
         assert gift is not None
         return gift
 
-    async def by_order(self, order_id: str) -> Gift | None:
-        query = select(Gift).where(Gift.order_id == order_id)
-        return (await self.session.execute(query)).scalars().first()
-
     async def by_token(self, token: str) -> Gift | None:
         query = select(Gift).where(Gift.token == token).execution_options(populate_existing=True)
         return (await self.session.execute(query)).scalars().first()
+
+    async def by_order(self, order_id: str) -> Gift | None:
+        query = select(Gift).where(Gift.order_id == order_id).execution_options(populate_existing=True)
+        return (await self.session.execute(query)).scalars().first()
+
+    async def void(self, gift_id: int, *, now: datetime) -> bool:
+        """Void an unused gift (its order was refunded); False if it was activated (or voided) before."""
+        statement = (
+            update(Gift)
+            .where(Gift.id == gift_id, Gift.activated_at.is_(None), Gift.voided_at.is_(None))
+            .values(voided_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        result = cast(CursorResult[Any], await self.session.execute(statement))
+        return result.rowcount == 1
 
     async def by_recipient_order(self, order_id: str) -> Gift | None:
         query = select(Gift).where(Gift.recipient_order_id == order_id)
@@ -58,7 +69,7 @@ class GiftRepository:
         """Mark the gift activated by ``recipient_id``; False if it was activated before."""
         statement = (
             update(Gift)
-            .where(Gift.id == gift_id, Gift.activated_at.is_(None))
+            .where(Gift.id == gift_id, Gift.activated_at.is_(None), Gift.voided_at.is_(None))
             .values(recipient_id=recipient_id, recipient_order_id=order_id, activated_at=now)
             .execution_options(synchronize_session=False)
         )

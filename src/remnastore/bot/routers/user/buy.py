@@ -120,6 +120,8 @@ async def _periods(
     text: str = t(
         "buy-choose-period", tariff=tariff.name(t.language), description=tariff.description(t.language)
     )
+    if tariff.traffic_limit_bytes > 0:  # what a renewal does with the traffic, said before paying
+        text += "\n\n" + t(f"buy-renewal-traffic-{tariff.renewal_traffic}")
     if offer is not None:
         text += "\n\n" + t("promo-checkout-note", code=offer.code)
     await show(event, text, kb.as_markup())

@@ -95,7 +95,7 @@ async def activate_gift(
     await message.answer(
         t("gift-accepted", tariff=activation.tariff_name, days=activation.days), reply_markup=kb.as_markup()
     )
-    service.apply(activation)
+    await service.apply(activation)
 
 
 async def my_gifts(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, Dispatcher, Router
+from aiogram import Bot, Router
 from aiogram.enums import ParseMode
 from aiogram.types import (
     InlineKeyboardButton,
@@ -43,8 +43,3 @@ def build() -> Router:
     router = Router(name="inline")
     router.inline_query.register(share_invitation)
     return router
-
-
-def install_inline(dispatcher: Dispatcher) -> None:
-    """Add the inline-mode router to ``dispatcher`` (no other router handles inline queries)."""
-    dispatcher.include_router(build())
