@@ -49,11 +49,13 @@ from remnastore.db.session import Database
 from remnastore.domain.catalogue import ADDON_KINDS, load_catalogue, uses_example_catalogue
 from remnastore.infra.cache import Cache
 from remnastore.infra.clock import Clock, SystemClock
+from remnastore.infra.cluster_lock import MemoryLock, RedisLock
 from remnastore.infra.loop_guard import LoopGuard
 from remnastore.infra.metrics import Metrics
+from remnastore.infra.probes import Probe
 from remnastore.infra.ratelimit import build_rate_limiter
 from remnastore.infra.shutdown import InFlight, InFlightMiddleware, web_gate
-from remnastore.jobs.scheduler import Job, MemoryLock, RedisLock, Scheduler
+from remnastore.jobs.scheduler import Job, Scheduler
 from remnastore.locales import SUPPORTED_LANGUAGES, Locales
 from remnastore.ops.backup import backup_and_rotate
 from remnastore.ops.backup_cli import backup_sources
@@ -108,7 +110,7 @@ from remnastore.services.statistics import Statistics
 from remnastore.services.subscription_fulfilment import SubscriptionFulfilment
 from remnastore.services.subscriptions import SubscriptionService
 from remnastore.services.topup_fulfilment import TopUpFulfilment
-from remnastore.web.health import HealthRoutes, Probe
+from remnastore.web.health import HealthRoutes
 from remnastore.web.panel_webhooks import PanelWebhooks
 from remnastore.web.payments import PaymentWebhooks
 
