@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from remnastore.ops.archive import archive_name, archive_time
-from remnastore.ops.backup_settings import BackupSettings
 from remnastore.ops.rotation import apply_rotation, plan_rotation
+from remnastore.services.backup_settings import BackupSettings
 
 DIR = Path("/backups")
 

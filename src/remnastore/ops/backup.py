@@ -34,9 +34,9 @@ from remnastore.ops.archive import (
     describe,
     write_archive,
 )
-from remnastore.ops.backup_settings import BackupSettings as BackupSettings
 from remnastore.ops.database_tools import dialect_of_url, pg_dump, sqlite_copy, sqlite_path, where
 from remnastore.ops.rotation import RotationPlan, apply_rotation
+from remnastore.services.backup_settings import BackupSettings as BackupSettings
 
 REDACTED = "<redacted>"
 # Key prefixes the shop writes to Redis: aiogram's conversation state, and everything of our own.

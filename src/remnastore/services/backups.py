@@ -11,7 +11,7 @@ from pathlib import Path
 from remnastore.domain.errors import DomainError
 from remnastore.ops.archive import archive_time
 from remnastore.ops.backup import BackupSources, backup_and_rotate
-from remnastore.ops.backup_settings import BackupSettings
+from remnastore.services.backup_settings import BackupSettings
 
 #: Telegram bots may send documents up to this size
 SEND_LIMIT = 50 * 1024 * 1024
