@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from remnastore.config.backup import BackupSettings
 from remnastore.ops.archive import archive_name, archive_time
 from remnastore.ops.rotation import apply_rotation, plan_rotation
-from remnastore.services.backup_settings import BackupSettings
 
 DIR = Path("/backups")
 

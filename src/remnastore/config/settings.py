@@ -12,7 +12,15 @@ from typing import Any, TypeVar
 
 from pydantic import SecretStr
 
+from remnastore.config.backup import BackupSettings
+from remnastore.config.broadcasts import BroadcastSettings
+from remnastore.config.channel_gate import ChannelGateSettings
 from remnastore.config.panel import PanelSettings
+from remnastore.config.panel_sync import PanelSyncSettings
+from remnastore.config.promos import PromoSettings
+from remnastore.config.referrals import ReferralSettings
+from remnastore.config.reminders import ReminderSettings
+from remnastore.config.renewal import RenewalSettings
 from remnastore.config.sales import SalesSettings
 from remnastore.config.shop import LinkSettings, ShopSettings, TrialSettings
 from remnastore.config.storage import DatabaseSettings, RedisSettings
@@ -20,14 +28,6 @@ from remnastore.config.telegram import TelegramSettings
 from remnastore.config.web import LogSettings, WebSettings
 from remnastore.infra.performance import PerformanceSettings
 from remnastore.infra.ratelimit import RateLimitSettings
-from remnastore.services.backup_settings import BackupSettings
-from remnastore.services.broadcast_settings import BroadcastSettings
-from remnastore.services.channel_gate import ChannelGateSettings
-from remnastore.services.panel_sync_settings import PanelSyncSettings
-from remnastore.services.promo_settings import PromoSettings
-from remnastore.services.referral_settings import ReferralSettings
-from remnastore.services.reminder_settings import ReminderSettings
-from remnastore.services.renewal_settings import RenewalSettings
 from remnastore.settings_base import SettingsGroup
 
 G = TypeVar("G", bound=SettingsGroup)
