@@ -15,6 +15,7 @@ from remnastore.bot.callbacks import (
     AdminNav,
     AdminSection,
 )
+from remnastore.bot.keyboards.pager import add_pager
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
 from remnastore.bot.routers.admin.menu import back_to_menu
@@ -51,13 +52,7 @@ async def list_campaigns(
     kb = InlineKeyboardBuilder()
     for row in rows:
         kb.row(_button(f"{row.title} · {row.code}", AdminCampaignCard(campaign=row.id)))
-    nav = []
-    if page > 0:
-        nav.append(_button("◀️", AdminCampaignList(page=page - 1)))
-    if more:
-        nav.append(_button("▶️", AdminCampaignList(page=page + 1)))
-    if nav:
-        kb.row(*nav)
+    add_pager(kb, page, more, lambda to: AdminCampaignList(page=to))
     kb.row(_button(t("btn-campaign-new"), AdminCampaignNew(step="new")))
     kb.row(back_to_menu(t))
     await show(event, "\n".join(lines), kb.as_markup())

@@ -25,6 +25,7 @@ from remnastore.bot.callbacks import (
     AdminPromoWizard,
     AdminSection,
 )
+from remnastore.bot.keyboards.pager import add_pager
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
 from remnastore.bot.routers.admin.menu import back_to_menu
@@ -85,13 +86,7 @@ async def list_promos(
     kb = InlineKeyboardBuilder()
     for row in rows:
         kb.row(_button(("" if row.is_active else "⛔ ") + row.code, AdminPromoCard(promo=row.id)))
-    nav = []
-    if page > 0:
-        nav.append(_button("◀️", AdminPromoList(page=page - 1)))
-    if more:
-        nav.append(_button("▶️", AdminPromoList(page=page + 1)))
-    if nav:
-        kb.row(*nav)
+    add_pager(kb, page, more, lambda to: AdminPromoList(page=to))
     kb.row(_button(t("btn-promo-new"), _wizard("new")), _button(t("btn-promo-bulk"), _wizard("bulk")))
     kb.row(back_to_menu(t))
     await show(event, "\n".join(lines), kb.as_markup())
@@ -231,13 +226,7 @@ async def activations(
         for item in items
     ] or [t("admin-promo-activations-empty")]
     kb = InlineKeyboardBuilder()
-    nav = []
-    if page > 0:
-        nav.append(_button("◀️", AdminPromoActs(promo=row.id, page=page - 1)))
-    if more:
-        nav.append(_button("▶️", AdminPromoActs(promo=row.id, page=page + 1)))
-    if nav:
-        kb.row(*nav)
+    add_pager(kb, page, more, lambda to: AdminPromoActs(promo=row.id, page=to))
     kb.row(_button(t("btn-back"), AdminPromoCard(promo=row.id)))
     await show(query, "\n".join(lines), kb.as_markup())
 
