@@ -374,6 +374,7 @@ class SalesSettings(_Group):
         default_factory=lambda: [
             "stars",
             "yookassa",
+            "yoomoney",
             "freekassa",
             "platega",
             "severpay",

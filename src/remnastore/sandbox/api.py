@@ -135,6 +135,7 @@ class SandboxApi:
                     "telegram": sandbox.telegram.url,
                     "panel": sandbox.panel.url,
                     "yookassa": sandbox.yookassa.url,
+                    "yoomoney": sandbox.yoomoney.url,
                 },
             }
         )

@@ -18,6 +18,7 @@ from remnastore.db import migrate
 from remnastore.emulators.panel import PanelEmulator
 from remnastore.emulators.telegram import FakeUser, TelegramEmulator
 from remnastore.emulators.yookassa import YooKassaEmulator
+from remnastore.emulators.yoomoney import YooMoneyEmulator
 from remnastore.payments.registry import PROVIDER_MODULES
 from remnastore.sandbox.api import SandboxApi
 
@@ -29,7 +30,7 @@ BOT_TOKEN = "7000000002:SandboxTokenForTheEmulatorOnly_abcdef"  # noqa: S105 - o
 LANGUAGES = ("en", "ru")
 DATABASE_FILE = "sandbox.sqlite3"
 #: payment providers the sandbox emulates; every other one is switched off
-EMULATED = frozenset({"stars", "yookassa"})
+EMULATED = frozenset({"stars", "yookassa", "yoomoney"})
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Sandbox:
         self.telegram = TelegramEmulator(bot_username="remnastore_sandbox_bot", bot_first_name="RemnaStore")
         self.panel = PanelEmulator()
         self.yookassa = YooKassaEmulator("sandbox-shop", "test_" + secrets.token_hex(16))
+        self.yoomoney = YooMoneyEmulator("4100118000000001", secrets.token_urlsafe(18))
         self.identities: dict[int, Identity] = {}
         self.app: Application | None = None
         self._runner: web.AppRunner | None = None
@@ -80,6 +82,7 @@ class Sandbox:
         await self.telegram.start(HOST)
         await self.panel.start(HOST)
         await self.yookassa.start(HOST)
+        await self.yoomoney.start(HOST)
         web_app = web.Application(client_max_size=64 * 1024)
         SandboxApi(self).register(web_app)
         self._runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=1.0)
@@ -92,6 +95,7 @@ class Sandbox:
         self.app = Application(settings)
         await self.app.start()
         self.yookassa.notify_url = f"http://{HOST}:{self.app.port}/webhooks/yookassa"
+        self.yoomoney.notify_url = f"http://{HOST}:{self.app.port}/webhooks/yoomoney"
         self.identities[ADMIN_ID] = Identity(ADMIN_ID, "Admin", "en", admin=True)
         self.telegram.user(ADMIN_ID, first_name="Admin", username="sandbox_admin", language_code="en")
         self.new_customer("en")
@@ -121,6 +125,10 @@ class Sandbox:
             "YOOKASSA_SHOP_ID": self.yookassa.shop_id,
             "YOOKASSA_SECRET_KEY": self.yookassa.secret_key,
             "YOOKASSA_API_URL": self.yookassa.api_url,
+            "YOOMONEY_ENABLED": "true",
+            "YOOMONEY_WALLET": self.yoomoney.wallet,
+            "YOOMONEY_NOTIFICATION_SECRET": self.yoomoney.notification_secret,
+            "YOOMONEY_QUICKPAY_URL": self.yoomoney.quickpay_url,
             "BACKUP_INTERVAL_HOURS": "0",
             "BACKUP_DIR": str(self.data_dir / "backups"),
             "WEBHOOK_BASE_URL": "",
@@ -157,6 +165,7 @@ class Sandbox:
             await self.app.stop()
             self.app = None
         await self.yookassa.stop()
+        await self.yoomoney.stop()
         await self.panel.stop()
         await self.telegram.stop()
         if self._own_dir and self.data_dir is not None:
