@@ -44,6 +44,7 @@ from remnastore.bot.renewal_notices import RenewalMessages
 from remnastore.bot.routers.admin import admin_router
 from remnastore.bot.routers.user import user_router
 from remnastore.bot.session import BotSession
+from remnastore.bot.tax_receipt_messages import TaxReceiptMessages
 from remnastore.config import Settings
 from remnastore.db.models import OrderKind
 from remnastore.db.session import Database
@@ -63,6 +64,8 @@ from remnastore.payments.base import PaymentEvent, Provider, ProviderContext
 from remnastore.payments.registry import provider_module
 from remnastore.payments.stars import StarsProvider
 from remnastore.payments.tribute import TributeProvider
+from remnastore.receipts.client import NalogoClient
+from remnastore.receipts.queue import TaxReceipts
 from remnastore.services.accounts import AccountService
 from remnastore.services.autorenewal import AutoRenewalService, SavedMethodCharger
 from remnastore.services.backups import BackupShelf
@@ -317,6 +320,7 @@ class Application:
             on_fulfilled=self._after_fulfilment,
         )
         self._build_promos()
+        self._build_tax_receipts()
         tribute = self.providers.get("tribute")
         lookups: dict[str, ProductLookup] = {}
         if isinstance(tribute, TributeProvider):
@@ -331,6 +335,7 @@ class Application:
             on_refunded=lambda order_id: self._in_background(self.fulfilment.revoke(order_id)),
             product_lookups=lookups,
             promos=self.promos,
+            tax_receipts=self.tax_receipts if self.tax_receipts.enabled else None,
         )
         self.checkout = Checkout(
             self.db,
@@ -368,6 +373,12 @@ class Application:
         self.scheduler.add(Job("expire-orders", 300.0, self.reconciliation.expire_stale, first_delay=10.0))
         if self.promos is not None:
             self.scheduler.add(Job("promo-reservations", 60.0, self.promos.release_expired, first_delay=20.0))
+        if self.tax_receipts.enabled:
+            interval = float(settings.tax_receipts.interval_seconds)
+            self.scheduler.add(Job("tax-receipts", interval, self.tax_receipts.run_due, first_delay=15.0))
+            self.scheduler.add(
+                Job("tax-receipts-summary", 86400.0, self.tax_receipts.post_daily_summary, first_delay=3600.0)
+            )
         reminder_settings = settings.reminders
         self.reminders = ReminderService(
             self.db,
@@ -410,6 +421,18 @@ class Application:
             self._settle,
             trusted_proxies=settings.web.trusted_proxies,
             on_refusal=self.metrics.webhook_refused,
+        )
+
+    def _build_tax_receipts(self) -> None:
+        """Self-employed tax receipts: the queue written by settlement and worked by a job."""
+        receipts = self.settings.tax_receipts
+        self.tax_receipts = TaxReceipts(
+            self.db,
+            self.clock,
+            receipts,
+            NalogoClient(receipts, self.clock),
+            messages=TaxReceiptMessages(self.bot, self.locales, self.renderer),
+            shop_log=self.log_chat,
         )
 
     def _build_promos(self) -> None:
@@ -503,6 +526,8 @@ class Application:
     def _paid(self, order_id: str) -> None:
         """A payment was credited: fulfil the order; keep the card if the customer asked for it."""
         self._fulfil_later(order_id)
+        if self.tax_receipts.enabled:  # register the receipt now rather than at the next period
+            self._in_background(self.scheduler.run_now("tax-receipts"))
         if self.autorenew is not None:
             self._in_background(self.autorenew.remember_card(order_id))
 
@@ -603,6 +628,7 @@ class Application:
             autorenew_enabled=self.autorenew is not None,
             gifts=self.gifts,
             gifts_enabled=self.gifts is not None,
+            tax_receipts=self.tax_receipts,
         )
         return dp
 
@@ -714,6 +740,7 @@ class Application:
             await self.throttle.close()
         for provider in self.providers.values():
             await provider.close()
+        await self.tax_receipts.close()
         await self.bot.session.close()
         await self.panel.close()
         await self.storage.close()

@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,6 +43,15 @@ class Outcome(StrEnum):
     IGNORED = "ignored"  # nothing to do (pending, or an event for an order already past that state)
 
 
+class OrderMoneyHook(Protocol):
+    """Work that must be recorded in the same transaction as an order's payment or refund (the tax
+    receipt queue). Called once per order and state change, inside settlement's unit of work."""
+
+    async def order_paid(self, session: AsyncSession, order: Order, now: datetime) -> None: ...
+
+    async def order_refunded(self, session: AsyncSession, order: Order, now: datetime) -> None: ...
+
+
 @dataclass(frozen=True)
 class Settled:
     outcome: Outcome
@@ -60,8 +71,10 @@ class Settlement:
         on_refunded: Callable[[str], None],
         product_lookups: dict[str, ProductLookup] | None = None,
         promos: PromoService | None = None,
+        tax_receipts: OrderMoneyHook | None = None,
     ) -> None:
-        """``promos``: consumes an order's promo reservation when it is paid, releases it when it fails."""
+        """``promos``: consumes an order's promo reservation when it is paid, releases it when it fails.
+        ``tax_receipts``: queues the receipt of a paid order and its cancellation after a refund."""
         self._db = db
         self._clock = clock
         self._catalogue = catalogue
@@ -71,6 +84,7 @@ class Settlement:
         self._on_refunded = on_refunded
         self._products = product_lookups or {}
         self._promos = promos
+        self._tax_receipts = tax_receipts
 
     async def settle(self, event: PaymentEvent) -> Settled:
         """Apply one provider event; safe to call any number of times, concurrently, in any order."""
@@ -123,6 +137,8 @@ class Settlement:
                 was_fulfilled = order.status == OrderStatus.FULFILLED
                 order.meta = {**order.meta, "revoke": was_fulfilled}
                 await orders.set_status(order, OrderStatus.REFUNDED, now=now)
+                if self._tax_receipts is not None:
+                    await self._tax_receipts.order_refunded(session, order, now)
                 return Settled(Outcome.REFUNDED, order.id), order
             return Settled(Outcome.IGNORED, order.id), None
         return Settled(Outcome.IGNORED, order.id), None
@@ -149,6 +165,8 @@ class Settlement:
         if event.saved_method_id:
             order.meta = {**order.meta, "saved_method_id": event.saved_method_id}
         await orders.set_status(order, OrderStatus.PAID, now=self._clock.now())
+        if self._tax_receipts is not None:
+            await self._tax_receipts.order_paid(orders.session, order, self._clock.now())
         if self._promos is not None:
             await self._promos.consume(orders.session, order, self._clock.now())
         return Settled(Outcome.CREDITED, order.id), order
