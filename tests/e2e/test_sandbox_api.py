@@ -266,6 +266,10 @@ async def test_yoomoney_quickpay_page_pays_and_the_panel_expiry_moves(
     await chat_until(http, user_id, bot_says("Payment received"))
     mine = panel_user((await call(http, "GET", "/api/panel/users"))["users"], user_id)
     assert abs(expiry(mine) - (page_now() + timedelta(days=30))) < timedelta(days=2)
+    # the emulated tax service registered the income; the customer got the receipt link
+    await chat_until(http, user_id, bot_says("receipt"))
+    [receipt] = sandbox.nalogo.receipts.values()
+    assert receipt.total == 199
 
 
 async def test_stars_invoice_is_paid_from_the_page_and_the_admin_exports_it(

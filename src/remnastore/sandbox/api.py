@@ -136,6 +136,7 @@ class SandboxApi:
                     "panel": sandbox.panel.url,
                     "yookassa": sandbox.yookassa.url,
                     "yoomoney": sandbox.yoomoney.url,
+                    "nalogo": sandbox.nalogo.url,
                 },
             }
         )

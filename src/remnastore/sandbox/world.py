@@ -15,6 +15,7 @@ from aiohttp import web
 from remnastore.app import Application
 from remnastore.config import load_settings
 from remnastore.db import migrate
+from remnastore.emulators.nalogo import NalogoEmulator
 from remnastore.emulators.panel import PanelEmulator
 from remnastore.emulators.telegram import FakeUser, TelegramEmulator
 from remnastore.emulators.yookassa import YooKassaEmulator
@@ -29,6 +30,8 @@ ADMIN_ID = 100001
 BOT_TOKEN = "7000000002:SandboxTokenForTheEmulatorOnly_abcdef"  # noqa: S105 - only the emulator sees it
 LANGUAGES = ("en", "ru")
 DATABASE_FILE = "sandbox.sqlite3"
+#: the emulated self-employed seller of the tax service
+SELLER_INN = "771234567890"
 #: payment providers the sandbox emulates; every other one is switched off
 EMULATED = frozenset({"stars", "yookassa", "yoomoney"})
 
@@ -54,6 +57,7 @@ class Sandbox:
         self.panel = PanelEmulator()
         self.yookassa = YooKassaEmulator("sandbox-shop", "test_" + secrets.token_hex(16))
         self.yoomoney = YooMoneyEmulator("4100118000000001", secrets.token_urlsafe(18))
+        self.nalogo = NalogoEmulator(SELLER_INN, secrets.token_urlsafe(12))
         self.identities: dict[int, Identity] = {}
         self.app: Application | None = None
         self._runner: web.AppRunner | None = None
@@ -83,6 +87,7 @@ class Sandbox:
         await self.panel.start(HOST)
         await self.yookassa.start(HOST)
         await self.yoomoney.start(HOST)
+        await self.nalogo.start(HOST)
         web_app = web.Application(client_max_size=64 * 1024)
         SandboxApi(self).register(web_app)
         self._runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=1.0)
@@ -129,6 +134,12 @@ class Sandbox:
             "YOOMONEY_WALLET": self.yoomoney.wallet,
             "YOOMONEY_NOTIFICATION_SECRET": self.yoomoney.notification_secret,
             "YOOMONEY_QUICKPAY_URL": self.yoomoney.quickpay_url,
+            "NALOGO_ENABLED": "true",
+            "NALOGO_INN": SELLER_INN,
+            "NALOGO_PASSWORD": self.nalogo.seller.password,
+            "NALOGO_REFRESH_TOKEN": "",
+            "NALOGO_DEVICE_ID": "",
+            "NALOGO_API_URL": self.nalogo.api_url,
             "BACKUP_INTERVAL_HOURS": "0",
             "BACKUP_DIR": str(self.data_dir / "backups"),
             "WEBHOOK_BASE_URL": "",
@@ -166,6 +177,7 @@ class Sandbox:
             self.app = None
         await self.yookassa.stop()
         await self.yoomoney.stop()
+        await self.nalogo.stop()
         await self.panel.stop()
         await self.telegram.stop()
         if self._own_dir and self.data_dir is not None:
