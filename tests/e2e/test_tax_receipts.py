@@ -118,6 +118,18 @@ async def receipt_row(setup: Setup, order_id: str) -> TaxReceipt:
     return row
 
 
+async def attempted(setup: Setup, order_id: str) -> TaxReceipt:
+    """Wait until the receipt run started by the payment itself has tried (and failed) once."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while True:
+        row = await receipt_row(setup, order_id)
+        if row.attempts >= 1 and row.status == "pending":
+            return row
+        assert loop.time() < deadline, "the payment did not start a receipt run"
+        await asyncio.sleep(0.05)
+
+
 async def test_one_receipt_per_paid_order_through_an_hour_long_outage_and_two_instances(setup: Setup) -> None:
     setup.nalogo.set_down(True)
     order = await pay_with_yoomoney(setup, 9801)  # the order is credited and fulfilled without the service
@@ -262,3 +274,29 @@ async def test_other_currencies_get_no_receipt_by_rule_and_the_day_is_summed_up(
         if "last 24 hours" in str(c.params.get("text"))
     )
     assert "registered 1" in summary and "skipped 1" in summary
+
+
+async def test_a_send_cut_short_by_a_crash_is_looked_up_not_sent_again(setup: Setup) -> None:
+    setup.nalogo.set_down(True)
+    order = await pay_with_yoomoney(setup, 9807)
+    row = await attempted(setup, order.id)  # the run started by the payment has given up for now
+    setup.nalogo.set_down(False)
+    # An instance sent the receipt and died before it could store the answer: the service has it, the
+    # row still says "sending".
+    await setup.shop.app.tax_receipts.client.register_income(
+        name=f"Доступ к VPN-сервису #{order.id}", amount_minor=row.amount_minor, paid_at=row.paid_at
+    )
+    async with setup.shop.db.session() as session:
+        stored = await session.get(TaxReceipt, row.id)
+        assert stored is not None
+        stored.status = "sending"
+        stored.updated_at = setup.clock.now()
+        stored.next_attempt_at = setup.clock.now()
+    await setup.run_both()
+    assert (await receipt_row(setup, order.id)).status == "sending"  # within its lease: left alone
+    setup.clock.advance(timedelta(minutes=2))
+    await setup.run_both()
+    row = await receipt_row(setup, order.id)
+    assert row.status == "registered" and setup.nalogo.counters.incomes == 1
+    [receipt] = setup.nalogo.receipts_named(f"#{order.id}")
+    assert row.receipt_id == receipt.receipt_id

@@ -231,6 +231,8 @@ class TaxReceipts:
                 )
             except (NotSent, CredentialsRejected) as exc:
                 await self._retry_later(row, S.UNKNOWN, exc)
+                if isinstance(exc, CredentialsRejected):
+                    self._credentials_refused()
                 raise
             if found is not None:
                 log.info("a receipt registered earlier was found", extra={"order_id": row.order_id})
@@ -301,6 +303,8 @@ class TaxReceipts:
             await self.client.cancel_income(row.receipt_id, refunded_at=row.refunded_at)
         except (NotSent, OutcomeUnknown, CredentialsRejected) as exc:
             await self._retry_later(row, S.REGISTERED, exc)
+            if isinstance(exc, CredentialsRejected):
+                self._credentials_refused()
             raise
         except Refused as exc:
             await self._failed(row, exc)
