@@ -227,6 +227,10 @@ class NalogoClient:
             log.info("logged in to the tax service")
             return str(self._token)
 
+    async def ensure_login(self) -> None:
+        """Log in (or refresh) now, e.g. to check the credentials."""
+        await self._ensure_token()
+
     async def _call(
         self, method: str, path: str, *, body: dict[str, Any] | None = None, write: bool
     ) -> tuple[int, str, str]:
