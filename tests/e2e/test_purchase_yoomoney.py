@@ -113,6 +113,14 @@ async def test_forged_hash_and_codepro_or_unaccepted_credit_nothing(
     assert stored is not None and stored.status == "pending" and stored.provider_payment_id is None
     assert await paid_events(shop) == 0
     assert shop.panel.user_by_telegram_id(9702) is None
+    # the held transfer is accepted later: its notification without the flag credits the order once
+    accepted = await yoomoney.deliver(yoomoney.pay(transfer))
+    assert accepted.status == 200
+    buyer = shop.user(9702)
+    await shop.telegram.wait_until(
+        lambda: any("Payment received" in m.text for m in buyer.messages), timeout=15
+    )
+    assert await paid_events(shop) == 1
 
 
 async def test_a_payment_charged_for_less_is_recorded_not_credited(
