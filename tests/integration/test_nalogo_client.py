@@ -153,6 +153,18 @@ async def test_maintenance_is_outcome_unknown_for_writes_and_not_sent_for_reads(
     assert await client.find_income("#x", amount_minor=100, around=PAID_AT) is None
 
 
+async def test_a_maintenance_page_served_with_200_is_not_a_receipt(
+    nalogo: NalogoEmulator, client: NalogoClient
+) -> None:
+    await client.register_income(name="VPN #warm", amount_minor=100, paid_at=PAID_AT)
+    nalogo.set_down(True, status=200)
+    with pytest.raises(OutcomeUnknown, match="200"):
+        await client.register_income(name="VPN #x", amount_minor=100, paid_at=PAID_AT)
+    with pytest.raises(NotSent, match="not readable"):
+        await client.find_income("#x", amount_minor=100, around=PAID_AT)
+    assert len(nalogo.receipts) == 1
+
+
 async def test_stored_then_failed_is_found_by_its_marker(
     nalogo: NalogoEmulator, client: NalogoClient
 ) -> None:

@@ -180,6 +180,7 @@ class NalogoEmulator(ProviderEmulator):
         self._challenges: dict[str, _Challenge] = {}
         self._skew = timedelta()
         self._maintenance = False
+        self._maintenance_status = 503
         self._store_then_fail = 0
 
     @property
@@ -190,9 +191,11 @@ class NalogoEmulator(ProviderEmulator):
         return datetime.now(UTC) + self._skew
 
     # -- fault injection -----------------------------------------------------------------------------
-    def set_down(self, down: bool = True) -> None:
-        """Maintenance: every call answers 503 with an HTML page; nothing is stored."""
+    def set_down(self, down: bool = True, *, status: int = 503) -> None:
+        """Maintenance: every call answers an HTML page (503, or 200 as the real one sometimes does);
+        nothing is stored."""
         self._maintenance = down
+        self._maintenance_status = status
 
     def store_then_fail(self, count: int = 1) -> None:
         """The next ``count`` incomes are registered, but the answer is a 500 (the outcome is unknown)."""
@@ -230,7 +233,9 @@ class NalogoEmulator(ProviderEmulator):
     @web.middleware
     async def _maintenance_mode(self, request: web.Request, handler: Any) -> web.StreamResponse:
         if self._maintenance:
-            return web.Response(status=503, text=MAINTENANCE_PAGE, content_type="text/html")
+            return web.Response(
+                status=self._maintenance_status, text=MAINTENANCE_PAGE, content_type="text/html"
+            )
         response: web.StreamResponse = await handler(request)
         return response
 
