@@ -300,3 +300,38 @@ async def test_a_send_cut_short_by_a_crash_is_looked_up_not_sent_again(setup: Se
     assert row.status == "registered" and setup.nalogo.counters.incomes == 1
     [receipt] = setup.nalogo.receipts_named(f"#{order.id}")
     assert row.receipt_id == receipt.receipt_id
+
+
+async def test_a_refund_that_comes_while_the_receipt_is_being_sent_cancels_it(setup: Setup) -> None:
+    setup.nalogo.set_down(True)
+    order = await pay_with_yoomoney(setup, 9808)
+    await attempted(setup, order.id)
+    setup.nalogo.set_down(False)
+    setup.nalogo.set_latency(0.5)  # the service is slow: the refund overtakes the registration
+    setup.clock.advance(timedelta(minutes=5))
+    run = asyncio.ensure_future(setup.shop.app.tax_receipts.run_due())
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while (await receipt_row(setup, order.id)).status != "sending":
+        assert loop.time() < deadline and not run.done()
+        await asyncio.sleep(0.02)
+    async with setup.shop.db.session() as session:
+        stored = await session.get(Order, order.id)
+    assert stored is not None
+    refund = PaymentEvent(
+        provider="yoomoney",
+        provider_payment_id=str(stored.provider_payment_id),
+        kind=EventKind.REFUNDED,
+        order_id=order.id,
+        amount=stored.amount,
+        occurred_at=setup.clock.now(),
+    )
+    await setup.shop.app.settlement.settle(refund)
+    await run
+    setup.nalogo.set_latency(0)
+    row = await receipt_row(setup, order.id)
+    assert row.status == "registered" and row.refunded_at is not None and row.receipt_id is not None
+    setup.clock.advance(timedelta(minutes=1))
+    await setup.run_both()
+    assert (await receipt_row(setup, order.id)).status == "cancelled"
+    assert setup.nalogo.receipts[row.receipt_id].cancellation is not None

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remnastore.db.models import Customer, Order, TaxReceipt, TaxReceiptStatus
@@ -275,7 +275,8 @@ class TaxReceipts:
             status=S.REGISTERED.value,
             receipt_id=receipt_id,
             last_error=None,
-            next_attempt_at=now if row.refunded_at is not None else None,
+            # a refund may have come while the receipt was being sent: then cancel it next
+            next_attempt_at=case((TaxReceipt.refunded_at.is_not(None), now), else_=None),
         )
         log.info("tax receipt registered", extra={"order_id": row.order_id})
         if self._settings.send_link and self._messages is not None:
