@@ -17,11 +17,12 @@ import hashlib
 import html
 import logging
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -116,23 +117,22 @@ class YooMoneyEmulator(ProviderEmulator):
     def _refuse(message: str, status: int = 400) -> web.Response:
         return web.Response(text=message, status=status, content_type="text/plain")
 
-    async def _open(self, request: web.Request) -> web.Response:
-        fields: dict[str, str] = dict(request.query)
-        if request.method == "POST":
-            fields.update({key: str(value) for key, value in (await request.post()).items()})
+    def open_form(self, fields: Mapping[str, str]) -> Transfer:
+        """What opening the form does: check its fields as YooMoney does and start a transfer.
+        Raises ValueError with YooMoney's complaint."""
         if fields.get("receiver") != self.wallet:
-            return self._refuse("The receiver wallet does not exist")
+            raise ValueError("The receiver wallet does not exist")
         if not fields.get("quickpay-form"):
-            return self._refuse("quickpay-form is required")
+            raise ValueError("quickpay-form is required")
         try:
             amount = Decimal(fields.get("sum", "").strip())
         except InvalidOperation:
-            return self._refuse("sum is not a number")
+            raise ValueError("sum is not a number") from None
         if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-            return self._refuse("sum must be a positive amount in roubles")
+            raise ValueError("sum must be a positive amount in roubles")
         payment_type = fields.get("paymentType", "AC")
         if payment_type not in COMMISSION:
-            return self._refuse("paymentType must be AC or PC")
+            raise ValueError("paymentType must be AC or PC")
         transfer = Transfer(
             transfer_id=secrets.token_hex(10),
             label=fields.get("label", ""),
@@ -141,6 +141,20 @@ class YooMoneyEmulator(ProviderEmulator):
             success_url=fields.get("successURL", ""),
         )
         self.transfers[transfer.transfer_id] = transfer
+        return transfer
+
+    def open_link(self, pay_url: str) -> Transfer:
+        """The payer follows the shop's link (for tests that skip the page)."""
+        return self.open_form(dict(parse_qsl(urlsplit(pay_url).query, keep_blank_values=True)))
+
+    async def _open(self, request: web.Request) -> web.Response:
+        fields: dict[str, str] = dict(request.query)
+        if request.method == "POST":
+            fields.update({key: str(value) for key, value in (await request.post()).items()})
+        try:
+            transfer = self.open_form(fields)
+        except ValueError as exc:
+            return self._refuse(str(exc))
         form = _FORM.format(path=SUBMIT_PATH, transfer_id=html.escape(transfer.transfer_id))
         return self._page(transfer, form)
 
