@@ -165,6 +165,13 @@ async def test_a_maintenance_page_served_with_200_is_not_a_receipt(
     assert len(nalogo.receipts) == 1
 
 
+async def test_an_unusable_receipt_id_is_not_taken(nalogo: NalogoEmulator, client: NalogoClient) -> None:
+    nalogo.next_receipt_id = "../../evil?x=" + "a" * 80
+    with pytest.raises(OutcomeUnknown, match="usable"):
+        await client.register_income(name="VPN #odd", amount_minor=100, paid_at=PAID_AT)
+    assert await client.find_income("#odd", amount_minor=100, around=PAID_AT) is None
+
+
 async def test_stored_then_failed_is_found_by_its_marker(
     nalogo: NalogoEmulator, client: NalogoClient
 ) -> None:

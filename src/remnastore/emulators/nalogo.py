@@ -173,6 +173,8 @@ class NalogoEmulator(ProviderEmulator):
         self.token_ttl = token_ttl
         #: answer refreshes with a new refresh token too (both shapes are seen in the wild)
         self.rotate_refresh_tokens = False
+        #: the id the next registered receipt gets (default: 10 random characters of [0-9a-z])
+        self.next_receipt_id: str | None = None
         self.receipts: dict[str, Receipt] = {}
         self.counters = Counters()
         self._tokens: dict[str, _Token] = {}
@@ -406,6 +408,8 @@ class NalogoEmulator(ProviderEmulator):
         if year_total + total > ANNUAL_LIMIT and not body.get("ignoreMaxTotalIncomeRestriction"):
             return self._error(400, "income.limit.exceeded", "Превышен лимит дохода за год")
         receipt_id = "".join(secrets.choice(string.digits + string.ascii_lowercase) for _ in range(10))
+        if self.next_receipt_id is not None:  # a hostile or broken answer, for tests
+            receipt_id, self.next_receipt_id = self.next_receipt_id, None
         self.counters.incomes += 1
         self.receipts[receipt_id] = Receipt(
             receipt_id=receipt_id,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -36,6 +37,8 @@ from remnastore.receipts.settings import TaxReceiptSettings
 log = logging.getLogger(__name__)
 
 REFRESH_MARGIN = timedelta(seconds=60)
+#: receipt ids are short opaque strings (10 characters of [0-9a-z] in practice); anything else is not stored
+RECEIPT_ID = re.compile(r"[0-9A-Za-z]{1,64}")
 CANCEL_REFUND = "Возврат средств"
 HEADERS = {
     "Content-Type": "application/json",
@@ -276,8 +279,10 @@ class NalogoClient:
             receipt_id = json.loads(text).get("approvedReceiptUuid")
         except (ValueError, AttributeError):
             receipt_id = None
-        if not isinstance(receipt_id, str) or not receipt_id:
-            raise OutcomeUnknown("the tax service answered 200 without approvedReceiptUuid", status=status)
+        if not isinstance(receipt_id, str) or not RECEIPT_ID.fullmatch(receipt_id):
+            raise OutcomeUnknown(
+                "the tax service answered 200 without a usable approvedReceiptUuid", status=status
+            )
         return receipt_id
 
     async def cancel_income(self, receipt_id: str, *, refunded_at: datetime) -> None:
@@ -336,8 +341,11 @@ class NalogoClient:
                 if not isinstance(item, dict) or marker not in str(item.get("name", "")):
                     continue
                 total = Decimal(str(item.get("totalAmount", "0"))).quantize(Decimal("0.01"))
+                receipt_id = str(item.get("approvedReceiptUuid", ""))
+                if not RECEIPT_ID.fullmatch(receipt_id):
+                    continue
                 if total == Decimal(money_text(amount_minor)) and item.get("cancellationInfo") is None:
-                    return FoundIncome(str(item["approvedReceiptUuid"]), str(item["name"]), total, False)
+                    return FoundIncome(receipt_id, str(item["name"]), total, False)
             if not page.get("hasMore"):
                 return None
             offset += len(items)
