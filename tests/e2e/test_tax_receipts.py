@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from remnastore.app import Application
@@ -24,6 +25,8 @@ from remnastore.emulators.telegram import TelegramEmulator
 from remnastore.emulators.yoomoney import SUBMIT_PATH, YooMoneyEmulator
 from remnastore.infra.clock import ManualClock
 from remnastore.payments.base import EventKind, PaymentEvent
+from remnastore.receipts.client import NalogoClient
+from remnastore.receipts.queue import TaxReceipts
 from tests.fixtures.shop import ADMIN_ID, Shop, shop_settings
 
 INN = "771234567890"
@@ -335,3 +338,37 @@ async def test_a_refund_that_comes_while_the_receipt_is_being_sent_cancels_it(se
     await setup.run_both()
     assert (await receipt_row(setup, order.id)).status == "cancelled"
     assert setup.nalogo.receipts[row.receipt_id].cancellation is not None
+
+
+async def test_a_refused_login_keeps_receipts_waiting_and_tells_the_log_chat_once(setup: Setup) -> None:
+    setup.nalogo.set_down(True)
+    order = await pay_with_yoomoney(setup, 9809)
+    await attempted(setup, order.id)
+    setup.nalogo.set_down(False)
+    app = setup.shop.app
+    wrong = app.settings.tax_receipts.model_copy(update={"password": SecretStr("not-the-password")})
+    misconfigured = TaxReceipts(
+        app.db, setup.clock, wrong, NalogoClient(wrong, setup.clock), shop_log=app.log_chat
+    )
+    try:
+        for _ in range(3):
+            setup.clock.advance(timedelta(minutes=31))
+            await misconfigured.run_due()
+    finally:
+        await misconfigured.close()
+    row = await receipt_row(setup, order.id)
+    assert row.status == "pending" and "refused" in (row.last_error or "") and setup.nalogo.receipts == {}
+    telegram = setup.shop.telegram
+
+    def told() -> list[str]:
+        return [
+            str(c.params.get("text"))
+            for c in telegram.calls_for("sendMessage")
+            if c.chat_id == LOG_CHAT and "refused the login" in str(c.params.get("text"))
+        ]
+
+    await telegram.wait_until(lambda: bool(told()), timeout=10)
+    assert len(told()) == 1 and "not-the-password" not in told()[0]
+    setup.clock.advance(timedelta(minutes=31))
+    await setup.run_both()  # the right credentials: the waiting receipt goes through
+    assert (await receipt_row(setup, order.id)).status == "registered"
