@@ -43,6 +43,7 @@ from remnastore.bot.renewal_notices import RenewalMessages
 from remnastore.bot.routers.admin import admin_router
 from remnastore.bot.routers.user import user_router
 from remnastore.bot.session import BotSession
+from remnastore.bot.tax_receipt_messages import TaxReceiptMessages
 from remnastore.config import Settings
 from remnastore.db.models import OrderKind
 from remnastore.db.session import Database
@@ -62,6 +63,8 @@ from remnastore.panel.watched import WatchedPanelClient
 from remnastore.payments.base import Provider, ProviderContext
 from remnastore.payments.capabilities import InChatPayments, ProductLinks, Refunds, SavedMethodCharges
 from remnastore.payments.registry import provider_module
+from remnastore.receipts.client import NalogoClient
+from remnastore.receipts.queue import TaxReceipts
 from remnastore.services.access_grant import AccessGrant
 from remnastore.services.accounts import AccountService
 from remnastore.services.addon_fulfilment import AddonFulfilment
@@ -358,6 +361,7 @@ class Application:
             failed=failures,
             config_alerts=self.config_alerts,
         )
+        self._build_tax_receipts()
         addons = AddonFulfilment(
             self.db,
             self.panel,
@@ -388,6 +392,7 @@ class Application:
             admins=self.notifier,
             product_lookups=lookups,
             on_outcome=self.metrics.payment_event,
+            tax_receipts=self.tax_receipts if self.tax_receipts.enabled else None,
         )
         self.checkout = Checkout(
             self.db,
@@ -438,6 +443,12 @@ class Application:
             )
         if self.promos is not None:
             self.scheduler.add(Job("promo-reservations", 60.0, self.promos.release_expired, first_delay=20.0))
+        if self.tax_receipts.enabled:
+            interval = float(settings.tax_receipts.interval_seconds)
+            self.scheduler.add(Job("tax-receipts", interval, self.tax_receipts.run_due, first_delay=15.0))
+            self.scheduler.add(
+                Job("tax-receipts-summary", 86400.0, self.tax_receipts.post_daily_summary, first_delay=3600.0)
+            )
         reminder_settings = settings.reminders
         self.panel_state = PanelState(self.db, self.panel, self.clock)
         self.reminders = ReminderService(
@@ -491,6 +502,18 @@ class Application:
             self.settlement.settle,
             trusted_proxies=settings.web.trusted_proxies,
             on_refusal=self.metrics.webhook_refused,
+        )
+
+    def _build_tax_receipts(self) -> None:
+        """Self-employed tax receipts: the queue written by settlement and worked by a job."""
+        receipts = self.settings.tax_receipts
+        self.tax_receipts = TaxReceipts(
+            self.db,
+            self.clock,
+            receipts,
+            NalogoClient(receipts, self.clock),
+            messages=TaxReceiptMessages(self.bot, self.locales, self.renderer),
+            shop_log=self.log_chat,
         )
 
     def _build_promos(self) -> None:
@@ -600,6 +623,10 @@ class Application:
                 remember_card=self.autorenew.remember_card if self.autorenew is not None else None,
                 referral_reward=self.referrals.reward if self.settings.referrals.enabled else None,
                 gift_notice=self.gifts.on_fulfilled if self.gifts is not None else None,
+                # a receipt is registered now rather than at the job's next period
+                tax_receipts_now=(
+                    partial(self.scheduler.run_now, "tax-receipts") if self.tax_receipts.enabled else None
+                ),
                 undo=(
                     ("referral-rewards", ReferralRefunds(self.db, self.access, self.clock, self.notifier)),
                 ),
@@ -689,6 +716,7 @@ class Application:
             autorenew_enabled=self.autorenew is not None,
             gifts=self.gifts,
             gifts_enabled=self.gifts is not None,
+            tax_receipts=self.tax_receipts,
         )
         return dp
 
@@ -825,6 +853,7 @@ class Application:
             await self.throttle.close()
         for provider in self.providers.values():
             await provider.close()
+        await self.tax_receipts.close()
         await self.bot.session.close()
         await self.panel.close()
         await self.storage.close()

@@ -19,6 +19,7 @@ from remnastore.domain.money import Money, is_known_currency
 from remnastore.infra.performance import PerformanceSettings
 from remnastore.infra.ratelimit import RateLimitSettings
 from remnastore.ops.backup_settings import BackupSettings
+from remnastore.receipts.settings import TaxReceiptSettings
 from remnastore.services.broadcast_settings import BroadcastSettings
 from remnastore.services.channel_gate import ChannelGateSettings
 from remnastore.services.panel_sync_settings import PanelSyncSettings
@@ -385,6 +386,7 @@ class SalesSettings(_Group):
         default_factory=lambda: [
             "stars",
             "yookassa",
+            "yoomoney",
             "freekassa",
             "platega",
             "severpay",
@@ -566,6 +568,7 @@ class Settings:
         payments: dict[str, SettingsGroup] | None = None,
         promos: PromoSettings | None = None,
         performance: PerformanceSettings | None = None,
+        tax_receipts: TaxReceiptSettings | None = None,
     ) -> None:
         self.performance = performance if performance is not None else PerformanceSettings()
         self.telegram = telegram
@@ -587,6 +590,7 @@ class Settings:
         self.broadcasts = broadcasts if broadcasts is not None else BroadcastSettings()
         self.panel_sync = panel_sync if panel_sync is not None else PanelSyncSettings()
         self.renewal = renewal if renewal is not None else RenewalSettings()
+        self.tax_receipts = tax_receipts if tax_receipts is not None else TaxReceiptSettings()
         #: each payment provider's own settings group, by provider name
         self.payments: dict[str, SettingsGroup] = payments or {}
 
@@ -602,6 +606,7 @@ class Settings:
                 values.append(secret.get_secret_value())
         values.extend(v for v in self.panel.extra_headers.values() if v)
         values.extend(v for v in self.panel.cookies.values() if v)
+        values.extend(self.tax_receipts.secrets())
         for group in self.payments.values():
             for field_name in type(group).model_fields:
                 value = getattr(group, field_name)
@@ -631,6 +636,7 @@ _GROUPS: dict[str, type[_Group]] = {
     "panel_sync": PanelSyncSettings,
     "renewal": RenewalSettings,
     "performance": PerformanceSettings,
+    "tax_receipts": TaxReceiptSettings,
 }
 
 
@@ -655,6 +661,7 @@ GROUP_TITLES = {
     "panel_sync": "Panel sync",
     "renewal": "Auto-renewal and gifts",
     "performance": "Performance",
+    "tax_receipts": "Self-employed tax receipts (Мой налог)",
 }
 
 

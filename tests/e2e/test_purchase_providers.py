@@ -23,6 +23,7 @@ METHOD_BUTTON = {
     "platega": "Platega",
     "severpay": "SeverPay",
     "tribute": "Tribute",
+    "yoomoney": "YooMoney wallet",
 }
 ACK = {"freekassa": "YES", "severpay": '{"status": true}'}
 
@@ -71,6 +72,8 @@ def paid_notification(providers: PaymentEmulators, method: str, order: Order, us
         return providers.platega.pay(str(order.provider_payment_id))
     if method == "severpay":
         return providers.severpay.pay(int(str(order.provider_payment_id)))
+    if method == "yoomoney":
+        return providers.yoomoney.pay(providers.yoomoney.open_link(str(order.pay_url)).transfer_id)
     return providers.tribute.pay(TRIBUTE_SUBSCRIPTION, user_id, amount=order.amount_minor)
 
 
@@ -103,7 +106,7 @@ async def test_purchase_through_each_provider(shop: Shop, providers: PaymentEmul
     assert registry.get_sample_value("remnastore_payments_total", {"provider": method, "state": "paid"}) == 1
 
 
-@pytest.mark.parametrize("method", ["yookassa", "cryptobot", "freekassa", "severpay"])
+@pytest.mark.parametrize("method", ["yookassa", "cryptobot", "freekassa", "severpay", "yoomoney"])
 async def test_fifty_concurrent_duplicate_notifications_credit_once(
     shop: Shop, providers: PaymentEmulators, method: str
 ) -> None:

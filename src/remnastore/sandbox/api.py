@@ -139,6 +139,8 @@ class SandboxApi:
                     "telegram": sandbox.telegram.url,
                     "panel": sandbox.panel.url,
                     "yookassa": sandbox.yookassa.url,
+                    "yoomoney": sandbox.yoomoney.url,
+                    "nalogo": sandbox.nalogo.url,
                 },
             }
         )
