@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import NoDecode
 
+from remnastore.cabinet.settings import CabinetSettings
 from remnastore.domain.money import Money, is_known_currency
 from remnastore.infra.performance import PerformanceSettings
 from remnastore.infra.ratelimit import RateLimitSettings
@@ -540,6 +541,7 @@ class Settings:
         payments: dict[str, SettingsGroup] | None = None,
         promos: PromoSettings | None = None,
         performance: PerformanceSettings | None = None,
+        cabinet: CabinetSettings | None = None,
     ) -> None:
         self.performance = performance if performance is not None else PerformanceSettings()
         self.telegram = telegram
@@ -561,6 +563,7 @@ class Settings:
         self.broadcasts = broadcasts if broadcasts is not None else BroadcastSettings()
         self.panel_sync = panel_sync if panel_sync is not None else PanelSyncSettings()
         self.renewal = renewal if renewal is not None else RenewalSettings()
+        self.cabinet = cabinet if cabinet is not None else CabinetSettings()
         #: each payment provider's own settings group, by provider name
         self.payments: dict[str, SettingsGroup] = payments or {}
 
@@ -605,6 +608,7 @@ _GROUPS: dict[str, type[_Group]] = {
     "panel_sync": PanelSyncSettings,
     "renewal": RenewalSettings,
     "performance": PerformanceSettings,
+    "cabinet": CabinetSettings,
 }
 
 
@@ -629,6 +633,7 @@ GROUP_TITLES = {
     "panel_sync": "Panel sync",
     "renewal": "Auto-renewal and gifts",
     "performance": "Performance",
+    "cabinet": "Customer cabinet",
 }
 
 
