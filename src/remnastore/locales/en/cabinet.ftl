@@ -40,6 +40,11 @@ cabinet-overview-title = My subscription
 cabinet-status = Status
 cabinet-expires = Valid until
 cabinet-left = Left
+cabinet-days-left = { $days ->
+        [one] { $days } day
+       *[other] { $days } days
+    }
+cabinet-under-a-day = less than a day
 cabinet-traffic = Traffic
 cabinet-no-subscription = You have no subscription yet.
 cabinet-link-title = Connection link

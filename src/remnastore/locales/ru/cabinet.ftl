@@ -40,6 +40,12 @@ cabinet-overview-title = Моя подписка
 cabinet-status = Статус
 cabinet-expires = Действует до
 cabinet-left = Осталось
+cabinet-days-left = { $days ->
+        [one] { $days } день
+        [few] { $days } дня
+       *[many] { $days } дней
+    }
+cabinet-under-a-day = меньше суток
 cabinet-traffic = Трафик
 cabinet-no-subscription = У вас пока нет подписки.
 cabinet-link-title = Ссылка для подключения
