@@ -134,7 +134,10 @@ async def test_sign_in_link_works_once_and_opens_the_customers_screens(
 ) -> None:
     first, second, _ = browsers
     with_access(shop, 5101, devices=1)
-    link = await link_from_bot(shop.user(5101, first_name="Ann", language_code="en"))
+    ann = shop.user(5101, first_name="Ann", language_code="en")
+    link = await link_from_bot(ann)
+    subscription = await ann.wait_reply(await ann.send("/subscription"))
+    assert "🗂 Personal cabinet" in [b.text for row in subscription.buttons for b in row]
     assert (await first.get("/"))[0] == 303  # not signed in yet
     assert (await sign_in(first, link))[0] == 303
     status, page, response = await first.get("/")
@@ -365,3 +368,42 @@ class TestLimits:
         first = [await from_address("203.0.113.7") for _ in range(21)]
         assert first[:20] == [200] * 20 and first[20] == 429
         assert await from_address("203.0.113.8") == 200
+
+
+async def test_a_panel_outage_is_told_politely_and_the_link_never_reaches_the_logs(
+    shop: Shop, browsers: list[Browser], caplog: pytest.LogCaptureFixture
+) -> None:
+    browser = browsers[0]
+    with_access(shop, 5113, devices=1)
+    caplog.set_level("DEBUG")
+    link = await link_from_bot(shop.user(5113, language_code="en"))
+    assert (await sign_in(browser, link))[0] == 303
+    assert (await sign_in(browsers[1], link))[0] == 403  # refused attempts are logged too
+    token = link.partition("#")[2]
+    assert token not in caplog.text and token[:20] not in caplog.text
+    shop.panel.set_down(True)
+    try:
+        status, page, _ = await browser.get("/connect/ios")
+        assert status == 503 and "temporarily unavailable" in page
+        status, page, _ = await browser.get("/")
+        assert status == 200 and "temporarily unavailable" in page
+    finally:
+        shop.panel.set_down(False)
+
+
+async def test_the_customer_changes_the_language_of_the_cabinet_and_the_bot(
+    shop: Shop, browsers: list[Browser]
+) -> None:
+    browser = browsers[0]
+    user = shop.user(5114, first_name="Fay", language_code="en")
+    assert (await sign_in(browser, await link_from_bot(user)))[0] == 303
+    csrf = await browser.csrf()
+    status, _, response = await browser.post(
+        "/language", {"csrf": csrf, "language": "ru", "back": "//evil.example/x"}
+    )
+    assert status == 303 and response.headers["Location"] == "/cabinet/"
+    _, page, _ = await browser.get("/account")
+    assert '<html lang="ru">' in page and "Выйти на всех устройствах" in page
+    assert (await browser.post("/language", {"csrf": csrf, "language": "de"}))[0] == 400
+    reply = await user.wait_reply(await user.send("/start"))
+    assert "🗂 Личный кабинет" in [b.text for row in reply.buttons for b in row]

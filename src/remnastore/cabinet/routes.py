@@ -28,7 +28,7 @@ from remnastore.cabinet.links import PREFIX, CabinetLinks
 from remnastore.cabinet.render import PageText
 from remnastore.cabinet.sessions import CabinetAccess, CabinetSession
 from remnastore.cabinet.settings import CabinetSettings
-from remnastore.domain.errors import DomainError
+from remnastore.domain.errors import DomainError, ServiceUnavailable
 from remnastore.infra.ratelimit import RateLimiter
 from remnastore.locales import SUPPORTED_LANGUAGES, Locales
 from remnastore.services.accounts import AccountService, CustomerView
@@ -154,6 +154,13 @@ class CabinetWeb:
             request[SESSION_KEY] = await self._s.access.session(token) if token else None
             try:
                 response = await handler(request)
+            except DomainError as exc:  # e.g. the panel is down: said in the customer's words
+                session = request.get(SESSION_KEY)
+                language = session.customer.language if isinstance(session, CabinetSession) else None
+                message = self._text(language).error(exc)
+                status = 503 if isinstance(exc, ServiceUnavailable) else 400
+                log.info("cabinet: %s refused: %s", request.path, exc.text_key)
+                response = self._page(request, session, "notice.html", status=status, message=message)
             except web.HTTPException as exc:
                 if exc.status >= 400 and exc.status != 405:
                     key = {403: "cabinet-forbidden", 404: "cabinet-not-found"}.get(
