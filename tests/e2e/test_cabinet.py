@@ -263,7 +263,9 @@ async def test_buying_a_month_in_the_cabinet_shows_the_new_expiry(
     customer = shop.user(5109, first_name="Dee", language_code="en")
     assert (await sign_in(browser, await link_from_bot(customer)))[0] == 303
     status, page, _ = await browser.get("/buy")
-    assert status == 200 and "YooKassa" in page and "Telegram Stars" not in page
+    assert status == 200 and "YooKassa" in page
+    stars = re.search(r'<form[^>]*class="in-telegram" hidden>(?:(?!</form>).)*Telegram Stars', page, re.S)
+    assert stars is not None  # offered inside the Mini App only (its script shows it)
     status, _, response = await browser.post(
         "/buy", {"csrf": await browser.csrf(), "tariff": "standard", "period": "1m", "method": "yookassa"}
     )
@@ -407,3 +409,34 @@ async def test_the_customer_changes_the_language_of_the_cabinet_and_the_bot(
     assert (await browser.post("/language", {"csrf": csrf, "language": "de"}))[0] == 400
     reply = await user.wait_reply(await user.send("/start"))
     assert "🗂 Личный кабинет" in [b.text for row in reply.buttons for b in row]
+
+
+async def test_stars_are_paid_in_telegrams_payment_sheet_from_the_mini_app(
+    shop: Shop, browsers: list[Browser]
+) -> None:
+    browser = browsers[0]
+    status, _, response = await browser.post("/auth/telegram", {"init_data": init_data(5115)})
+    assert status == 200 and "remnastore_cabinet_tg=1" in response.headers.getall("Set-Cookie")[-1]
+    _, page, response = await browser.get("/buy")
+    assert '<script src="https://telegram.org/js/telegram-web-app.js">' in page
+    assert "script-src 'self' https://telegram.org;" in response.headers["Content-Security-Policy"]
+    form = {"csrf": await browser.csrf(), "tariff": "standard", "period": "1m", "method": "stars"}
+    assert (await browser.post("/buy", form))[0] == 400  # a plain form post: there is no page to follow
+    async with browser.http.post(
+        browser.base + "/buy", data=form, headers={**browser._headers(), "Accept": "application/json"}
+    ) as answer:
+        assert answer.status == 200
+        browser._keep(answer)
+        invoice = await answer.json()
+    assert invoice["next"] == "/cabinet/return"
+    paid = await shop.user(5115).pay_invoice(link=invoice["invoice"])
+    assert paid.approved and paid.payment_update_id is not None
+    async with shop.db.session() as session:
+        order = (await session.scalars(select(Order))).one()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        answer_body = json.loads((await browser.get(f"/orders/{order.id}"))[1])
+        if answer_body["status"] == "fulfilled":
+            break
+        await asyncio.sleep(0.2)
+    assert answer_body["status"] == "fulfilled" and order.provider == "stars"

@@ -45,14 +45,17 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 COOKIE = "remnastore_cabinet"
 ORDER_COOKIE = "remnastore_cabinet_order"
+#: set when the session was opened inside Telegram (Mini App): pages then load Telegram's Web App script
+MINI_APP_COOKIE = "remnastore_cabinet_tg"
+TELEGRAM_SCRIPT = "https://telegram.org/js/telegram-web-app.js"
 MAX_FORM = 16 * 1024
 #: notices a redirect may ask a page to show (fixed codes, never free text from the address)
 NOTICES = frozenset({"device-disconnected", "language-changed", "signed-out-everywhere"})
 SESSION_KEY = web.RequestKey("cabinet_session", object)
 
 _CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self';"
-    " base-uri 'none'; object-src 'none';"
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'{scripts};"
+    " connect-src 'self'; base-uri 'none'; object-src 'none';"
     " frame-ancestors 'self' https://web.telegram.org https://*.telegram.org"
 )
 
@@ -172,7 +175,10 @@ class CabinetWeb:
                 else:
                     raise
         static = request.path.startswith(f"{PREFIX}/static/") or request.path == f"{PREFIX}/theme.css"
-        response.headers["Content-Security-Policy"] = _CSP
+        in_telegram = request.cookies.get(MINI_APP_COOKIE) == "1" or request.path == f"{PREFIX}/app"
+        response.headers["Content-Security-Policy"] = _CSP.format(
+            scripts=" https://telegram.org" if in_telegram else ""
+        )
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Cache-Control"] = "public, max-age=3600" if static else "no-store"
@@ -218,6 +224,7 @@ class CabinetWeb:
             languages=SUPPORTED_LANGUAGES,
             base=PREFIX,
             path=request.path,
+            telegram_script=TELEGRAM_SCRIPT if request.cookies.get(MINI_APP_COOKIE) == "1" else None,
             **context,
         )
         return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
@@ -289,7 +296,7 @@ class CabinetWeb:
         return self._with_cookie(_redirect(f"{PREFIX}/"), opened.token)
 
     async def mini_app(self, request: web.Request) -> web.Response:
-        return self._page(request, None, "app.html")
+        return self._page(request, None, "app.html", telegram_script=TELEGRAM_SCRIPT)
 
     async def telegram_sign_in(self, request: web.Request) -> web.StreamResponse:
         form = await request.post()
@@ -301,7 +308,16 @@ class CabinetWeb:
         except SignInRefused as exc:
             log.info("cabinet Mini App sign-in refused: %s", exc.reason)
             return web.json_response({"ok": False}, status=403)
-        return self._with_cookie(web.json_response({"ok": True, "next": f"{PREFIX}/"}), opened.token)
+        response = self._with_cookie(web.json_response({"ok": True, "next": f"{PREFIX}/"}), opened.token)
+        response.set_cookie(
+            MINI_APP_COOKIE,
+            "1",
+            max_age=int(self._s.access.session_ttl.total_seconds()),
+            path=PREFIX,
+            secure=self._secure,
+            samesite="Lax",
+        )
+        return response
 
     async def logout(self, request: web.Request) -> web.StreamResponse:
         session, _ = await self._form(request)
@@ -410,9 +426,14 @@ class CabinetWeb:
             periods = []
             for period in tariff.periods:
                 methods = [
-                    {"code": m.provider, "name": text.provider(m.provider), "price": text.money(m.price)}
+                    {
+                        "code": m.provider,
+                        "name": text.provider(m.provider),
+                        "price": text.money(m.price),
+                        # paid with Telegram's own payment sheet: offered inside the Mini App only
+                        "in_telegram": m.provider != BALANCE and checkout.pays_in_telegram(m.provider),
+                    }
                     for m in checkout.methods(period)
-                    if m.provider == BALANCE or not checkout.pays_in_telegram(m.provider)
                 ]
                 if methods:
                     periods.append({"code": period.code, "name": text.period(period), "methods": methods})
@@ -437,7 +458,10 @@ class CabinetWeb:
         customer = session.customer
         text = self._text(customer.language)
         method = form.get("method", "")
-        if method != BALANCE and self._s.checkout.pays_in_telegram(method):
+        # an invoice paid in Telegram's payment sheet: asked for by the Mini App's script only
+        in_telegram = method != BALANCE and self._s.checkout.pays_in_telegram(method)
+        wants_json = request.headers.get("Accept", "").startswith("application/json")
+        if in_telegram != wants_json:
             raise web.HTTPBadRequest()
         try:
             tariff, period = self._s.checkout.item(form.get("tariff", ""), form.get("period", ""))
@@ -462,8 +486,12 @@ class CabinetWeb:
         except DomainError as exc:
             return self._page(request, session, "notice.html", status=400, message=text.error(exc))
         log.info("cabinet: order started", extra={"order_id": started.order_id, "customer_id": customer.id})
-        target = f"{PREFIX}/return" if isinstance(started, PaidFromBalance) else started.pay_url
-        response = _redirect(target)
+        response: web.Response
+        if in_telegram and not isinstance(started, PaidFromBalance):
+            response = web.json_response({"invoice": started.pay_url, "next": f"{PREFIX}/return"})
+        else:
+            target = f"{PREFIX}/return" if isinstance(started, PaidFromBalance) else started.pay_url
+            response = _redirect(target)
         response.set_cookie(
             ORDER_COOKIE, started.order_id, path=PREFIX, httponly=True, secure=self._secure, samesite="Lax"
         )

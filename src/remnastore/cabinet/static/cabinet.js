@@ -58,6 +58,30 @@ async function miniAppLogin() {
   refused();
 }
 
+// Telegram Stars: paid in Telegram's own payment sheet, so offered only inside the Mini App. The form is
+// posted for the invoice link, which Telegram.WebApp.openInvoice shows; then the order is followed.
+function starsInMiniApp() {
+  const webApp = window.Telegram && window.Telegram.WebApp;
+  if (!webApp || !webApp.initData || !webApp.openInvoice) return;
+  document.querySelectorAll("form.in-telegram").forEach((form) => {
+    form.hidden = false;
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const response = await fetch(form.action, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+        body: new URLSearchParams(new FormData(form)),
+      });
+      if (!response.ok) { window.location.reload(); return; }
+      const answer = await response.json();
+      webApp.openInvoice(answer.invoice, (status) => {
+        if (status === "paid" || status === "pending") window.location.assign(answer.next);
+      });
+    });
+  });
+}
+
 function watchOrder() {
   const box = document.getElementById("order");
   if (!box) return;
@@ -85,5 +109,6 @@ document.addEventListener("DOMContentLoaded", () => {
   copyButtons();
   linkLogin();
   miniAppLogin();
+  starsInMiniApp();
   watchOrder();
 });
