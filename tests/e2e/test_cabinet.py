@@ -440,3 +440,34 @@ async def test_stars_are_paid_in_telegrams_payment_sheet_from_the_mini_app(
             break
         await asyncio.sleep(0.2)
     assert answer_body["status"] == "fulfilled" and order.provider == "stars"
+
+
+async def test_stale_credentials_are_purged(shop: Shop, browsers: list[Browser]) -> None:
+    user = shop.user(5116, language_code="en")
+    assert (await sign_in(browsers[0], await link_from_bot(user)))[0] == 303
+    await link_from_bot(user)  # an unused link
+    async with shop.db.session() as session:
+        await session.execute(
+            update(CabinetToken)
+            .where(CabinetToken.kind == "link")
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    assert shop.app.cabinet is not None
+    await shop.app.cabinet.access.purge_stale()
+    async with shop.db.session() as session:
+        kinds = (await session.scalars(select(CabinetToken.kind))).all()
+    assert kinds == ["session"]
+    assert (await browsers[0].get("/"))[0] == 200
+
+
+class TestWithoutAPublicAddress:
+    @pytest.fixture
+    def shop_env(self) -> dict[str, str]:
+        return {"CABINET_ENABLED": "true", "PUBLIC_URL": "", "WEBHOOK_BASE_URL": ""}
+
+    async def test_the_cabinet_stays_off(self, shop: Shop, base: str, browsers: list[Browser]) -> None:
+        user = shop.user(5117, language_code="en")
+        reply = await user.wait_reply(await user.send("/start"))
+        assert "🗂 Personal cabinet" not in [b.text for row in reply.buttons for b in row]
+        assert shop.app.cabinet is None
+        assert (await browsers[0].get("/login"))[0] == 404
