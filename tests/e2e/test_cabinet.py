@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from remnastore.cabinet.auth import sign_init_data
 from remnastore.db.models import CabinetToken, Order
 from remnastore.emulators.telegram import FakeUser
+from tests.e2e.test_promos import make_code
 from tests.fixtures.providers import PaymentEmulators
 from tests.fixtures.shop import BOT_TOKEN, Shop
 
@@ -471,3 +472,21 @@ class TestWithoutAPublicAddress:
         assert "🗂 Personal cabinet" not in [b.text for row in reply.buttons for b in row]
         assert shop.app.cabinet is None
         assert (await browsers[0].get("/login"))[0] == 404
+
+
+async def test_a_promo_code_entered_in_the_cabinet_adds_days_once(
+    shop: Shop, browsers: list[Browser]
+) -> None:
+    browser = browsers[0]
+    with_access(shop, 5118)
+    await make_code(shop, "CABINET7", "days", 7)
+    assert (await sign_in(browser, await link_from_bot(shop.user(5118, language_code="en"))))[0] == 303
+    before = datetime.fromisoformat(json.loads((await browser.get("/status"))[1])["expires_at"])
+    csrf = await browser.csrf()
+    status, page, _ = await browser.post("/promo", {"csrf": csrf, "code": "cabinet7"})
+    assert status == 200 and "Promo code applied: +7 days" in page
+    after = datetime.fromisoformat(json.loads((await browser.get("/status"))[1])["expires_at"])
+    assert after - before == timedelta(days=7)
+    status, page, _ = await browser.post("/promo", {"csrf": csrf, "code": "CABINET7"})
+    assert status == 400 and "already used this promo code" in page
+    assert (await browser.post("/promo", {"code": "CABINET7"}))[0] == 403
