@@ -490,3 +490,22 @@ async def test_a_promo_code_entered_in_the_cabinet_adds_days_once(
     status, page, _ = await browser.post("/promo", {"csrf": csrf, "code": "CABINET7"})
     assert status == 400 and "already used this promo code" in page
     assert (await browser.post("/promo", {"code": "CABINET7"}))[0] == 403
+
+
+async def test_a_form_posted_from_another_site_is_refused(shop: Shop, browsers: list[Browser]) -> None:
+    """Login CSRF: another site's form cannot sign the visitor in (the link stays unused)."""
+    browser = browsers[0]
+    link = await link_from_bot(shop.user(5119, language_code="en"))
+    token = link.partition("#")[2]
+    for origin in ("https://evil.example", "http://shop.example.evil.example"):
+        async with browser.http.post(
+            browser.base + "/login", data={"token": token}, headers={"Origin": origin}, allow_redirects=False
+        ) as response:
+            assert response.status == 403 and "Set-Cookie" not in response.headers
+    async with browser.http.post(
+        browser.base + "/login",
+        data={"token": token},
+        headers={"Origin": "https://shop.example"},
+        allow_redirects=False,
+    ) as response:
+        assert response.status == 303  # from the shop's own public address

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import segno
 from aiohttp import web
@@ -80,6 +81,16 @@ def _redirect(location: str) -> web.Response:
     return web.Response(status=303, headers={"Location": location})
 
 
+def _same_origin(request: web.Request, public_host: str) -> bool:
+    """A POST from our own pages: a browser's Origin header, when it sends one, names the shop's public
+    address (or the host asked for), so a form on another site can neither sign a visitor in to somebody
+    else's cabinet nor act in theirs."""
+    origin = request.headers.get("Origin")
+    if origin is None or origin == "null":
+        return True
+    return urlsplit(origin).netloc.lower() in {public_host, request.host.lower()}
+
+
 def _limiter_key(kind: str, value: str) -> int:
     """An integer key for the rate limiter (which counts integers) from an address or a session."""
     return int.from_bytes(hashlib.sha256(f"{kind}:{value}".encode()).digest()[:7], "big")
@@ -107,6 +118,7 @@ class CabinetWeb:
         self._per_address = per_address
         self._per_session = per_session
         self._secure = services.links.base.startswith("https://")
+        self._public_host = urlsplit(services.links.base).netloc.lower()
         self._jinja = Environment(
             loader=FileSystemLoader(HERE / "templates"),
             autoescape=select_autoescape(default=True),
@@ -148,9 +160,14 @@ class CabinetWeb:
     ) -> web.StreamResponse:
         """Rate limits, the session, refusals as pages, and the security headers of every answer."""
         token = request.cookies.get(COOKIE, "")
-        limited = await self._limited(request, token)
-        if limited:
+        static = request.path.startswith(f"{PREFIX}/static/") or request.path == f"{PREFIX}/theme.css"
+        if request.method == "POST" and not _same_origin(request, self._public_host):
+            log.info("cabinet: a form posted from another site was refused")
             response: web.StreamResponse = self._page(
+                request, None, "notice.html", status=403, message_key="cabinet-forbidden"
+            )
+        elif await self._limited(request, "" if static else token):
+            response = self._page(
                 request, None, "notice.html", status=429, message_key="cabinet-too-many-requests"
             )
         else:
@@ -174,7 +191,6 @@ class CabinetWeb:
                     )
                 else:
                     raise
-        static = request.path.startswith(f"{PREFIX}/static/") or request.path == f"{PREFIX}/theme.css"
         in_telegram = request.cookies.get(MINI_APP_COOKIE) == "1" or request.path == f"{PREFIX}/app"
         response.headers["Content-Security-Policy"] = _CSP.format(
             scripts=" https://telegram.org" if in_telegram else ""
