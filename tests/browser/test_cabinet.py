@@ -6,14 +6,19 @@ opens every platform's guide. Screenshots go to test-artifacts/screenshots/cabin
 
 from __future__ import annotations
 
+import json
 import re
+import time
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from remnastore.cabinet.auth import sign_init_data
+from remnastore.sandbox.world import BOT_TOKEN
 from tests.browser.test_sandbox import SCREENSHOTS, TIMEOUT_MS, browser, sandbox_url  # noqa: F401
 
 VIEWPORTS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 800}}
@@ -155,3 +160,41 @@ def test_sign_in_buy_a_month_disconnect_a_device_and_read_every_guide(
     expect(cabinet.locator(".notice")).to_contain_text("signed out on every device")
     cabinet.goto(cabinet.url.split("/cabinet/")[0] + "/cabinet/")
     expect(cabinet.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def test_the_mini_app_signs_the_customer_in_with_telegrams_launch_data(
+    sandbox_page: Page, viewport: str
+) -> None:
+    """Telegram opens the Mini App with its signed launch data in the address's fragment."""
+    people = sandbox_page.locator("#identities button")
+    before = people.count()
+    sandbox_page.select_option("#new-language", "ru")
+    sandbox_page.click("#new-customer-button")
+    expect(people).to_have_count(before + 1, timeout=TIMEOUT_MS)
+    telegram_id = int(people.last.get_attribute("data-user-id") or "0")
+    link = sandbox_page.evaluate(
+        "id => fetch(`/api/identities/${id}/cabinet`, {method: 'POST', headers: {'Content-Type':"
+        " 'application/json'}, body: '{}'}).then(r => r.json()).then(a => a.url)",
+        telegram_id,
+    )
+    shop = link.split("/cabinet/")[0]
+    fields = {
+        "query_id": "AAHsandbox",
+        "user": json.dumps({"id": telegram_id, "first_name": "Mini", "language_code": "ru"}),
+        "auth_date": str(int(time.time())),
+    }
+    launch = quote(sign_init_data(fields, BOT_TOKEN), safe="")
+    mini_app = sandbox_page.context.new_page()
+    mini_app.route("https://telegram.org/**", lambda route: route.abort())  # no Telegram client here
+    mini_app.goto(f"{shop}/cabinet/app#tgWebAppData={launch}&tgWebAppVersion=8.0")
+    expect(mini_app.get_by_role("heading", name="Моя подписка")).to_be_visible(timeout=TIMEOUT_MS)
+    fits_the_screen(mini_app, viewport)
+    shot(mini_app, viewport, "08-mini-app")
+    mini_app.goto(f"{shop}/cabinet/app#tgWebAppData={launch}&tgWebAppVersion=8.0")  # reloaded: still in
+    expect(mini_app.get_by_role("heading", name="Моя подписка")).to_be_visible(timeout=TIMEOUT_MS)
+    elsewhere = sandbox_page.context.browser.new_context()  # type: ignore[union-attr]
+    replay = elsewhere.new_page()
+    replay.route("https://telegram.org/**", lambda route: route.abort())
+    replay.goto(f"{shop}/cabinet/app#tgWebAppData={launch}&tgWebAppVersion=8.0")  # the same data elsewhere
+    expect(replay.locator("#mini-app-refused")).to_be_visible(timeout=TIMEOUT_MS)
+    elsewhere.close()

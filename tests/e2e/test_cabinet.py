@@ -186,6 +186,10 @@ async def test_mini_app_sign_in_refuses_forged_stale_and_replayed_data(
     shop: Shop, browsers: list[Browser]
 ) -> None:
     first, second, third = browsers
+    status, page, response = await first.get("/app")  # what the Mini App button opens
+    assert status == 200 and 'data-endpoint="/cabinet/auth/telegram"' in page
+    assert '<script src="https://telegram.org/js/telegram-web-app.js">' in page
+    assert "script-src 'self' https://telegram.org;" in response.headers["Content-Security-Policy"]
     data = init_data(5104)
     status, body, _response = await first.post("/auth/telegram", {"init_data": data})
     assert status == 200 and json.loads(body) == {"ok": True, "next": "/cabinet/"}
@@ -193,6 +197,9 @@ async def test_mini_app_sign_in_refuses_forged_stale_and_replayed_data(
     assert status == 200 and "Моя подписка" in page  # a new customer, in their Telegram language
     replayed = await second.post("/auth/telegram", {"init_data": data})
     assert replayed[0] == 403
+    assert (await first.post("/auth/telegram", {"init_data": data}))[0] == 200  # its own session goes on
+    assert (await first.post("/auth/telegram", {"init_data": init_data(5120)}))[0] == 200  # another account
+    assert "Моя подписка" in (await first.get("/"))[1]
     forged = data.replace("5104", "5105")
     assert (await second.post("/auth/telegram", {"init_data": forged}))[0] == 403
     stale = init_data(5104, age=timedelta(hours=2))

@@ -231,6 +231,9 @@ class CabinetWeb:
     ) -> web.Response:
         lang = language or (session.customer.language if session else self._guess_language(request))
         text = self._text(lang)
+        context.setdefault(
+            "telegram_script", TELEGRAM_SCRIPT if request.cookies.get(MINI_APP_COOKIE) == "1" else None
+        )
         body = self._jinja.get_template(template).render(
             t=text,
             session=session,
@@ -240,7 +243,6 @@ class CabinetWeb:
             languages=SUPPORTED_LANGUAGES,
             base=PREFIX,
             path=request.path,
-            telegram_script=TELEGRAM_SCRIPT if request.cookies.get(MINI_APP_COOKIE) == "1" else None,
             **context,
         )
         return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
@@ -317,9 +319,15 @@ class CabinetWeb:
     async def telegram_sign_in(self, request: web.Request) -> web.StreamResponse:
         form = await request.post()
         init_data = form.get("init_data")
+        current = request.get(SESSION_KEY)
         try:
             if not isinstance(init_data, str):
                 raise SignInRefused("no init data")
+            if isinstance(current, CabinetSession):
+                # the Mini App reloaded with its launch data: its own customer's session goes on
+                signed = self._s.access.verify_launch(init_data)
+                if signed.telegram_id == current.customer.telegram_id:
+                    return web.json_response({"ok": True, "next": f"{PREFIX}/"})
             opened = await self._s.access.sign_in_with_telegram(init_data)
         except SignInRefused as exc:
             log.info("cabinet Mini App sign-in refused: %s", exc.reason)

@@ -17,7 +17,14 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from remnastore.cabinet.auth import LinkTokens, SignInRefused, digest, redacted, verify_init_data
+from remnastore.cabinet.auth import (
+    LinkTokens,
+    MiniAppSignIn,
+    SignInRefused,
+    digest,
+    redacted,
+    verify_init_data,
+)
 from remnastore.db.models import CabinetToken, Customer
 from remnastore.db.session import Database
 from remnastore.infra.clock import Clock
@@ -115,10 +122,16 @@ class CabinetAccess:
             ).scalar_one()
         return await self._open(customer_id)
 
+    def verify_launch(self, init_data: str) -> MiniAppSignIn:
+        """Mini App launch data checked (signature, freshness); whether it was used is not looked at."""
+        return verify_init_data(
+            init_data, self._bot_token, now=self._clock.now(), max_age=self._init_data_age
+        )
+
     async def sign_in_with_telegram(self, init_data: str) -> NewSession:
         """A Mini App launch: verified, refused if seen before, the customer found or registered."""
         now = self._clock.now()
-        signed = verify_init_data(init_data, self._bot_token, now=now, max_age=self._init_data_age)
+        signed = self.verify_launch(init_data)
         arrival = await self._accounts.arrive(
             TelegramProfile(
                 telegram_id=signed.telegram_id,
