@@ -103,6 +103,7 @@ cabinet-order-failed = The payment did not go through. You can try again.
 cabinet-order-refunded = The payment was refunded.
 
 cabinet-account-title = Account
+cabinet-signed-in-as = Signed in as { $name }
 cabinet-balance = Balance
 cabinet-referral-title = Invite friends
 cabinet-referral-stats = Invited: { $invited }, paid: { $paying }

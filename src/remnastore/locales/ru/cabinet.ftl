@@ -104,6 +104,7 @@ cabinet-order-failed = Оплата не прошла. Попробуйте ещ
 cabinet-order-refunded = Платёж возвращён.
 
 cabinet-account-title = Аккаунт
+cabinet-signed-in-as = Вы вошли как { $name }
 cabinet-balance = Баланс
 cabinet-referral-title = Пригласить друзей
 cabinet-referral-stats = Приглашено: { $invited }, оплатили: { $paying }
