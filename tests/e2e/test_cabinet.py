@@ -516,3 +516,46 @@ async def test_a_form_posted_from_another_site_is_refused(shop: Shop, browsers: 
         allow_redirects=False,
     ) as response:
         assert response.status == 303  # from the shop's own public address
+
+
+class TestBalance:
+    @pytest.fixture
+    def shop_env(self, payment_emulators: PaymentEmulators) -> dict[str, str]:
+        return payment_emulators.settings() | {
+            "CABINET_ENABLED": "true",
+            "PUBLIC_URL": "https://shop.example",
+            "BALANCE_ENABLED": "true",
+        }
+
+    async def test_a_top_up_of_an_offered_amount_is_credited_and_shown(
+        self, shop: Shop, browsers: list[Browser], payment_emulators: PaymentEmulators
+    ) -> None:
+        browser = browsers[0]
+        assert (await sign_in(browser, await link_from_bot(shop.user(5121, language_code="en"))))[0] == 303
+        _, page, _ = await browser.get("/account")
+        assert 'id="balance">0.00 ₽<' in page and '<option value="30000">300.00 ₽</option>' in page
+        csrf = await browser.csrf()
+        for refused in ({"amount": "12345", "method": "yookassa"}, {"amount": "30000", "method": "stars"}):
+            assert (await browser.post("/topup", {"csrf": csrf, **refused}))[0] == 400  # typed / no page
+        status, _, _ = await browser.post(
+            "/topup", {"csrf": csrf, "amount": "30000", "method": "yookassa"}
+        )
+        assert status == 303
+        async with shop.db.session() as session:
+            order = (await session.scalars(select(Order))).one()
+        assert order.kind == "topup" and order.amount_minor == 30000
+        payment = payment_emulators.yookassa.payments[str(order.provider_payment_id)]
+        assert payment["confirmation"]["return_url"] == "https://shop.example/cabinet/return"
+        _, page, _ = await browser.get("/return")
+        assert f'data-status-url="/cabinet/orders/{order.id}?topup=1"' in page
+        yookassa = payment_emulators.yookassa
+        assert (await yookassa.deliver(yookassa.pay(str(order.provider_payment_id)))).status == 200
+        answer: dict[str, object] = {}
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            answer = json.loads((await browser.get(f"/orders/{order.id}?topup=1"))[1])
+            if answer["status"] == "fulfilled":
+                break
+            await asyncio.sleep(0.2)
+        assert answer["balance_text"] == "Your balance is now 300.00 ₽."
+        assert 'id="balance">300.00 ₽<' in (await browser.get("/account"))[1]

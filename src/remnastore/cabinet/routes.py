@@ -30,6 +30,7 @@ from remnastore.cabinet.render import PageText
 from remnastore.cabinet.sessions import CabinetAccess, CabinetSession
 from remnastore.cabinet.settings import CabinetSettings
 from remnastore.domain.errors import DomainError, ServiceUnavailable
+from remnastore.domain.money import Money
 from remnastore.infra.ratelimit import RateLimiter
 from remnastore.locales import SUPPORTED_LANGUAGES, Locales
 from remnastore.services.accounts import AccountService, CustomerView
@@ -148,6 +149,7 @@ class CabinetWeb:
         r.add_get("/status", self.status)
         r.add_get("/account", self.account)
         r.add_post("/promo", self.promo)
+        r.add_post("/topup", self.topup)
         r.add_post("/language", self.language)
         r.add_post("/logout", self.logout)
         r.add_post("/logout-everywhere", self.logout_everywhere)
@@ -523,8 +525,10 @@ class CabinetWeb:
 
     async def after_payment(self, request: web.Request) -> web.Response:
         session = self._session(request)
-        order_id = request.cookies.get(ORDER_COOKIE, "")[:64]
-        return self._page(request, session, "return.html", order_id=order_id or None)
+        kept = request.cookies.get(ORDER_COOKIE, "")[:80]
+        topup, _, order_id = kept.rpartition(":")
+        status_url = f"{PREFIX}/orders/{order_id}" + ("?topup=1" if topup else "")
+        return self._page(request, session, "return.html", order_id=order_id or None, status_url=status_url)
 
     async def order_status(self, request: web.Request) -> web.Response:
         """One order of the session's customer: asked of the provider while pending; the expiry once
@@ -543,7 +547,10 @@ class CabinetWeb:
         body["text"] = (
             str(text.t(f"cabinet-order-{status}")) if text.t.has(f"cabinet-order-{status}") else status
         )
-        if status == "fulfilled":
+        if status == "fulfilled" and request.query.get("topup") and self._s.balance is not None:
+            balance = (await self._s.balance.overview(customer, limit=1)).balance
+            body["balance_text"] = str(text.t("cabinet-topup-done", balance=text.money(balance)))
+        elif status == "fulfilled":
             summary = await self._summary(customer, text)
             body.update(summary)
             if summary["expires"]:
@@ -572,8 +579,16 @@ class CabinetWeb:
         customer = session.customer
         text = self._text(customer.language)
         balance = None
+        topup: dict[str, Any] | None = None
         if self._s.balance is not None:
             balance = text.money((await self._s.balance.overview(customer, limit=1)).balance)
+            amounts = self._s.balance.topups
+            methods = self._topup_methods(amounts[0]) if amounts else []
+            if methods:
+                topup = {
+                    "amounts": [{"minor": a.minor, "name": text.money(a)} for a in amounts],
+                    "methods": [{"code": m, "name": text.provider(m)} for m in methods],
+                }
         referral = None
         username = self._s.bot_username()
         if self._s.referrals is not None and username:
@@ -590,11 +605,51 @@ class CabinetWeb:
             session,
             "account.html",
             balance=balance,
+            topup=topup,
             referral=referral,
             promos=self._s.promos is not None,
             notice=notice if notice in NOTICES else None,
             message=None,
         )
+
+    def _topup_methods(self, amount: Money) -> list[str]:
+        """Providers with a payment page that take a top-up in the balance currency."""
+        checkout = self._s.checkout
+        return [m for m in checkout.topup_methods(amount) if not checkout.pays_in_telegram(m)]
+
+    async def topup(self, request: web.Request) -> web.StreamResponse:
+        """Top up the balance by one of the offered amounts (never a typed one) with a payment page."""
+        session, form = await self._form(request)
+        balance = self._s.balance
+        if balance is None:
+            raise web.HTTPNotFound()
+        customer = session.customer
+        text = self._text(customer.language)
+        amount = next((a for a in balance.topups if str(a.minor) == form.get("amount")), None)
+        method = form.get("method", "")
+        if amount is None or method not in self._topup_methods(amount):
+            raise web.HTTPBadRequest()
+        try:
+            started = await self._s.checkout.start_topup(
+                customer,
+                amount,
+                method,
+                description=str(text.t("balance-topup-title", amount=text.money(amount))),
+                return_url=f"{self._s.links.base}/return",
+            )
+        except DomainError as exc:
+            return self._page(request, session, "notice.html", status=400, message=text.error(exc))
+        log.info("cabinet: top-up started", extra={"order_id": started.order_id, "customer_id": customer.id})
+        response = _redirect(started.pay_url)
+        response.set_cookie(
+            ORDER_COOKIE,
+            f"topup:{started.order_id}",
+            path=PREFIX,
+            httponly=True,
+            secure=self._secure,
+            samesite="Lax",
+        )
+        return response
 
     async def promo(self, request: web.Request) -> web.Response:
         session, form = await self._form(request)

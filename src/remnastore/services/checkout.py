@@ -427,7 +427,13 @@ class Checkout:
         return customer is not None and bool(customer.pending_promo_code)
 
     async def start_topup(
-        self, customer: CustomerView, amount: Money, provider_name: str, *, description: str
+        self,
+        customer: CustomerView,
+        amount: Money,
+        provider_name: str,
+        *,
+        description: str,
+        return_url: str | None = None,
     ) -> TopUp:
         if self.balance_currency is None or amount.currency != self.balance_currency:
             raise DomainError("checkout-method-unavailable")
@@ -452,6 +458,7 @@ class Checkout:
                 telegram_user_id=customer.telegram_id,
                 idempotency_key=idempotency_key,
                 language=customer.language,
+                return_url=return_url,
             ),
         )
         return TopUp(order_id, provider_name, amount, pay_url)

@@ -96,6 +96,7 @@ function watchOrder() {
         status.textContent = answer.text;
         box.dataset.status = answer.status;
         if (answer.expiry_text) expiry.textContent = answer.expiry_text;
+        if (answer.balance_text) expiry.textContent = answer.balance_text;
         if (answer.done) return;
       }
     } catch (error) { /* try again */ }
