@@ -134,7 +134,9 @@ async def test_sign_in_link_works_once_and_opens_the_customers_screens(
     shop: Shop, browsers: list[Browser]
 ) -> None:
     first, second, _ = browsers
-    with_access(shop, 5101, devices=1)
+    user = with_access(shop, 5101, devices=1)
+    # what a client app reports about itself is the app's to choose: shown as text, never as markup
+    shop.panel.add_device(int(str(user["id"])), "hwid-hostile", device_model='<img src=x onerror="alert(1)">')
     ann = shop.user(5101, first_name="Ann", language_code="en")
     link = await link_from_bot(ann)
     subscription = await ann.wait_reply(await ann.send("/subscription"))
@@ -144,6 +146,7 @@ async def test_sign_in_link_works_once_and_opens_the_customers_screens(
     status, page, response = await first.get("/")
     assert status == 200
     assert "Test VPN" in page and "My subscription" in page and "Phone 0" in page
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in page and "<img src=x" not in page
     assert response.headers["Cache-Control"] == "no-store"
     assert "frame-ancestors" in response.headers["Content-Security-Policy"]
     status, page = await sign_in(second, link)
@@ -537,9 +540,7 @@ class TestBalance:
         csrf = await browser.csrf()
         for refused in ({"amount": "12345", "method": "yookassa"}, {"amount": "30000", "method": "stars"}):
             assert (await browser.post("/topup", {"csrf": csrf, **refused}))[0] == 400  # typed / no page
-        status, _, _ = await browser.post(
-            "/topup", {"csrf": csrf, "amount": "30000", "method": "yookassa"}
-        )
+        status, _, _ = await browser.post("/topup", {"csrf": csrf, "amount": "30000", "method": "yookassa"})
         assert status == 303
         async with shop.db.session() as session:
             order = (await session.scalars(select(Order))).one()
