@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import logging
 from contextlib import suppress
@@ -44,6 +45,7 @@ from remnastore.bot.routers.admin import admin_router
 from remnastore.bot.routers.user import user_router
 from remnastore.bot.session import BotSession
 from remnastore.bot.tax_receipt_messages import TaxReceiptMessages
+from remnastore.cabinet.app import Cabinet, build_cabinet
 from remnastore.config import Settings
 from remnastore.db.models import OrderKind
 from remnastore.db.session import Database
@@ -275,6 +277,12 @@ class Application:
             example_catalogue=uses_example_catalogue(settings.sales.catalogue_file),
         )
         self.backup_shelf = BackupShelf(settings.backup, partial(backup_sources, settings))
+        self.bot_username: str | None = None
+        self.cabinet: Cabinet | None = build_cabinet(self)
+        if self.cabinet is not None:
+            self.menu = dataclasses.replace(self.menu, cabinet_enabled=True)
+            purge = Job("cabinet-purge", 3600.0, self.cabinet.access.purge_stale, first_delay=120.0)
+            self.scheduler.add(purge)
         self.dispatcher = self._dispatcher()
         self.web_app = self._web_app()
         self._runner: web.AppRunner | None = None
@@ -717,6 +725,7 @@ class Application:
             gifts=self.gifts,
             gifts_enabled=self.gifts is not None,
             tax_receipts=self.tax_receipts,
+            cabinet_links=self.cabinet.links if self.cabinet is not None else None,
         )
         return dp
 
@@ -739,6 +748,8 @@ class Application:
         self.health.register_public(app)
         self.payment_webhooks.register(app)
         self.panel_webhooks.register(app)
+        if self.cabinet is not None:
+            self.cabinet.web.register(app)
         if self.settings.use_webhook:
             SettleFirstRequestHandler(
                 self.dispatcher,
@@ -773,6 +784,7 @@ class Application:
             self.port = int(address[1])
         log.info("web server listening", extra={"host": web_settings.host, "port": self.port})
         me = await self.bot.get_me()
+        self.bot_username = me.username
         if not self.settings.sales.return_url:
             self.provider_context.return_url = f"https://t.me/{me.username}"
         await self._set_commands()

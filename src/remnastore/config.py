@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import NoDecode
 
+from remnastore.cabinet.settings import CabinetSettings
 from remnastore.domain.money import Money, is_known_currency
 from remnastore.infra.performance import PerformanceSettings
 from remnastore.infra.ratelimit import RateLimitSettings
@@ -569,6 +570,7 @@ class Settings:
         promos: PromoSettings | None = None,
         performance: PerformanceSettings | None = None,
         tax_receipts: TaxReceiptSettings | None = None,
+        cabinet: CabinetSettings | None = None,
     ) -> None:
         self.performance = performance if performance is not None else PerformanceSettings()
         self.telegram = telegram
@@ -591,6 +593,7 @@ class Settings:
         self.panel_sync = panel_sync if panel_sync is not None else PanelSyncSettings()
         self.renewal = renewal if renewal is not None else RenewalSettings()
         self.tax_receipts = tax_receipts if tax_receipts is not None else TaxReceiptSettings()
+        self.cabinet = cabinet if cabinet is not None else CabinetSettings()
         #: each payment provider's own settings group, by provider name
         self.payments: dict[str, SettingsGroup] = payments or {}
 
@@ -637,6 +640,7 @@ _GROUPS: dict[str, type[_Group]] = {
     "renewal": RenewalSettings,
     "performance": PerformanceSettings,
     "tax_receipts": TaxReceiptSettings,
+    "cabinet": CabinetSettings,
 }
 
 
@@ -662,6 +666,7 @@ GROUP_TITLES = {
     "renewal": "Auto-renewal and gifts",
     "performance": "Performance",
     "tax_receipts": "Self-employed tax receipts (Мой налог)",
+    "cabinet": "Customer cabinet",
 }
 
 

@@ -400,3 +400,20 @@ async def test_a_browser_on_another_address_opens_the_page_and_the_yookassa_chec
 def test_listening_on_every_address_is_refused_with_the_reason() -> None:
     with pytest.raises(ValueError, match="no address a browser can open"):
         Sandbox(host="0.0.0.0")
+
+
+async def test_each_customer_has_a_cabinet_link_that_signs_them_in_once(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    customer = await call(http, "POST", "/api/identities", {"language": "ru"})
+    answer = await call(http, "POST", f"/api/identities/{customer['user_id']}/cabinet", {})
+    assert answer["url"].startswith(f"{sandbox.public_url}/cabinet/login#")
+    assert await status_of(http, "POST", f"/api/identities/{ADMIN_ID}/cabinet", json={}) == 404
+    token = answer["url"].partition("#")[2]
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
+        async with browser.post(f"{sandbox.public_url}/cabinet/login", data={"token": token}) as response:
+            assert response.status == 200
+            page = await response.text()
+        assert "Моя подписка" in page and "Sandbox VPN" in page
+        async with browser.post(f"{sandbox.public_url}/cabinet/login", data={"token": token}) as response:
+            assert response.status == 403

@@ -375,3 +375,26 @@ async def test_a_change_the_panel_applied_but_whose_reply_was_lost(panel_emulato
         again = await client.update_user(user["id"], UpdateUserRequest(expire_at=target + timedelta(days=1)))
     assert again.expire_at == target + timedelta(days=1)
     assert len(_sent(panel_emulator, "PATCH", "/api/users")) == 2
+
+
+async def test_a_client_fetching_the_subscription_with_its_hwid_becomes_a_device(
+    panel_emulator: PanelEmulator, panel_client: RemnawaveClient
+) -> None:
+    user = await panel_client.create_user(_request("tg_5077", 5077))  # device limit 2
+    app_headers = {
+        "x-hwid": "A1B2C3",
+        "x-device-os": "Android",
+        "x-ver-os": "14",
+        "x-device-model": "Pixel 9",
+    }
+    async with aiohttp.ClientSession() as http:
+        for hwid in ("A1B2C3", "A1B2C3", "D4E5F6", "G7H8I9"):  # again, a second, one over the limit
+            async with http.get(user.subscription_url, headers=app_headers | {"x-hwid": hwid}) as response:
+                assert response.status == 200
+        async with http.get(user.subscription_url) as response:  # a browser: no HWID, no device
+            assert response.status == 200
+    devices = await panel_client.list_devices(user.ref)
+    assert [(d.hwid, d.platform, d.device_model) for d in devices] == [
+        ("A1B2C3", "Android", "Pixel 9"),
+        ("D4E5F6", "Android", "Pixel 9"),
+    ]

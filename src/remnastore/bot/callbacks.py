@@ -21,6 +21,7 @@ class Screen(StrEnum):
     REFERRALS = "ref"
     PROMO = "promo"
     AUTORENEW = "ar"
+    CABINET = "cab"
 
 
 class Nav(CallbackData, prefix="n"):

@@ -685,3 +685,25 @@ class TaxReceipt(Base):
     updated_at: Mapped[datetime] = _updated()
 
     __table_args__ = (Index("ix_tax_receipts_status_next_attempt_at", "status", "next_attempt_at"),)
+
+
+class CabinetToken(Base):
+    """A credential of the customer cabinet (see :mod:`remnastore.cabinet`), stored only as a digest.
+
+    ``kind`` "link": a personal sign-in link (single use: ``used_at`` is set in the same statement that
+    accepts it); "session": a browser's session cookie (with its CSRF token); "initdata": the hash of a
+    Telegram Mini App sign-in, kept until it is stale so that the same data cannot sign in twice.
+    """
+
+    __tablename__ = "cabinet_tokens"
+
+    id: Mapped[int] = _pk()
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    digest: Mapped[str] = mapped_column(String(64), nullable=False)
+    customer_id: Mapped[int] = _customer_fk(nullable=False, index=True)
+    csrf: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = _created()
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("kind", "digest"),)

@@ -172,6 +172,8 @@ class Sandbox:
             "PUBLIC_URL": self.public_url,
             "LOG_CHAT_ID": "",
             "REQUIRED_CHANNEL_ID": "",
+            "CABINET_ENABLED": "true",
+            "CABINET_SHOP_NAME": "Sandbox VPN",
         }
 
     @property
