@@ -382,6 +382,8 @@ async def test_a_client_fetching_the_subscription_with_its_hwid_becomes_a_device
 ) -> None:
     user = await panel_client.create_user(_request("tg_5077", 5077))  # device limit 2
     app_headers = {
+        "X-Forwarded-For": "127.0.0.1",  # through the panel's HTTPS proxy, as a client app reaches it
+        "X-Forwarded-Proto": "https",
         "x-hwid": "A1B2C3",
         "x-device-os": "Android",
         "x-ver-os": "14",
@@ -391,10 +393,11 @@ async def test_a_client_fetching_the_subscription_with_its_hwid_becomes_a_device
         for hwid in ("A1B2C3", "A1B2C3", "D4E5F6", "G7H8I9"):  # again, a second, one over the limit
             async with http.get(user.subscription_url, headers=app_headers | {"x-hwid": hwid}) as response:
                 assert response.status == 200
-        async with http.get(user.subscription_url) as response:  # a browser: no HWID, no device
+        proxied = {"X-Forwarded-For": "127.0.0.1", "X-Forwarded-Proto": "https"}
+        async with http.get(user.subscription_url, headers=proxied) as response:  # no HWID, no device
             assert response.status == 200
     devices = await panel_client.list_devices(user.ref)
-    assert [(d.hwid, d.platform, d.device_model) for d in devices] == [
-        ("A1B2C3", "Android", "Pixel 9"),
+    assert [(d.hwid, d.platform, d.device_model) for d in devices] == [  # newest first, as the panel lists
         ("D4E5F6", "Android", "Pixel 9"),
+        ("A1B2C3", "Android", "Pixel 9"),
     ]

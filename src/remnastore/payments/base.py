@@ -149,8 +149,6 @@ class Provider(Protocol):
     supports_status_poll: ClassVar[bool]
     #: True when notifications come to /webhooks/<name> (False for Telegram Stars).
     uses_webhook: ClassVar[bool]
-    #: True when the customer pays inside Telegram (Stars) instead of on the provider's payment page.
-    pays_in_telegram: ClassVar[bool]
 
     async def create_invoice(self, request: InvoiceRequest) -> Invoice:
         """Create a payment at the provider. Must reuse ``request.idempotency_key`` where the provider

@@ -136,7 +136,6 @@ class CryptoBotProvider:
     supports_refund: ClassVar[bool] = False
     supports_status_poll: ClassVar[bool] = True
     uses_webhook: ClassVar[bool] = True
-    pays_in_telegram: ClassVar[bool] = False
 
     def __init__(self, settings: Settings, context: ProviderContext, clock: Clock | None = None) -> None:
         self.settings = settings

@@ -193,7 +193,6 @@ class FreeKassaProvider:
     supports_refund: ClassVar[bool] = True
     supports_status_poll: ClassVar[bool] = True
     uses_webhook: ClassVar[bool] = True
-    pays_in_telegram: ClassVar[bool] = False
 
     def __init__(self, settings: Settings, context: ProviderContext) -> None:
         self._settings = settings

@@ -99,7 +99,6 @@ class SeverPayProvider:
     supports_refund: ClassVar[bool] = False
     supports_status_poll: ClassVar[bool] = True
     uses_webhook: ClassVar[bool] = True
-    pays_in_telegram: ClassVar[bool] = False
 
     def __init__(self, settings: Settings, context: ProviderContext) -> None:
         self._settings = settings

@@ -57,7 +57,6 @@ class StarsProvider:
     supports_refund: ClassVar[bool] = True
     supports_status_poll: ClassVar[bool] = False
     uses_webhook: ClassVar[bool] = False
-    pays_in_telegram: ClassVar[bool] = True
 
     def __init__(self, bot: Bot | None = None) -> None:
         self._bot = bot

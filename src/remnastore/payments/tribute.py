@@ -178,7 +178,6 @@ class TributeProvider:
     supports_refund: ClassVar[bool] = False
     supports_status_poll: ClassVar[bool] = False
     uses_webhook: ClassVar[bool] = True
-    pays_in_telegram: ClassVar[bool] = False
 
     def __init__(self, settings: Settings, context: ProviderContext) -> None:
         self._settings = settings

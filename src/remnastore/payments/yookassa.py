@@ -163,7 +163,6 @@ class YooKassaProvider:
     supports_refund: ClassVar[bool] = True
     supports_status_poll: ClassVar[bool] = True
     uses_webhook: ClassVar[bool] = True
-    pays_in_telegram: ClassVar[bool] = False
 
     def __init__(self, settings: Settings, context: ProviderContext) -> None:
         self.settings = settings

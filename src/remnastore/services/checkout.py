@@ -22,7 +22,7 @@ from remnastore.domain.errors import DomainError
 from remnastore.domain.money import Money
 from remnastore.infra.clock import Clock
 from remnastore.payments.base import InvoiceRequest, PaymentEvent, Provider, ProviderError
-from remnastore.payments.capabilities import SavedMethodCharges
+from remnastore.payments.capabilities import InChatPayments, SavedMethodCharges
 from remnastore.services.accounts import CustomerView
 from remnastore.services.effective_settings import EffectiveSettings
 from remnastore.services.lifecycle import Lifecycle
@@ -174,7 +174,7 @@ class Checkout:
     def pays_in_telegram(self, provider_name: str) -> bool:
         """Whether this method is paid inside Telegram (no payment page to follow)."""
         provider = self._providers.get(provider_name)
-        return provider is not None and provider.pays_in_telegram
+        return isinstance(provider, InChatPayments)
 
     def discountable(self, provider_name: str) -> bool:
         """Whether a promo discount can lower this method's price (fixed-price product links cannot)."""
