@@ -3,14 +3,17 @@ the provider's signed notification -> panel expiry moved by the period -> the cu
 
 from __future__ import annotations
 
-import asyncio
+import logging
 from datetime import UTC, datetime
 
+import aiohttp
 import pytest
 from sqlalchemy import func, select
 
 from remnastore.db.models import Order, PaymentEvent
 from remnastore.domain.catalogue import add_months
+from remnastore.emulators.heleket import php_json
+from remnastore.emulators.heleket import sign as heleket_sign
 from remnastore.emulators.provider_base import Delivery
 from tests.fixtures.providers import TRIBUTE_SUBSCRIPTION, PaymentEmulators
 from tests.fixtures.shop import Shop
@@ -108,9 +111,9 @@ async def test_fifty_concurrent_duplicate_notifications_credit_once(
     order = await buy(shop, user_id, method)
     delivery = paid_notification(providers, method, order, user_id)
     replies = await providers.all()[method].deliver_many(delivery, 50)
+    # every reply came after its notification was settled: nothing about the order is still under way
     assert {r.status for r in replies} == {200}
     await wait_fulfilled(shop, user_id)
-    await asyncio.sleep(0.3)
     async with shop.db.session() as session:
         events = await session.scalar(
             select(func.count()).select_from(PaymentEvent).where(PaymentEvent.kind == "paid")
@@ -149,14 +152,32 @@ async def test_notification_for_a_wrong_amount_is_recorded_not_credited(
 
 
 async def test_notification_for_an_unknown_order_credits_nothing(
-    shop: Shop, providers: PaymentEmulators
+    shop: Shop, providers: PaymentEmulators, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """A genuine, signed, paid notification for an order this shop never made (another shop on the same
+    merchant account) reaches settlement, is refused there and credits nobody."""
     order = await buy(shop, 9303, "heleket")
-    delivery = providers.heleket.webhook(providers.heleket.find(order.id), order_id="0" * 32)
-    reply = await providers.heleket.deliver(delivery)
-    assert reply.status < 500
+    heleket = providers.heleket
+    foreign_order_id = "f" * 32
+    invoice = php_json({"amount": "2.00", "currency": "USD", "order_id": foreign_order_id})
+    headers = {"merchant": heleket.merchant_id, "sign": heleket_sign(invoice, heleket.api_key)}
+    url = f"{heleket.api_url}/payment"
+    async with aiohttp.ClientSession() as http, http.post(url, data=invoice, headers=headers) as created:
+        assert created.status == 200, await created.text()
+    delivery = heleket.pay(foreign_order_id)
+    assert heleket.find(foreign_order_id)["status"] == "paid"
+    with caplog.at_level(logging.ERROR, logger="remnastore.services.settlement"):
+        reply = await heleket.deliver(delivery)
+    assert reply.status == 200, reply.reply  # accepted: there is nothing a redelivery could change
+    assert [r.getMessage() for r in caplog.records if r.name == "remnastore.services.settlement"] == [
+        "payment event for an unknown order"
+    ]
+    async with shop.db.session() as session:
+        assert (await session.scalars(select(Order.id))).all() == [order.id]
+        assert await session.scalar(select(func.count()).select_from(PaymentEvent)) == 0
     assert (await the_order(shop)).status == "pending"
     assert shop.panel.user_by_telegram_id(9303) is None
+    assert not any("Payment received" in m.text for m in shop.user(9303).history)
 
 
 async def test_yookassa_notification_confirmed_by_the_api_only(
