@@ -639,8 +639,13 @@ async def test_russian_customer_and_admin_section_buttons(shop: Shop) -> None:
 
     # the admin menu's section buttons open the promo and campaign screens
     admin = shop.user(ADMIN_ID, first_name="Admin", language_code="en")
-    await admin.wait_reply(await admin.send("/promos"))
-    reply = await admin.wait_reply(await admin.press_data("an:pr"))
-    assert "Promo codes" in reply.text and "PRIVET" in reply.text
-    reply = await admin.wait_reply(await admin.press_data("an:cp"))
-    assert "Ad campaigns" in reply.text
+    menu = await admin.wait_reply(await admin.send("/admin"))
+    assert "Choose a section" in menu.text and "PRIVET" not in menu.text
+    reply = await admin.wait_reply(await admin.press("Promo codes"))  # the an:pr button
+    assert reply.message_id == menu.message_id  # the menu itself turned into the promo screen
+    assert "Choose a section" not in reply.text and "PRIVET" in reply.text
+    menu = await admin.wait_reply(await admin.send("/admin"))
+    assert "Ad campaigns" not in menu.text
+    reply = await admin.wait_reply(await admin.press("Ad campaigns"))  # the an:cp button
+    assert reply.message_id == menu.message_id
+    assert "Choose a section" not in reply.text and "Ad campaigns" in reply.text
