@@ -405,9 +405,9 @@ def test_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     assert defaults.currency_type == "fiat" and defaults.fiat == "RUB"
     monkeypatch.setenv("CRYPTOBOT_ACCEPTED_ASSETS", "usdt, ton")
     assert cryptobot.Settings().accepted_assets == ["USDT", "TON"]
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="'XYZ' is not a currency"):
         cryptobot.Settings(CRYPTOBOT_FIAT="XYZ")
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="CRYPTOBOT_CURRENCY_TYPE"):
         cryptobot.Settings(CRYPTOBOT_CURRENCY_TYPE="barter")
     for name, field in cryptobot.Settings.model_fields.items():
         assert field.description, name

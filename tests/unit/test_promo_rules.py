@@ -84,11 +84,11 @@ def test_wizard_values(admin: PromoAdmin, kind: str, text: str, expected: tuple[
     ],
 )
 def test_wizard_refuses_bad_values(admin: PromoAdmin, kind: str, text: str) -> None:
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match=r"^admin-promo-bad-(value|amount)$"):
         admin.parse_value(kind, text)
 
 
 def test_wizard_tariffs(admin: PromoAdmin) -> None:
     assert admin.parse_tariffs("Family, standard family") == ("family", "standard")
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match=r"^admin-promo-bad-tariffs$"):
         admin.parse_tariffs("premium")
