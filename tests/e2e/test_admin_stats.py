@@ -56,7 +56,7 @@ async def test_statistics_match_the_seeded_shop_and_refresh(shop: Shop) -> None:
     assert shows("Customers: 7", cached.text)  # still the figures of a moment ago
     refreshed = await admin.wait_reply(await admin.press("Refresh"))
     assert shows("Customers: 8", refreshed.text)
-    assert admin.callback_answer() is not None
+    assert admin.callback_answer() == {"text": "Refreshed.", "show_alert": False, "url": None}
 
 
 async def test_statistics_say_so_when_the_panel_is_down(shop: Shop) -> None:

@@ -220,6 +220,7 @@ async def test_reconciliation_settles_a_payment_whose_notification_never_came(
 ) -> None:
     order = await buy(shop, 9306, "yookassa")
     providers.yookassa.pay(str(order.provider_payment_id))  # paid at YooKassa; the notification is lost
-    reply = await shop.user(9306).wait_reply(await shop.user(9306).press("I have paid"))
-    assert reply is not None
+    buyer = shop.user(9306)
+    answer = await buyer.wait_alert(await buyer.press("I have paid"))
+    assert "This order is paid" in answer["text"]
     await wait_fulfilled(shop, 9306)
