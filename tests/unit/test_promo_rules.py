@@ -31,6 +31,17 @@ def test_fixed_discount_applies_only_in_its_currency_and_never_makes_a_price_fre
     assert off.price(Money(3000, "RUB")) == Money(1, "RUB")
 
 
+def test_out_of_range_discount_values_are_clamped_not_trusted() -> None:
+    """A stored value outside its range (a hand-edited row) never raises a price or breaks checkout."""
+    full = Money(19900, "RUB")
+    assert discount("percent", 0).price(full) == full
+    assert discount("percent", -20).price(full) == full
+    assert discount("percent", 100).price(full) == Money(1, "RUB")
+    assert discount("percent", 150).price(full) == Money(1, "RUB")
+    assert discount("fixed", 0, "RUB").price(full) == full
+    assert discount("fixed", -500, "RUB").price(full) == full
+
+
 def test_days_and_balance_codes_do_not_change_prices() -> None:
     assert discount("days", 7).price(Money(150, "XTR")) == Money(150, "XTR")
     assert discount("balance", 100, "RUB").price(Money(19900, "RUB")) == Money(19900, "RUB")

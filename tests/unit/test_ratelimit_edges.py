@@ -145,11 +145,14 @@ def test_the_smallest_limits_are_accepted() -> None:
     assert Limits(events=1, window=0.001, ban=0.001, strikes=1).strike_memory == pytest.approx(0.01)
 
 
-def test_limits_come_from_the_settings() -> None:
+async def test_limits_come_from_the_settings() -> None:
     settings = RateLimitSettings(
         RATE_LIMIT_EVENTS=7, RATE_LIMIT_WINDOW_SECONDS=30, RATE_LIMIT_BAN_SECONDS=600, RATE_LIMIT_STRIKES=4
     )
     assert Limits.from_settings(settings) == Limits(events=7, window=30.0, ban=600.0, strikes=4)
     limiter = build_rate_limiter(settings, None, clock=lambda: T0)
     assert isinstance(limiter, MemoryRateLimiter) and limiter.limits == Limits(7, 30.0, 600.0, 4)
+    for _ in range(7):
+        assert await limiter.hit(1) == Verdict.ALLOW  # at the clock's time, T0
+    assert await limiter.hit(1, T0 + 30) == Verdict.ALLOW  # T0's hits have left the window
     assert build_rate_limiter(RateLimitSettings(RATE_LIMIT_ENABLED=False), None) is None
