@@ -434,3 +434,20 @@ def test_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, field in cryptobot.Settings.model_fields.items():
         assert field.description, name
     assert TOKEN not in repr(make_settings("http://x"))
+
+
+async def test_the_event_takes_its_time_from_paid_at_and_an_empty_payload_is_no_order(
+    emulator: CryptoBotEmulator, provider: cryptobot.CryptoBotProvider, receiver: NotificationReceiver
+) -> None:
+    invoice_id = await make_invoice(provider, order())
+    emulator.pay(invoice_id)
+    paid = dict(emulator.invoices[invoice_id], paid_at="2026-03-01T10:00:00.000Z", payload="")
+    sent_at = datetime.now(UTC)
+    assert (await emulator.deliver(emulator.notification(paid, request_date=sent_at))).status == 200
+    [event] = receiver.events
+    assert event.kind is EventKind.PAID and event.order_id is None
+    assert event.occurred_at == datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+    # an invoice that is not paid has no paid_at: the update's own date is the event's time
+    expired = dict(emulator.invoices[invoice_id], status="expired", paid_at=None)
+    assert (await emulator.deliver(emulator.notification(expired, request_date=sent_at))).status == 200
+    assert receiver.events[-1].occurred_at == sent_at.replace(microsecond=sent_at.microsecond // 1000 * 1000)
