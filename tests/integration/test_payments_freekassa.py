@@ -101,9 +101,9 @@ def test_settings_defaults_and_missing() -> None:
     assert Settings(FREEKASSA_ENABLED=False).missing() == []
     custom = Settings(FREEKASSA_ALLOWED_IPS="10.0.0.0/8, 192.0.2.1", FREEKASSA_CHECK_IP="false")
     assert custom.allowed_ips == ["10.0.0.0/8", "192.0.2.1"] and custom.check_ip is False
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="does not appear to be an IPv4 or IPv6 network"):
         Settings(FREEKASSA_ALLOWED_IPS="not-an-ip")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="FREEKASSA_SERVER_IP"):
         Settings(FREEKASSA_SERVER_IP="300.1.1.1")
 
 

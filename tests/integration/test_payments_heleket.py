@@ -375,7 +375,7 @@ async def test_fetch_status(emulator: HeleketEmulator, provider: heleket.Heleket
 
 
 async def test_refunds_are_not_supported(provider: heleket.HeleketProvider) -> None:
-    with pytest.raises(RefundNotSupported):
+    with pytest.raises(RefundNotSupported, match="does not support refunds"):
         await provider.refund(str(uuid.uuid4()), Money(1500, "USD"), "refund-1")
 
 
@@ -419,7 +419,7 @@ def test_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     assert defaults.currencies == ["USD"] and defaults.api_url == "https://api.heleket.com/v1"
     monkeypatch.setenv("HELEKET_CURRENCIES", "usd; eur")
     assert heleket.Settings().currencies == ["USD", "EUR"]
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="'DOGE' is not a currency"):
         heleket.Settings(HELEKET_CURRENCIES="USD,DOGE")
     for name, field in heleket.Settings.model_fields.items():
         assert field.description, name

@@ -217,7 +217,7 @@ async def test_fetch_status_and_no_refund(provider: PlategaProvider, emulator: P
     paid = await provider.fetch_status("ord-1", transaction_id)
     assert paid is not None and paid.kind is EventKind.PAID and paid.amount == Money(19900, "RUB")
     assert not provider.supports_refund
-    with pytest.raises(RefundNotSupported):
+    with pytest.raises(RefundNotSupported, match="does not support refunds"):
         await provider.refund(transaction_id, Money(19900, "RUB"), "r-1")
 
 

@@ -214,7 +214,7 @@ async def test_fetch_status_and_refund(provider: SeverPayProvider, emulator: Sev
     emulator.pay(payin_id)
     paid = await provider.fetch_status("ord-1", str(payin_id))
     assert paid is not None and paid.kind is EventKind.PAID and paid.amount == Money(19900, "RUB")
-    with pytest.raises(RefundNotSupported):
+    with pytest.raises(RefundNotSupported, match="does not support refunds"):
         await provider.refund(str(payin_id), Money(19900, "RUB"), "r-1")
 
 

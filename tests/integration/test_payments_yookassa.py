@@ -548,7 +548,7 @@ def test_allowed_ips_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("YOOKASSA_ALLOWED_IPS", "185.71.76.0/27, 77.75.156.11;2a02:5180::/32")
     assert yookassa.Settings().allowed_ips == ["185.71.76.0/27", "77.75.156.11", "2a02:5180::/32"]
     monkeypatch.setenv("YOOKASSA_ALLOWED_IPS", "185.71.76.0/27,not-an-ip")
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="is not an IP address or network"):
         yookassa.Settings()
 
 
