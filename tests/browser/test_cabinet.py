@@ -79,6 +79,9 @@ def connect_a_device(link: str) -> None:
     request = urllib.request.Request(  # noqa: S310 - the emulated panel on 127.0.0.1
         link,
         headers={
+            # through the panel's HTTPS reverse proxy, as an app reaches the subscription address
+            "X-Forwarded-For": "127.0.0.1",
+            "X-Forwarded-Proto": "https",
             "User-Agent": "Happ/3.1.0",
             "x-hwid": "CABINETTEST01",
             "x-device-os": "Android",
