@@ -23,8 +23,8 @@ from remnastore.payments.base import (
     Provider,
     ProviderContext,
     ProviderError,
-    RefundNotSupported,
 )
+from remnastore.payments.capabilities import Refunds
 from tests.fixtures.payments import NotificationReceiver, silent_server
 
 TOKEN = f"{secrets.randbelow(10**6)}:AA{secrets.token_urlsafe(24)}"
@@ -96,7 +96,7 @@ def refusal(receiver: NotificationReceiver) -> str:
 async def test_module_satisfies_the_provider_protocol(provider: cryptobot.CryptoBotProvider) -> None:
     assert isinstance(provider, Provider)
     assert provider.name == "cryptobot" and provider.currencies == frozenset({"RUB"})
-    assert not provider.supports_refund and provider.supports_status_poll and provider.uses_webhook
+    assert not isinstance(provider, Refunds) and provider.supports_status_poll and provider.uses_webhook
 
 
 async def test_fiat_invoice(emulator: CryptoBotEmulator, provider: cryptobot.CryptoBotProvider) -> None:
@@ -382,9 +382,7 @@ async def test_fetch_status_by_order_id_prefers_the_paid_invoice(
 
 
 async def test_refunds_are_not_supported(provider: cryptobot.CryptoBotProvider) -> None:
-    with pytest.raises(RefundNotSupported) as caught:
-        await provider.refund("501", Money(19900, "RUB"), "refund-1")
-    assert not caught.value.transient
+    assert not isinstance(provider, Refunds)  # no refund API: refunded in the dashboard
 
 
 async def test_provider_down_is_transient(

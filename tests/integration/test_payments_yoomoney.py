@@ -20,8 +20,8 @@ from remnastore.payments.base import (
     Provider,
     ProviderContext,
     ProviderError,
-    RefundNotSupported,
 )
+from remnastore.payments.capabilities import Refunds
 from remnastore.payments.yoomoney import Settings, YooMoneyProvider, notification_hash
 from tests.fixtures.payments import NotificationReceiver
 
@@ -87,7 +87,7 @@ async def _transfer(emulator: YooMoneyEmulator, provider: YooMoneyProvider, orde
 def test_module_contract(provider: YooMoneyProvider) -> None:
     assert isinstance(provider, Provider)
     assert provider.currencies == frozenset({"RUB"}) and provider.uses_webhook
-    assert not provider.supports_refund and not provider.supports_status_poll
+    assert not isinstance(provider, Refunds) and not provider.supports_status_poll
 
 
 def test_settings_name_what_is_missing() -> None:
@@ -266,5 +266,4 @@ def test_hash_is_over_the_nine_fields_in_order() -> None:
 
 async def test_no_refunds_and_no_status(provider: YooMoneyProvider) -> None:
     assert await provider.fetch_status("ord-1", None) is None
-    with pytest.raises(RefundNotSupported):
-        await provider.refund("1", Money(100, "RUB"), "k")
+    assert not isinstance(provider, Refunds)  # no refund API: refunded in the dashboard

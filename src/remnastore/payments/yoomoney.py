@@ -51,7 +51,6 @@ from remnastore.payments.base import (
     ProviderContext,
     ProviderError,
     RawRequest,
-    RefundNotSupported,
     WebhookReply,
 )
 from remnastore.settings_base import SettingsGroup, env
@@ -151,7 +150,6 @@ def _moment(text: str) -> datetime:
 
 class YooMoneyProvider:
     name: ClassVar[str] = NAME
-    supports_refund: ClassVar[bool] = False
     supports_status_poll: ClassVar[bool] = False
     uses_webhook: ClassVar[bool] = True
 
@@ -265,9 +263,6 @@ class YooMoneyProvider:
 
     async def fetch_status(self, order_id: str, provider_payment_id: str | None) -> PaymentEvent | None:
         return None
-
-    async def refund(self, provider_payment_id: str, amount: Money, idempotency_key: str) -> None:
-        raise RefundNotSupported(NAME)
 
     async def close(self) -> None:
         return None
