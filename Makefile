@@ -9,7 +9,7 @@ BENCH_REDIS_URL ?= redis://127.0.0.1:6379/6
 BENCHES := $(patsubst bench/bench_%.py,%,$(wildcard bench/bench_*.py))
 RESULTS := bench/results
 
-.PHONY: bench bench-postgres bench-sqlite $(addprefix bench-,$(BENCHES)) fuzz
+.PHONY: bench bench-postgres bench-sqlite $(addprefix bench-,$(BENCHES)) fuzz mutate
 
 bench: bench-postgres bench-sqlite
 
@@ -46,3 +46,19 @@ fuzz:
 .PHONY: container-smoke
 container-smoke:
 	bash scripts/container_smoke.sh
+
+# Mutation testing (docs/testing.md): mutmut plants small bugs in the modules that hold money and access
+# rules, one module at a time, and runs the fast tests against each. CPU-heavy: niced, one worker.
+# `make mutate MODULE=remnastore.panel.errors` mutates one module; the survivors: `.venv/bin/mutmut results`.
+MUTMUT ?= .venv/bin/mutmut
+MUTATE_MODULES := remnastore.panel.errors remnastore.domain.promos remnastore.infra.ratelimit \
+	remnastore.bot.routers.admin.guard remnastore.services.promos remnastore.payments \
+	remnastore.services.settlement remnastore.services.fulfilment
+MODULE ?= $(MUTATE_MODULES)
+
+mutate:
+	@for module in $(MODULE); do \
+		echo "== mutating $$module" >&2; \
+		nice -n 15 $(MUTMUT) run --max-children 1 "$$module.*" || exit 1; \
+	done
+	@$(MUTMUT) results

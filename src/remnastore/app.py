@@ -16,9 +16,11 @@ from typing import Any
 from aiohttp import web
 
 from remnastore.bot.commands import set_commands
+from remnastore.cabinet.app import Cabinet
 from remnastore.config import Settings
 from remnastore.infra.clock import Clock, SystemClock
 from remnastore.payments.base import Provider
+from remnastore.wiring.cabinet import build_shop_cabinet
 from remnastore.wiring.core import Core, build_core
 from remnastore.wiring.customers import Customers, build_customers
 from remnastore.wiring.dispatcher import build_dispatcher, build_storage, build_throttle
@@ -55,14 +57,15 @@ class Application:
         self.providers: dict[str, Provider] = self.payment_providers.by_name
         self.sales = build_sales(self.core, self.customers, self.payment_providers)
         self.ops = build_operations(self.core, self.customers, self.payment_providers)
-        self.scheduler = build_scheduler(self.core, Parts(settings, self.sales, self.ops))
-        register_subscribers(self.core, self.customers, self.sales)
+        self.cabinet: Cabinet | None = build_shop_cabinet(self.core, self.customers, self.sales)
+        self.scheduler = build_scheduler(self.core, Parts(settings, self.sales, self.ops, self.cabinet))
+        register_subscribers(self.core, self.customers, self.sales, self.scheduler)
         self.storage = build_storage(self.core)
         self.throttle = build_throttle(self.core, self.customers)
         self.dispatcher = build_dispatcher(
-            self.core, self.customers, self.sales, self.ops, self.storage, self.throttle
+            self.core, self.customers, self.sales, self.ops, self.storage, self.throttle, self.cabinet
         )
-        self.web_app = public_web_app(self.core, self.sales, self.ops, self.dispatcher)
+        self.web_app = public_web_app(self.core, self.sales, self.ops, self.dispatcher, self.cabinet)
         self._runner: web.AppRunner | None = None
         self._private_runner: web.AppRunner | None = None
         #: port of the private /metrics and /readyz listener, once started
@@ -98,6 +101,7 @@ class Application:
             self.port = int(address[1])
         log.info("web server listening", extra={"host": web_settings.host, "port": self.port})
         me = await core.bot.get_me()
+        core.bot_username = me.username
         self.payment_providers.bot_known(me.username)
         await set_commands(
             core.bot,
@@ -161,6 +165,7 @@ class Application:
         if self.throttle is not None:
             await self.throttle.close()
         await self.payment_providers.close()
+        await self.sales.tax_receipts.close()
         await core.bot.session.close()
         await core.panel.close()
         await self.storage.close()

@@ -53,10 +53,10 @@ def test_the_shipped_example_passes_nginx_t(tmp_path: Path) -> None:
     assert "[warn]" not in tested.stderr and "[emerg]" not in tested.stderr, tested.stderr
 
 
-def test_the_example_proxies_only_the_webhooks() -> None:
+def test_the_example_proxies_only_the_webhooks_and_the_cabinet() -> None:
     text = EXAMPLE.read_text()
     tls_server = text[text.index("listen 443") :]
     proxied = re.findall(r"location (\S+) \{[^}]*proxy_pass", tls_server)
-    assert proxied == ["/webhooks/"]
+    assert proxied == ["/webhooks/", "/cabinet/"]  # never /healthz, /readyz or /metrics
     assert "return 404;" in block(tls_server, "location /")
     assert "/metrics" not in re.sub(r"#[^\n]*", "", text)

@@ -65,7 +65,8 @@ async def test_customers_cannot_see_health_or_backups(shop: Shop, tmp_path: Path
     reply = await customer.wait_reply(await customer.send("/health"))
     assert "Unknown command" in reply.text and "database" not in reply.text
     for data in ("an:he", "an:bk", "abk:create", "abk:send:remnastore-20260101-000000Z.tar.gz"):
-        await customer.wait_reply(await customer.press_data(data))
+        answer = await customer.wait_alert(await customer.press_data(data))
+        assert "administrators only" in answer["text"], (data, answer)
     assert not (tmp_path / "backups").exists() or not list((tmp_path / "backups").iterdir())
     assert shop.telegram.calls_for("sendDocument") == []
 

@@ -77,10 +77,8 @@ async def test_forged_admin_buttons_are_refused_logged_and_change_nothing(
     ]
     caplog.set_level(logging.WARNING, logger="remnastore.bot.routers.admin.guard")
     for data in forged:
-        update = await intruder.press_data(data)
-        await shop.telegram.wait_until(lambda u=update: intruder.callback_answer(u) is not None, timeout=5)
-        answer = intruder.callback_answer(update)
-        assert answer is not None and "administrators only" in answer.get("text", ""), (data, answer)
+        answer = await intruder.wait_alert(await intruder.press_data(data))
+        assert "administrators only" in answer["text"], (data, answer)
         assert answer.get("show_alert") is True
 
     assert len(intruder.messages) == shown  # no admin screen, no customer card

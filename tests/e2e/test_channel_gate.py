@@ -100,10 +100,8 @@ async def test_a_non_member_is_registered_and_sees_only_the_gate(shop: Shop) -> 
 
 async def test_joining_and_pressing_i_have_joined_opens_the_shop(shop: Shop) -> None:
     bob = await start(shop, 7102)
-    update = await bob.press("I have joined")
-    await bob.wait_reply(update)
-    answer = bob.callback_answer(update)
-    assert answer is not None and answer["show_alert"] and "not in our channel yet" in answer["text"]
+    answer = await bob.wait_alert(await bob.press("I have joined"))
+    assert answer["show_alert"] and "not in our channel yet" in answer["text"]
     assert_gate(bob.messages[-1])
 
     shop.telegram.set_chat_member(CHANNEL, 7102, "member")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from remnastore.emulators.nalogo import NalogoEmulator
 from remnastore.emulators.panel import DEFAULT_SQUAD_UUID, PanelEmulator
 from remnastore.emulators.telegram import TelegramEmulator
 from tests.fixtures.providers import PaymentEmulators
@@ -279,3 +280,31 @@ async def test_check_warns_when_device_limits_are_sold_but_not_enforced(
         assert devices.split()[1] == "OK" and "limiting is on" in devices
     else:
         assert devices.split()[1] == "WARN" and "does not enforce" in devices and "HWID" in devices
+
+
+async def test_check_logs_in_to_the_tax_service(
+    telegram_emulator: TelegramEmulator, panel_emulator: PanelEmulator, tmp_path: Path
+) -> None:
+    async with NalogoEmulator("771234567890", "right-password") as nalogo:
+        env = {
+            "BOT_TOKEN": BOT_TOKEN,
+            "TELEGRAM_API_URL": telegram_emulator.url,
+            "PANEL_URL": panel_emulator.url,
+            "PANEL_TOKEN": panel_emulator.token,
+            "ADMIN_IDS": "1",
+            "NALOGO_ENABLED": "true",
+            "NALOGO_INN": "771234567890",
+            "NALOGO_PASSWORD": "right-password",
+            "NALOGO_API_URL": nalogo.api_url,
+        }
+        code, out = await remnastore("check", env=env, cwd=tmp_path)
+        assert code == 0, out
+        assert "logged in" in next(line for line in out.splitlines() if line.startswith("tax-receipts"))
+        code, out = await remnastore("check", env={**env, "NALOGO_PASSWORD": "wrong-password"}, cwd=tmp_path)
+        line = next(line for line in out.splitlines() if line.startswith("tax-receipts"))
+        assert code == 1 and "FAIL" in line and "NALOGO_PASSWORD" in line
+        assert "wrong-password" not in out
+        nalogo.set_down(True)
+        code, out = await remnastore("check", env=env, cwd=tmp_path)
+        line = next(line for line in out.splitlines() if line.startswith("tax-receipts"))
+        assert code == 1 and "503" in line

@@ -147,6 +147,7 @@ async def test_gift_methods_leave_out_fixed_product_providers(renew_shop: RenewS
     reply = await user.wait_reply(await user.press("Buy as a gift"))
     assert not any("Tribute" in text for text in reply.button_texts)
     assert any("YooKassa" in text for text in reply.button_texts)
-    await user.wait_reply(await user.press_data("gm:standard:1m:tribute"))
+    answer = await user.wait_alert(await user.press_data("gm:standard:1m:tribute"))
+    assert "not available for this purchase" in answer["text"]
     async with shop.db.session() as session:
         assert (await session.scalars(select(Order))).all() == []

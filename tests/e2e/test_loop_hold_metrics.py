@@ -19,7 +19,7 @@ def shop_env() -> dict[str, str]:
 async def metrics_text(shop: Shop) -> str:
     async with (
         aiohttp.ClientSession() as http,
-        http.get(f"http://127.0.0.1:{shop.app.port}/metrics") as response,
+        http.get(f"http://127.0.0.1:{shop.app.metrics_port}/metrics") as response,  # the private listener
     ):
         return await response.text()
 

@@ -95,7 +95,8 @@ async def test_maintenance_holds_customers_not_admins_nor_payments(
 async def test_customers_cannot_switch_maintenance(shop: Shop) -> None:
     customer = shop.user(8705, language_code="en")
     await customer.wait_reply(await customer.send("/start"))
-    await customer.wait_reply(await customer.press_data("amt:on"))
+    answer = await customer.wait_alert(await customer.press_data("amt:on"))
+    assert "administrators only" in answer["text"]
     reply = await customer.wait_reply(await customer.send("/maintenance"))
     assert "Unknown command" in reply.text
     assert not shop.app.effective.current.maintenance.enabled

@@ -24,6 +24,7 @@ async def test_changes_in_the_panel_show_at_once_when_announced(shop: Shop) -> N
     first = await lena.wait_reply(await lena.press_data(Nav(screen=Screen.SUBSCRIPTION).pack()))
     assert "Devices: 0 of" in first.text
 
+    await lena.wait_reply(await lena.press_data(Nav(screen=Screen.MAIN).pack()))
     requests = len(shop.panel.requests)
     again = await lena.wait_reply(await lena.press_data(Nav(screen=Screen.SUBSCRIPTION).pack()))
     assert again.text == first.text

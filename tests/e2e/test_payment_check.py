@@ -34,10 +34,8 @@ async def order_with_yookassa(shop: Shop, user_id: int, language: str = "en") ->
 
 
 async def i_have_paid(buyer: FakeUser, label: str = "I have paid") -> str:
-    update_id = await buyer.press(label)
-    await buyer.wait_reply(update_id)
-    answer = buyer.callback_answer(update_id)
-    assert answer is not None and answer.get("show_alert") is True, answer
+    answer = await buyer.wait_alert(await buyer.press(label))
+    assert answer.get("show_alert") is True, answer
     return str(answer.get("text", ""))
 
 

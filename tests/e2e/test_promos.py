@@ -567,10 +567,8 @@ async def test_customers_cannot_reach_promo_or_campaign_admin(shop: Shop) -> Non
         "apcl:0",
         "apcc:1",
     ):
-        update = await customer.press_data(data)
-        await shop.telegram.wait_until(lambda u=update: customer.callback_answer(u) is not None, timeout=5)
-        answer = customer.callback_answer(update)
-        assert answer is not None and "administrators only" in answer.get("text", ""), (data, answer)
+        answer = await customer.wait_alert(await customer.press_data(data))
+        assert "administrators only" in answer["text"], (data, answer)
     # had any of these started a wizard, this would be its answer
     reply = await customer.wait_reply(await customer.send("12"))
     assert "What would you like to do?" in reply.text
@@ -665,8 +663,13 @@ async def test_russian_customer_and_admin_section_buttons(shop: Shop) -> None:
 
     # the admin menu's section buttons open the promo and campaign screens
     admin = shop.user(ADMIN_ID, first_name="Admin", language_code="en")
-    await admin.wait_reply(await admin.send("/promos"))
-    reply = await admin.wait_reply(await admin.press_data("an:pr"))
-    assert "Promo codes" in reply.text and "PRIVET" in reply.text
-    reply = await admin.wait_reply(await admin.press_data("an:cp"))
-    assert "Ad campaigns" in reply.text
+    menu = await admin.wait_reply(await admin.send("/admin"))
+    assert "Choose a section" in menu.text and "PRIVET" not in menu.text
+    reply = await admin.wait_reply(await admin.press("Promo codes"))  # the an:pr button
+    assert reply.message_id == menu.message_id  # the menu itself turned into the promo screen
+    assert "Choose a section" not in reply.text and "PRIVET" in reply.text
+    menu = await admin.wait_reply(await admin.send("/admin"))
+    assert "Ad campaigns" not in menu.text
+    reply = await admin.wait_reply(await admin.press("Ad campaigns"))  # the an:cp button
+    assert reply.message_id == menu.message_id
+    assert "Choose a section" not in reply.text and "Ad campaigns" in reply.text

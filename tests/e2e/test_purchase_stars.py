@@ -155,7 +155,11 @@ async def test_forged_callback_data_cannot_choose_a_price(shop: Shop) -> None:
         "bm:nosuch:1m:stars",
         "bm:standard:1m:bank",
     ):
-        await buyer.wait_reply(await buyer.press_data(data))
+        answer = await buyer.wait_alert(await buyer.press_data(data))
+        assert any(word in answer["text"] for word in ("outdated", "not available", "no longer available")), (
+            data,
+            answer,
+        )
     assert await orders(shop) == []
 
 

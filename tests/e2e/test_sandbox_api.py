@@ -248,6 +248,31 @@ async def test_yookassa_checkout_declines_then_pays_and_the_panel_expiry_moves(
     assert abs(expiry(mine) - (page_now() + timedelta(days=30))) < timedelta(days=2)
 
 
+async def test_yoomoney_quickpay_page_pays_and_the_panel_expiry_moves(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    user_id = await customer(http)
+    pay = await order(http, user_id, "YooMoney wallet")
+    assert pay["kind"] == "url" and pay["url"].startswith(sandbox.yoomoney.url)
+    async with aiohttp.ClientSession() as payer:
+        async with payer.get(pay["url"]) as page:
+            assert page.status == 200 and "199.00 RUB" in await page.text()
+        transfer = next(iter(sandbox.yoomoney.transfers))
+        form = {"transfer": transfer, "action": "pay"}
+        async with payer.post(
+            f"{sandbox.yoomoney.url}/quickpay/confirm/submit", data=form, allow_redirects=False
+        ) as paid:
+            assert paid.status == 303
+    assert sandbox.yoomoney.deliveries[-1].status == 200
+    await chat_until(http, user_id, bot_says("Payment received"))
+    mine = panel_user((await call(http, "GET", "/api/panel/users"))["users"], user_id)
+    assert abs(expiry(mine) - (page_now() + timedelta(days=30))) < timedelta(days=2)
+    # the emulated tax service registered the income; the customer got the receipt link
+    await chat_until(http, user_id, bot_says("receipt"))
+    [receipt] = sandbox.nalogo.receipts.values()
+    assert receipt.total == 199
+
+
 async def test_stars_invoice_is_paid_from_the_page_and_the_admin_exports_it(
     sandbox: Sandbox, http: aiohttp.ClientSession
 ) -> None:
@@ -286,7 +311,7 @@ async def test_a_real_shops_environment_does_not_reach_the_sandbox(monkeypatch: 
     try:
         assert sandbox.app is not None
         settings = sandbox.app.settings
-        assert set(sandbox.app.providers) == {"stars", "yookassa"}
+        assert set(sandbox.app.providers) == {"stars", "yookassa", "yoomoney"}
         assert not settings.use_webhook and settings.redis.url is None and settings.sales.log_chat_id is None
         assert settings.database.is_sqlite and settings.telegram.admin_ids == [ADMIN_ID]
     finally:
@@ -375,3 +400,20 @@ async def test_a_browser_on_another_address_opens_the_page_and_the_yookassa_chec
 def test_listening_on_every_address_is_refused_with_the_reason() -> None:
     with pytest.raises(ValueError, match="no address a browser can open"):
         Sandbox(host="0.0.0.0")
+
+
+async def test_each_customer_has_a_cabinet_link_that_signs_them_in_once(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    customer = await call(http, "POST", "/api/identities", {"language": "ru"})
+    answer = await call(http, "POST", f"/api/identities/{customer['user_id']}/cabinet", {})
+    assert answer["url"].startswith(f"{sandbox.public_url}/cabinet/login#")
+    assert await status_of(http, "POST", f"/api/identities/{ADMIN_ID}/cabinet", json={}) == 404
+    token = answer["url"].partition("#")[2]
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
+        async with browser.post(f"{sandbox.public_url}/cabinet/login", data={"token": token}) as response:
+            assert response.status == 200
+            page = await response.text()
+        assert "Моя подписка" in page and "Sandbox VPN" in page
+        async with browser.post(f"{sandbox.public_url}/cabinet/login", data={"token": token}) as response:
+            assert response.status == 403

@@ -316,17 +316,18 @@ async def test_an_altered_archive_is_refused_before_anything_changes(
     db_name = manifest.database_file
     original = member(result.path, db_name)
     flipped = original[:-100] + bytes([original[-100] ^ 0xFF]) + original[-99:]
-    cases: dict[str, dict[str, bytes | None]] = {
-        "altered dump": {db_name: flipped},
-        "altered settings": {"config.env": member(result.path, "config.env") + b"EXTRA=1\n"},
-        "missing dump": {db_name: None},
-        "extra file": {"evil.sh": b"#!/bin/sh\n"},
-        "path traversal": {"../escape": b"x"},
+    checksum, listing = "does not match its checksum", "files do not match its manifest"
+    cases: dict[str, tuple[dict[str, bytes | None], str]] = {
+        "altered dump": ({db_name: flipped}, checksum),
+        "altered settings": ({"config.env": member(result.path, "config.env") + b"EXTRA=1\n"}, checksum),
+        "missing dump": ({db_name: None}, listing),
+        "extra file": ({"evil.sh": b"#!/bin/sh\n"}, listing),
+        "path traversal": ({"../escape": b"x"}, "unexpected entry '../escape'"),
     }
-    for label, change in cases.items():
+    for label, (change, reason) in cases.items():
         bad = tmp_path / f"bad-{label.replace(' ', '-')}.tar.gz"
         rewrite_archive(result.path, bad, change)
-        with pytest.raises(ArchiveError):
+        with pytest.raises(ArchiveError, match=reason):
             await restore_backup(bad, database_url=empty_target, redis_url=None, confirm=None)
     # a manifest that is not ours
     forged = Manifest.from_json(member(result.path, MANIFEST).decode())

@@ -118,7 +118,7 @@ async def test_a_customer_who_blocked_the_bot_is_written_when_they_come_back(cac
 
 async def test_a_rolled_back_change_keeps_the_entry(cached: Cached) -> None:
     customer = await arrive(cached)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="the unit of work fails"):
         async with cached.db.session() as session:
             await CustomerRepository(session).claim_trial(customer.id, datetime.now(UTC))
             raise RuntimeError("the unit of work fails")

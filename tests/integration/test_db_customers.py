@@ -199,7 +199,7 @@ async def test_balance_changes_apply_once_and_never_go_negative(database: Databa
         assert await repo.change_balance(customer.id, topup, reason="topup", idempotency_key="t1")
         assert not await repo.change_balance(customer.id, topup, reason="topup", idempotency_key="t1")
         assert await repo.change_balance(customer.id, debit, reason="buy", idempotency_key="b1")
-    with pytest.raises(InsufficientBalance):
+    with pytest.raises(InsufficientBalance, match="balance would go below zero"):
         async with database.session() as session:
             await CustomerRepository(session).change_balance(
                 customer.id, Money(-30001, "RUB"), reason="buy", idempotency_key="b2"
@@ -212,7 +212,7 @@ async def test_balance_changes_apply_once_and_never_go_negative(database: Databa
 
 
 async def test_session_rolls_back_on_error(database: Database) -> None:
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match=r"^boom$"):
         async with database.session() as session:
             await CustomerRepository(session).register(
                 70, username=None, first_name=None, last_name=None, language="en", start_payload=None

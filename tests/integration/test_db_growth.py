@@ -111,7 +111,9 @@ async def test_campaign_attribution_first_wins(database: Database) -> None:
         assert found is not None and found.id == autumn.id
         assert await repo.get_by_code("AUTUMN_VK") is None  # campaign codes are exact deep-link payloads
         assert [c.code for c in await repo.all()] == ["spring_tg", "autumn_vk"]
-    with pytest.raises(IntegrityError):
+    with pytest.raises(
+        IntegrityError, match=r"(?s)(UNIQUE constraint failed: campaigns\.code|duplicate key value.*\(code\))"
+    ):
         async with database.session() as session:
             await CampaignRepository(session).create("autumn_vk", title="duplicate")
 
@@ -144,7 +146,11 @@ async def test_promo_lookup_is_case_insensitive(database: Database) -> None:
         assert found.is_active and not found.first_purchase_only and found.activations_count == 0
         assert await repo.get_by_code("spring") is None
         assert await repo.get_by_code("   ") is None
-    with pytest.raises(IntegrityError):
+    with pytest.raises(
+        IntegrityError,
+        match=r"(?s)(UNIQUE constraint failed: promo_codes\.code_normalized"
+        r"|duplicate key value.*\(code_normalized\))",
+    ):
         async with database.session() as session:
             await PromoRepository(session).create("SPRING25", kind="days", value=7)
 

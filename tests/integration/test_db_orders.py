@@ -77,9 +77,9 @@ async def test_create_validates_money(database: Database) -> None:
     customer_id = await new_customer(database)
     async with database.session() as session:
         repo = OrderRepository(session)
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="cannot be negative"):
             await repo.create(customer_id, kind="subscription", amount=Money(-1, "RUB"), provider="x")
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="discount and amount must be in the same currency"):
             await repo.create(
                 customer_id,
                 kind="subscription",
@@ -143,7 +143,7 @@ async def test_state_machine_refuses_other_moves(database: Database, path: list[
         assert loaded is not None
         for status in path:
             await repo.set_status(loaded, status, now=NOW)
-        with pytest.raises(InvalidTransition):
+        with pytest.raises(InvalidTransition, match="is not allowed"):
             await repo.set_status(loaded, refused, now=NOW)
     assert await status_of(database, order.id) == (path[-1] if path else "pending")
 
@@ -158,7 +158,7 @@ async def test_stale_status_is_refused(database: Database) -> None:
     assert first is not None and second is not None
     async with database.session() as session:
         await OrderRepository(session).set_status(first, "paid", now=NOW)
-    with pytest.raises(ConcurrentStatusChange):
+    with pytest.raises(ConcurrentStatusChange, match="no longer pending"):
         async with database.session() as session:
             await OrderRepository(session).set_status(second, "expired", now=NOW)
     assert await status_of(database, order.id) == "paid"
@@ -224,7 +224,9 @@ async def test_provider_payment_id_is_unique_per_provider(database: Database) ->
         loaded = await OrderRepository(session).get(third.id)
         assert loaded is not None
         await OrderRepository(session).set_provider_payment(loaded, provider_payment_id="p-1")
-    with pytest.raises(IntegrityError):
+    with pytest.raises(
+        IntegrityError, match=r"(?s)(UNIQUE constraint failed|duplicate key value).*provider_payment_id"
+    ):
         async with database.session() as session:
             loaded = await OrderRepository(session).get(second.id)
             assert loaded is not None

@@ -123,7 +123,7 @@ async def test_periods_and_expiring_between(database: Database) -> None:
             ends_at=T0 + timedelta(days=33),
             tariff_code="standard",
         )
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="cannot end before it starts"):
             await repo.add_period(alice, kind="bonus", days=1, starts_at=T0, ends_at=T0 - timedelta(days=1))
     async with database.session() as session:
         repo = SubscriptionRepository(session)

@@ -59,7 +59,7 @@ async def test_a_fence_checks_ownership_only_while_its_run_lasts(redis: Redis, p
     try:
         await verify_fence()  # still the owner
         await redis.set(f"{prefix}backup", "someone-else")
-        with pytest.raises(FenceLost):
+        with pytest.raises(FenceLost, match="lost its lock"):
             await verify_fence()
         fence.active = False  # after the run, work it spawned is not held back
         await verify_fence()

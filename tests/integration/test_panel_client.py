@@ -92,7 +92,7 @@ async def test_user_lifecycle_create_find_get_update_delete(
     assert panel_emulator.user_by_telegram_id(5001) is not None  # only the other one is left
     assert all(u["username"] != "tg_5001" for u in panel_emulator.users)
     await panel_client.delete_user(created.ref)  # already gone: 404 is not an error
-    with pytest.raises(PanelNotFound):
+    with pytest.raises(PanelNotFound, match="User with specified params not found"):
         await panel_client.get_user(created.ref)
 
 
@@ -116,7 +116,7 @@ async def test_extend_adds_days_and_counts_from_now_once_expired(
     expected = datetime.now(UTC) + timedelta(days=30)
     assert abs(revived.expire_at - expected) < timedelta(minutes=1)
     assert revived.status == "ACTIVE"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="days must be at least 1"):
         await panel_client.extend_user(ref, 0)
 
 
@@ -196,7 +196,7 @@ async def test_panel_validation_errors_are_bad_requests(panel_client: RemnawaveC
             user.ref, UpdateUserRequest(expire_at=datetime.now(UTC) - timedelta(days=1))
         )
     assert "cannot be in the past" in str(past.value)
-    with pytest.raises(PanelBadRequest):
+    with pytest.raises(PanelBadRequest, match="change status to LIMITED or EXPIRED"):
         await panel_client.update_user(user.ref, UpdateUserRequest(status="EXPIRED"))
 
 
@@ -269,7 +269,7 @@ async def test_reads_are_retried_but_create_is_not(panel_emulator: PanelEmulator
         assert calls[-1][:2] == ("users.get", "ok") and calls[-1][2] >= 0
 
         panel_emulator.fail_next(1, 503, path_prefix="/api/users", method="POST")
-        with pytest.raises(PanelUnavailable):
+        with pytest.raises(PanelUnavailable, match=r"^users\.create: Service Unavailable \(HTTP 503\)$"):
             await client.create_user(_request("tg_12", 12))
     creates = [r for r in panel_emulator.requests if r.method == "POST" and r.path == "/api/users"]
     assert [r.json["username"] for r in creates] == ["tg_11", "tg_12"]  # tg_12 was sent exactly once
@@ -319,12 +319,12 @@ async def test_a_retried_device_delete_whose_first_reply_was_lost(panel_emulator
 async def test_a_panel_that_is_down_is_unavailable_then_recovers(panel_emulator: PanelEmulator) -> None:
     async with make_panel_client(panel_emulator, retries=1, api_version="3") as client:
         panel_emulator.set_down(True)
-        with pytest.raises(PanelUnavailable):
+        with pytest.raises(PanelUnavailable, match="closed the connection without replying"):
             await client.system_stats()
         panel_emulator.set_down(False)
         assert (await client.system_stats()).total_users == 0
     async with RemnawaveClient("http://127.0.0.1:1", "t", api_version="3", retries=0) as refused:
-        with pytest.raises(PanelUnavailable):
+        with pytest.raises(PanelUnavailable, match="cannot connect to the panel"):
             await refused.system_stats()
 
 
@@ -356,7 +356,7 @@ async def test_extra_headers_cookies_and_base_url_forms(panel_emulator: PanelEmu
     assert headers["Cookie"] == "gate=s3cret; lang=en"
     assert headers["Authorization"] == f"Bearer {panel_emulator.token}"
     assert panel_emulator.token not in repr(client)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must start with http:// or https://"):
         RemnawaveClient("panel.example.com", "t")
 
 
@@ -375,3 +375,29 @@ async def test_a_change_the_panel_applied_but_whose_reply_was_lost(panel_emulato
         again = await client.update_user(user["id"], UpdateUserRequest(expire_at=target + timedelta(days=1)))
     assert again.expire_at == target + timedelta(days=1)
     assert len(_sent(panel_emulator, "PATCH", "/api/users")) == 2
+
+
+async def test_a_client_fetching_the_subscription_with_its_hwid_becomes_a_device(
+    panel_emulator: PanelEmulator, panel_client: RemnawaveClient
+) -> None:
+    user = await panel_client.create_user(_request("tg_5077", 5077))  # device limit 2
+    app_headers = {
+        "X-Forwarded-For": "127.0.0.1",  # through the panel's HTTPS proxy, as a client app reaches it
+        "X-Forwarded-Proto": "https",
+        "x-hwid": "A1B2C3",
+        "x-device-os": "Android",
+        "x-ver-os": "14",
+        "x-device-model": "Pixel 9",
+    }
+    async with aiohttp.ClientSession() as http:
+        for hwid in ("A1B2C3", "A1B2C3", "D4E5F6", "G7H8I9"):  # again, a second, one over the limit
+            async with http.get(user.subscription_url, headers=app_headers | {"x-hwid": hwid}) as response:
+                assert response.status == 200
+        proxied = {"X-Forwarded-For": "127.0.0.1", "X-Forwarded-Proto": "https"}
+        async with http.get(user.subscription_url, headers=proxied) as response:  # no HWID, no device
+            assert response.status == 200
+    devices = await panel_client.list_devices(user.ref)
+    assert [(d.hwid, d.platform, d.device_model) for d in devices] == [  # newest first, as the panel lists
+        ("D4E5F6", "Android", "Pixel 9"),
+        ("A1B2C3", "Android", "Pixel 9"),
+    ]

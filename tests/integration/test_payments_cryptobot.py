@@ -23,8 +23,8 @@ from remnastore.payments.base import (
     Provider,
     ProviderContext,
     ProviderError,
-    RefundNotSupported,
 )
+from remnastore.payments.capabilities import Refunds
 from tests.fixtures.payments import NotificationReceiver, silent_server
 
 TOKEN = f"{secrets.randbelow(10**6)}:AA{secrets.token_urlsafe(24)}"
@@ -86,10 +86,17 @@ async def make_invoice(provider: cryptobot.CryptoBotProvider, request: InvoiceRe
 # -- invoices ------------------------------------------------------------
 
 
+def refusal(receiver: NotificationReceiver) -> str:
+    """The reason the provider module gave for refusing the last notification (logged for the seller)."""
+    rejected = receiver.outcomes[-1].rejected
+    assert rejected is not None, receiver.outcomes[-1]
+    return rejected.reason
+
+
 async def test_module_satisfies_the_provider_protocol(provider: cryptobot.CryptoBotProvider) -> None:
     assert isinstance(provider, Provider)
     assert provider.name == "cryptobot" and provider.currencies == frozenset({"RUB"})
-    assert not provider.supports_refund and provider.supports_status_poll and provider.uses_webhook
+    assert not isinstance(provider, Refunds) and provider.supports_status_poll and provider.uses_webhook
 
 
 async def test_fiat_invoice(emulator: CryptoBotEmulator, provider: cryptobot.CryptoBotProvider) -> None:
@@ -207,7 +214,7 @@ async def test_signature_from_another_token_is_refused(
     emulator.pay(invoice_id)
     forged = emulator.notification(emulator.invoices[invoice_id], token="999:AAforged")
     assert (await emulator.deliver(forged)).status == 401
-    assert receiver.events == []
+    assert receiver.events == [] and refusal(receiver) == "signature mismatch"
 
 
 async def test_missing_signature_is_refused(
@@ -217,6 +224,7 @@ async def test_missing_signature_is_refused(
     delivery = emulator.pay(invoice_id)
     del delivery.headers["crypto-pay-api-signature"]
     assert (await emulator.deliver(delivery)).status == 401
+    assert refusal(receiver) == "no signature header"
 
 
 async def test_the_signature_covers_the_raw_bytes(
@@ -275,19 +283,33 @@ async def test_replay_window_is_configurable(emulator: CryptoBotEmulator) -> Non
 
 
 @pytest.mark.parametrize(
-    "update",
+    ("update", "reason"),
     [
-        None,
-        [],
-        {"update_type": "invoice_paid", "payload": {"invoice_id": 1, "status": "paid"}},
-        {"update_type": "invoice_paid", "request_date": "yesterday", "payload": {}},
-        {"update_id": 1, "update_type": "invoice_paid", "request_date": "NOW"},
-        {"update_id": 1, "update_type": "invoice_paid", "request_date": "NOW", "payload": {"invoice_id": 5}},
+        (None, "body is not JSON"),
+        ([], "not a Crypto Pay update"),
+        (
+            {"update_type": "invoice_paid", "payload": {"invoice_id": 1, "status": "paid"}},
+            "request_date is missing or unreadable",
+        ),
+        (
+            {"update_type": "invoice_paid", "request_date": "yesterday", "payload": {}},
+            "request_date is missing or unreadable",
+        ),
+        ({"update_id": 1, "update_type": "invoice_paid", "request_date": "NOW"}, "update without an invoice"),
+        (
+            {
+                "update_id": 1,
+                "update_type": "invoice_paid",
+                "request_date": "NOW",
+                "payload": {"invoice_id": 5},
+            },
+            "invoice with an unknown status",
+        ),
     ],
     ids=["garbage", "array", "no-date", "bad-date", "no-invoice", "no-status"],
 )
 async def test_malformed_but_signed_bodies_are_400(
-    emulator: CryptoBotEmulator, receiver: NotificationReceiver, update: Any
+    emulator: CryptoBotEmulator, receiver: NotificationReceiver, update: Any, reason: str
 ) -> None:
     if update is None:
         body = b"not json"
@@ -299,7 +321,7 @@ async def test_malformed_but_signed_bodies_are_400(
     delivery.body = body
     delivery.headers["crypto-pay-api-signature"] = cryptobot.signature(TOKEN, body)
     assert (await emulator.deliver(delivery)).status == 400
-    assert receiver.events == []
+    assert receiver.events == [] and refusal(receiver) == reason
 
 
 async def test_other_update_types_are_acknowledged_without_events(
@@ -360,9 +382,7 @@ async def test_fetch_status_by_order_id_prefers_the_paid_invoice(
 
 
 async def test_refunds_are_not_supported(provider: cryptobot.CryptoBotProvider) -> None:
-    with pytest.raises(RefundNotSupported) as caught:
-        await provider.refund("501", Money(19900, "RUB"), "refund-1")
-    assert not caught.value.transient
+    assert not isinstance(provider, Refunds)  # no refund API: refunded in the dashboard
 
 
 async def test_provider_down_is_transient(
@@ -405,10 +425,27 @@ def test_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     assert defaults.currency_type == "fiat" and defaults.fiat == "RUB"
     monkeypatch.setenv("CRYPTOBOT_ACCEPTED_ASSETS", "usdt, ton")
     assert cryptobot.Settings().accepted_assets == ["USDT", "TON"]
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="'XYZ' is not a currency"):
         cryptobot.Settings(CRYPTOBOT_FIAT="XYZ")
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="CRYPTOBOT_CURRENCY_TYPE"):
         cryptobot.Settings(CRYPTOBOT_CURRENCY_TYPE="barter")
     for name, field in cryptobot.Settings.model_fields.items():
         assert field.description, name
     assert TOKEN not in repr(make_settings("http://x"))
+
+
+async def test_the_event_takes_its_time_from_paid_at_and_an_empty_payload_is_no_order(
+    emulator: CryptoBotEmulator, provider: cryptobot.CryptoBotProvider, receiver: NotificationReceiver
+) -> None:
+    invoice_id = await make_invoice(provider, order())
+    emulator.pay(invoice_id)
+    paid = dict(emulator.invoices[invoice_id], paid_at="2026-03-01T10:00:00.000Z", payload="")
+    sent_at = datetime.now(UTC)
+    assert (await emulator.deliver(emulator.notification(paid, request_date=sent_at))).status == 200
+    [event] = receiver.events
+    assert event.kind is EventKind.PAID and event.order_id is None
+    assert event.occurred_at == datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+    # an invoice that is not paid has no paid_at: the update's own date is the event's time
+    expired = dict(emulator.invoices[invoice_id], status="expired", paid_at=None)
+    assert (await emulator.deliver(emulator.notification(expired, request_date=sent_at))).status == 200
+    assert receiver.events[-1].occurred_at == sent_at.replace(microsecond=sent_at.microsecond // 1000 * 1000)

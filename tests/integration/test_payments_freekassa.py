@@ -28,6 +28,7 @@ from remnastore.payments.base import (
     ProviderError,
     RawRequest,
 )
+from remnastore.payments.capabilities import RefundRequest, Refunds
 from remnastore.payments.freekassa import FreeKassaProvider, Settings
 from tests.fixtures.payments import NotificationReceiver
 
@@ -83,7 +84,7 @@ async def test_module_contract(provider: FreeKassaProvider) -> None:
     assert isinstance(provider, Provider)
     assert provider.name == freekassa.NAME == "freekassa"
     assert provider.currencies == frozenset({"RUB"})
-    assert provider.supports_refund and provider.supports_status_poll and provider.uses_webhook
+    assert isinstance(provider, Refunds) and provider.supports_status_poll and provider.uses_webhook
 
 
 def test_settings_defaults_and_missing() -> None:
@@ -101,9 +102,9 @@ def test_settings_defaults_and_missing() -> None:
     assert Settings(FREEKASSA_ENABLED=False).missing() == []
     custom = Settings(FREEKASSA_ALLOWED_IPS="10.0.0.0/8, 192.0.2.1", FREEKASSA_CHECK_IP="false")
     assert custom.allowed_ips == ["10.0.0.0/8", "192.0.2.1"] and custom.check_ip is False
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="does not appear to be an IPv4 or IPv6 network"):
         Settings(FREEKASSA_ALLOWED_IPS="not-an-ip")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="FREEKASSA_SERVER_IP"):
         Settings(FREEKASSA_SERVER_IP="300.1.1.1")
 
 
@@ -302,10 +303,16 @@ async def test_fetch_status_and_refund(provider: FreeKassaProvider, emulator: Fr
     assert paid.provider_payment_id == invoice.provider_payment_id and paid.order_id == "ord-1"
 
     with pytest.raises(ProviderError) as partial:
-        await provider.refund(invoice.provider_payment_id, Money(10000, "RUB"), "refund-1")
+        await provider.refund_order(
+            RefundRequest("order", invoice.provider_payment_id, Money(10000, "RUB"), 0, "refund-1")
+        )
     assert partial.value.transient is False
-    await provider.refund(invoice.provider_payment_id, Money(19900, "RUB"), "refund-1")
-    await provider.refund(invoice.provider_payment_id, Money(19900, "RUB"), "refund-1")
+    await provider.refund_order(
+        RefundRequest("order", invoice.provider_payment_id, Money(19900, "RUB"), 0, "refund-1")
+    )
+    await provider.refund_order(
+        RefundRequest("order", invoice.provider_payment_id, Money(19900, "RUB"), 0, "refund-1")
+    )
     assert emulator.refunds == [int(invoice.provider_payment_id)]
     refunded = await provider.fetch_status("ord-1", invoice.provider_payment_id)
     assert refunded is not None and refunded.kind is EventKind.REFUNDED

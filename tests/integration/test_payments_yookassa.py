@@ -27,6 +27,7 @@ from remnastore.payments.base import (
     ProviderContext,
     ProviderError,
 )
+from remnastore.payments.capabilities import RefundRequest, Refunds
 from tests.fixtures.payments import NotificationReceiver, silent_server
 
 SHOP_ID = "506751"
@@ -93,7 +94,7 @@ def fetched(emulator: YooKassaEmulator, path_prefix: str) -> list[str]:
 async def test_module_satisfies_the_provider_protocol(provider: yookassa.YooKassaProvider) -> None:
     assert isinstance(provider, Provider)
     assert provider.name == "yookassa" and provider.currencies == frozenset({"RUB"})
-    assert provider.supports_refund and provider.supports_status_poll and provider.uses_webhook
+    assert isinstance(provider, Refunds) and provider.supports_status_poll and provider.uses_webhook
 
 
 async def test_create_invoice_sends_redirect_payment_with_metadata(
@@ -436,8 +437,8 @@ async def test_refund_is_idempotent_and_bounded(
     payment_id = invoice.provider_payment_id or ""
     emulator.pay(payment_id)
 
-    await provider.refund(payment_id, Money(5000, "RUB"), "refund-1")
-    await provider.refund(payment_id, Money(5000, "RUB"), "refund-1")
+    await provider.refund_order(RefundRequest("order", payment_id, Money(5000, "RUB"), 0, "refund-1"))
+    await provider.refund_order(RefundRequest("order", payment_id, Money(5000, "RUB"), 0, "refund-1"))
     assert len(emulator.refunds) == 1
     assert emulator.payments[payment_id]["refunded_amount"]["value"] == "50.00"
     sent = emulator.requests[-1]
@@ -448,7 +449,7 @@ async def test_refund_is_idempotent_and_bounded(
     }
 
     with pytest.raises(ProviderError) as caught:
-        await provider.refund(payment_id, Money(15000, "RUB"), "refund-2")
+        await provider.refund_order(RefundRequest("order", payment_id, Money(15000, "RUB"), 0, "refund-2"))
     assert caught.value.status == 400 and not caught.value.transient
 
 
@@ -482,7 +483,9 @@ async def test_refund_receipt_when_the_shop_has_a_receipt_email(emulator: YooKas
     try:
         invoice = await module.create_invoice(order())
         emulator.pay(invoice.provider_payment_id or "")
-        await module.refund(invoice.provider_payment_id or "", Money(19900, "RUB"), "refund-r")
+        await module.refund_order(
+            RefundRequest("order", invoice.provider_payment_id or "", Money(19900, "RUB"), 0, "refund-r")
+        )
     finally:
         await module.close()
     receipt = posted(emulator, "/v3/refunds")[-1]["receipt"]
@@ -548,7 +551,7 @@ def test_allowed_ips_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("YOOKASSA_ALLOWED_IPS", "185.71.76.0/27, 77.75.156.11;2a02:5180::/32")
     assert yookassa.Settings().allowed_ips == ["185.71.76.0/27", "77.75.156.11", "2a02:5180::/32"]
     monkeypatch.setenv("YOOKASSA_ALLOWED_IPS", "185.71.76.0/27,not-an-ip")
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="is not an IP address or network"):
         yookassa.Settings()
 
 

@@ -10,7 +10,16 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from remnastore.infra.ratelimit import KEY_PREFIX, Limits, MemoryRateLimiter, RedisRateLimiter, VerdictKind
+from remnastore.infra.ratelimit import (
+    KEY_PREFIX,
+    Limits,
+    MemoryRateLimiter,
+    RateLimitSettings,
+    RedisRateLimiter,
+    Verdict,
+    VerdictKind,
+    build_rate_limiter,
+)
 from tests.fixtures.redis_keys import redis_client, scratch_prefix
 
 pytestmark = [
@@ -110,3 +119,32 @@ async def test_keys_expire_and_carry_the_prefix(redis: Redis, prefix: str) -> No
     for key in keys:
         ttl = await redis.pttl(key)
         assert 0 < ttl <= 100_000
+
+
+async def test_the_clock_drives_it_and_a_ban_ends_exactly_at_its_end(redis: Redis, prefix: str) -> None:
+    now = [T0]
+    limits = Limits(events=1, window=10.0, ban=100.0, strikes=1)
+    limiter = RedisRateLimiter(redis, limits, prefix=prefix, clock=lambda: now[0])
+    assert (await limiter.hit(7)).kind is VerdictKind.ALLOW
+    banned = await limiter.hit(7)
+    assert banned.kind is VerdictKind.BANNED and banned.ban_until == T0 + 100
+    assert await limiter.is_banned(7) and await limiter.is_banned(7, T0 + 99.999)
+    assert not await limiter.is_banned(7, T0 + 100)
+    now[0] = T0 + 100
+    assert not await limiter.is_banned(7)
+    assert (await limiter.hit(7)).kind is VerdictKind.ALLOW
+
+
+async def test_the_settings_choose_the_redis_limiter_when_there_is_redis(redis: Redis) -> None:
+    settings = RateLimitSettings(RATE_LIMIT_EVENTS=1, RATE_LIMIT_WINDOW_SECONDS=10, RATE_LIMIT_STRIKES=1)
+    limiter = build_rate_limiter(settings, redis, clock=lambda: T0)
+    assert isinstance(limiter, RedisRateLimiter)
+    assert limiter.limits == Limits(events=1, window=10.0, ban=300.0, strikes=1)
+    customer = 987_654_321  # under the shop's own prefix: removed below
+    try:
+        assert (await limiter.hit(customer)).kind is VerdictKind.ALLOW
+        assert await limiter.hit(customer) == Verdict(VerdictKind.BANNED, T0 + 300)  # the clock's time
+        assert await limiter.is_banned(customer)
+    finally:
+        await limiter.unban(customer)
+    assert not await limiter.is_banned(customer)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import struct
 import time
@@ -110,6 +111,17 @@ def build_router() -> Router:
         assert isinstance(query.message, Message)
         await query.message.edit_text("Pressed <i>once</i>", reply_markup=None)
         await query.answer("done")
+
+    @router.callback_query(F.data == "alert:1")
+    async def alert_only(query: CallbackQuery) -> None:
+        await query.answer("Only an alert", show_alert=True)
+
+    @router.callback_query(F.data == "same:1")
+    async def same_text(query: CallbackQuery) -> None:
+        assert isinstance(query.message, Message)
+        with contextlib.suppress(TelegramBadRequest):  # "message is not modified"
+            await query.message.edit_text(query.message.html_text, reply_markup=query.message.reply_markup)
+        await query.answer()
 
     @router.pre_checkout_query()
     async def pre_checkout(query: PreCheckoutQuery) -> None:
@@ -366,6 +378,30 @@ async def test_edit_rules(telegram_emulator: TelegramEmulator, telegram_bot: Bot
     with pytest.raises(TelegramBadRequest, match="message to delete not found"):
         await telegram_bot.delete_message(USER_ID, sent.message_id)
     assert [message.message_id for message in user.messages] == [photo.message_id, again.message_id]
+
+
+async def test_wait_reply_needs_a_new_or_edited_message_and_wait_alert_reads_an_alert(
+    telegram_emulator: TelegramEmulator, telegram_bot: Bot
+) -> None:
+    user = telegram_emulator.user(USER_ID, first_name="Ann")
+    async with polling(telegram_emulator, telegram_bot):
+        await user.send("/menu")
+        menu = await user.wait_reply()
+        alert = await user.press_data("alert:1")
+        with pytest.raises(AssertionError, match=r"without a new or edited message.*Only an alert"):
+            await user.wait_reply(alert)
+        assert await user.wait_alert(alert) == {"text": "Only an alert", "show_alert": True, "url": None}
+        # an edit to the very same text is refused by Telegram: nothing changed on screen
+        same = await user.press_data("same:1", message_id=menu.message_id)
+        with pytest.raises(AssertionError, match=r"without a new or edited message.*message is not modified"):
+            await user.wait_reply(same)
+        with pytest.raises(AssertionError, match="without a text"):
+            await user.wait_alert(same)
+        assert user.last_message == menu
+        typed = await user.send("plain text")
+        with pytest.raises(AssertionError, match=f"update {typed} is not a button press"):
+            await user.wait_alert(typed)
+        assert (await user.wait_reply(typed)).text == "You said: plain text"
 
 
 async def test_callback_answers(telegram_emulator: TelegramEmulator, telegram_bot: Bot) -> None:

@@ -178,7 +178,7 @@ async def test_close_cancels_pending_ban_end_notices(emulator: TelegramEmulator)
     assert harness.throttle.pending_notifications == 1
     await harness.throttle.close()
     assert harness.throttle.pending_notifications == 0
-    with pytest.raises(AssertionError):
+    with pytest.raises(AssertionError, match="no matching sendMessage call within"):
         await emulator.wait_for_call(
             "sendMessage", lambda call: _to(call, user) and "pause is over" in call.params["text"], timeout=1
         )
@@ -187,7 +187,7 @@ async def test_close_cancels_pending_ban_end_notices(emulator: TelegramEmulator)
 
 async def test_failing_handlers_are_counted_by_exception_type(harness: Harness) -> None:
     user = harness.emulator.user(ADMIN)
-    with pytest.raises(ZeroDivisionError):
+    with pytest.raises(ZeroDivisionError, match=r"^handler bug$"):
         await harness.send(user, "fail")
     body = harness.metrics.render()[0]
     assert sample(body, "remnastore_handler_errors_total", type="ZeroDivisionError") == 1

@@ -44,6 +44,11 @@ async def test_a_shop_with_everything_on_runs_every_job_in_the_table(tmp_path: P
         PANEL_SYNC_INTERVAL_MINUTES="60",
         PANEL_LIGHT_SYNC_MINUTES="5",
         STARS_ENABLED="true",
+        NALOGO_ENABLED="true",
+        NALOGO_INN="500100732259",
+        NALOGO_PASSWORD="a-password",
+        CABINET_ENABLED="true",
+        PUBLIC_URL="https://shop.example",
     )
     assert names == [job.name for job in JOBS]
 

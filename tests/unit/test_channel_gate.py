@@ -115,7 +115,7 @@ async def test_check_errors_propagate_and_nothing_is_cached() -> None:
     async def failing() -> bool:
         raise RuntimeError("telegram is down")
 
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="telegram is down"):
         await gate.is_member(7, failing)
     telegram = Telegram(member=False)
     assert await gate.is_member(7, telegram.check) is False

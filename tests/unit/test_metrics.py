@@ -86,7 +86,7 @@ async def test_timed_job_counts_errors_too() -> None:
     metrics = Metrics()
     async with metrics.timed_job("sync"):
         pass
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^boom$"):
         async with metrics.timed_job("sync"):
             raise ValueError("boom")
     body = metrics.render()[0]

@@ -123,22 +123,35 @@ def test_legacy_user_shape_with_uuid_and_top_level_traffic() -> None:
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "reason"),
     [
-        b"",
-        b"not json",
-        b"\xff\xfe",
-        b"[1, 2]",
-        b'{"timestamp": "2026-01-01T00:00:00.000Z"}',
-        b'{"event": "user.created"}',
-        b'{"event": "user.created", "timestamp": "yesterday", "data": {}}',
-        b'{"scope": "user", "event": "user.created", "timestamp": "2026-01-01T00:00:00Z", "data": {"id": 1}}',
-        b'{"scope": "user", "event": "user.created", "timestamp": "2026-01-01T00:00:00Z", "data": null}',
-        b'{"event": "user.expiration", "timestamp": "2026-01-01T00:00:00Z", "meta": {"expiration": "x"}}',
+        (b"", "is not JSON$"),
+        (b"not json", "is not JSON$"),
+        (b"\xff\xfe", "is not JSON$"),
+        (b"[1, 2]", "is not a JSON object"),
+        (b'{"timestamp": "2026-01-01T00:00:00.000Z"}', "has no event name"),
+        (b'{"event": "user.created"}', "has no timestamp"),
+        (
+            b'{"event": "user.created", "timestamp": "yesterday", "data": {}}',
+            "timestamp is not an ISO datetime",
+        ),
+        (
+            b'{"scope": "user", "event": "user.created", "timestamp": "2026-01-01T00:00:00Z", '
+            b'"data": {"id": 1}}',
+            r"user is malformed \(fields: username",
+        ),
+        (
+            b'{"scope": "user", "event": "user.created", "timestamp": "2026-01-01T00:00:00Z", "data": null}',
+            r"user is malformed \(fields: <root>\)",
+        ),
+        (
+            b'{"event": "user.expiration", "timestamp": "2026-01-01T00:00:00Z", "meta": {"expiration": "x"}}',
+            "meta.expiration is not a number",
+        ),
     ],
 )
-def test_malformed_bodies_raise_value_error(body: bytes) -> None:
-    with pytest.raises(ValueError):
+def test_malformed_bodies_raise_value_error(body: bytes, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
         parse_panel_event(body)
 
 

@@ -31,6 +31,17 @@ def test_fixed_discount_applies_only_in_its_currency_and_never_makes_a_price_fre
     assert off.price(Money(3000, "RUB")) == Money(1, "RUB")
 
 
+def test_out_of_range_discount_values_are_clamped_not_trusted() -> None:
+    """A stored value outside its range (a hand-edited row) never raises a price or breaks checkout."""
+    full = Money(19900, "RUB")
+    assert discount("percent", 0).price(full) == full
+    assert discount("percent", -20).price(full) == full
+    assert discount("percent", 100).price(full) == Money(1, "RUB")
+    assert discount("percent", 150).price(full) == Money(1, "RUB")
+    assert discount("fixed", 0, "RUB").price(full) == full
+    assert discount("fixed", -500, "RUB").price(full) == full
+
+
 def test_days_and_balance_codes_do_not_change_prices() -> None:
     assert discount("days", 7).price(Money(150, "XTR")) == Money(150, "XTR")
     assert discount("balance", 100, "RUB").price(Money(19900, "RUB")) == Money(19900, "RUB")
@@ -84,11 +95,11 @@ def test_wizard_values(admin: PromoAdmin, kind: str, text: str, expected: tuple[
     ],
 )
 def test_wizard_refuses_bad_values(admin: PromoAdmin, kind: str, text: str) -> None:
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match=r"^admin-promo-bad-(value|amount)$"):
         admin.parse_value(kind, text)
 
 
 def test_wizard_tariffs(admin: PromoAdmin) -> None:
     assert admin.parse_tariffs("Family, standard family") == ("family", "standard")
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match=r"^admin-promo-bad-tariffs$"):
         admin.parse_tariffs("premium")

@@ -21,6 +21,7 @@ class Screen(StrEnum):
     REFERRALS = "ref"
     PROMO = "promo"
     AUTORENEW = "ar"
+    CABINET = "cab"
 
 
 class Nav(CallbackData, prefix="n"):
@@ -161,6 +162,7 @@ class AdminSection(StrEnum):
     MAINTENANCE = "mt"
     HEALTH = "he"
     BACKUPS = "bk"
+    RECEIPTS = "rc"
 
 
 class AdminNav(AdminCallback, prefix="an"):
@@ -236,6 +238,12 @@ class AdminSetting(AdminCallback, prefix="as"):
 
 class AdminMaintenance(AdminCallback, prefix="amt"):
     action: str = Field(pattern=r"^(on|off|message|clear)$")
+
+
+class AdminReceiptRetry(AdminCallback, prefix="arr"):
+    """Send a failed tax receipt (or its cancellation) again."""
+
+    receipt: int = Field(ge=1)
 
 
 class AdminBackup(AdminCallback, prefix="abk"):

@@ -23,6 +23,7 @@ class SalesSettings(SettingsGroup):
         default_factory=lambda: [
             "stars",
             "yookassa",
+            "yoomoney",
             "freekassa",
             "platega",
             "severpay",

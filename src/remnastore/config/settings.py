@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import SecretStr
 
+from remnastore.cabinet.settings import CabinetSettings
 from remnastore.config.backup import BackupSettings
 from remnastore.config.broadcasts import BroadcastSettings
 from remnastore.config.channel_gate import ChannelGateSettings
@@ -28,6 +29,7 @@ from remnastore.config.telegram import TelegramSettings
 from remnastore.config.web import LogSettings, WebSettings
 from remnastore.infra.performance import PerformanceSettings
 from remnastore.infra.ratelimit import RateLimitSettings
+from remnastore.receipts.settings import TaxReceiptSettings
 from remnastore.settings_base import SettingsGroup
 
 G = TypeVar("G", bound=SettingsGroup)
@@ -65,6 +67,10 @@ class Settings:
     panel_sync: PanelSyncSettings = group(PanelSyncSettings, "Panel sync", optional=True)
     renewal: RenewalSettings = group(RenewalSettings, "Auto-renewal and gifts", optional=True)
     performance: PerformanceSettings = group(PerformanceSettings, "Performance", optional=True)
+    tax_receipts: TaxReceiptSettings = group(
+        TaxReceiptSettings, "Self-employed tax receipts (Мой налог)", optional=True
+    )
+    cabinet: CabinetSettings = group(CabinetSettings, "Customer cabinet", optional=True)
     #: each payment provider's own settings group, by provider name (payments/registry.py)
     payments: dict[str, SettingsGroup] = field(default_factory=dict)
 
@@ -80,6 +86,7 @@ class Settings:
                 values.append(secret.get_secret_value())
         values.extend(v for v in self.panel.extra_headers.values() if v)
         values.extend(v for v in self.panel.cookies.values() if v)
+        values.extend(self.tax_receipts.secrets())
         for group_settings in self.payments.values():
             for field_name in type(group_settings).model_fields:
                 value = getattr(group_settings, field_name)

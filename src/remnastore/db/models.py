@@ -649,3 +649,61 @@ class AccessGrant(Base):
     order_id: Mapped[str | None] = mapped_column(String(36), ForeignKey("orders.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = _created()
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TaxReceiptStatus(StrEnum):
+    PENDING = "pending"  # to be registered
+    SENDING = "sending"  # a registration request is (or was) in flight
+    UNKNOWN = "unknown"  # the service may have registered it: look it up before sending again
+    REGISTERED = "registered"
+    FAILED = "failed"  # refused by the service: an admin retries it
+    SKIPPED = "skipped"  # no receipt by rule (not roubles): see ``note``
+    CANCELLED = "cancelled"  # registered, then cancelled after a refund
+    VOID = "void"  # refunded before anything was registered
+
+
+class TaxReceipt(Base):
+    """One self-employed income receipt ("Мой налог") per paid order: the persistent queue of registrations
+    and cancellations (see :mod:`remnastore.receipts`)."""
+
+    __tablename__ = "tax_receipts"
+
+    id: Mapped[int] = _pk()
+    order_id: Mapped[str] = mapped_column(String(36), ForeignKey("orders.id"), nullable=False, unique=True)
+    customer_id: Mapped[int] = _customer_fk(ondelete=None, nullable=False)
+    amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    currency: Mapped[str] = mapped_column(String(8), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    receipt_id: Mapped[str | None] = mapped_column(String(64))
+    paid_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+    __table_args__ = (Index("ix_tax_receipts_status_next_attempt_at", "status", "next_attempt_at"),)
+
+
+class CabinetToken(Base):
+    """A credential of the customer cabinet (see :mod:`remnastore.cabinet`), stored only as a digest.
+
+    ``kind`` "link": a personal sign-in link (single use: ``used_at`` is set in the same statement that
+    accepts it); "session": a browser's session cookie (with its CSRF token); "initdata": the hash of a
+    Telegram Mini App sign-in, kept until it is stale so that the same data cannot sign in twice.
+    """
+
+    __tablename__ = "cabinet_tokens"
+
+    id: Mapped[int] = _pk()
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    digest: Mapped[str] = mapped_column(String(64), nullable=False)
+    customer_id: Mapped[int] = _customer_fk(nullable=False, index=True)
+    csrf: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = _created()
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("kind", "digest"),)

@@ -89,13 +89,19 @@ class RecordedRequest(NamedTuple):
 
 @dataclass
 class _Rule:
-    """``remaining`` matching requests (``None``: all) get ``status`` or a delay of ``seconds``."""
+    """``remaining`` matching requests (``None``: all) get ``status`` or a delay of ``seconds``.
+
+    ``body`` (with its ``content_type``) replaces the Nest-style JSON error body, e.g. a reverse proxy's
+    HTML page.
+    """
 
     remaining: int | None
     status: int
     path_prefix: str | None
     method: str | None
     seconds: float = 0.0
+    body: bytes | None = None
+    content_type: str = "text/html"
 
     def matches(self, request: web.Request) -> bool:
         return (self.path_prefix is None or request.path.startswith(self.path_prefix)) and (
@@ -266,10 +272,21 @@ class PanelEmulator:
                 record.update(status="LIMITED", updatedAt=current)
 
     def fail_next(
-        self, count: int = 1, status: int = 500, path_prefix: str | None = None, method: str | None = None
+        self,
+        count: int = 1,
+        status: int = 500,
+        path_prefix: str | None = None,
+        method: str | None = None,
+        *,
+        body: bytes | None = None,
+        content_type: str = "text/html",
     ) -> None:
-        """The next ``count`` matching requests answer ``status`` with a Nest-style body (no side effect)."""
-        self._rules.append(_Rule(count, status, path_prefix, method))
+        """The next ``count`` matching requests answer ``status`` (no side effect).
+
+        The body is Nest's default error body, or ``body`` as ``content_type`` when given (what a reverse
+        proxy in front of the panel answers, e.g. nginx's HTML "502 Bad Gateway" page).
+        """
+        self._rules.append(_Rule(count, status, path_prefix, method, body=body, content_type=content_type))
 
     def drop_after_applying(
         self,
@@ -464,6 +481,8 @@ class PanelEmulator:
         for rule in self._rules:
             if rule.remaining and rule.matches(request):
                 rule.remaining -= 1
+                if rule.body is not None:
+                    return web.Response(status=rule.status, body=rule.body, content_type=rule.content_type)
                 if rule.status == 500:
                     return nest_error(500, "Internal server error")
                 return nest_error(rule.status)

@@ -406,11 +406,28 @@ class PanelRoutes:
             {"version": self.emu.version, "build": build, "git": {"backend": commit, "frontend": commit}}
         )
 
+    def _register_hwid(self, record: Record, request: web.Request) -> None:
+        """A client app that sends its HWID (``x-hwid``, with ``x-device-os``, ``x-ver-os`` and
+        ``x-device-model``) while fetching the subscription becomes one of the user's devices, as on the
+        panel with HWID device limits on; a new device over the user's limit is not added."""
+        hwid = request.headers.get("x-hwid", "").strip()
+        if not hwid or any(device["hwid"] == hwid for device in record["devices"]):
+            return
+        limit = record["hwidDeviceLimit"]
+        if limit and len(record["devices"]) >= limit:
+            return
+        headers = request.headers
+        self.emu.add_device(
+            record["id"], hwid[:255], headers.get("x-device-os"), headers.get("x-ver-os"),
+            headers.get("x-device-model"), headers.get("User-Agent"),
+        )  # fmt: skip
+
     async def subscription(self, request: web.Request) -> web.Response:
         record = self.emu._find_by("shortUuid", request.match_info["short"])
         if record is None:
             missing = {"isFound": False, "statusCode": 404, "message": "Resource not found"}
             return web.json_response(missing, status=404, dumps=rules.compact_json)
+        self._register_hwid(record, request)
         links = [
             f"vless://{record['vlessUuid']}@127.0.0.1:443?security=reality&type=tcp#{record['username']}",
             f"trojan://{record['trojanPassword']}@127.0.0.1:8443#{record['username']}",

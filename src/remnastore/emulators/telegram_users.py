@@ -39,6 +39,10 @@ ANSWER_METHODS = frozenset(
     }
 )
 ACTIVITY_METHODS = ANSWER_METHODS | {"sendchataction"}
+#: the calls that put a new or edited message in front of the user
+MESSAGE_METHODS = frozenset(
+    method for method in ANSWER_METHODS if method.startswith(("send", "edit", "copy", "forward"))
+)
 _NOT_CALLBACK = ("url", "web_app_url", "switch_inline_query", "copy_text")
 
 
@@ -211,28 +215,92 @@ class FakeUser:
         *,
         settle: float | None = None,
     ) -> BotMessage:
-        """Wait until the bot has answered an update (the latest one by default) and gone quiet."""
+        """Wait until the bot has answered an update (the latest one by default) and gone quiet.
+
+        The answer must put a new or edited message in this chat: a press answered with an alert only
+        (use :meth:`wait_alert`), an edit Telegram refused ("message is not modified") or no message at
+        all fails here, so a test never reads a message that was already on screen as the reply.
+        """
         update_id = after_update if after_update is not None else self.last_update_id
         if update_id is None:
             raise AssertionError("wait_reply: this user has sent nothing yet")
+        delivered = await self._wait_answered(update_id, timeout, settle)
+        latest = self.last_message
+        if latest is None or not self._message_calls(delivered):
+            raise AssertionError(
+                f"the bot answered update {update_id} without a new or edited message to {self.id}; "
+                f"calls since delivery: {self._calls_since(delivered)}"
+                + (f"; its alert: {self.callback_answer(update_id)}" if self._is_press(update_id) else "")
+            )
+        return latest
+
+    async def wait_alert(
+        self,
+        after_update: int | None = None,
+        timeout: float = 5.0,  # noqa: ASYNC109 - the test-driver API names it so
+    ) -> dict[str, Any]:
+        """Wait until the bot has answered a press (the latest one by default) and return the answer.
+
+        For presses that only show a notice or an alert (``answerCallbackQuery`` with a text): its
+        parameters (``text``, ``show_alert``) are returned. An answer without a text fails.
+        """
+        update_id = after_update if after_update is not None else self.last_update_id
+        if update_id is None or not self._is_press(update_id):
+            raise AssertionError(f"wait_alert: update {update_id} is not a button press of {self.id}")
+        query = next(
+            query
+            for query in self.emulator.state.queries.values()
+            if query.kind == "callback" and query.payload.get("update_id") == update_id
+        )
+        deadline = time.monotonic() + timeout
+        while not query.answered:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(
+                    f"the bot did not answer the press {update_id} within {timeout}s; "
+                    f"calls: {self._calls_since(self.emulator.hub.delivered_at.get(update_id, 0.0))}"
+                )
+            await self.emulator.hub.wait_changed(remaining)
+        answer = dict(query.answer or {})
+        if not answer.get("text"):
+            raise AssertionError(f"the bot answered the press {update_id} without a text: {answer}")
+        return answer
+
+    async def _wait_answered(self, update_id: int, seconds: float, settle: float | None) -> float:
+        """Wait until the bot answered ``update_id`` and went quiet; when it was delivered."""
         quiet = self.emulator.reply_settle if settle is None else settle
         hub = self.emulator.hub
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + seconds
         while True:
             now = time.monotonic()
             delivered = hub.delivered_at.get(update_id)
             if delivered is not None and self._settled(update_id, delivered, now, quiet):
-                latest = self.last_message
-                if latest is None:
-                    raise AssertionError(
-                        f"the bot answered update {update_id} but shows no message to {self.id}"
-                    )
-                return latest
+                return delivered
             if now >= deadline:
-                raise AssertionError(self._timeout_report(update_id, delivered, timeout))
+                raise AssertionError(self._timeout_report(update_id, delivered, seconds))
             await hub.wait_changed(
                 min(deadline - now, quiet if delivered is not None else deadline - now, 0.05)
             )
+
+    def _is_press(self, update_id: int) -> bool:
+        return "callback_query" in self.emulator.hub.history.get(update_id, {})
+
+    def _message_calls(self, since: float) -> list[ApiCall]:
+        return [
+            call
+            for call in self.emulator.calls
+            if call.at >= since
+            and call.ok
+            and call.chat_id == self.id
+            and call.method.lower() in MESSAGE_METHODS
+        ]
+
+    def _calls_since(self, since: float) -> list[str]:
+        return [
+            f"{call.method}({'ok' if call.ok else call.error})"
+            for call in self.emulator.calls
+            if call.at >= since and call.method != "getUpdates"
+        ]
 
     def _settled(self, update_id: int, delivered: float, now: float, quiet: float) -> bool:
         hub = self.emulator.hub
@@ -263,11 +331,7 @@ class FakeUser:
         failed = [item.error for item in self.emulator.hub.failures if item.update_id == update_id]
         if failed:
             return f"update {update_id} could not be delivered to the webhook: {failed[0]}"
-        calls = [
-            f"{call.method}({'ok' if call.ok else call.error})"
-            for call in self.emulator.calls
-            if call.at >= delivered and call.method != "getUpdates"
-        ]
+        calls = self._calls_since(delivered)
         return f"the bot did not answer update {update_id} within {timeout}s; calls since delivery: {calls}"
 
     # -- payments ------------------------------------------------------------------------------

@@ -20,8 +20,10 @@ from redis.asyncio import Redis
 
 from remnastore.config import Settings
 from remnastore.domain.catalogue import CatalogueError, load_catalogue, uses_example_catalogue
+from remnastore.infra.clock import SystemClock
 from remnastore.ops.exit_codes import ExitCode, StartupError
 from remnastore.ops.panel_check import check_panel_access
+from remnastore.receipts.client import CredentialsRejected, NalogoClient, NalogoError
 
 TIMEOUT = 10.0
 
@@ -267,6 +269,28 @@ async def check_admins(settings: Settings) -> CheckResult:
     return CheckResult("admins", True, f"{len(admins)} admin(s)")
 
 
+async def check_tax_receipts(settings: Settings) -> CheckResult:
+    """Self-employed tax receipts: the tax service lets the shop log in (the answer of a real login)."""
+    receipts = settings.tax_receipts
+    client = NalogoClient(receipts, SystemClock())
+    try:
+        await client.ensure_login()
+    except CredentialsRejected:
+        return CheckResult(
+            "tax-receipts", False, "the tax service refused the login", "check NALOGO_INN and NALOGO_PASSWORD"
+        )
+    except NalogoError as exc:
+        return CheckResult(
+            "tax-receipts",
+            False,
+            f"cannot log in to {_where(receipts.api_url)}: {exc}",
+            "the service refuses foreign addresses and has outages: check the network, try later",
+        )
+    finally:
+        await client.close()
+    return CheckResult("tax-receipts", True, f"logged in to {_where(receipts.api_url)} as {receipts.inn}")
+
+
 async def run_checks(settings: Settings) -> list[CheckResult]:
     checks: list[tuple[str, Callable[[], Awaitable[CheckResult | list[CheckResult]]]]] = [
         ("catalogue", lambda: check_catalogue(settings)),
@@ -280,6 +304,8 @@ async def run_checks(settings: Settings) -> list[CheckResult]:
     for name, group in settings.payments.items():
         if getattr(group, "enabled", False):
             checks.append((f"payments:{name}", lambda name=name: check_provider(settings, name)))  # type: ignore[misc]
+    if settings.tax_receipts.enabled:
+        checks.append(("tax-receipts", lambda: check_tax_receipts(settings)))
     timeouts = {"panel": TIMEOUT * 4}  # several calls, each with its own timeout
     groups = await asyncio.gather(
         *(_timed(name, check, timeouts.get(name, TIMEOUT)) for name, check in checks)

@@ -133,11 +133,6 @@ class NotificationRejected(Exception):
         self.status = status
 
 
-class RefundNotSupported(ProviderError):
-    def __init__(self, provider: str) -> None:
-        super().__init__(f"{provider} does not support refunds", transient=False)
-
-
 @runtime_checkable
 class Provider(Protocol):
     """One payment provider. Implementations live in ``payments/<name>.py``."""
@@ -145,12 +140,9 @@ class Provider(Protocol):
     name: ClassVar[str]
     #: ISO codes this provider can bill in (e.g. {"RUB"}); the checkout offers it only for those prices.
     currencies: frozenset[str]
-    supports_refund: ClassVar[bool]
     supports_status_poll: ClassVar[bool]
     #: True when notifications come to /webhooks/<name> (False for Telegram Stars).
     uses_webhook: ClassVar[bool]
-    #: True when the customer pays inside Telegram (Stars) instead of on the provider's payment page.
-    pays_in_telegram: ClassVar[bool]
 
     async def create_invoice(self, request: InvoiceRequest) -> Invoice:
         """Create a payment at the provider. Must reuse ``request.idempotency_key`` where the provider
@@ -167,9 +159,6 @@ class Provider(Protocol):
 
     async def fetch_status(self, order_id: str, provider_payment_id: str | None) -> PaymentEvent | None:
         """Ask the provider about one payment (reconciliation); None when it knows nothing useful."""
-
-    async def refund(self, provider_payment_id: str, amount: Money, idempotency_key: str) -> None:
-        """Return money to the payer. Raises :class:`RefundNotSupported` or :class:`ProviderError`."""
 
     async def close(self) -> None:
         """Release HTTP sessions."""

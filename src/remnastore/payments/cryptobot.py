@@ -30,7 +30,6 @@ from remnastore.payments.base import (
     ProviderContext,
     ProviderError,
     RawRequest,
-    RefundNotSupported,
     WebhookReply,
 )
 from remnastore.payments.http import LazySession
@@ -133,10 +132,8 @@ def invoice_amount(invoice: dict[str, Any]) -> Money | None:
 
 class CryptoBotProvider:
     name: ClassVar[str] = NAME
-    supports_refund: ClassVar[bool] = False
     supports_status_poll: ClassVar[bool] = True
     uses_webhook: ClassVar[bool] = True
-    pays_in_telegram: ClassVar[bool] = False
 
     def __init__(self, settings: Settings, context: ProviderContext, clock: Clock | None = None) -> None:
         self.settings = settings
@@ -283,9 +280,6 @@ class CryptoBotProvider:
         # a paid invoice wins over expired or active ones for the same order
         matches.sort(key=lambda item: (item.get("status") == "paid", item.get("status") == "active"))
         return self._event(matches[-1], fallback_time=self.clock.now())
-
-    async def refund(self, provider_payment_id: str, amount: Money, idempotency_key: str) -> None:
-        raise RefundNotSupported(NAME)
 
     async def close(self) -> None:
         await self._sessions.close()

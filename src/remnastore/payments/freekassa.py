@@ -190,10 +190,8 @@ def wire_amount(amount: Money) -> Decimal:
 
 class FreeKassaProvider:
     name: ClassVar[str] = NAME
-    supports_refund: ClassVar[bool] = True
     supports_status_poll: ClassVar[bool] = True
     uses_webhook: ClassVar[bool] = True
-    pays_in_telegram: ClassVar[bool] = False
 
     def __init__(self, settings: Settings, context: ProviderContext) -> None:
         self._settings = settings
@@ -302,7 +300,7 @@ class FreeKassaProvider:
             raw=_plain(order),
         )
 
-    async def refund(self, provider_payment_id: str, amount: Money, idempotency_key: str) -> None:
+    async def _refund(self, provider_payment_id: str, amount: Money, idempotency_key: str) -> None:
         """Refund a whole order (FreeKassa has no partial refunds); a refunded order is left as it is."""
         if not provider_payment_id.isdigit():
             raise ProviderError("freekassa refunds need the FreeKassa order id", transient=False)
@@ -321,7 +319,7 @@ class FreeKassaProvider:
 
     async def refund_order(self, request: RefundRequest) -> None:
         """The Refunds capability (see payments/capabilities.py)."""
-        await self.refund(request.provider_payment_id, request.amount, request.idempotency_key)
+        await self._refund(request.provider_payment_id, request.amount, request.idempotency_key)
 
     # -- notifications -----------------------------------------------------------------------------
     def _ip_allowed(self, peer_ip: str) -> bool:

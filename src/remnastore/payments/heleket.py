@@ -32,7 +32,6 @@ from remnastore.payments.base import (
     ProviderContext,
     ProviderError,
     RawRequest,
-    RefundNotSupported,
     WebhookReply,
 )
 from remnastore.payments.http import LazySession
@@ -144,10 +143,8 @@ def _telegram_user(additional_data: Any) -> int | None:
 
 class HeleketProvider:
     name: ClassVar[str] = NAME
-    supports_refund: ClassVar[bool] = False
     supports_status_poll: ClassVar[bool] = True
     uses_webhook: ClassVar[bool] = True
-    pays_in_telegram: ClassVar[bool] = False
 
     def __init__(self, settings: Settings, context: ProviderContext) -> None:
         self.settings = settings
@@ -295,11 +292,6 @@ class HeleketProvider:
         if not isinstance(payment.get("uuid"), str):
             return None
         return self._event(payment)
-
-    async def refund(self, provider_payment_id: str, amount: Money, idempotency_key: str) -> None:
-        # Heleket refunds go to a wallet address the payer must give; the shop never collects one, so
-        # refunds are made in the Heleket dashboard (their refund_paid webhook still arrives here).
-        raise RefundNotSupported(NAME)
 
     async def close(self) -> None:
         await self._sessions.close()

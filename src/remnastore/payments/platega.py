@@ -31,7 +31,6 @@ from remnastore.payments.base import (
     ProviderContext,
     ProviderError,
     RawRequest,
-    RefundNotSupported,
     WebhookReply,
 )
 from remnastore.payments.http import LazySession
@@ -108,10 +107,8 @@ def _dump(value: Any) -> str:
 
 class PlategaProvider:
     name: ClassVar[str] = NAME
-    supports_refund: ClassVar[bool] = False
     supports_status_poll: ClassVar[bool] = True
     uses_webhook: ClassVar[bool] = True
-    pays_in_telegram: ClassVar[bool] = False
 
     def __init__(self, settings: Settings, context: ProviderContext) -> None:
         self._settings = settings
@@ -258,9 +255,6 @@ class PlategaProvider:
         if transaction is None:
             return None
         return self._event(transaction, {"id": provider_payment_id, "payload": order_id})
-
-    async def refund(self, provider_payment_id: str, amount: Money, idempotency_key: str) -> None:
-        raise RefundNotSupported(NAME)
 
     async def close(self) -> None:
         await self._sessions.close()

@@ -19,6 +19,7 @@ PROVIDER_MODULES: dict[str, str] = {
     "platega": "remnastore.payments.platega",
     "severpay": "remnastore.payments.severpay",
     "tribute": "remnastore.payments.tribute",
+    "yoomoney": "remnastore.payments.yoomoney",
 }
 
 

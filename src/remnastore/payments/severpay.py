@@ -32,7 +32,6 @@ from remnastore.payments.base import (
     ProviderContext,
     ProviderError,
     RawRequest,
-    RefundNotSupported,
     WebhookReply,
 )
 from remnastore.payments.http import LazySession
@@ -96,10 +95,8 @@ def signature(fields: Mapping[str, Any], token: str, *, sort: bool = True) -> st
 
 class SeverPayProvider:
     name: ClassVar[str] = NAME
-    supports_refund: ClassVar[bool] = False
     supports_status_poll: ClassVar[bool] = True
     uses_webhook: ClassVar[bool] = True
-    pays_in_telegram: ClassVar[bool] = False
 
     def __init__(self, settings: Settings, context: ProviderContext) -> None:
         self._settings = settings
@@ -242,9 +239,6 @@ class SeverPayProvider:
         )
         payin = await self._payin(payin_id)
         return None if payin is None else self._event(payin)
-
-    async def refund(self, provider_payment_id: str, amount: Money, idempotency_key: str) -> None:
-        raise RefundNotSupported(NAME)
 
     async def close(self) -> None:
         await self._sessions.close()

@@ -54,10 +54,8 @@ class Settings(SettingsGroup):
 class StarsProvider:
     name: ClassVar[str] = NAME
     currencies = frozenset({"XTR"})
-    supports_refund: ClassVar[bool] = True
     supports_status_poll: ClassVar[bool] = False
     uses_webhook: ClassVar[bool] = False
-    pays_in_telegram: ClassVar[bool] = True
 
     def __init__(self, bot: Bot | None = None) -> None:
         self._bot = bot
@@ -99,9 +97,6 @@ class StarsProvider:
 
     async def fetch_status(self, order_id: str, provider_payment_id: str | None) -> PaymentEvent | None:
         return None
-
-    async def refund(self, provider_payment_id: str, amount: Money, idempotency_key: str) -> None:
-        raise ProviderError("Stars refunds need the payer's id: use refund_to", transient=False)
 
     async def refund_order(self, request: RefundRequest) -> None:
         """The Refunds capability (see payments/capabilities.py): Stars go back to the payer."""

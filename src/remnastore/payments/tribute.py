@@ -37,7 +37,6 @@ from remnastore.payments.base import (
     ProviderContext,
     ProviderError,
     RawRequest,
-    RefundNotSupported,
     WebhookReply,
 )
 from remnastore.settings_base import SettingsGroup, env
@@ -175,10 +174,8 @@ def _money(payload: Mapping[str, Any], event: str) -> Money:
 
 class TributeProvider:
     name: ClassVar[str] = NAME
-    supports_refund: ClassVar[bool] = False
     supports_status_poll: ClassVar[bool] = False
     uses_webhook: ClassVar[bool] = True
-    pays_in_telegram: ClassVar[bool] = False
 
     def __init__(self, settings: Settings, context: ProviderContext) -> None:
         self._settings = settings
@@ -271,9 +268,6 @@ class TributeProvider:
 
     async def fetch_status(self, order_id: str, provider_payment_id: str | None) -> PaymentEvent | None:
         return None  # Tribute has no status API; webhooks are retried for about a day
-
-    async def refund(self, provider_payment_id: str, amount: Money, idempotency_key: str) -> None:
-        raise RefundNotSupported(NAME)
 
     async def close(self) -> None:
         return None

@@ -160,10 +160,8 @@ def _int_or_none(value: Any) -> int | None:
 
 class YooKassaProvider:
     name: ClassVar[str] = NAME
-    supports_refund: ClassVar[bool] = True
     supports_status_poll: ClassVar[bool] = True
     uses_webhook: ClassVar[bool] = True
-    pays_in_telegram: ClassVar[bool] = False
 
     def __init__(self, settings: Settings, context: ProviderContext) -> None:
         self.settings = settings
@@ -384,7 +382,7 @@ class YooKassaProvider:
 
     async def refund_order(self, request: RefundRequest) -> None:
         """The Refunds capability (see payments/capabilities.py)."""
-        await self.refund(request.provider_payment_id, request.amount, request.idempotency_key)
+        await self._refund(request.provider_payment_id, request.amount, request.idempotency_key)
 
     # -- reconciliation and refunds ----------------------------------------------------------------
     async def fetch_status(self, order_id: str, provider_payment_id: str | None) -> PaymentEvent | None:
@@ -393,7 +391,7 @@ class YooKassaProvider:
         payment = await self._fetch("payments", provider_payment_id)
         return self._payment_event(payment) if payment is not None else None
 
-    async def refund(self, provider_payment_id: str, amount: Money, idempotency_key: str) -> None:
+    async def _refund(self, provider_payment_id: str, amount: Money, idempotency_key: str) -> None:
         self._check_currency(amount)
         body: dict[str, Any] = {"payment_id": provider_payment_id, "amount": money_to_wire(amount)}
         description = f"Refund of payment {provider_payment_id}"

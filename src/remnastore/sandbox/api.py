@@ -20,6 +20,7 @@ from aiohttp import web
 from remnastore.emulators.telegram import FakeUser
 from remnastore.emulators.yookassa_checkout import CHECKOUT_PATH
 from remnastore.sandbox.chat_view import chat_json, invoice_json, panel_json
+from remnastore.services.accounts import TelegramProfile
 
 if TYPE_CHECKING:
     from remnastore.sandbox.world import Sandbox
@@ -86,6 +87,7 @@ class SandboxApi:
         app.router.add_get("/static/{name}", self.static)
         app.router.add_get("/api/identities", self.identities)
         app.router.add_post("/api/identities", self.new_customer)
+        app.router.add_post("/api/identities/{user_id}/cabinet", self.cabinet_link)
         app.router.add_get("/api/chats/{user_id}", self.chat)
         app.router.add_post("/api/chats/{user_id}/messages", self.send)
         app.router.add_post("/api/chats/{user_id}/callbacks", self.press)
@@ -139,6 +141,8 @@ class SandboxApi:
                     "telegram": sandbox.telegram.url,
                     "panel": sandbox.panel.url,
                     "yookassa": sandbox.yookassa.url,
+                    "yoomoney": sandbox.yoomoney.url,
+                    "nalogo": sandbox.nalogo.url,
                 },
             }
         )
@@ -150,6 +154,18 @@ class SandboxApi:
         except ValueError as exc:
             raise BadRequest(str(exc)) from None
         return web.json_response(vars(identity))
+
+    async def cabinet_link(self, request: web.Request) -> web.Response:
+        """A personal sign-in link to the customer cabinet, as the bot's Cabinet button hands out."""
+        user = self._user(request)
+        identity = self.sandbox.identities[user.id]
+        app = self.sandbox.app
+        if identity.admin or app is None or app.cabinet is None:
+            raise web.HTTPNotFound()
+        arrival = await app.accounts.arrive(
+            TelegramProfile(telegram_id=user.id, first_name=identity.name, language_code=identity.language)
+        )
+        return web.json_response({"url": await app.cabinet.links.sign_in_link(arrival.customer.id)})
 
     def _user(self, request: web.Request) -> FakeUser:
         try:

@@ -16,10 +16,12 @@ from aiohttp import web
 from remnastore.app import Application
 from remnastore.config import load_settings
 from remnastore.db import migrate
+from remnastore.emulators.nalogo import NalogoEmulator
 from remnastore.emulators.panel import PanelEmulator
 from remnastore.emulators.telegram import FakeUser, TelegramEmulator
 from remnastore.emulators.yookassa import YooKassaEmulator
 from remnastore.emulators.yookassa_checkout import CheckoutPage
+from remnastore.emulators.yoomoney import YooMoneyEmulator
 from remnastore.payments.registry import PROVIDER_MODULES
 from remnastore.sandbox.api import SandboxApi
 
@@ -30,8 +32,10 @@ ADMIN_ID = 100001
 BOT_TOKEN = "7000000002:SandboxTokenForTheEmulatorOnly_abcdef"  # noqa: S105 - only the emulator sees it
 LANGUAGES = ("en", "ru")
 DATABASE_FILE = "sandbox.sqlite3"
+#: the emulated self-employed seller of the tax service
+SELLER_INN = "771234567890"
 #: payment providers the sandbox emulates; every other one is switched off
-EMULATED = frozenset({"stars", "yookassa"})
+EMULATED = frozenset({"stars", "yookassa", "yoomoney"})
 #: listening on every address gives the page no address of its own to link to
 UNREACHABLE_HOSTS = frozenset({"0.0.0.0", "::", ""})
 
@@ -69,6 +73,8 @@ class Sandbox:
         self.telegram = TelegramEmulator(bot_username="remnastore_sandbox_bot", bot_first_name="RemnaStore")
         self.panel = PanelEmulator(hwid_limiting=True)  # the demo panel enforces the device limits sold
         self.yookassa = YooKassaEmulator("sandbox-shop", "test_" + secrets.token_hex(16))
+        self.yoomoney = YooMoneyEmulator("4100118000000001", secrets.token_urlsafe(18))
+        self.nalogo = NalogoEmulator(SELLER_INN, secrets.token_urlsafe(12))
         self.identities: dict[int, Identity] = {}
         self.app: Application | None = None
         self._runner: web.AppRunner | None = None
@@ -98,6 +104,8 @@ class Sandbox:
         await self.telegram.start(HOST)
         await self.panel.start(HOST)
         await self.yookassa.start(HOST)
+        await self.yoomoney.start(HOST)
+        await self.nalogo.start(HOST)
         web_app = web.Application(client_max_size=64 * 1024)
         SandboxApi(self).register(web_app)
         # the payer's YooKassa page is served next to the chat page, so one forwarded port is enough
@@ -117,6 +125,7 @@ class Sandbox:
         self.app = Application(settings)
         await self.app.start()
         self.yookassa.notify_url = f"{self.public_url}/webhooks/yookassa"
+        self.yoomoney.notify_url = f"{self.public_url}/webhooks/yoomoney"
         self.identities[ADMIN_ID] = Identity(ADMIN_ID, "Admin", "en", admin=True)
         self.telegram.user(ADMIN_ID, first_name="Admin", username="sandbox_admin", language_code="en")
         self.new_customer("en")
@@ -147,12 +156,24 @@ class Sandbox:
             "YOOKASSA_SHOP_ID": self.yookassa.shop_id,
             "YOOKASSA_SECRET_KEY": self.yookassa.secret_key,
             "YOOKASSA_API_URL": self.yookassa.api_url,
+            "YOOMONEY_ENABLED": "true",
+            "YOOMONEY_WALLET": self.yoomoney.wallet,
+            "YOOMONEY_NOTIFICATION_SECRET": self.yoomoney.notification_secret,
+            "YOOMONEY_QUICKPAY_URL": self.yoomoney.quickpay_url,
+            "NALOGO_ENABLED": "true",
+            "NALOGO_INN": SELLER_INN,
+            "NALOGO_PASSWORD": self.nalogo.seller.password,
+            "NALOGO_REFRESH_TOKEN": "",
+            "NALOGO_DEVICE_ID": "",
+            "NALOGO_API_URL": self.nalogo.api_url,
             "BACKUP_INTERVAL_HOURS": "0",
             "BACKUP_DIR": str(self.data_dir / "backups"),
             "WEBHOOK_BASE_URL": "",
             "PUBLIC_URL": self.public_url,
             "LOG_CHAT_ID": "",
             "REQUIRED_CHANNEL_ID": "",
+            "CABINET_ENABLED": "true",
+            "CABINET_SHOP_NAME": "Sandbox VPN",
         }
 
     @property
@@ -188,6 +209,8 @@ class Sandbox:
             await self.app.stop()
             self.app = None
         await self.yookassa.stop()
+        await self.yoomoney.stop()
+        await self.nalogo.stop()
         await self.panel.stop()
         await self.telegram.stop()
         if self._own_dir and self.data_dir is not None:

@@ -121,6 +121,10 @@ class BroadcastWorker:
     def wake(self) -> None:
         self._wake.set()
 
+    def sending(self, broadcast_id: int) -> bool:
+        """Whether this instance is sending ``broadcast_id`` right now (from claiming to its last record)."""
+        return broadcast_id in self._active
+
     async def stop(self) -> None:
         """Stop after the recipients being sent right now; unsent claims go back to pending."""
         self._stopping.set()

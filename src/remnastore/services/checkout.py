@@ -22,7 +22,7 @@ from remnastore.domain.errors import DomainError
 from remnastore.domain.money import Money
 from remnastore.infra.clock import Clock
 from remnastore.payments.base import InvoiceRequest, PaymentEvent, Provider, ProviderError
-from remnastore.payments.capabilities import SavedMethodCharges
+from remnastore.payments.capabilities import InChatPayments, SavedMethodCharges
 from remnastore.services.accounts import CustomerView
 from remnastore.services.effective_settings import EffectiveSettings
 from remnastore.services.lifecycle import Lifecycle
@@ -174,7 +174,7 @@ class Checkout:
     def pays_in_telegram(self, provider_name: str) -> bool:
         """Whether this method is paid inside Telegram (no payment page to follow)."""
         provider = self._providers.get(provider_name)
-        return provider is not None and provider.pays_in_telegram
+        return isinstance(provider, InChatPayments)
 
     def discountable(self, provider_name: str) -> bool:
         """Whether a promo discount can lower this method's price (fixed-price product links cannot)."""
@@ -254,11 +254,13 @@ class Checkout:
         details: str = "",
         gift: bool = False,
         save_method: bool = False,
+        return_url: str | None = None,
     ) -> PendingPayment | PaidFromBalance:
         """Create (or reuse) a pending order for this item and method, and get its invoice.
 
         ``gift``: the period is bought for somebody else (an order of kind "gift"); ``save_method``: the
-        provider keeps the card for auto-renewal (only providers that can charge saved methods).
+        provider keeps the card for auto-renewal (only providers that can charge saved methods);
+        ``return_url``: where the payment page sends the payer back (None: the shop's return address).
         """
         tariff, period = self.item(tariff_code, period_code)
         if save_method:
@@ -284,7 +286,14 @@ class Checkout:
             )
             return PaidFromBalance(order_id, amount, tariff, period, promo)
         invoiced = await self._pending(
-            customer, option, fields, description, details, discount=discount, save_method=save_method
+            customer,
+            option,
+            fields,
+            description,
+            details,
+            discount=discount,
+            save_method=save_method,
+            return_url=return_url,
         )
         return PendingPayment(
             invoiced.order_id,
@@ -371,6 +380,7 @@ class Checkout:
         *,
         discount: bool = False,
         save_method: bool = False,
+        return_url: str | None = None,
     ) -> _Invoiced:
         """A pending order for these fields and method with its pay URL: a recent unpaid one is reused
         (not while a discount code is pending: the new order reserves it)."""
@@ -411,6 +421,7 @@ class Checkout:
                 tariff_code=fields.tariff_code,
                 period_code=fields.period_code,
                 save_payment_method=save_method,
+                return_url=return_url,
             ),
         )
         return _Invoiced(order_id, pay_url, amount, promo)
@@ -421,7 +432,13 @@ class Checkout:
         return customer is not None and bool(customer.pending_promo_code)
 
     async def start_topup(
-        self, customer: CustomerView, amount: Money, provider_name: str, *, description: str
+        self,
+        customer: CustomerView,
+        amount: Money,
+        provider_name: str,
+        *,
+        description: str,
+        return_url: str | None = None,
     ) -> TopUp:
         if self.balance_currency is None or amount.currency != self.balance_currency:
             raise DomainError("checkout-method-unavailable")
@@ -446,6 +463,7 @@ class Checkout:
                 telegram_user_id=customer.telegram_id,
                 idempotency_key=idempotency_key,
                 language=customer.language,
+                return_url=return_url,
             ),
         )
         return TopUp(order_id, provider_name, amount, pay_url)

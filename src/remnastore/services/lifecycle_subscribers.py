@@ -59,6 +59,8 @@ class Reactions:
     remember_card: Callable[[str], Coroutine[Any, Any, None]] | None = None
     referral_reward: Callable[[str], Awaitable[None]] | None = None
     gift_notice: Callable[[str], Awaitable[None]] | None = None
+    #: runs the tax receipts job at once (the receipt of a paid order was queued in its transaction)
+    tax_receipts_now: Callable[[], Coroutine[Any, Any, object]] | None = None
     #: further OrderRefunded subscribers (refunds.py): each undoes one effect, once
     undo: tuple[tuple[str, Callable[[OrderRefunded], Awaitable[None]]], ...] = ()
 
@@ -87,6 +89,13 @@ def subscribe_order_events(events: OrderEvents, r: Reactions) -> None:
     events.subscribe(OrderPaid, "metrics", count_paid)
     events.subscribe(OrderPaid, "log-chat", log_chat)
     events.subscribe(OrderPaid, "fulfilment", fulfil)
+    tax_receipts_now = r.tax_receipts_now
+    if tax_receipts_now is not None:
+
+        async def send_receipt(event: OrderPaid) -> None:
+            r.spawn(tax_receipts_now())
+
+        events.subscribe(OrderPaid, "tax-receipts", send_receipt)
     remember_card = r.remember_card
     if remember_card is not None:
 

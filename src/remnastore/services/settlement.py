@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,6 +45,15 @@ class Outcome(StrEnum):
     IGNORED = "ignored"  # nothing to do (pending, or an event for an order already past that state)
 
 
+class OrderMoneyHook(Protocol):
+    """Work that must be recorded in the same transaction as an order's payment or refund (the tax
+    receipt queue). Called once per order and state change, inside settlement's unit of work."""
+
+    async def order_paid(self, session: AsyncSession, order: Order, now: datetime) -> None: ...
+
+    async def order_refunded(self, session: AsyncSession, order: Order, now: datetime) -> None: ...
+
+
 @dataclass(frozen=True)
 class Settled:
     outcome: Outcome
@@ -60,9 +71,13 @@ class Settlement:
         admins: AdminNotifier,
         product_lookups: dict[str, ProductLookup] | None = None,
         on_outcome: Callable[[str, str], None] | None = None,
+        tax_receipts: OrderMoneyHook | None = None,
     ) -> None:
         """``lifecycle``: marks orders paid, failed or refunded and publishes the events;
-        ``on_outcome(provider, outcome)``: called for every event settled (the metrics)."""
+        ``on_outcome(provider, outcome)``: called for every event settled (the metrics);
+        ``tax_receipts``: queues the receipt of an order paid through a provider, and its cancellation
+        after a refund, in the settling transaction (balance payments and gifts get none: the money came
+        in through a provider once)."""
         self._db = db
         self._clock = clock
         self._catalogue = catalogue
@@ -70,6 +85,7 @@ class Settlement:
         self._admins = admins
         self._products = product_lookups or {}
         self._on_outcome = on_outcome
+        self._tax_receipts = tax_receipts
 
     async def settle(self, event: PaymentEvent) -> Settled:
         """Apply one provider event; safe to call any number of times, concurrently, in any order."""
@@ -126,6 +142,8 @@ class Settlement:
         if event.kind in (EventKind.REFUNDED, EventKind.CHARGEBACK):
             if order.status in (OrderStatus.PAID, OrderStatus.FULFILLED):
                 refunded = await self._lifecycle.mark_refunded(session, order)
+                if self._tax_receipts is not None:
+                    await self._tax_receipts.order_refunded(session, order, self._clock.now())
                 return Settled(Outcome.REFUNDED, order.id), refunded
             return Settled(Outcome.IGNORED, order.id), None
         return Settled(Outcome.IGNORED, order.id), None
@@ -170,6 +188,8 @@ class Settlement:
             payment_id=event.provider_payment_id,
             saved_method_id=event.saved_method_id,
         )
+        if self._tax_receipts is not None:
+            await self._tax_receipts.order_paid(orders.session, order, self._clock.now())
         return Settled(Outcome.CREDITED, order.id), paid
 
     async def _mismatch(

@@ -45,6 +45,8 @@ class Core:
     renderer: Renderer
     bot: Bot
     log_chat: LogChat
+    #: the bot's @username, known once the shop has started (``getMe``)
+    bot_username: str | None = None
 
     def cluster_lock(self) -> ClusterLock:
         """A lock shared by every instance (Redis), or this process's own."""

@@ -20,6 +20,7 @@ from remnastore.bot.middlewares.throttle import ThrottleMiddleware
 from remnastore.bot.payment_intake import SettleBeforeAcknowledging
 from remnastore.bot.routers.admin import admin_router
 from remnastore.bot.routers.user import user_router
+from remnastore.cabinet.app import Cabinet
 from remnastore.infra.ratelimit import build_rate_limiter
 from remnastore.infra.shutdown import InFlightMiddleware
 from remnastore.wiring.core import Core
@@ -52,7 +53,9 @@ def build_throttle(core: Core, customers: Customers) -> ThrottleMiddleware | Non
     )
 
 
-def workflow_data(core: Core, customers: Customers, sales: Sales, ops: Operations) -> dict[str, Any]:
+def workflow_data(
+    core: Core, customers: Customers, sales: Sales, ops: Operations, cabinet: Cabinet | None
+) -> dict[str, Any]:
     """What the handlers receive by name (one entry per service a handler may call)."""
     referrals_enabled = core.settings.referrals.enabled
     return {
@@ -82,6 +85,8 @@ def workflow_data(core: Core, customers: Customers, sales: Sales, ops: Operation
         "autorenew_enabled": sales.autorenew is not None,
         "gifts": sales.gifts,
         "gifts_enabled": sales.gifts is not None,
+        "tax_receipts": sales.tax_receipts,
+        "cabinet_links": cabinet.links if cabinet is not None else None,
     }
 
 
@@ -92,6 +97,7 @@ def build_dispatcher(
     ops: Operations,
     storage: BaseStorage,
     throttle: ThrottleMiddleware | None,
+    cabinet: Cabinet | None = None,
 ) -> Dispatcher:
     settings = core.settings
     admin_ids = frozenset(settings.telegram.admin_ids)
@@ -115,7 +121,7 @@ def build_dispatcher(
     dp.include_router(admin_router(settings.telegram.admin_ids))
     dp.include_router(user_router())
     dp.include_router(error_router(core.locales, core.renderer, core.log_chat))
-    dp.workflow_data.update(workflow_data(core, customers, sales, ops))
+    dp.workflow_data.update(workflow_data(core, customers, sales, ops, cabinet))
     if not settings.use_webhook:
         # long polling: a payment message is settled before getUpdates acknowledges it (webhook mode:
         # the webhook handler settles before its 200, see web.py)

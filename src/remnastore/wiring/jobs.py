@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from remnastore.cabinet.app import Cabinet
 from remnastore.config import Settings
 from remnastore.jobs.scheduler import Job, Scheduler
 from remnastore.wiring.core import Core
@@ -25,6 +26,7 @@ class Parts:
     settings: Settings
     sales: Sales
     ops: Operations
+    cabinet: Cabinet | None = None
 
 
 def _always(parts: Parts) -> bool:
@@ -109,6 +111,26 @@ JOBS: tuple[ScheduledJob, ...] = (
         when=lambda p: (
             bool(p.settings.panel_sync.light_interval_minutes) and not p.ops.panel_webhooks.enabled
         ),
+    ),
+    ScheduledJob(
+        "tax-receipts",
+        lambda s: float(s.tax_receipts.interval_seconds),
+        lambda p: p.sales.tax_receipts.run_due,
+        first_delay=15.0,
+        when=lambda p: p.sales.tax_receipts.enabled,
+    ),
+    ScheduledJob(
+        "tax-receipts-summary",
+        _every(86400.0),
+        lambda p: p.sales.tax_receipts.post_daily_summary,
+        first_delay=3600.0,
+        when=lambda p: p.sales.tax_receipts.enabled,
+    ),
+    ScheduledJob(
+        "cabinet-purge",
+        _every(3600.0),
+        lambda p: p.cabinet.access.purge_stale if p.cabinet is not None else None,
+        first_delay=120.0,
     ),
 )
 

@@ -1,4 +1,5 @@
-"""Selling: promos, the order lifecycle, the order kinds, settlement, checkout, renewals and gifts."""
+"""Selling: promos, the order lifecycle, the order kinds, settlement, checkout, renewals, gifts and the
+self-employed tax receipts."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from datetime import timedelta
 from remnastore.bot.notifier import TelegramNotifier
 from remnastore.bot.payment_intake import PaymentIntake
 from remnastore.bot.renewal_notices import RenewalMessages
+from remnastore.bot.tax_receipt_messages import TaxReceiptMessages
 from remnastore.db.models import OrderKind
 from remnastore.domain.catalogue import ADDON_KINDS
+from remnastore.receipts.client import NalogoClient
+from remnastore.receipts.queue import TaxReceipts
 from remnastore.services.addon_fulfilment import AddonFulfilment
 from remnastore.services.autorenewal import AutoRenewalService
 from remnastore.services.balance import BalanceService
@@ -57,6 +61,8 @@ class Sales:
     gifts: GiftService | None
     autorenew: AutoRenewalService | None
     payment_webhooks: PaymentWebhooks
+    #: the receipt queue (always built: the admin list reads it; worked by a job only when enabled)
+    tax_receipts: TaxReceipts
 
 
 def build_promos(core: Core, customers: Customers) -> PromoService | None:
@@ -121,6 +127,19 @@ def register_order_kinds(
         fulfilment.kinds.register(addon_kind, addons)
 
 
+def build_tax_receipts(core: Core) -> TaxReceipts:
+    """Self-employed tax receipts: the queue written by settlement and worked by a job."""
+    receipts = core.settings.tax_receipts
+    return TaxReceipts(
+        core.db,
+        core.clock,
+        receipts,
+        NalogoClient(receipts, core.clock),
+        messages=TaxReceiptMessages(core.bot, core.locales, core.renderer),
+        shop_log=core.log_chat,
+    )
+
+
 def build_sales(core: Core, customers: Customers, providers: Providers) -> Sales:
     settings = core.settings
     sales = settings.sales
@@ -145,6 +164,7 @@ def build_sales(core: Core, customers: Customers, providers: Providers) -> Sales
     failures = FulfilmentFailures(db, clock, notifier)
     fulfilment = Fulfilment(db, clock, OrderKinds(), failures, notifier)
     register_order_kinds(core, customers, fulfilment, lifecycle, notifier, failures, config_alerts)
+    tax_receipts = build_tax_receipts(core)
     settlement = Settlement(
         db,
         clock,
@@ -153,6 +173,7 @@ def build_sales(core: Core, customers: Customers, providers: Providers) -> Sales
         admins=notifier,
         product_lookups=providers.product_lookups(),
         on_outcome=core.metrics.payment_event,
+        tax_receipts=tax_receipts if tax_receipts.enabled else None,
     )
     star_transactions = providers.star_transactions()
     renewal = settings.renewal
@@ -219,4 +240,5 @@ def build_sales(core: Core, customers: Customers, providers: Providers) -> Sales
             trusted_proxies=settings.web.trusted_proxies,
             on_refusal=core.metrics.webhook_refused,
         ),
+        tax_receipts=tax_receipts,
     )

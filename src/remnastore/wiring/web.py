@@ -9,6 +9,7 @@ from aiogram import Dispatcher
 from aiohttp import web
 
 from remnastore.bot.payment_intake import SettleFirstRequestHandler
+from remnastore.cabinet.app import Cabinet
 from remnastore.config import Settings
 from remnastore.infra.shutdown import web_gate
 from remnastore.wiring.core import Core
@@ -25,7 +26,9 @@ def webhook_secret(settings: Settings) -> str:
     return hashlib.sha256(f"remnastore-webhook:{token}".encode()).hexdigest()
 
 
-def public_web_app(core: Core, sales: Sales, ops: Operations, dispatcher: Dispatcher) -> web.Application:
+def public_web_app(
+    core: Core, sales: Sales, ops: Operations, dispatcher: Dispatcher, cabinet: Cabinet | None = None
+) -> web.Application:
     settings = core.settings
     health = ops.health
     app = web.Application(
@@ -35,6 +38,8 @@ def public_web_app(core: Core, sales: Sales, ops: Operations, dispatcher: Dispat
     health.register_public(app)
     sales.payment_webhooks.register(app)
     ops.panel_webhooks.register(app)
+    if cabinet is not None:
+        cabinet.web.register(app)
     if settings.use_webhook:
         SettleFirstRequestHandler(
             dispatcher,

@@ -25,6 +25,8 @@ class MenuOptions:
     balance_enabled: bool = False
     referrals_enabled: bool = False
     promos_enabled: bool = False
+    #: the customer cabinet's button (a sign-in link) in the main menu and on My subscription
+    cabinet_enabled: bool = False
 
 
 def _nav(text: str, screen: Screen) -> InlineKeyboardButton:
@@ -45,6 +47,7 @@ def main_menu(
     balance: bool = False,
     referrals: bool = False,
     promo: bool = False,
+    cabinet: bool = False,
 ) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     if trial:
@@ -54,6 +57,8 @@ def main_menu(
     if balance:
         kb.row(_nav(t("btn-balance"), Screen.BALANCE))
     kb.row(_nav(t("btn-subscription"), Screen.SUBSCRIPTION))
+    if cabinet:
+        kb.row(_nav(t("btn-cabinet"), Screen.CABINET))
     if referrals and promo:
         kb.row(_nav(t("btn-referrals"), Screen.REFERRALS), _nav(t("btn-promo"), Screen.PROMO))
     elif referrals:
@@ -86,6 +91,7 @@ def subscription(
     devices: bool,
     trial: bool,
     addon_kinds: Collection[str] = (),
+    cabinet: bool = False,
 ) -> InlineKeyboardMarkup:
     """``addon_kinds``: the kinds of add-ons on sale to this customer ("traffic", "devices")."""
     kb = InlineKeyboardBuilder()
@@ -101,6 +107,8 @@ def subscription(
         ]
         if more:
             kb.row(*more)
+    if cabinet:
+        kb.row(_nav(t("btn-cabinet"), Screen.CABINET))
     if trial:
         kb.row(_nav(t("btn-trial"), Screen.TRIAL))
     kb.row(_nav(t("btn-renew") if link else t("btn-buy"), Screen.BUY))
@@ -147,3 +155,13 @@ def languages(t: Translator, current: str) -> InlineKeyboardMarkup:
 
 def only_back(t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[back_to_menu(t)]])
+
+
+def cabinet(t: Translator, *, link: str, mini_app: str | None) -> InlineKeyboardMarkup:
+    """The personal sign-in link (any browser) and, on an https address, the cabinet as a Mini App."""
+    kb = InlineKeyboardBuilder()
+    kb.row(InlineKeyboardButton(text=t("btn-cabinet-browser"), url=link))
+    if mini_app:
+        kb.row(InlineKeyboardButton(text=t("btn-cabinet-mini-app"), web_app=WebAppInfo(url=mini_app)))
+    kb.row(back_to_menu(t))
+    return kb.as_markup()

@@ -51,8 +51,29 @@ function renderIdentities() {
     role.textContent = `${identity.admin ? "admin" : "customer"} · ${identity.language} · ${identity.user_id}`;
     button.appendChild(role);
     button.addEventListener("click", () => choose(identity));
-    box.appendChild(button);
+    const person = document.createElement("div");
+    person.className = "person";
+    person.appendChild(button);
+    if (!identity.admin) {
+      const cabinet = document.createElement("a");
+      cabinet.className = "cabinet-link";
+      cabinet.href = "#";
+      cabinet.textContent = "cabinet ↗";
+      cabinet.title = `open ${identity.name}'s customer cabinet in a new tab (signed in by a personal link)`;
+      cabinet.dataset.userId = String(identity.user_id);
+      cabinet.addEventListener("click", (event) => {
+        event.preventDefault();
+        openCabinet(identity);
+      });
+      person.appendChild(cabinet);
+    }
+    box.appendChild(person);
   }
+}
+
+async function openCabinet(identity) {
+  const answer = await api("POST", `/api/identities/${identity.user_id}/cabinet`, {});
+  window.open(answer.url, "_blank", "noopener");
 }
 
 function remember(identity) {

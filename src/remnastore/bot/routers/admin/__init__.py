@@ -26,6 +26,7 @@ from remnastore.bot.routers.admin import (
     promos,
     settings,
     stats,
+    tax_receipts,
 )
 
 SECTIONS: tuple[AdminSection, ...] = (
@@ -40,6 +41,7 @@ SECTIONS: tuple[AdminSection, ...] = (
     AdminSection.MAINTENANCE,
     AdminSection.HEALTH,
     AdminSection.BACKUPS,
+    AdminSection.RECEIPTS,
 )
 
 
@@ -63,6 +65,7 @@ def admin_router(admin_ids: Iterable[int]) -> Router:
         settings.build(),
         maintenance.build(),
         health.build(),
+        tax_receipts.build(),
     )
     root.include_router(router)
     return root

@@ -42,6 +42,7 @@ async def render_menu(
         balance=menu.balance_enabled,
         referrals=menu.referrals_enabled,
         promo=menu.promos_enabled,
+        cabinet=menu.cabinet_enabled,
     )
     await show(event, text, markup, notice=notice)
 

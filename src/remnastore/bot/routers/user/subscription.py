@@ -46,6 +46,7 @@ async def my_subscription(
         devices=menu.devices_enabled,
         trial=trial,
         addon_kinds=kinds,
+        cabinet=menu.cabinet_enabled,
     )
     if autorenew is not None:
         renewal = await autorenew.view(customer)

@@ -1,0 +1,33 @@
+"""The cabinet's parts as the composition root keeps them (built in ``remnastore.wiring.cabinet``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from remnastore.cabinet.links import CabinetLinks
+from remnastore.cabinet.routes import CabinetWeb
+from remnastore.cabinet.sessions import CabinetAccess
+from remnastore.infra.ratelimit import KEY_PREFIX, Limits, MemoryRateLimiter, RateLimiter, RedisRateLimiter
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+
+#: an address may make this many times a session's requests (several people behind one NAT)
+ADDRESS_FACTOR = 4
+
+
+@dataclass(frozen=True)
+class Cabinet:
+    access: CabinetAccess
+    links: CabinetLinks
+    web: CabinetWeb
+
+
+def cabinet_limiter(redis: Redis | None, events: int, name: str) -> RateLimiter:
+    """A per-minute limit of cabinet requests, shared by the instances when there is Redis."""
+    limits = Limits(events=events, window=60.0, ban=120.0, strikes=3)
+    if redis is not None:
+        return RedisRateLimiter(redis, limits, prefix=f"{KEY_PREFIX}cabinet-{name}:")
+    return MemoryRateLimiter(limits)

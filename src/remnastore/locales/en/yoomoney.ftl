@@ -1,0 +1,2 @@
+# YooMoney wallet (quickpay)
+method-yoomoney = 👛 Card, YooMoney wallet (YooMoney)

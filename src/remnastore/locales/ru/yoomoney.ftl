@@ -1,0 +1,2 @@
+# Кошелёк ЮMoney (quickpay)
+method-yoomoney = 👛 Карта, кошелёк ЮMoney
