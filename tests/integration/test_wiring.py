@@ -72,3 +72,39 @@ async def test_panel_webhooks_replace_the_light_sync(tmp_path: Path) -> None:
     names = await _jobs(tmp_path, PANEL_LIGHT_SYNC_MINUTES="5", PANEL_WEBHOOK_SECRET="a-long-panel-secret")
     assert "panel-light-sync" not in names
     assert "panel-light-sync" in await _jobs(tmp_path, PANEL_LIGHT_SYNC_MINUTES="5")
+
+
+async def test_the_cabinet_needs_a_public_address(tmp_path: Path) -> None:
+    settings = load_settings(
+        None,
+        {
+            **BASE,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'shop.sqlite3'}",
+            "CABINET_ENABLED": "true",
+        },
+    )
+    app = Application(settings)
+    try:
+        assert app.cabinet is None
+        assert not app.customers.menu.cabinet_enabled
+        assert "cabinet-purge" not in [job.name for job in app.scheduler.jobs]
+        assert app.dispatcher.workflow_data["cabinet_links"] is None
+    finally:
+        await app.stop()
+    with_address = load_settings(
+        None,
+        {
+            **BASE,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'other.sqlite3'}",
+            "CABINET_ENABLED": "true",
+            "PUBLIC_URL": "https://shop.example",
+        },
+    )
+    app = Application(with_address)
+    try:
+        assert app.cabinet is not None
+        assert app.customers.menu.cabinet_enabled
+        assert app.dispatcher.workflow_data["cabinet_links"] is app.cabinet.links
+        assert any(r.canonical.startswith("/cabinet") for r in app.web_app.router.resources())
+    finally:
+        await app.stop()
