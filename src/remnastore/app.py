@@ -42,6 +42,7 @@ from remnastore.bot.render import Renderer
 from remnastore.bot.renewal_notices import RenewalMessages
 from remnastore.bot.routers.admin import admin_router
 from remnastore.bot.routers.user import user_router
+from remnastore.bot.send_budget import budget_for
 from remnastore.bot.session import BotSession
 from remnastore.config import Settings
 from remnastore.db.models import OrderKind
@@ -142,7 +143,8 @@ def webhook_secret(settings: Settings) -> str:
 class Application:
     """One shop process: bot, web server and (later) jobs."""
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock | None = None, workers: int = 1) -> None:
+        """``workers``: how many processes of this shop share one port (``run --workers``)."""
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self.db = Database(
@@ -196,6 +198,7 @@ class Application:
         self.bot = Bot(
             token=settings.telegram.bot_token.get_secret_value(),
             session=BotSession(
+                budget_for(settings, workers),
                 api=TelegramAPIServer.from_base(settings.telegram.api_url),
                 timeout=settings.telegram.request_timeout,
             ),
