@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, cast
 
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import TelegramRetryAfter
@@ -22,6 +25,20 @@ log = logging.getLogger(__name__)
 MAX_TRIES = 3
 #: ... and not after this many seconds since the first try
 RETRY_WITHIN_SECONDS = 10.0
+
+_result_unread: ContextVar[bool] = ContextVar("remnastore_result_unread", default=False)
+
+
+@contextmanager
+def result_unread() -> Iterator[None]:
+    """Calls made inside return None instead of their result when they succeed: nobody reads it, so it
+    is not validated into aiogram's types (an edited ``Message`` costs more to build than to send).
+    Failures are raised as usual."""
+    token = _result_unread.set(True)
+    try:
+        yield
+    finally:
+        _result_unread.reset(token)
 
 
 def _chat_of(method: TelegramMethod[Any]) -> int | None:
@@ -49,7 +66,10 @@ class BotSession(AiohttpSession):
         self._response_models: dict[Any, type[Any]] = {}
 
     async def make_request(
-        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
+        self,
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        timeout: int | None = None,  # noqa: ASYNC109 - aiogram's signature
     ) -> TelegramType:
         background = in_background()
         paced = self.budget is not None and is_paced(method.__api_method__)
@@ -91,6 +111,10 @@ class BotSession(AiohttpSession):
     def check_response(
         self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str
     ) -> Response[TelegramType]:
+        if _result_unread.get() and 200 <= status_code < 300:
+            data = self.json_loads(content)
+            if isinstance(data, dict) and data.get("ok") is True:
+                return cast("Response[TelegramType]", Response.model_construct(ok=True, result=None))
         returning = method.__returning__
         if returning not in self._response_models:
             self._response_models[returning] = Response[returning]  # type: ignore[valid-type]
