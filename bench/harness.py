@@ -122,7 +122,10 @@ class ShopProcess:
         telegram: TelegramEmulator,
         panel: PanelEmulator,
         extra: Mapping[str, str] | None = None,
+        *,
+        workers: int = 1,
     ) -> None:
+        self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.metrics_url = f"http://127.0.0.1:{free_port()}"
@@ -163,8 +166,12 @@ class ShopProcess:
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         with open(self._log, "wb") as log:
-            return subprocess.Popen(
-                [sys.executable, "-m", "remnastore", "--env-file", "/nonexistent/.env", "run"],
+            return subprocess.Popen(  # noqa: S603 - our own command line
+                [
+                    sys.executable,
+                    *("-m", "remnastore", "run"),  # settings from the environment (no .env in cwd)
+                    *(("--workers", str(self.workers)) if self.workers != 1 else ()),
+                ],
                 env=self._env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
