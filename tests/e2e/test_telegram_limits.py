@@ -24,9 +24,7 @@ async def test_a_single_429_on_the_first_message_of_start_still_shows_the_menu(s
     shop.telegram.fail_next("sendMessage", retry_after=1)
     alice = shop.user(7101, first_name="Alice", language_code="en")
     await alice.send("/start")
-    await shop.telegram.wait_until(
-        lambda: any("Welcome, Alice" in m.text for m in alice.history), timeout=15
-    )
+    await shop.telegram.wait_until(lambda: any("Welcome, Alice" in m.text for m in alice.history), timeout=15)
     sends = [c for c in shop.telegram.calls_for("sendMessage") if c.chat_id == alice.id]
     assert [c.error_code for c in sends] == [429, None]
     assert sends[1].at - sends[0].at >= 0.95  # sent again only after retry_after

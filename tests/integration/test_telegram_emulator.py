@@ -702,4 +702,6 @@ async def test_a_flooded_chat_is_answered_429_with_retry_after_and_other_chats_a
     sent = await telegram_bot.send_message(USER_ID + 1, "b")
     with pytest.raises(TelegramRetryAfter, match="retry after 2"):
         await telegram_bot.edit_message_text("c", chat_id=USER_ID + 1, message_id=sent.message_id)
-    assert (await telegram_bot.edit_message_text("c", chat_id=USER_ID + 1, message_id=sent.message_id)).text == "c"  # type: ignore[union-attr]
+    assert (
+        await telegram_bot.edit_message_text("c", chat_id=USER_ID + 1, message_id=sent.message_id)
+    ).text == "c"  # type: ignore[union-attr]
