@@ -128,9 +128,12 @@ def message_since(since: int) -> Match:
 def screen_since(since: int) -> Match:
     """The screen shown after the call log had ``since`` entries, or a refusal popped up instead (a
     new customer's "my devices" says there is no subscription yet)."""
-    return lambda call: call.index >= since and (
-        call.method in ("sendMessage", "editMessageText")
-        or (call.method == "answerCallbackQuery" and bool(call.params.get("show_alert")))
+    return lambda call: (
+        call.index >= since
+        and (
+            call.method in ("sendMessage", "editMessageText")
+            or (call.method == "answerCallbackQuery" and bool(call.params.get("show_alert")))
+        )
     )
 
 
@@ -172,8 +175,14 @@ class Customer:
         try:
             await asyncio.wait_for(observer.wait(self.user.id, screen_since(since)), ANSWER_TIMEOUT)
         except TimeoutError:
-            calls = [(c.method, c.ok, c.error) for c in observer.telegram.calls[since:] if c.chat_id == self.user.id]
-            raise RuntimeError(f"press {n} ({self.path[n]}) of {self.user.id} showed no screen: {calls}") from None
+            calls = [
+                (c.method, c.ok, c.error)
+                for c in observer.telegram.calls[since:]
+                if c.chat_id == self.user.id
+            ]
+            raise RuntimeError(
+                f"press {n} ({self.path[n]}) of {self.user.id} showed no screen: {calls}"
+            ) from None
 
     async def everything(self, observer: Observer) -> None:
         await self.start(observer)
