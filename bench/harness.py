@@ -189,14 +189,19 @@ class ShopProcess:
         self._process.kill()
 
     async def metrics(self) -> dict[tuple[str, str], float]:
-        """The shop's Prometheus samples: (name, labels) -> value."""
-        async with aiohttp.ClientSession() as http, http.get(f"{self.metrics_url}/metrics") as resp:
-            body = await resp.text()
+        """The shop's Prometheus samples: (name, labels) -> value, summed over its workers (worker i
+        serves its metrics on METRICS_PORT + i)."""
+        base, port = self.metrics_url.rsplit(":", 1)
         samples: dict[tuple[str, str], float] = {}
-        for line in body.splitlines():
-            match = _SAMPLE.match(line)
-            if match:
-                samples[(match["name"], match["labels"] or "")] = float(match["value"])
+        async with aiohttp.ClientSession() as http:
+            for worker in range(self.workers):
+                async with http.get(f"{base}:{int(port) + worker}/metrics") as resp:
+                    body = await resp.text()
+                for line in body.splitlines():
+                    match = _SAMPLE.match(line)
+                    if match:
+                        key = (match["name"], match["labels"] or "")
+                        samples[key] = samples.get(key, 0.0) + float(match["value"])
         return samples
 
 
