@@ -156,7 +156,7 @@ class ShopProcess:
         calls = len(telegram.calls_for("setWebhook"))
         self._process = await asyncio.to_thread(self._spawn)
         deadline = asyncio.get_running_loop().time() + timeout
-        while len(telegram.calls_for("setWebhook")) <= calls:
+        while len(telegram.calls_for("setWebhook")) < calls + self.workers:  # every worker is up
             if self._process.poll() is not None:
                 raise RuntimeError(f"the shop exited at start:\n{self._log.read_text()[-4000:]}")
             if asyncio.get_running_loop().time() > deadline:
