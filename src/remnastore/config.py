@@ -91,7 +91,7 @@ class TelegramSettings(_Group):
         "TELEGRAM_CHAT_SEND_RATE",
         1.0,
         gt=0,
-        le=30,
+        le=1000,
         description="messages per second to one chat after a burst of 3 (Telegram's per-chat limit)",
     )
 

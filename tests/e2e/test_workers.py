@@ -156,3 +156,52 @@ async def test_workers_are_refused_with_long_polling_and_with_sqlite(
     assert process.returncode == 2
     assert len(lines) == 1 and reason in lines[0] and lines[0].startswith("remnastore: --workers 2"), lines
     assert not telegram_emulator.calls  # nothing was started
+
+
+def children_of(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children", encoding="utf-8") as children:
+            found.update(int(child) for child in children.read().split())
+    return found
+
+
+async def test_workers_do_not_outlive_a_killed_parent(
+    database_url: str,
+    redis_url: str | None,
+    telegram_emulator: TelegramEmulator,
+    panel_emulator: PanelEmulator,
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    env = shop_environment(database_url, redis_url, telegram_emulator, panel_emulator, port)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "remnastore", "run", "--workers", "2",
+        env=env, cwd=tmp_path, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        await telegram_emulator.wait_until(lambda: len(telegram_emulator.calls_for("setWebhook")) >= 2, 60)
+        workers = children_of(process.pid)
+        assert len(workers) == 2
+        process.kill()  # SIGKILL: the parent cannot pass anything on
+        await process.wait()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while not all(gone(pid) for pid in workers):
+            assert loop.time() < deadline, "a worker outlived its parent and still holds the port"
+            await asyncio.sleep(0.1)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", port))  # the port is free again
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+def gone(pid: int) -> bool:
+    """The process has exited (a zombie not yet reaped counts as exited)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
