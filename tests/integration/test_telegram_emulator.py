@@ -111,6 +111,13 @@ def build_router() -> Router:
         await query.message.edit_text("Pressed <i>once</i>", reply_markup=None)
         await query.answer("done")
 
+    @router.callback_query(F.data == "slow")
+    async def slow(query: CallbackQuery) -> None:
+        assert isinstance(query.message, Message)
+        await query.answer()  # the spinner stops first ...
+        await asyncio.sleep(0.3)  # ... while the screen is being prepared (a slow panel call)
+        await query.message.edit_text("Slow screen")
+
     @router.pre_checkout_query()
     async def pre_checkout(query: PreCheckoutQuery) -> None:
         if query.invoice_payload == "bad":
@@ -705,3 +712,13 @@ async def test_a_flooded_chat_is_answered_429_with_retry_after_and_other_chats_a
     assert (
         await telegram_bot.edit_message_text("c", chat_id=USER_ID + 1, message_id=sent.message_id)
     ).text == "c"  # type: ignore[union-attr]
+
+
+async def test_wait_reply_waits_for_the_screen_that_follows_a_plain_callback_answer(
+    telegram_emulator: TelegramEmulator, telegram_bot: Bot
+) -> None:
+    user = telegram_emulator.user(USER_ID)
+    async with polling(telegram_emulator, telegram_bot):
+        await user.wait_reply(await user.send("/menu"))
+        reply = await user.wait_reply(await user.press_data("slow"))
+        assert reply.text == "Slow screen"
