@@ -26,8 +26,12 @@ async def show(
     if isinstance(event, Message):
         await event.answer(text, reply_markup=markup)
         return
-    with result_unread():
-        await event.answer(notice)
+    try:
+        with result_unread():
+            await event.answer(notice)
+    except TelegramBadRequest as exc:
+        # e.g. "query is too old" after a long queue in a burst: the screen is still worth showing
+        log.info("could not answer a button press, showing the screen anyway: %s", exc.message)
     message = event.message
     if isinstance(message, Message) and message.text is not None:
         try:
