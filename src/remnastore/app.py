@@ -43,6 +43,7 @@ from remnastore.bot.render import Renderer
 from remnastore.bot.renewal_notices import RenewalMessages
 from remnastore.bot.routers.admin import admin_router
 from remnastore.bot.routers.user import user_router
+from remnastore.bot.send_budget import budget_for
 from remnastore.bot.session import BotSession
 from remnastore.bot.tax_receipt_messages import TaxReceiptMessages
 from remnastore.cabinet.app import Cabinet, build_cabinet
@@ -52,6 +53,7 @@ from remnastore.db.session import Database
 from remnastore.domain.catalogue import ADDON_KINDS, load_catalogue, uses_example_catalogue
 from remnastore.infra.cache import Cache
 from remnastore.infra.clock import Clock, SystemClock
+from remnastore.infra.io_counters import count_redis_round_trips, count_sql_statements
 from remnastore.infra.loop_guard import LoopGuard
 from remnastore.infra.metrics import Metrics
 from remnastore.infra.ratelimit import build_rate_limiter
@@ -147,8 +149,10 @@ def webhook_secret(settings: Settings) -> str:
 class Application:
     """One shop process: bot, web server and (later) jobs."""
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock | None = None, workers: int = 1) -> None:
+        """``workers``: how many processes of this shop share one port (``run --workers``)."""
         self.settings = settings
+        self.workers = workers
         self.clock: Clock = clock or SystemClock()
         self.db = Database(
             settings.database.url, pool_size=settings.database.pool_size, echo=settings.database.echo
@@ -161,6 +165,9 @@ class Application:
             )
             self.redis = Redis(connection_pool=pool)
         self.metrics = Metrics(version=__version__)
+        count_sql_statements(self.db.engine, self.metrics.registry)
+        if self.redis is not None:
+            count_redis_round_trips(self.redis.connection_pool, self.metrics.registry)
         hold = settings.log.loop_hold_seconds
         self.loop_guard = LoopGuard(hold, self.metrics.registry) if hold > 0 else None
         self.inflight = InFlight()
@@ -201,6 +208,7 @@ class Application:
         self.bot = Bot(
             token=settings.telegram.bot_token.get_secret_value(),
             session=BotSession(
+                budget_for(settings, workers),
                 api=TelegramAPIServer.from_base(settings.telegram.api_url),
                 timeout=settings.telegram.request_timeout,
             ),
@@ -778,7 +786,10 @@ class Application:
         log.info("metrics listening", extra={"host": web_settings.metrics_host, "port": self.metrics_port})
         self._runner = web.AppRunner(self.web_app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, web_settings.host, web_settings.port)
+        # several workers of one shop share the port (run --workers): the kernel spreads connections
+        site = web.TCPSite(
+            self._runner, web_settings.host, web_settings.port, reuse_port=self.workers > 1 or None
+        )
         await site.start()
         for address in self._runner.addresses:
             self.port = int(address[1])
