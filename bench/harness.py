@@ -122,7 +122,10 @@ class ShopProcess:
         telegram: TelegramEmulator,
         panel: PanelEmulator,
         extra: Mapping[str, str] | None = None,
+        *,
+        workers: int = 1,
     ) -> None:
+        self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.metrics_url = f"http://127.0.0.1:{free_port()}"
@@ -153,7 +156,7 @@ class ShopProcess:
         calls = len(telegram.calls_for("setWebhook"))
         self._process = await asyncio.to_thread(self._spawn)
         deadline = asyncio.get_running_loop().time() + timeout
-        while len(telegram.calls_for("setWebhook")) <= calls:
+        while len(telegram.calls_for("setWebhook")) < calls + self.workers:  # every worker is up
             if self._process.poll() is not None:
                 raise RuntimeError(f"the shop exited at start:\n{self._log.read_text()[-4000:]}")
             if asyncio.get_running_loop().time() > deadline:
@@ -163,8 +166,12 @@ class ShopProcess:
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         with open(self._log, "wb") as log:
-            return subprocess.Popen(
-                [sys.executable, "-m", "remnastore", "--env-file", "/nonexistent/.env", "run"],
+            return subprocess.Popen(  # noqa: S603 - our own command line
+                [
+                    sys.executable,
+                    *("-m", "remnastore", "run"),  # settings from the environment (no .env in cwd)
+                    *(("--workers", str(self.workers)) if self.workers != 1 else ()),
+                ],
                 env=self._env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -182,14 +189,19 @@ class ShopProcess:
         self._process.kill()
 
     async def metrics(self) -> dict[tuple[str, str], float]:
-        """The shop's Prometheus samples: (name, labels) -> value."""
-        async with aiohttp.ClientSession() as http, http.get(f"{self.metrics_url}/metrics") as resp:
-            body = await resp.text()
+        """The shop's Prometheus samples: (name, labels) -> value, summed over its workers (worker i
+        serves its metrics on METRICS_PORT + i)."""
+        base, port = self.metrics_url.rsplit(":", 1)
         samples: dict[tuple[str, str], float] = {}
-        for line in body.splitlines():
-            match = _SAMPLE.match(line)
-            if match:
-                samples[(match["name"], match["labels"] or "")] = float(match["value"])
+        async with aiohttp.ClientSession() as http:
+            for worker in range(self.workers):
+                async with http.get(f"{base}:{int(port) + worker}/metrics") as resp:
+                    body = await resp.text()
+                for line in body.splitlines():
+                    match = _SAMPLE.match(line)
+                    if match:
+                        key = (match["name"], match["labels"] or "")
+                        samples[key] = samples.get(key, 0.0) + float(match["value"])
         return samples
 
 

@@ -49,9 +49,11 @@ class Application:
     sales: Sales
     ops: Operations
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock | None = None, workers: int = 1) -> None:
+        """``workers``: how many processes of this shop share one port (``run --workers``)."""
         self.settings = settings
-        self.core = build_core(settings, clock or SystemClock())
+        self.workers = workers
+        self.core = build_core(settings, clock or SystemClock(), workers)
         self.customers = build_customers(self.core)
         self.payment_providers = build_providers(settings, self.core.bot)
         self.providers: dict[str, Provider] = self.payment_providers.by_name
@@ -95,7 +97,10 @@ class Application:
         log.info("metrics listening", extra={"host": web_settings.metrics_host, "port": self.metrics_port})
         self._runner = web.AppRunner(self.web_app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, web_settings.host, web_settings.port)
+        # several workers of one shop share the port (run --workers): the kernel spreads connections
+        site = web.TCPSite(
+            self._runner, web_settings.host, web_settings.port, reuse_port=self.workers > 1 or None
+        )
         await site.start()
         for address in self._runner.addresses:
             self.port = int(address[1])

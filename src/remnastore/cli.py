@@ -21,6 +21,7 @@ from remnastore.infra.logging import configure_logging
 from remnastore.ops import backup_cli
 from remnastore.ops.exit_codes import ExitCode, StartupError
 from remnastore.ops.importers import cli as import_cli
+from remnastore.ops.workers import refusal, run_workers, worker_settings, workers_arg
 from remnastore.settings_base import ConfigError
 
 log = logging.getLogger("remnastore")
@@ -132,7 +133,7 @@ async def _prepare_database(settings: Settings) -> None:
     await migrate.upgrade(url)
 
 
-async def _run(settings: Settings) -> int:
+async def _run(settings: Settings, *, workers: int = 1) -> int:
     from remnastore.app import Application
 
     try:
@@ -154,7 +155,7 @@ async def _run(settings: Settings) -> int:
         log.warning("Redis cannot be reached: running with in-memory state (REDIS_FALLBACK_MEMORY=true)")
         settings.redis.url = None
     try:
-        app = Application(settings)
+        app = Application(settings, workers=workers)
     except Exception as exc:
         error = _startup_error(exc, settings)
         error.__cause__ = exc
@@ -195,6 +196,21 @@ async def _run(settings: Settings) -> int:
     log.info("stopping")
     await app.stop()
     return 0
+
+
+def _run_workers(settings: Settings, workers: int) -> int:
+    """``remnastore run``: one process, or ``workers`` forked processes on one port."""
+
+    def run_one(index: int = 0) -> int:
+        with asyncio.Runner(loop_factory=loop_factory(settings.performance.event_loop)) as runner:
+            return runner.run(_run(worker_settings(settings, index), workers=workers))
+
+    if workers == 1:
+        return run_one()
+    refused = refusal(settings, workers)
+    if refused is not None:
+        return _failed(refused)
+    return run_workers(workers, run_one)
 
 
 def loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -265,7 +281,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     env_help = "settings file read besides the environment (default: .env when it exists)"
     parser.add_argument("--env-file", default=None, help=env_help)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="run the bot, its web server and jobs")
+    run = sub.add_parser("run", help="run the bot, its web server and jobs")
+    run.add_argument(
+        "--workers",
+        type=workers_arg,
+        default=1,
+        help="processes sharing the web port (webhook mode, PostgreSQL and Redis); 'auto' = one per core",
+    )
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("check", help="validate settings and reach Telegram, the panel, the database and Redis")
     sub.add_parser("version", help="print the version")
@@ -318,8 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = settings.log.level if args.command == "run" else "WARNING"
     configure_logging(level, fmt, settings.secrets())
     if args.command == "run":
-        with asyncio.Runner(loop_factory=loop_factory(settings.performance.event_loop)) as runner:
-            return runner.run(_run(settings))
+        return _run_workers(settings, args.workers)
     if args.command in import_cli.COMMANDS:
         return asyncio.run(import_cli.run_command(args, settings))
     return asyncio.run(_check(settings))

@@ -42,6 +42,7 @@ async def test_sigterm_lets_in_flight_work_finish_then_exits_zero(
         "METRICS_PORT": "0",
         "SHUTDOWN_TIMEOUT": "20",
         "LOG_FORMAT": "text",
+        "TELEGRAM_CHAT_SEND_RATE": "1000",  # the buyer presses faster than a person can
     }
     payment_emulators.point_at(f"http://127.0.0.1:{port}")
     process = await asyncio.create_subprocess_exec(

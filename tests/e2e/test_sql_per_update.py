@@ -17,6 +17,8 @@ from tests.fixtures.shop import Shop
 
 COLD_START_BOUND = 8  # registration: insert, select, the deep-link payload, the FSM reset
 WARM_BOUND = 0
+NEW_CUSTOMER_STATEMENTS = 2  # the lookup (a miss), INSERT ... ON CONFLICT DO NOTHING RETURNING
+REFERRAL_SCREEN_STATEMENTS = 2  # invited and paying counted together, commissions earned
 
 
 @contextmanager
@@ -71,3 +73,22 @@ async def test_a_language_change_is_seen_at_once_despite_the_cache(shop: Shop) -
     await ivan.wait_reply(await ivan.press("🇷🇺 Русский"))
     reply = await ivan.wait_reply(await ivan.press_data(Nav(screen=Screen.SUBSCRIPTION).pack()))
     assert reply.text.startswith("У вас пока нет подписки"), reply.text
+
+
+async def test_a_crowd_of_new_customers_costs_two_statements_each_and_the_referral_screen_two(
+    shop: Shop,
+) -> None:
+    """A burst of new customers: a /start is one lookup and one statement that registers and returns
+    the row; the "invite friends" screen reads its three numbers in two statements."""
+    first = shop.user(7199, first_name="First", language_code="en")
+    await first.wait_reply(await first.send("/start"))  # the shop's first customer loads its settings
+    users = [shop.user(7200 + n, first_name=f"N{n}", language_code="en") for n in range(3)]
+    with statements_per_update(shop.db) as counts:
+        starts = [await user.send("/start") for user in users]
+        for user, update in zip(users, starts, strict=True):
+            await user.wait_reply(update)
+        views = [await user.press_data(Nav(screen=Screen.REFERRALS).pack()) for user in users]
+        for user, update in zip(users, views, strict=True):
+            assert "Invite friends" in (await user.wait_reply(update)).text
+    assert [counts[update] for update in starts] == [NEW_CUSTOMER_STATEMENTS] * len(users)
+    assert [counts[update] for update in views] == [REFERRAL_SCREEN_STATEMENTS] * len(users)

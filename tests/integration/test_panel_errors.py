@@ -106,7 +106,12 @@ async def test_the_injected_failure_rule_answers_the_given_body_then_stops(
 ) -> None:
     user = panel_emulator.add_user(username="tg_404042", telegramId=404042)
     url = f"{panel_emulator.url}/api/users/{user['id']}"
-    headers = {"Authorization": f"Bearer {panel_emulator.token}"}
+    headers = {
+        "Authorization": f"Bearer {panel_emulator.token}",
+        # as through the panel's HTTPS reverse proxy (the panel closes plain connections without these)
+        "X-Forwarded-For": "127.0.0.1",
+        "X-Forwarded-Proto": "https",
+    }
     panel_emulator.fail_next(1, 502, path_prefix="/api/users/", body=PROXY_PAGE)
     panel_emulator.fail_next(1, 429, path_prefix="/api/users/")
     async with aiohttp.ClientSession(headers=headers) as http:

@@ -123,6 +123,13 @@ def build_router() -> Router:
             await query.message.edit_text(query.message.html_text, reply_markup=query.message.reply_markup)
         await query.answer()
 
+    @router.callback_query(F.data == "slow")
+    async def slow(query: CallbackQuery) -> None:
+        assert isinstance(query.message, Message)
+        await query.answer()  # the spinner stops first ...
+        await asyncio.sleep(0.3)  # ... while the screen is being prepared (a slow panel call)
+        await query.message.edit_text("Slow screen")
+
     @router.pre_checkout_query()
     async def pre_checkout(query: PreCheckoutQuery) -> None:
         if query.invoice_payload == "bad":
@@ -715,3 +722,39 @@ async def test_webhook_retries_keep_order(telegram_emulator: TelegramEmulator) -
         await telegram_emulator.wait_until(lambda: len(received) == 3, timeout=3)
     assert received == sent
     assert telegram_emulator.pending_updates == []
+
+
+async def test_a_flooded_chat_is_answered_429_with_retry_after_and_other_chats_are_not(
+    telegram_emulator: TelegramEmulator, telegram_bot: Bot
+) -> None:
+    telegram_emulator.user(USER_ID)
+    telegram_emulator.user(USER_ID + 1)
+    telegram_emulator.set_chat_rate_limit(2)
+    await telegram_bot.send_message(USER_ID, "1")
+    await telegram_bot.send_message(USER_ID, "2")
+    with pytest.raises(TelegramRetryAfter, match="Too Many Requests: retry after 1") as limited:
+        await telegram_bot.send_message(USER_ID, "3")
+    assert limited.value.retry_after == 1
+    # another chat is not limited by the first one's flood
+    assert (await telegram_bot.send_message(USER_ID + 1, "a")).text == "a"
+    failed = telegram_emulator.calls_for("sendMessage")[-2]
+    assert failed.error_code == 429 and failed.params["text"] == "3"
+    # per-method injection is answered the same way, with the parameters Telegram sends
+    telegram_emulator.set_chat_rate_limit(None)
+    telegram_emulator.fail_next("editMessageText", retry_after=2)
+    sent = await telegram_bot.send_message(USER_ID + 1, "b")
+    with pytest.raises(TelegramRetryAfter, match="retry after 2"):
+        await telegram_bot.edit_message_text("c", chat_id=USER_ID + 1, message_id=sent.message_id)
+    assert (
+        await telegram_bot.edit_message_text("c", chat_id=USER_ID + 1, message_id=sent.message_id)
+    ).text == "c"  # type: ignore[union-attr]
+
+
+async def test_wait_reply_waits_for_the_screen_that_follows_a_plain_callback_answer(
+    telegram_emulator: TelegramEmulator, telegram_bot: Bot
+) -> None:
+    user = telegram_emulator.user(USER_ID)
+    async with polling(telegram_emulator, telegram_bot):
+        await user.wait_reply(await user.send("/menu"))
+        reply = await user.wait_reply(await user.press_data("slow"))
+        assert reply.text == "Slow screen"

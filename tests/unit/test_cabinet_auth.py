@@ -91,7 +91,7 @@ def test_link_tokens_refuse_anything_not_signed_by_the_shop() -> None:
     genuine = tokens.new()
     assert len(tokens.check(genuine)) == 64
     body, _, signature = genuine.partition(".")
-    other_last = "B" if signature.endswith("A") else "A"
+    other_last = "B" if signature.endswith("A") else "A"  # a last character that really differs
     for forged in (body, f"{body}.{signature[:-1]}{other_last}", f"x{body}.{signature}", "", "a" * 200):
         with pytest.raises(SignInRefused, match="signature"):
             tokens.check(forged)

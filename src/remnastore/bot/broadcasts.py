@@ -13,6 +13,7 @@ from aiogram.exceptions import (
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from remnastore.bot.callbacks import AdminBroadcast
+from remnastore.bot.send_budget import background_sends
 from remnastore.db.models import BroadcastStatus
 from remnastore.locales import Html, Locales, Translator
 from remnastore.services.broadcast_worker import Delivery, SendResult
@@ -79,13 +80,14 @@ class TelegramBroadcastSender:
 
     async def send(self, chat_id: int, broadcast: BroadcastView) -> SendResult:
         try:
-            await self._bot.copy_message(
-                chat_id,
-                broadcast.source_chat_id,
-                broadcast.source_message_id,
-                reply_markup=url_buttons(broadcast.buttons),
-                allow_paid_broadcast=True if self._paid else None,
-            )
+            with background_sends():
+                await self._bot.copy_message(
+                    chat_id,
+                    broadcast.source_chat_id,
+                    broadcast.source_message_id,
+                    reply_markup=url_buttons(broadcast.buttons),
+                    allow_paid_broadcast=True if self._paid else None,
+                )
         except TelegramRetryAfter as exc:
             return SendResult(Delivery.RETRY, retry_after=float(exc.retry_after))
         except TelegramForbiddenError as exc:

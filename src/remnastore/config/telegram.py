@@ -55,6 +55,21 @@ class TelegramSettings(SettingsGroup):
     request_timeout: float = env(
         "TELEGRAM_TIMEOUT", 30.0, gt=0, description="timeout of one Bot API request, seconds"
     )
+    send_rate: float = env(
+        "TELEGRAM_SEND_RATE",
+        30.0,
+        gt=0,
+        le=1000,
+        description="messages (sent, copied or edited) per second the shop sends overall, replies first; "
+        "a faster broadcast rate raises it (paid broadcasts); split between --workers",
+    )
+    chat_send_rate: float = env(
+        "TELEGRAM_CHAT_SEND_RATE",
+        1.0,
+        gt=0,
+        le=1000,
+        description="messages per second to one chat after a burst of 3 (Telegram's per-chat limit)",
+    )
 
     @field_validator("bot_token")
     @classmethod

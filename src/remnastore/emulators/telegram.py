@@ -86,6 +86,8 @@ class TelegramEmulator:
         self._chat_failures: dict[int, deque[_InjectedFailure]] = {}
         self._rate_limit: float | None = None
         self._recent_sends: deque[float] = deque()
+        self._chat_rate_limit: float | None = None
+        self._recent_chat_sends: dict[int, deque[float]] = {}
         self._latency = 0.0
         self._webhook_token: str | None = None
         self._runner: web.AppRunner | None = None
@@ -187,6 +189,7 @@ class TelegramEmulator:
             self._check_injected(name)
             self._check_chat_injected(name, chat_key)
             self._check_rate_limit(name)
+            self._check_chat_rate_limit(name, chat_key)
             result = entry[1](self.state, Params(params, files))
             if inspect.isawaitable(result):
                 result = await result
@@ -254,6 +257,18 @@ class TelegramEmulator:
             raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after)
         self._recent_sends.append(now)
 
+    def _check_chat_rate_limit(self, name: str, chat_id: int | None) -> None:
+        if self._chat_rate_limit is None or chat_id is None or not name.startswith(RATE_LIMITED_PREFIXES):
+            return
+        now = time.monotonic()
+        recent = self._recent_chat_sends.setdefault(chat_id, deque())
+        while recent and now - recent[0] >= 1.0:
+            recent.popleft()
+        if len(recent) >= self._chat_rate_limit:
+            retry_after = max(1, math.ceil(recent[0] + 1.0 - now))
+            raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after)
+        recent.append(now)
+
     # -- failure injection ---------------------------------------------------------------------
     def fail_next(
         self,
@@ -310,6 +325,12 @@ class TelegramEmulator:
         """Answer 429 to sends beyond `per_second` calls in any one-second window (None: no limit)."""
         self._rate_limit = per_second
         self._recent_sends.clear()
+
+    def set_chat_rate_limit(self, per_second: float | None) -> None:
+        """Answer 429 to sends to one chat beyond `per_second` calls in any one-second window (None: no
+        limit), as Telegram does to a bot that floods one chat."""
+        self._chat_rate_limit = per_second
+        self._recent_chat_sends.clear()
 
     def set_latency(self, seconds: float) -> None:
         self._latency = max(0.0, seconds)

@@ -311,10 +311,19 @@ class FakeUser:
         activity = [call for call in self.emulator.calls if call.at >= delivered and self._is_activity(call)]
         if not any(call.method.lower() in ANSWER_METHODS for call in activity):
             return False
-        if self._query_unanswered(update_id):
+        if self._query_unanswered(update_id) or self._only_answered(activity):
             # Bots answer every query; until this one is answered the handler is most likely still busy.
+            # Bots also answer a query first (the spinner stops) and then show the screen: a plain
+            # answer alone is most likely followed by the edit (a pop-up alert is an answer on its own).
             quiet = max(quiet, self.emulator.unanswered_query_grace)
         return now - max(call.finished for call in activity) >= quiet
+
+    @staticmethod
+    def _only_answered(activity: list[ApiCall]) -> bool:
+        return all(
+            call.method.lower() == "answercallbackquery" and not call.params.get("show_alert")
+            for call in activity
+        )
 
     def _query_unanswered(self, update_id: int) -> bool:
         return any(

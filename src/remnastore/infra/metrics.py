@@ -121,7 +121,7 @@ class Metrics:
         )
         self.job_runs = Counter(
             "job_runs",
-            "Scheduled job runs, by job and outcome",
+            "Scheduled job runs, by job and outcome (elsewhere: another instance ran the period)",
             ["job", "outcome"],
             namespace=NAMESPACE,
             registry=r,
@@ -179,7 +179,8 @@ class Metrics:
 
     def job_run(self, job: str, outcome: str, seconds: float) -> None:
         self.job_runs.labels(job=job, outcome=outcome).inc()
-        self.job_seconds.labels(job=job).observe(seconds)
+        if outcome != "elsewhere":  # the period's run was another instance's: nothing was timed
+            self.job_seconds.labels(job=job).observe(seconds)
 
     @asynccontextmanager
     async def timed_job(self, job: str) -> AsyncIterator[None]:

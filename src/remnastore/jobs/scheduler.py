@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from remnastore.infra.cluster_lock import ClusterLock
 from remnastore.infra.fencing import current_fence
 
+#: the outcome of a period whose run another instance (or worker) took
+SKIPPED = "elsewhere"
 log = logging.getLogger(__name__)
 
 
@@ -85,6 +87,8 @@ class Scheduler:
     async def _tick(self, job: Job) -> bool:
         try:
             if not await self._lock.acquire(job.name, job.interval * 0.9):
+                if self._on_run is not None:
+                    self._on_run(job.name, SKIPPED, 0.0)
                 return False
         except Exception:
             log.exception("could not take a job lock", extra={"job": job.name})

@@ -74,11 +74,8 @@ class ReferralRewards:
     async def stats(self, customer_id: int) -> ReferralStats:
         async with self._db.session() as session:
             referrals = ReferralRepository(session)
-            return ReferralStats(
-                invited=await referrals.count_invited(customer_id),
-                paying=await referrals.count_paying(customer_id),
-                earned=await referrals.earned(customer_id),
-            )
+            invited, paying = await referrals.count_invited_and_paying(customer_id)
+            return ReferralStats(invited=invited, paying=paying, earned=await referrals.earned(customer_id))
 
     async def reward(self, order_id: str) -> None:
         """Give the rewards of one fulfilled subscription order (each at most once)."""

@@ -13,12 +13,14 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from remnastore import __version__
 from remnastore.bot.log_chat import LogChat
 from remnastore.bot.render import Renderer
+from remnastore.bot.send_budget import budget_for
 from remnastore.bot.session import BotSession
 from remnastore.config import Settings
 from remnastore.db.session import Database
 from remnastore.infra.cache import Cache
 from remnastore.infra.clock import Clock
 from remnastore.infra.cluster_lock import ClusterLock, MemoryLock, RedisLock
+from remnastore.infra.io_counters import count_redis_round_trips, count_sql_statements
 from remnastore.infra.loop_guard import LoopGuard
 from remnastore.infra.metrics import Metrics
 from remnastore.infra.shutdown import InFlight
@@ -53,7 +55,8 @@ class Core:
         return RedisLock(self.redis) if self.redis is not None else MemoryLock()
 
 
-def build_core(settings: Settings, clock: Clock) -> Core:
+def build_core(settings: Settings, clock: Clock, workers: int = 1) -> Core:
+    """``workers``: how many processes of this shop share the Telegram send budget (``run --workers``)."""
     db = Database(settings.database.url, pool_size=settings.database.pool_size, echo=settings.database.echo)
     redis: Redis | None = None
     if settings.redis.url:
@@ -63,6 +66,9 @@ def build_core(settings: Settings, clock: Clock) -> Core:
         )
         redis = Redis(connection_pool=pool)
     metrics = Metrics(version=__version__)
+    count_sql_statements(db.engine, metrics.registry)
+    if redis is not None:
+        count_redis_round_trips(redis.connection_pool, metrics.registry)
     hold = settings.log.loop_hold_seconds
     inflight = InFlight()
     cache = Cache(
@@ -78,6 +84,7 @@ def build_core(settings: Settings, clock: Clock) -> Core:
     bot = Bot(
         token=settings.telegram.bot_token.get_secret_value(),
         session=BotSession(
+            budget_for(settings, workers),
             api=TelegramAPIServer.from_base(settings.telegram.api_url),
             timeout=settings.telegram.request_timeout,
         ),

@@ -70,8 +70,9 @@ class CustomerRepository:
     ) -> tuple[Customer, bool]:
         """The customer for ``telegram_id``, created if missing; ``True`` only for the call that created it.
 
-        Safe under concurrency: ``INSERT ... ON CONFLICT DO NOTHING`` then ``SELECT``. A clash on the
-        (random) referral code is retried with a new code.
+        Safe under concurrency: ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` the new row (one
+        statement), then ``SELECT`` only when the row existed. A clash on the (random) referral code is
+        retried with a new code.
         """
         for _ in range(REFERRAL_CODE_ATTEMPTS):
             now = utcnow()
@@ -91,15 +92,13 @@ class CustomerRepository:
                     last_seen_at=now,
                 )
                 .on_conflict_do_nothing()
-                .returning(Customer.id)
+                .returning(Customer)  # the new row itself: one statement registers a new customer
+                .execution_options(populate_existing=True)
             )
-            inserted_id = (await self.session.execute(statement)).scalar_one_or_none()
+            inserted = (await self.session.execute(statement)).scalar_one_or_none()
+            if inserted is not None:
+                return inserted, True
             query = select(Customer).execution_options(populate_existing=True)
-            if inserted_id is not None:
-                customer = await self._one(query.where(Customer.id == inserted_id))
-                if customer is None:  # pragma: no cover - we just inserted it
-                    raise RuntimeError("inserted customer vanished")
-                return customer, True
             existing = await self._one(query.where(Customer.telegram_id == telegram_id))
             if existing is not None:
                 return existing, False

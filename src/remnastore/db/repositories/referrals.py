@@ -61,6 +61,14 @@ class ReferralRepository:
         )
         return int((await self.session.execute(query)).scalar_one())
 
+    async def count_invited_and_paying(self, referrer_id: int) -> tuple[int, int]:
+        """:meth:`count_invited` and :meth:`count_paying` in one statement."""
+        query = select(func.count(), func.count(Referral.first_paid_order_id)).where(
+            Referral.referrer_id == referrer_id
+        )
+        invited, paying = (await self.session.execute(query)).one()
+        return int(invited), int(paying)
+
     async def mark_first_paid(self, referral: Referral, order_id: str) -> bool:
         """Remember the invitee's first paid order; ``False`` if one was already recorded."""
         statement = (
