@@ -39,7 +39,7 @@ async def seed(app: Application, telegram: TelegramEmulator, count: int) -> None
          "created_at": now, "updated_at": now, "last_seen_at": now, "balance_minor": 0, "is_banned": False}
         for i in range(count)
     ]  # fmt: skip
-    async with app.db.session() as session:
+    async with app.core.db.session() as session:
         for start in range(0, count, 1000):
             await session.execute(insert(Customer), rows[start : start + 1000])
     for i in range(count):
@@ -66,22 +66,22 @@ async def one_rate(backend: Backend, rate: float, recipients: int, throttled: in
                 telegram.fail_chat(FIRST_TELEGRAM_ID + (i + 1) * recipients // (throttled + 1), retry_after=1)
             progress(f"broadcast to {recipients} customers at {rate:g}/s")
             started = time.monotonic()
-            view = await app.broadcasts.create(
+            view = await app.ops.broadcasts.create(
                 actor_telegram_id=ADMIN_ID, source_chat_id=ADMIN_ID, source_message_id=source, buttons=[],
                 audience="all",
             )  # fmt: skip
-            while (await app.broadcasts.get(view.id)).status == "running":  # noqa: ASYNC110 - polls the database
+            while (await app.ops.broadcasts.get(view.id)).status == "running":  # noqa: ASYNC110 - polls the database
                 await asyncio.sleep(0.2)
             elapsed = time.monotonic() - started
             copies = [c for c in telegram.calls_for("copyMessage") if c.ok and c.chat_id != ADMIN_ID]
-            paused = app.broadcast_worker.pacer.paused_seconds
+            paused = app.ops.broadcast_worker.pacer.paused_seconds
             span = copies[-1].at - copies[0].at if len(copies) > 1 else elapsed
             achieved = (len(copies) - 1) / max(1e-9, span - paused)
             per_chat = telegram.delivered_per_chat("copyMessage")
             progress(f"{len(copies)} delivered, {achieved:.1f}/s")
             return {
                 "configured_rate": rate,
-                "effective_rate": app.broadcast_worker.rate,
+                "effective_rate": app.ops.broadcast_worker.rate,
                 "recipients": recipients,
                 "delivered": len(copies),
                 "duplicates": sum(1 for n in per_chat.values() if n > 1),
@@ -89,7 +89,7 @@ async def one_rate(backend: Backend, rate: float, recipients: int, throttled: in
                 "paused_seconds": round(paused, 3),
                 "elapsed_seconds": round(elapsed, 3),
                 "achieved_rate": round(achieved, 1),
-                "ratio": round(achieved / app.broadcast_worker.rate, 3),
+                "ratio": round(achieved / app.ops.broadcast_worker.rate, 3),
             }
         finally:
             await app.stop()

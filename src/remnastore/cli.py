@@ -187,7 +187,7 @@ async def _run(settings: Settings, *, workers: int = 1) -> int:
     gc.freeze()
     loop_kind = type(asyncio.get_running_loop()).__module__.split(".")[0]
     log.info("remnastore %s is running (event loop: %s)", __version__, loop_kind)
-    if app.shop_health.sells_example_catalogue:
+    if app.ops.shop_health.sells_example_catalogue:
         log.warning(
             "you are selling the example prices: copy src/remnastore/catalogue/default.toml, put your "
             "tariffs and prices in it and set CATALOGUE_FILE"

@@ -1,4 +1,4 @@
-"""Building blocks of settings groups, shared by config.py and the provider modules that declare their own."""
+"""Building blocks of settings groups, shared by config/ and the provider modules that declare their own."""
 
 from __future__ import annotations
 

@@ -115,3 +115,17 @@ async def test_bad_campaign_codes_are_refused(shop: Shop) -> None:
     await admin.wait_reply(await admin.press("Free"))
     async with shop.db.session() as session:
         assert sorted((await session.scalars(select(Campaign.code))).all()) == ["spring", "summer"]
+
+
+async def test_wizard_buttons_out_of_step_show_the_list_and_create_nothing(shop: Shop) -> None:
+    """ "Generate" before a name and "Free" before a code (an old message, a forged button) are not
+    steps the wizard is at: the list is shown and no campaign is created."""
+    admin = shop.user(ADMIN_ID, first_name="Admin", language_code="en")
+    await admin.wait_reply(await admin.send("/campaigns"))
+    for data in ("apcn:gen", "apcn:free"):
+        assert "No campaigns yet" in (await admin.wait_reply(await admin.press_data(data))).text
+    await admin.wait_reply(await admin.press("New campaign"))
+    await admin.wait_reply(await admin.send("Autumn"))
+    assert "No campaigns yet" in (await admin.wait_reply(await admin.press_data("apcn:free"))).text
+    async with shop.db.session() as session:
+        assert (await session.scalars(select(Campaign))).all() == []

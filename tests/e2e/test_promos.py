@@ -445,6 +445,32 @@ async def test_admin_wizard_creates_a_code_customers_can_use(shop: Shop) -> None
     assert "already exists" in reply.text
 
 
+async def test_wizard_buttons_out_of_step_show_the_list_and_create_nothing(shop: Shop) -> None:
+    """Each step of the wizard has its own handler; a button of a step the wizard is not at (an old
+    message, a cancelled wizard, a forged value) shows the list and creates nothing."""
+    admin = shop.user(ADMIN_ID, first_name="Admin", language_code="en")
+    await admin.wait_reply(await admin.send("/promos"))
+    # before any wizard: "Create" and "first purchase: yes" of a wizard never started
+    for data in ("apw:create:", "apw:first:yes", "apw:nolimit:"):
+        assert "No promo codes yet" in (await admin.wait_reply(await admin.press_data(data))).text
+    await admin.wait_reply(await admin.press("New code"))
+    await admin.wait_reply(await admin.send("autumn10"))
+    # a kind the wizard does not offer is not taken: the list, and the wizard is over
+    assert "No promo codes yet" in (await admin.wait_reply(await admin.press_data("apw:kind:bogus"))).text
+    reply = await admin.wait_reply(await admin.send("10"))  # no longer an answer to the wizard
+    assert "How many activations" not in reply.text
+    # a wizard at its first steps ignores the buttons of later ones
+    await admin.wait_reply(await admin.send("/promos"))
+    await admin.wait_reply(await admin.press("New code"))
+    await admin.wait_reply(await admin.send("autumn10"))
+    assert "No promo codes yet" in (await admin.wait_reply(await admin.press_data("apw:create:"))).text
+    await admin.wait_reply(await admin.press("New code"))
+    assert "No promo codes yet" in (await admin.wait_reply(await admin.press("Cancel"))).text
+    async with shop.db.session() as session:
+        assert (await session.scalars(select(PromoCode))).all() == []
+    assert await audit_actions(shop) == []
+
+
 async def test_admin_bulk_generation_sends_a_csv_of_unique_codes(shop: Shop) -> None:
     admin = shop.user(ADMIN_ID, first_name="Admin", language_code="en")
     await admin.wait_reply(await admin.send("/promos"))

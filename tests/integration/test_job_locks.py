@@ -9,8 +9,9 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
+from remnastore.infra.cluster_lock import RedisLock
 from remnastore.infra.fencing import FenceLost, current_fence, verify_fence
-from remnastore.jobs.scheduler import Job, RedisLock, RunFence, Scheduler
+from remnastore.jobs.scheduler import Job, RunFence, Scheduler
 from tests.fixtures.redis_keys import redis_client, scratch_prefix
 
 pytestmark = [

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from remnastore.config.backup import BackupSettings
 from remnastore.ops.archive import archive_name, archive_time
-from remnastore.ops.backup_settings import BackupSettings
 from remnastore.ops.rotation import apply_rotation, plan_rotation
 
 DIR = Path("/backups")

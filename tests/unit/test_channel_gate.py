@@ -9,7 +9,8 @@ import pytest
 from pydantic import ValidationError
 from redis.asyncio import Redis
 
-from remnastore.services.channel_gate import ChannelGate, ChannelGateSettings, MembershipCache
+from remnastore.config.channel_gate import ChannelGateSettings
+from remnastore.services.channel_gate import ChannelGate, MembershipCache
 
 CHANNEL = -1009876543210
 

@@ -75,7 +75,7 @@ def test_the_readme_lists_the_russian_family_the_code_uses() -> None:
 
 def test_every_customer_panel_event_has_a_text_in_both_languages() -> None:
     from remnastore.bot.panel_event_messages import EVENT_TEXTS
-    from remnastore.services.panel_sync_settings import CUSTOMER_EVENTS
+    from remnastore.config.panel_sync import CUSTOMER_EVENTS
 
     locales = Locales("en")
     assert set(EVENT_TEXTS) == set(CUSTOMER_EVENTS)

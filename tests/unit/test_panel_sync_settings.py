@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from remnastore.services.panel_sync_settings import CUSTOMER_EVENTS, PanelSyncSettings
+from remnastore.config.panel_sync import CUSTOMER_EVENTS, PanelSyncSettings
 
 
 def settings(**values: str) -> PanelSyncSettings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from remnastore.services.reminder_settings import ReminderSettings
+from remnastore.config.reminders import ReminderSettings
 
 
 def settings(**values: str) -> ReminderSettings:

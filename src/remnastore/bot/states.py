@@ -22,9 +22,11 @@ class AdminCustomerStates(StatesGroup):
 
 
 class AdminInputStates(StatesGroup):
-    """An admin is typing a value a prompt asked for (what it is for is in the state data)."""
+    """An admin is typing a value a prompt asked for (which one: in the state data)."""
 
-    setting = State()
+    price = State()
+    trial_value = State()
+    link = State()
     maintenance_message = State()
 
 

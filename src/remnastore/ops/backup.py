@@ -23,6 +23,7 @@ from pydantic import AliasChoices, BaseModel, SecretStr
 from redis.asyncio import Redis
 
 from remnastore import __version__
+from remnastore.config.backup import BackupSettings as BackupSettings
 from remnastore.db import migrate
 from remnastore.ops.archive import (
     CONFIG_FILE,
@@ -34,7 +35,6 @@ from remnastore.ops.archive import (
     describe,
     write_archive,
 )
-from remnastore.ops.backup_settings import BackupSettings as BackupSettings
 from remnastore.ops.database_tools import dialect_of_url, pg_dump, sqlite_copy, sqlite_path, where
 from remnastore.ops.rotation import RotationPlan, apply_rotation
 

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 
+from remnastore.config.renewal import RenewalSettings
 from remnastore.db.models import AutoRenewal, OrderStatus
 from remnastore.db.repositories.autorenewals import AutoRenewalRepository, RenewalCandidate
 from remnastore.db.repositories.customers import CustomerRepository, InsufficientBalance
@@ -41,7 +42,6 @@ from remnastore.payments.capabilities import SavedMethodCharges
 from remnastore.services.accounts import CustomerView
 from remnastore.services.lifecycle import Lifecycle
 from remnastore.services.notifications import Recipient
-from remnastore.services.renewal_settings import RenewalSettings
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from remnastore.config.backup import BackupSettings
 from remnastore.domain.errors import DomainError
 from remnastore.ops.archive import archive_time
 from remnastore.ops.backup import BackupSources, backup_and_rotate
-from remnastore.ops.backup_settings import BackupSettings
 
 #: Telegram bots may send documents up to this size
 SEND_LIMIT = 50 * 1024 * 1024

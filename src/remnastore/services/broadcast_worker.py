@@ -28,8 +28,8 @@ from remnastore.db.models import BroadcastStatus, RecipientState
 from remnastore.db.repositories.broadcasts import BroadcastRepository, Recipient
 from remnastore.db.session import Database
 from remnastore.infra.clock import Clock
+from remnastore.infra.cluster_lock import ClusterLock
 from remnastore.infra.pacing import Now, Pacer, Sleep, _loop_time
-from remnastore.jobs.scheduler import ClusterLock
 from remnastore.services.broadcasts import Broadcasts, BroadcastView
 
 log = logging.getLogger(__name__)

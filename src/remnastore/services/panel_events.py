@@ -15,12 +15,12 @@ from typing import Protocol
 
 from sqlalchemy import delete
 
+from remnastore.config.panel_sync import CUSTOMER_EVENTS
 from remnastore.db.models import PanelEventNotice
 from remnastore.db.session import Database, dialect_insert
 from remnastore.infra.clock import Clock
 from remnastore.panel.webhooks import PanelEvent
 from remnastore.services.panel_state import PanelState
-from remnastore.services.panel_sync_settings import CUSTOMER_EVENTS
 
 log = logging.getLogger(__name__)
 

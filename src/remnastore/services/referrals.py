@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from remnastore.config.referrals import ReferralSettings
 from remnastore.db.models import OrderStatus, Referral
 from remnastore.db.repositories.customers import CustomerRepository
 from remnastore.db.repositories.orders import OrderRepository
@@ -28,7 +29,6 @@ from remnastore.services.accounts import CustomerView
 from remnastore.services.fulfilment import ALERT_AFTER_ATTEMPTS, backoff
 from remnastore.services.gifts import GIFT_PROVIDER
 from remnastore.services.notifications import Recipient
-from remnastore.services.referral_settings import ReferralSettings
 
 log = logging.getLogger(__name__)
 

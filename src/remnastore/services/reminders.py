@@ -22,12 +22,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from remnastore.config.reminders import MAX_OFFSET_HOURS
 from remnastore.db.models import SubscriptionKind
 from remnastore.db.repositories.customers import CustomerRepository
 from remnastore.db.repositories.reminders import ReminderCandidate, ReminderRepository
 from remnastore.db.session import Database
 from remnastore.infra.clock import Clock
-from remnastore.services.reminder_settings import MAX_OFFSET_HOURS
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from sqlalchemy.engine import Connection
 from remnastore.db.models import Order, OrderStatus
 from remnastore.db.session import Database
 from remnastore.infra.clock import Clock
+from remnastore.infra.probes import ProbeResult
 from remnastore.ops.check import CheckResult
-from remnastore.web.health import ProbeResult
 
 ProviderCheck = Callable[[], Awaitable[CheckResult]]
 CHECK_TIMEOUT = 10.0

@@ -9,30 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from aiohttp import web
 
-Probe = Callable[[], Awaitable[object]]
-
-
-@dataclass(frozen=True)
-class ProbeResult:
-    name: str
-    ok: bool
-    seconds: float
-    error: str | None = None
-
-
-async def run_probe(name: str, probe: Probe, limit: float) -> ProbeResult:
-    started = time.perf_counter()
-    try:
-        await asyncio.wait_for(probe(), limit)
-    except Exception as exc:  # a probe reports any failure, it never raises
-        reason = "timeout" if isinstance(exc, TimeoutError) else type(exc).__name__
-        return ProbeResult(name, False, time.perf_counter() - started, reason)
-    return ProbeResult(name, True, time.perf_counter() - started)
+from remnastore.infra.probes import Probe, ProbeResult, run_probe
 
 
 class HealthRoutes:

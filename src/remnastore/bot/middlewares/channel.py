@@ -20,8 +20,9 @@ from aiogram.types import Message, TelegramObject, Update, User
 from remnastore.bot.channel_membership import ChannelMembership, CheckChannel, gate_keyboard
 from remnastore.bot.respond import show
 from remnastore.bot.routers.user import channel as channel_router
+from remnastore.config.channel_gate import ChannelGateSettings
 from remnastore.locales import Locales, Translator
-from remnastore.services.channel_gate import ChannelGate, ChannelGateSettings
+from remnastore.services.channel_gate import ChannelGate
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]

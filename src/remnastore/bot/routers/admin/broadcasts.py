@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
@@ -21,6 +22,7 @@ from remnastore.services.broadcasts import (
     AUDIENCES,
     BroadcastNotFound,
     Broadcasts,
+    BroadcastView,
     ButtonsError,
     parse_buttons,
 )
@@ -185,24 +187,38 @@ async def drop(query: CallbackQuery, t: Translator, state: FSMContext) -> None:
     await show(query, t("broadcast-dropped"))
 
 
-async def card(
-    query: CallbackQuery, callback_data: AdminBroadcast, t: Translator, broadcasts: Broadcasts
-) -> None:
-    actor = query.from_user.id
+async def _card(query: CallbackQuery, t: Translator, view: Awaitable[BroadcastView]) -> None:
     try:
-        if callback_data.action == "pause":
-            view = await broadcasts.pause(callback_data.id, actor_telegram_id=actor)
-        elif callback_data.action == "resume":
-            view = await broadcasts.resume(callback_data.id, actor_telegram_id=actor)
-        elif callback_data.action == "cancel":
-            view = await broadcasts.cancel(callback_data.id, actor_telegram_id=actor)
-        else:
-            view = await broadcasts.get(callback_data.id)
+        shown = await view
     except BroadcastNotFound:
         await query.answer(t("broadcast-not-found"), show_alert=True)
         return
-    text, markup = broadcast_card(view, t)
+    text, markup = broadcast_card(shown, t)
     await show(query, text, markup)
+
+
+async def card(
+    query: CallbackQuery, callback_data: AdminBroadcast, t: Translator, broadcasts: Broadcasts
+) -> None:
+    await _card(query, t, broadcasts.get(callback_data.id))
+
+
+async def pause(
+    query: CallbackQuery, callback_data: AdminBroadcast, t: Translator, broadcasts: Broadcasts
+) -> None:
+    await _card(query, t, broadcasts.pause(callback_data.id, actor_telegram_id=query.from_user.id))
+
+
+async def resume(
+    query: CallbackQuery, callback_data: AdminBroadcast, t: Translator, broadcasts: Broadcasts
+) -> None:
+    await _card(query, t, broadcasts.resume(callback_data.id, actor_telegram_id=query.from_user.id))
+
+
+async def cancel(
+    query: CallbackQuery, callback_data: AdminBroadcast, t: Translator, broadcasts: Broadcasts
+) -> None:
+    await _card(query, t, broadcasts.cancel(callback_data.id, actor_telegram_id=query.from_user.id))
 
 
 def build() -> Router:
@@ -214,6 +230,9 @@ def build() -> Router:
     router.callback_query.register(preview, AdminBroadcastDraft.filter(F.action == "aud"))
     router.callback_query.register(confirm, AdminBroadcastDraft.filter(F.action == "send"))
     router.callback_query.register(drop, AdminBroadcastDraft.filter(F.action == "drop"))
+    router.callback_query.register(pause, AdminBroadcast.filter(F.action == "pause"))
+    router.callback_query.register(resume, AdminBroadcast.filter(F.action == "resume"))
+    router.callback_query.register(cancel, AdminBroadcast.filter(F.action == "cancel"))
     router.callback_query.register(card, AdminBroadcast.filter())
     not_a_command = ~F.text.startswith("/")  # commands still work in the middle of a draft
     router.message.register(take_message, StateFilter(BroadcastStates.message), not_a_command)

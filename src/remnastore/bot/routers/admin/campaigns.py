@@ -15,6 +15,7 @@ from remnastore.bot.callbacks import (
     AdminNav,
     AdminSection,
 )
+from remnastore.bot.keyboards.pager import add_pager
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
 from remnastore.bot.routers.admin.menu import back_to_menu
@@ -51,13 +52,7 @@ async def list_campaigns(
     kb = InlineKeyboardBuilder()
     for row in rows:
         kb.row(_button(f"{row.title} · {row.code}", AdminCampaignCard(campaign=row.id)))
-    nav = []
-    if page > 0:
-        nav.append(_button("◀️", AdminCampaignList(page=page - 1)))
-    if more:
-        nav.append(_button("▶️", AdminCampaignList(page=page + 1)))
-    if nav:
-        kb.row(*nav)
+    add_pager(kb, page, more, lambda to: AdminCampaignList(page=to))
     kb.row(_button(t("btn-campaign-new"), AdminCampaignNew(step="new")))
     kb.row(back_to_menu(t))
     await show(event, "\n".join(lines), kb.as_markup())
@@ -118,30 +113,38 @@ async def _card(
     await show(event, funnel_text(funnel, t, renderer, me.username or ""), kb.as_markup(), notice=notice)
 
 
-async def wizard_button(
+# -- the wizard's buttons: one handler per step (a button whose step does not apply shows the list) ----
+
+
+async def wizard_new(query: CallbackQuery, t: Translator, state: FSMContext) -> None:
+    await state.set_data({"campaign": True})
+    await state.set_state(CampaignStates.title)
+    await show(query, t("admin-campaign-ask-title"), _cancel(t))
+
+
+async def wizard_generate(
+    query: CallbackQuery, t: Translator, state: FSMContext, campaign_admin: CampaignAdmin
+) -> None:
+    if "title" not in await state.get_data():
+        await list_campaigns(query, t, state, campaign_admin)
+        return
+    await state.update_data(code=None)
+    await _ask_cost(query, t, state, campaign_admin)
+
+
+async def wizard_free(
     query: CallbackQuery,
-    callback_data: AdminCampaignNew,
     t: Translator,
     state: FSMContext,
     campaign_admin: CampaignAdmin,
     renderer: Renderer,
     bot: Bot,
 ) -> None:
-    step = callback_data.step
     data = await state.get_data()
-    if step == "new":
-        await state.set_data({"campaign": True})
-        await state.set_state(CampaignStates.title)
-        await show(query, t("admin-campaign-ask-title"), _cancel(t))
-    elif step == "gen" and "title" in data:
-        await state.update_data(code=None)
-        await _ask_cost(query, t, state, campaign_admin)
-    elif step == "free" and "title" in data and "code" in data:
-        await _create(
-            query, t, state, campaign_admin, renderer, bot, Money.zero(campaign_admin.default_currency)
-        )
-    else:
+    if "title" not in data or "code" not in data:
         await list_campaigns(query, t, state, campaign_admin)
+        return
+    await _create(query, t, state, campaign_admin, renderer, bot, Money.zero(campaign_admin.default_currency))
 
 
 async def _ask_cost(
@@ -220,7 +223,9 @@ def build() -> Router:
     router.callback_query.register(list_campaigns, AdminNav.filter(F.section == AdminSection.CAMPAIGNS))
     router.callback_query.register(list_campaigns, AdminCampaignList.filter())
     router.callback_query.register(campaign_card, AdminCampaignCard.filter())
-    router.callback_query.register(wizard_button, AdminCampaignNew.filter())
+    router.callback_query.register(wizard_new, AdminCampaignNew.filter(F.step == "new"))
+    router.callback_query.register(wizard_generate, AdminCampaignNew.filter(F.step == "gen"))
+    router.callback_query.register(wizard_free, AdminCampaignNew.filter(F.step == "free"))
     text = F.text & ~F.text.startswith("/")
     router.message.register(typed_title, CampaignStates.title, text)
     router.message.register(typed_code, CampaignStates.code, text)

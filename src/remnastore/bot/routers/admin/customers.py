@@ -21,6 +21,7 @@ from remnastore.bot.callbacks import (
     CustomerAction,
 )
 from remnastore.bot.display_names import language_name, provider_name, subscription_kind, tariff_name
+from remnastore.bot.keyboards.pager import add_pager
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
 from remnastore.bot.routers.admin.menu import back_to_menu
@@ -71,13 +72,7 @@ async def list_customers(
     kb = InlineKeyboardBuilder()
     kb.row(InlineKeyboardButton(text=t("btn-customer-search"), callback_data=AdminCustomerSearch().pack()))
     _customer_buttons(kb, rows)
-    nav = []
-    if page > 0:
-        nav.append(InlineKeyboardButton(text="◀️", callback_data=AdminCustomers(page=page - 1).pack()))
-    if more:
-        nav.append(InlineKeyboardButton(text="▶️", callback_data=AdminCustomers(page=page + 1).pack()))
-    if nav:
-        kb.row(*nav)
+    add_pager(kb, page, more, lambda to: AdminCustomers(page=to))
     kb.row(back_to_menu(t))
     text = (
         t("admin-customers-title", page=page + 1)

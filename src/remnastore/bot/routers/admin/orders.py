@@ -9,6 +9,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from remnastore.bot.callbacks import AdminNav, AdminOrder, AdminOrders, AdminOrdersCsv, AdminSection
 from remnastore.bot.display_names import provider_name, tariff_name
+from remnastore.bot.keyboards.pager import add_pager
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
 from remnastore.bot.routers.admin.menu import back_to_menu
@@ -59,17 +60,7 @@ async def list_orders(
                 callback_data=AdminOrder(order=row.id).pack(),
             )
         )
-    nav = []
-    if page > 0:
-        nav.append(
-            InlineKeyboardButton(text="◀️", callback_data=AdminOrders(status=status, page=page - 1).pack())
-        )
-    if more:
-        nav.append(
-            InlineKeyboardButton(text="▶️", callback_data=AdminOrders(status=status, page=page + 1).pack())
-        )
-    if nav:
-        kb.row(*nav)
+    add_pager(kb, page, more, lambda to: AdminOrders(status=status, page=to))
     kb.row(InlineKeyboardButton(text=t("btn-export-csv"), callback_data=AdminOrdersCsv(status=status).pack()))
     kb.row(back_to_menu(t))
     await show(event, "\n".join(lines), kb.as_markup())

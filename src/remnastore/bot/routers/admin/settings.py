@@ -1,7 +1,8 @@
 """Admin: settings changed in the bot — tariffs and prices, the trial, payment methods, menu links.
 
-Values an admin types (a price, a number of days, a link) are asked for with a prompt and read in the
-``AdminInputStates.setting`` state; what the value is for is kept in the state data, never in a button.
+One handler per button (a change, a prompt, or a screen). Values an admin types (a price, a number of
+days, a link) are asked for with a prompt and read in that prompt's state (``AdminInputStates.price``,
+``trial_value``, ``link``); what the value is for is kept in the state data, never in a button.
 """
 
 from __future__ import annotations
@@ -11,39 +12,25 @@ from typing import Any
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from remnastore.bot.callbacks import AdminNav, AdminSection, AdminSetting, SettingAction
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
-from remnastore.bot.routers.admin.menu import back_to_menu
+from remnastore.bot.routers.admin.settings_screens import (
+    MAX_INPUT,
+    A,
+    back_button,
+    button,
+    setting_item,
+    settings_screen,
+)
 from remnastore.bot.states import AdminInputStates
-from remnastore.domain.catalogue import Period, Tariff
 from remnastore.domain.errors import DomainError
 from remnastore.locales import Translator
-from remnastore.services.effective_settings import LINK_KINDS, TRIAL_FIELDS, Effective, EffectiveSettings
-
-A = SettingAction
-MAX_INPUT = 600
-
-
-def _button(text: str, action: SettingAction, **ids: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=AdminSetting(action=action, **ids).pack())
-
-
-def _back(t: Translator, action: SettingAction | None = None, **ids: str) -> InlineKeyboardButton:
-    if action is None:
-        return back_to_menu(t)
-    return _button(t("btn-back"), action, **ids)
-
-
-def _mark(enabled: bool) -> str:
-    return "✅" if enabled else "⛔"
-
-
-def _prices(period: Period, renderer: Renderer, t: Translator) -> str:
-    return ", ".join(renderer.money(price, t) for price in period.prices.values())
+from remnastore.services.effective_settings import LINK_KINDS, TRIAL_FIELDS, EffectiveSettings
 
 
 async def home(
@@ -59,161 +46,31 @@ async def home(
         links=len(current.links),
     )
     kb = InlineKeyboardBuilder()
-    kb.row(_button(t("btn-settings-tariffs"), A.TARIFFS))
-    kb.row(_button(t("btn-settings-trial"), A.TRIAL))
-    kb.row(_button(t("btn-settings-methods"), A.METHODS))
-    kb.row(_button(t("btn-settings-links"), A.LINKS))
-    kb.row(_back(t))
+    kb.row(button(t("btn-settings-tariffs"), A.TARIFFS))
+    kb.row(button(t("btn-settings-trial"), A.TRIAL))
+    kb.row(button(t("btn-settings-methods"), A.METHODS))
+    kb.row(button(t("btn-settings-links"), A.LINKS))
+    kb.row(back_button(t))
     await show(event, text, kb.as_markup())
 
 
-def _tariffs(t: Translator, current: Effective) -> tuple[str, InlineKeyboardMarkup]:
-    lines = [t("admin-settings-tariffs"), ""]
-    kb = InlineKeyboardBuilder()
-    for tariff in current.full_catalogue.tariffs:
-        enabled = tariff.code not in current.disabled_tariffs
-        name = tariff.name(t.language)
-        lines.append(f"{_mark(enabled)} {name}")
-        kb.row(_button(f"{_mark(enabled)} {name}", A.TARIFF, tariff=tariff.code))
-    kb.row(_back(t, A.HOME))
-    return "\n".join(lines), kb.as_markup()
+# -- one handler per button: a change (then its screen, saved), a prompt, or a screen ----------------
 
 
-def _tariff(
-    t: Translator, current: Effective, renderer: Renderer, tariff: Tariff
-) -> tuple[str, InlineKeyboardMarkup]:
-    enabled = tariff.code not in current.disabled_tariffs
-    text = t(
-        "admin-settings-tariff",
-        name=tariff.name(t.language),
-        state=t("admin-settings-on") if enabled else t("admin-settings-off"),
-    )
-    kb = InlineKeyboardBuilder()
-    kb.row(
-        _button(
-            t("btn-settings-disable") if enabled else t("btn-settings-enable"),
-            A.TARIFF_TOGGLE,
-            tariff=tariff.code,
-        )
-    )
-    for period in tariff.periods:
-        on = (tariff.code, period.code) not in current.disabled_periods
-        label = f"{_mark(on)} {renderer.period(period, t)} · {_prices(period, renderer, t)}"
-        kb.row(_button(label, A.PERIOD, tariff=tariff.code, period=period.code))
-    kb.row(_back(t, A.TARIFFS))
-    return text, kb.as_markup()
-
-
-def _period(
-    t: Translator, current: Effective, renderer: Renderer, tariff: Tariff, period: Period
-) -> tuple[str, InlineKeyboardMarkup]:
-    enabled = (tariff.code, period.code) not in current.disabled_periods
-    text = t(
-        "admin-settings-period",
-        tariff=tariff.name(t.language),
-        period=renderer.period(period, t),
-        state=t("admin-settings-on") if enabled else t("admin-settings-off"),
-        prices=_prices(period, renderer, t),
-    )
-    kb = InlineKeyboardBuilder()
-    kb.row(
-        _button(
-            t("btn-settings-disable") if enabled else t("btn-settings-enable"),
-            A.PERIOD_TOGGLE,
-            tariff=tariff.code,
-            period=period.code,
-        )
-    )
-    prices = [
-        _button(
-            t("btn-settings-price", currency=currency),
-            A.PRICE,
-            tariff=tariff.code,
-            period=period.code,
-            item=currency,
-        )
-        for currency in period.prices
-    ]
-    for i in range(0, len(prices), 2):
-        kb.row(*prices[i : i + 2])
-    kb.row(_back(t, A.TARIFF, tariff=tariff.code))
-    return text, kb.as_markup()
-
-
-def _trial(t: Translator, current: Effective) -> tuple[str, InlineKeyboardMarkup]:
-    trial = current.trial
-    text = t(
-        "admin-settings-trial",
-        state=t("admin-settings-on") if trial.enabled else t("admin-settings-off"),
-        days=trial.days,
-        traffic=trial.traffic_gb,
-        devices=trial.device_limit,
-    )
-    kb = InlineKeyboardBuilder()
-    kb.row(
-        _button(t("btn-settings-trial-off") if trial.enabled else t("btn-settings-trial-on"), A.TRIAL_TOGGLE)
-    )
-    kb.row(*[_button(t(f"btn-settings-trial-{name}"), A.TRIAL_EDIT, item=name) for name in TRIAL_FIELDS])
-    kb.row(_back(t, A.HOME))
-    return text, kb.as_markup()
-
-
-def _methods(t: Translator, current: Effective) -> tuple[str, InlineKeyboardMarkup]:
-    lines = [t("admin-settings-methods"), ""]
-    kb = InlineKeyboardBuilder()
-    for index, method in enumerate(current.method_order, start=1):
-        on = method not in current.disabled_methods
-        name = t(f"method-{method}")
-        lines.append(f"{index}. {_mark(on)} {name}")
-        kb.row(
-            _button(f"{_mark(on)} {name}", A.METHOD_TOGGLE, item=method),
-            _button("⬆️", A.METHOD_UP, item=method),
-            _button("⬇️", A.METHOD_DOWN, item=method),
-        )
-    if not current.method_order:
-        lines.append(t("admin-settings-no-methods"))
-    kb.row(_back(t, A.HOME))
-    return "\n".join(lines), kb.as_markup()
-
-
-def _links(t: Translator, current: Effective) -> tuple[str, InlineKeyboardMarkup]:
-    lines = [t("admin-settings-links"), ""]
-    kb = InlineKeyboardBuilder()
-    for kind in LINK_KINDS:
-        url = current.links.get(kind)
-        lines.append(t("admin-settings-link-line", name=t(f"btn-{kind}"), url=url or "—"))
-        row = [_button(t("btn-settings-link-edit", name=t(f"btn-{kind}")), A.LINK_EDIT, item=kind)]
-        if url:
-            row.append(_button("🗑", A.LINK_REMOVE, item=kind))
-        kb.row(*row)
-    kb.row(_back(t, A.HOME))
-    return "\n".join(lines), kb.as_markup()
-
-
-def _item(current: Effective, data: AdminSetting) -> tuple[Tariff, Period | None]:
-    tariff = current.full_catalogue.tariff(data.tariff)
-    if tariff is None:
-        raise DomainError("settings-unknown-item")
-    if not data.period:
-        return tariff, None
-    period = tariff.period(data.period)
-    if period is None:
-        raise DomainError("settings-unknown-item")
-    return tariff, period
-
-
-async def _ask(
-    query: CallbackQuery, state: FSMContext, t: Translator, prompt: str, back: AdminSetting, **data: str
+async def _saved(
+    query: CallbackQuery,
+    t: Translator,
+    settings: EffectiveSettings,
+    renderer: Renderer,
+    action: SettingAction,
+    data: AdminSetting,
 ) -> None:
-    await state.set_state(AdminInputStates.setting)
-    await state.set_data({"back": back.pack(), **data})
-    markup = InlineKeyboardMarkup(
-        inline_keyboard=[[InlineKeyboardButton(text=t("btn-cancel"), callback_data=back.pack())]]
-    )
-    await show(query, prompt, markup)
+    """The screen of ``action`` after a change, with "saved"."""
+    text, markup = settings_screen(action, data, t, settings.current, renderer)
+    await show(query, text, markup, notice=t("admin-settings-saved"))
 
 
-async def on_button(
+async def screen(
     query: CallbackQuery,
     callback_data: AdminSetting,
     state: FSMContext,
@@ -221,134 +78,255 @@ async def on_button(
     effective_settings: EffectiveSettings,
     renderer: Renderer,
 ) -> None:
-    settings = effective_settings
-    actor = query.from_user.id
-    action = callback_data.action
     await state.clear()
-    notice = None
-    if action is A.HOME:
-        await home(query, state, t, settings)
-        return
-    if action is A.TARIFF_TOGGLE:
-        tariff, _ = _item(settings.current, callback_data)
-        enabled = tariff.code in settings.current.disabled_tariffs
-        await settings.set_tariff_enabled(tariff.code, enabled, actor=actor)
-        action, notice = A.TARIFF, t("admin-settings-saved")
-    elif action is A.PERIOD_TOGGLE:
-        tariff, period = _item(settings.current, callback_data)
-        assert period is not None
-        enabled = (tariff.code, period.code) in settings.current.disabled_periods
-        await settings.set_period_enabled(tariff.code, period.code, enabled, actor=actor)
-        action, notice = A.PERIOD, t("admin-settings-saved")
-    elif action is A.TRIAL_TOGGLE:
-        await settings.set_trial_enabled(not settings.current.trial.enabled, actor=actor)
-        action, notice = A.TRIAL, t("admin-settings-saved")
-    elif action in (A.METHOD_UP, A.METHOD_DOWN):
-        await settings.move_method(callback_data.item, -1 if action is A.METHOD_UP else 1, actor=actor)
-        action, notice = A.METHODS, t("admin-settings-saved")
-    elif action is A.METHOD_TOGGLE:
-        enabled = callback_data.item in settings.current.disabled_methods
-        await settings.set_method_enabled(callback_data.item, enabled, actor=actor)
-        action, notice = A.METHODS, t("admin-settings-saved")
-    elif action is A.LINK_REMOVE:
-        await settings.set_link(callback_data.item, None, actor=actor)
-        action, notice = A.LINKS, t("admin-settings-saved")
-    elif action is A.PRICE:
-        tariff, period = _item(settings.current, callback_data)
-        assert period is not None
-        current = period.price(callback_data.item)
-        if current is None:
-            raise DomainError("settings-unknown-item")
-        prompt = t(
-            "admin-settings-price-prompt",
-            tariff=tariff.name(t.language),
-            period=renderer.period(period, t),
-            currency=callback_data.item,
-            price=renderer.money(current, t),
-        )
-        back = AdminSetting(action=A.PERIOD, tariff=tariff.code, period=period.code)
-        await _ask(
-            query,
-            state,
-            t,
-            prompt,
-            back,
-            kind="price",
-            tariff=tariff.code,
-            period=period.code,
-            item=callback_data.item,
-        )
-        return
-    elif action is A.TRIAL_EDIT:
-        if callback_data.item not in TRIAL_FIELDS:
-            raise DomainError("settings-unknown-item")
-        prompt = t(f"admin-settings-trial-prompt-{callback_data.item}")
-        await _ask(
-            query, state, t, prompt, AdminSetting(action=A.TRIAL), kind="trial", item=callback_data.item
-        )
-        return
-    elif action is A.LINK_EDIT:
-        if callback_data.item not in LINK_KINDS:
-            raise DomainError("settings-unknown-item")
-        prompt = t("admin-settings-link-prompt", name=t(f"btn-{callback_data.item}"))
-        await _ask(
-            query, state, t, prompt, AdminSetting(action=A.LINKS), kind="link", item=callback_data.item
-        )
-        return
-    text, markup = _screen(action, callback_data, t, settings.current, renderer)
-    await show(query, text, markup, notice=notice)
+    text, markup = settings_screen(
+        callback_data.action, callback_data, t, effective_settings.current, renderer
+    )
+    await show(query, text, markup)
 
 
-def _screen(
-    action: SettingAction, data: AdminSetting, t: Translator, current: Effective, renderer: Renderer
-) -> tuple[str, InlineKeyboardMarkup]:
-    if action is A.TARIFF:
-        tariff, _ = _item(current, data)
-        return _tariff(t, current, renderer, tariff)
-    if action is A.PERIOD:
-        tariff, period = _item(current, data)
-        if period is None:
-            return _tariff(t, current, renderer, tariff)
-        return _period(t, current, renderer, tariff, period)
-    if action is A.TRIAL:
-        return _trial(t, current)
-    if action is A.METHODS:
-        return _methods(t, current)
-    if action is A.LINKS:
-        return _links(t, current)
-    return _tariffs(t, current)
+async def tariff_toggle(
+    query: CallbackQuery,
+    callback_data: AdminSetting,
+    state: FSMContext,
+    t: Translator,
+    effective_settings: EffectiveSettings,
+    renderer: Renderer,
+) -> None:
+    await state.clear()
+    tariff, _ = setting_item(effective_settings.current, callback_data)
+    enabled = tariff.code in effective_settings.current.disabled_tariffs
+    await effective_settings.set_tariff_enabled(tariff.code, enabled, actor=query.from_user.id)
+    await _saved(query, t, effective_settings, renderer, A.TARIFF, callback_data)
 
 
-async def on_input(
+async def period_toggle(
+    query: CallbackQuery,
+    callback_data: AdminSetting,
+    state: FSMContext,
+    t: Translator,
+    effective_settings: EffectiveSettings,
+    renderer: Renderer,
+) -> None:
+    await state.clear()
+    tariff, period = setting_item(effective_settings.current, callback_data)
+    if period is None:
+        raise DomainError("settings-unknown-item")
+    enabled = (tariff.code, period.code) in effective_settings.current.disabled_periods
+    await effective_settings.set_period_enabled(tariff.code, period.code, enabled, actor=query.from_user.id)
+    await _saved(query, t, effective_settings, renderer, A.PERIOD, callback_data)
+
+
+async def trial_toggle(
+    query: CallbackQuery,
+    callback_data: AdminSetting,
+    state: FSMContext,
+    t: Translator,
+    effective_settings: EffectiveSettings,
+    renderer: Renderer,
+) -> None:
+    await state.clear()
+    enabled = not effective_settings.current.trial.enabled
+    await effective_settings.set_trial_enabled(enabled, actor=query.from_user.id)
+    await _saved(query, t, effective_settings, renderer, A.TRIAL, callback_data)
+
+
+async def method_move(
+    query: CallbackQuery,
+    callback_data: AdminSetting,
+    state: FSMContext,
+    t: Translator,
+    effective_settings: EffectiveSettings,
+    renderer: Renderer,
+) -> None:
+    await state.clear()
+    step = -1 if callback_data.action is A.METHOD_UP else 1
+    await effective_settings.move_method(callback_data.item, step, actor=query.from_user.id)
+    await _saved(query, t, effective_settings, renderer, A.METHODS, callback_data)
+
+
+async def method_toggle(
+    query: CallbackQuery,
+    callback_data: AdminSetting,
+    state: FSMContext,
+    t: Translator,
+    effective_settings: EffectiveSettings,
+    renderer: Renderer,
+) -> None:
+    await state.clear()
+    enabled = callback_data.item in effective_settings.current.disabled_methods
+    await effective_settings.set_method_enabled(callback_data.item, enabled, actor=query.from_user.id)
+    await _saved(query, t, effective_settings, renderer, A.METHODS, callback_data)
+
+
+async def link_remove(
+    query: CallbackQuery,
+    callback_data: AdminSetting,
+    state: FSMContext,
+    t: Translator,
+    effective_settings: EffectiveSettings,
+    renderer: Renderer,
+) -> None:
+    await state.clear()
+    await effective_settings.set_link(callback_data.item, None, actor=query.from_user.id)
+    await _saved(query, t, effective_settings, renderer, A.LINKS, callback_data)
+
+
+async def _ask(
+    query: CallbackQuery,
+    state: FSMContext,
+    t: Translator,
+    prompt: str,
+    back: AdminSetting,
+    waiting: State,
+    **data: str,
+) -> None:
+    """Ask for a value; the answer is read in the ``waiting`` state (what it is for: in the state data)."""
+    await state.set_state(waiting)
+    await state.set_data({"back": back.pack(), **data})
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=t("btn-cancel"), callback_data=back.pack())]]
+    )
+    await show(query, prompt, markup)
+
+
+async def price_edit(
+    query: CallbackQuery,
+    callback_data: AdminSetting,
+    state: FSMContext,
+    t: Translator,
+    effective_settings: EffectiveSettings,
+    renderer: Renderer,
+) -> None:
+    await state.clear()
+    tariff, period = setting_item(effective_settings.current, callback_data)
+    current = period.price(callback_data.item) if period is not None else None
+    if period is None or current is None:
+        raise DomainError("settings-unknown-item")
+    prompt = t(
+        "admin-settings-price-prompt",
+        tariff=tariff.name(t.language),
+        period=renderer.period(period, t),
+        currency=callback_data.item,
+        price=renderer.money(current, t),
+    )
+    back = AdminSetting(action=A.PERIOD, tariff=tariff.code, period=period.code)
+    await _ask(
+        query,
+        state,
+        t,
+        prompt,
+        back,
+        AdminInputStates.price,
+        tariff=tariff.code,
+        period=period.code,
+        item=callback_data.item,
+    )
+
+
+async def trial_edit(
+    query: CallbackQuery, callback_data: AdminSetting, state: FSMContext, t: Translator
+) -> None:
+    await state.clear()
+    if callback_data.item not in TRIAL_FIELDS:
+        raise DomainError("settings-unknown-item")
+    prompt = t(f"admin-settings-trial-prompt-{callback_data.item}")
+    back = AdminSetting(action=A.TRIAL)
+    await _ask(query, state, t, prompt, back, AdminInputStates.trial_value, item=callback_data.item)
+
+
+async def link_edit(
+    query: CallbackQuery, callback_data: AdminSetting, state: FSMContext, t: Translator
+) -> None:
+    await state.clear()
+    if callback_data.item not in LINK_KINDS:
+        raise DomainError("settings-unknown-item")
+    prompt = t("admin-settings-link-prompt", name=t(f"btn-{callback_data.item}"))
+    back = AdminSetting(action=A.LINKS)
+    await _ask(query, state, t, prompt, back, AdminInputStates.link, item=callback_data.item)
+
+
+# -- the typed values: one handler per prompt ------------------------------------------------------
+
+
+async def _typed(message: Message, state: FSMContext) -> tuple[dict[str, Any], str, int]:
+    """The prompt's data, the value typed (refused when empty or too long) and who typed it."""
+    data: dict[str, Any] = await state.get_data()
+    value = (message.text or "").strip()
+    if not value or len(value) > MAX_INPUT:
+        raise DomainError("settings-bad-input")
+    return data, value, message.from_user.id if message.from_user else 0
+
+
+async def _after_input(
+    message: Message,
+    state: FSMContext,
+    t: Translator,
+    effective_settings: EffectiveSettings,
+    renderer: Renderer,
+    data: dict[str, Any],
+) -> None:
+    await state.clear()
+    back = AdminSetting.unpack(str(data["back"]))
+    text, markup = settings_screen(back.action, back, t, effective_settings.current, renderer)
+    await message.answer(t("admin-settings-saved") + "\n\n" + text, reply_markup=markup)
+
+
+async def typed_price(
     message: Message,
     state: FSMContext,
     t: Translator,
     effective_settings: EffectiveSettings,
     renderer: Renderer,
 ) -> None:
-    """The value an admin typed after a settings prompt."""
-    data: dict[str, Any] = await state.get_data()
-    value = (message.text or "").strip()
-    if not value or len(value) > MAX_INPUT:
-        raise DomainError("settings-bad-input")
-    actor = message.from_user.id if message.from_user else 0
-    kind, item = data.get("kind"), str(data.get("item", ""))
-    back = AdminSetting.unpack(str(data["back"]))
-    if kind == "price":
-        await effective_settings.set_price(str(data["tariff"]), str(data["period"]), item, value, actor=actor)
-    elif kind == "trial":
-        await effective_settings.set_trial_value(item, value, actor=actor)
-    elif kind == "link":
-        await effective_settings.set_link(item, value, actor=actor)
-    await state.clear()
-    text, markup = _screen(back.action, back, t, effective_settings.current, renderer)
-    await message.answer(t("admin-settings-saved") + "\n\n" + text, reply_markup=markup)
+    data, value, actor = await _typed(message, state)
+    tariff, period, currency = str(data["tariff"]), str(data["period"]), str(data.get("item", ""))
+    await effective_settings.set_price(tariff, period, currency, value, actor=actor)
+    await _after_input(message, state, t, effective_settings, renderer, data)
+
+
+async def typed_trial_value(
+    message: Message,
+    state: FSMContext,
+    t: Translator,
+    effective_settings: EffectiveSettings,
+    renderer: Renderer,
+) -> None:
+    data, value, actor = await _typed(message, state)
+    await effective_settings.set_trial_value(str(data.get("item", "")), value, actor=actor)
+    await _after_input(message, state, t, effective_settings, renderer, data)
+
+
+async def typed_link(
+    message: Message,
+    state: FSMContext,
+    t: Translator,
+    effective_settings: EffectiveSettings,
+    renderer: Renderer,
+) -> None:
+    data, value, actor = await _typed(message, state)
+    await effective_settings.set_link(str(data.get("item", "")), value, actor=actor)
+    await _after_input(message, state, t, effective_settings, renderer, data)
 
 
 def build() -> Router:
     router = Router(name="admin-settings")
     router.message.register(home, Command("settings"))
     router.callback_query.register(home, AdminNav.filter(F.section == AdminSection.SETTINGS))
-    router.callback_query.register(on_button, AdminSetting.filter())
-    router.message.register(on_input, StateFilter(AdminInputStates.setting), F.text, ~F.text.startswith("/"))
+    button = AdminSetting.filter
+    router.callback_query.register(home, button(F.action == A.HOME))
+    router.callback_query.register(tariff_toggle, button(F.action == A.TARIFF_TOGGLE))
+    router.callback_query.register(period_toggle, button(F.action == A.PERIOD_TOGGLE))
+    router.callback_query.register(trial_toggle, button(F.action == A.TRIAL_TOGGLE))
+    router.callback_query.register(method_move, button(F.action.in_({A.METHOD_UP, A.METHOD_DOWN})))
+    router.callback_query.register(method_toggle, button(F.action == A.METHOD_TOGGLE))
+    router.callback_query.register(link_remove, button(F.action == A.LINK_REMOVE))
+    router.callback_query.register(price_edit, button(F.action == A.PRICE))
+    router.callback_query.register(trial_edit, button(F.action == A.TRIAL_EDIT))
+    router.callback_query.register(link_edit, button(F.action == A.LINK_EDIT))
+    router.callback_query.register(screen, button())  # every other button opens a screen
+    typed = (F.text, ~F.text.startswith("/"))
+    router.message.register(typed_price, StateFilter(AdminInputStates.price), *typed)
+    router.message.register(typed_trial_value, StateFilter(AdminInputStates.trial_value), *typed)
+    router.message.register(typed_link, StateFilter(AdminInputStates.link), *typed)
     return router

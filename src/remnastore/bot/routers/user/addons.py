@@ -6,8 +6,8 @@ from aiogram import Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from remnastore.bot.callbacks import AddonKind, AddonMethod, AddonPick, CheckOrder, Nav, Screen
-from remnastore.bot.keyboards import back_to_menu
+from remnastore.bot.callbacks import AddonKind, AddonMethod, AddonPick, Nav, Screen
+from remnastore.bot.keyboards.payment import MethodChoice, invoice, method_picker
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
 from remnastore.locales import Translator
@@ -51,16 +51,16 @@ async def choose_method(
     renderer: Renderer,
 ) -> None:
     addon = await checkout.addon(customer, callback_data.addon)
-    kb = InlineKeyboardBuilder()
-    for option in checkout.addon_methods(addon):
-        kb.row(
-            InlineKeyboardButton(
-                text=f"{t(f'method-{option.provider}')} · {renderer.money(option.price, t)}",
-                callback_data=AddonMethod(addon=addon.code, method=option.provider).pack(),
-            )
+    choices = [
+        MethodChoice(
+            option.provider,
+            AddonMethod(addon=addon.code, method=option.provider),
+            renderer.money(option.price, t),
         )
-    kb.row(_back(t, AddonKind(kind=addon.kind).pack()))
-    await show(query, t("addon-choose-method", name=addon.name(t.language)), kb.as_markup())
+        for option in checkout.addon_methods(addon)
+    ]
+    markup = method_picker(t, choices, back=_back(t, AddonKind(kind=addon.kind).pack()))
+    await show(query, t("addon-choose-method", name=addon.name(t.language)), markup)
 
 
 async def pay(
@@ -87,21 +87,12 @@ async def pay(
         return
     key = "addon-invoice-stars" if checkout.pays_in_telegram(payment.provider) else "addon-invoice"
     text = t(key, order=payment.order_id[:8], name=name, amount=amount)
-    markup = InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text=t("btn-pay", amount=amount), url=payment.pay_url)],
-            [
-                InlineKeyboardButton(
-                    text=t("btn-check-payment"), callback_data=CheckOrder(order=payment.order_id).pack()
-                )
-            ],
-            [
-                InlineKeyboardButton(
-                    text=t("btn-other-method"), callback_data=AddonPick(addon=addon.code).pack()
-                )
-            ],
-            [back_to_menu(t)],
-        ]
+    markup = invoice(
+        t,
+        amount=amount,
+        pay_url=payment.pay_url,
+        order_id=payment.order_id,
+        other_method=AddonPick(addon=addon.code),
     )
     await show(query, text, markup)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from remnastore.bot.callbacks import CheckOrder, Nav, Screen, TopUpAmount, TopUpMethod, TopUpOtherMethod
+from remnastore.bot.callbacks import Nav, Screen, TopUpAmount, TopUpMethod, TopUpOtherMethod
 from remnastore.bot.keyboards import back_to_menu, only_back
+from remnastore.bot.keyboards.payment import MethodChoice, invoice, method_picker
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
 from remnastore.bot.states import TopUpStates
@@ -92,15 +93,9 @@ async def typed_amount(
         return
     await state.set_state(TopUpStates.method)
     await state.update_data(topup_minor=amount.minor, topup_currency=amount.currency)
-    kb = InlineKeyboardBuilder()
-    for method in methods:
-        kb.row(
-            InlineKeyboardButton(
-                text=t(f"method-{method}"), callback_data=TopUpOtherMethod(method=method).pack()
-            )
-        )
-    kb.row(back_to_menu(t))
-    await show(message, t("balance-topup-method", amount=renderer.money(amount, t)), kb.as_markup())
+    choices = [MethodChoice(method, TopUpOtherMethod(method=method)) for method in methods]
+    markup = method_picker(t, choices, back=back_to_menu(t))
+    await show(message, t("balance-topup-method", amount=renderer.money(amount, t)), markup)
 
 
 async def top_up_typed(
@@ -135,16 +130,12 @@ async def choose_method(
     if not methods:
         await show(query, t("buy-no-methods"), only_back(t))
         return
-    kb = InlineKeyboardBuilder()
-    for method in methods:
-        kb.row(
-            InlineKeyboardButton(
-                text=t(f"method-{method}"),
-                callback_data=TopUpMethod(index=callback_data.index, method=method).pack(),
-            )
-        )
-    kb.row(InlineKeyboardButton(text=t("btn-back"), callback_data=Nav(screen=Screen.BALANCE).pack()))
-    await show(query, t("balance-topup-method", amount=renderer.money(amount, t)), kb.as_markup())
+    choices = [
+        MethodChoice(method, TopUpMethod(index=callback_data.index, method=method)) for method in methods
+    ]
+    back = InlineKeyboardButton(text=t("btn-back"), callback_data=Nav(screen=Screen.BALANCE).pack())
+    markup = method_picker(t, choices, back=back)
+    await show(query, t("balance-topup-method", amount=renderer.money(amount, t)), markup)
 
 
 async def top_up(
@@ -175,17 +166,7 @@ async def _invoice(
     pending = await checkout.start_topup(
         customer, amount, method, description=str(t("balance-topup-title", amount=shown))
     )
-    markup = InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text=t("btn-pay", amount=shown), url=pending.pay_url)],
-            [
-                InlineKeyboardButton(
-                    text=t("btn-check-payment"), callback_data=CheckOrder(order=pending.order_id).pack()
-                )
-            ],
-            [back_to_menu(t)],
-        ]
-    )
+    markup = invoice(t, amount=shown, pay_url=pending.pay_url, order_id=pending.order_id)
     await show(query, t("balance-topup-invoice", order=pending.order_id[:8], amount=shown), markup)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from remnastore.bot.callbacks import (
@@ -18,6 +18,7 @@ from remnastore.bot.callbacks import (
     Screen,
 )
 from remnastore.bot.keyboards import back_to_menu, only_back
+from remnastore.bot.keyboards.payment import MethodChoice, invoice, method_picker
 from remnastore.bot.promo_texts import price_change, reservation_text
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
@@ -144,33 +145,29 @@ async def choose_method(
         await show(query, t("buy-no-methods"), only_back(t))
         return
     offer = await promos.offer(customer, tariff.code) if promos is not None else None
-    kb = InlineKeyboardBuilder()
-    for option in options:
-        label = _price_label(option, offer, checkout, t, renderer)
-        kb.row(
-            InlineKeyboardButton(
-                text=f"{t(f'method-{option.provider}')} · {label}",
-                callback_data=BuyMethod(
-                    tariff=tariff.code, period=period.code, method=option.provider
-                ).pack(),
-            )
+    choices = [
+        MethodChoice(
+            option.provider,
+            BuyMethod(tariff=tariff.code, period=period.code, method=option.provider),
+            _price_label(option, offer, checkout, t, renderer),
         )
-    for option in checkout.card_saving_methods(period) if autorenew_enabled else []:
-        kb.row(
-            InlineKeyboardButton(
-                text=t("autorenew-btn-buy-with", price=renderer.money(option.price, t)),
-                callback_data=BuyAutoRenew(
-                    tariff=tariff.code, period=period.code, method=option.provider
-                ).pack(),
-            )
+        for option in options
+    ]
+    extra = [
+        InlineKeyboardButton(
+            text=t("autorenew-btn-buy-with", price=renderer.money(option.price, t)),
+            callback_data=BuyAutoRenew(tariff=tariff.code, period=period.code, method=option.provider).pack(),
         )
+        for option in (checkout.card_saving_methods(period) if autorenew_enabled else [])
+    ]
     if gifts_enabled and checkout.gift_methods(period):
-        kb.row(
+        extra.append(
             InlineKeyboardButton(
                 text=t("gift-btn-buy"), callback_data=BuyGift(tariff=tariff.code, period=period.code).pack()
             )
         )
-    kb.row(InlineKeyboardButton(text=t("btn-back"), callback_data=BuyTariff(tariff=tariff.code).pack()))
+    back = InlineKeyboardButton(text=t("btn-back"), callback_data=BuyTariff(tariff=tariff.code).pack())
+    markup = method_picker(t, choices, back=back, extra=extra)
     text: str = t("buy-choose-method", tariff=tariff.name(t.language), period=renderer.period(period, t))
     change = await checkout.tariff_change(customer, tariff)
     if change is not None:
@@ -187,7 +184,7 @@ async def choose_method(
             first = discounted[0]
             change_text = price_change(first.price, _discounted(first, offer, checkout), t, renderer)
             text += "\n\n" + t("promo-checkout-price", code=offer.code, price=change_text)
-    await show(query, text, kb.as_markup())
+    await show(query, text, markup)
 
 
 async def pay(
@@ -257,22 +254,12 @@ async def start_payment(
     )
     if promo_line:
         text += "\n\n" + promo_line
-    markup = InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text=t("btn-pay", amount=amount), url=pending.pay_url)],
-            [
-                InlineKeyboardButton(
-                    text=t("btn-check-payment"), callback_data=CheckOrder(order=pending.order_id).pack()
-                )
-            ],
-            [
-                InlineKeyboardButton(
-                    text=t("btn-other-method"),
-                    callback_data=BuyPeriod(tariff=tariff.code, period=period.code).pack(),
-                )
-            ],
-            [back_to_menu(t)],
-        ]
+    markup = invoice(
+        t,
+        amount=amount,
+        pay_url=pending.pay_url,
+        order_id=pending.order_id,
+        other_method=BuyPeriod(tariff=tariff.code, period=period.code),
     )
     await show(query, text, markup)
 

@@ -9,6 +9,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from remnastore.bot.callbacks import BuyGift, BuyPeriod, GiftMethod, Nav, Screen
 from remnastore.bot.keyboards import only_back
+from remnastore.bot.keyboards.payment import MethodChoice, method_picker
 from remnastore.bot.render import Renderer
 from remnastore.bot.renewal_notices import gift_link
 from remnastore.bot.respond import show
@@ -40,23 +41,19 @@ async def choose_gift_method(
     if not options:
         await show(query, t("buy-no-methods"), only_back(t))
         return
-    kb = InlineKeyboardBuilder()
-    for option in options:
-        kb.row(
-            InlineKeyboardButton(
-                text=f"{t(f'method-{option.provider}')} · {renderer.money(option.price, t)}",
-                callback_data=GiftMethod(
-                    tariff=tariff.code, period=period.code, method=option.provider
-                ).pack(),
-            )
+    choices = [
+        MethodChoice(
+            option.provider,
+            GiftMethod(tariff=tariff.code, period=period.code, method=option.provider),
+            renderer.money(option.price, t),
         )
-    kb.row(
-        InlineKeyboardButton(
-            text=t("btn-back"), callback_data=BuyPeriod(tariff=tariff.code, period=period.code).pack()
-        )
+        for option in options
+    ]
+    back = InlineKeyboardButton(
+        text=t("btn-back"), callback_data=BuyPeriod(tariff=tariff.code, period=period.code).pack()
     )
     text = t("gift-choose-method", tariff=tariff.name(t.language), period=renderer.period(period, t))
-    await show(query, text, kb.as_markup())
+    await show(query, text, method_picker(t, choices, back=back))
 
 
 async def pay_gift(

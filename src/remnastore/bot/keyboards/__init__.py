@@ -1,4 +1,4 @@
-"""Inline keyboards. Texts come from the locale files; callback data from callbacks.py."""
+"""Inline keyboards: the menu and account screens here; payment screens in .payment, the pager in .pager."""
 
 from __future__ import annotations
 

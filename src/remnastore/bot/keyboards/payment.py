@@ -1,0 +1,61 @@
+"""The payment screens: the method picker and the invoice (subscriptions, add-ons, gifts, top-ups)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from remnastore.bot.callbacks import CheckOrder
+from remnastore.bot.keyboards import back_to_menu
+from remnastore.locales import Translator
+
+
+@dataclass(frozen=True)
+class MethodChoice:
+    """One payment method offered: its provider, the price shown next to its name (if any), its button."""
+
+    provider: str
+    data: CallbackData
+    price: str | None = None
+
+
+def method_picker(
+    t: Translator,
+    choices: Sequence[MethodChoice],
+    *,
+    back: InlineKeyboardButton,
+    extra: Sequence[InlineKeyboardButton] = (),
+) -> InlineKeyboardMarkup:
+    """One button per method ("Method · price"), then ``extra`` buttons (one row each), then ``back``."""
+    kb = InlineKeyboardBuilder()
+    for choice in choices:
+        name = t(f"method-{choice.provider}")
+        text = f"{name} · {choice.price}" if choice.price is not None else name
+        kb.row(InlineKeyboardButton(text=text, callback_data=choice.data.pack()))
+    for button in extra:
+        kb.row(button)
+    kb.row(back)
+    return kb.as_markup()
+
+
+def invoice(
+    t: Translator,
+    *,
+    amount: str,
+    pay_url: str | None,
+    order_id: str,
+    other_method: CallbackData | None = None,
+) -> InlineKeyboardMarkup:
+    """Pay (the provider's page), "I have paid", another method (when there is a choice), the menu."""
+    rows = [
+        [InlineKeyboardButton(text=t("btn-pay", amount=amount), url=pay_url)],
+        [InlineKeyboardButton(text=t("btn-check-payment"), callback_data=CheckOrder(order=order_id).pack())],
+    ]
+    if other_method is not None:
+        rows.append([InlineKeyboardButton(text=t("btn-other-method"), callback_data=other_method.pack())])
+    rows.append([back_to_menu(t)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
