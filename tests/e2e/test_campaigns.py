@@ -123,6 +123,8 @@ async def test_wizard_buttons_out_of_step_show_the_list_and_create_nothing(shop:
     admin = shop.user(ADMIN_ID, first_name="Admin", language_code="en")
     await admin.wait_reply(await admin.send("/campaigns"))
     for data in ("apcn:gen", "apcn:free"):
+        # from the wizard's first prompt (asking for a name), so that showing the list is a change
+        assert "No campaigns yet" not in (await admin.wait_reply(await admin.press("New campaign"))).text
         assert "No campaigns yet" in (await admin.wait_reply(await admin.press_data(data))).text
     await admin.wait_reply(await admin.press("New campaign"))
     await admin.wait_reply(await admin.send("Autumn"))

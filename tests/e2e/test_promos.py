@@ -450,8 +450,10 @@ async def test_wizard_buttons_out_of_step_show_the_list_and_create_nothing(shop:
     message, a cancelled wizard, a forged value) shows the list and creates nothing."""
     admin = shop.user(ADMIN_ID, first_name="Admin", language_code="en")
     await admin.wait_reply(await admin.send("/promos"))
-    # before any wizard: "Create" and "first purchase: yes" of a wizard never started
+    # at the first step: "Create", "first purchase: yes" and "no limit" of steps the wizard is not at
     for data in ("apw:create:", "apw:first:yes", "apw:nolimit:"):
+        # from the wizard's first prompt (asking for the code), so that showing the list is a change
+        assert "No promo codes yet" not in (await admin.wait_reply(await admin.press("New code"))).text
         assert "No promo codes yet" in (await admin.wait_reply(await admin.press_data(data))).text
     await admin.wait_reply(await admin.press("New code"))
     await admin.wait_reply(await admin.send("autumn10"))
