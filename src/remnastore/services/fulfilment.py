@@ -1,8 +1,8 @@
 """Fulfilment: giving a paid order what it bought, exactly once, retried until it succeeds.
 
 The order's kind picks its handler from :class:`OrderKinds` (one registration line per kind, in
-``wiring/sales.py``): ``fulfil`` gives what was bought (idempotent: it is retried), ``revoke`` takes it back after
-a refund. A failure leaves the order ``paid`` with a next attempt scheduled (exponential back-off) and
+``wiring/sales.py``): ``fulfil`` gives what was bought (idempotent: it is retried), ``revoke`` takes it
+back after a refund. A failure leaves the order ``paid`` with a next attempt scheduled (exponential back-off) and
 an admin alert after a few attempts.
 
 Adding a product kind: one module with a class implementing :class:`OrderKind` (its ``fulfil`` marks the
