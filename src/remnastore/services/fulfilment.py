@@ -2,8 +2,8 @@
 
 The order's kind picks its handler from :class:`OrderKinds` (one registration line per kind, in
 ``wiring/sales.py``): ``fulfil`` gives what was bought (idempotent: it is retried), ``revoke`` takes it
-back after a refund. A failure leaves the order ``paid`` with a next attempt scheduled (exponential back-off) and
-an admin alert after a few attempts.
+back after a refund. A failure leaves the order ``paid`` with a next attempt scheduled (exponential
+back-off) and an admin alert after a few attempts.
 
 Adding a product kind: one module with a class implementing :class:`OrderKind` (its ``fulfil`` marks the
 order fulfilled through ``Lifecycle.fulfilled`` and publishes the event), plus one ``register`` line.
