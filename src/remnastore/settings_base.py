@@ -29,6 +29,14 @@ def split_list(value: Any) -> Any:
     return value
 
 
+def http_url(value: str) -> str:
+    """An http(s) base address without its trailing slash (the check of every ``*_API_URL``)."""
+    value = value.strip().rstrip("/")
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return value
+
+
 class SettingsGroup(BaseSettings):
     """A group of settings; each field names its environment variable with :func:`env`."""
 

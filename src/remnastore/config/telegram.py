@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import SecretStr, field_validator
 from pydantic_settings import NoDecode
 
-from remnastore.settings_base import SettingsGroup, env, split_list
+from remnastore.settings_base import SettingsGroup, env, http_url, split_list
 
 BOT_TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,}$")
 
@@ -93,10 +93,7 @@ class TelegramSettings(SettingsGroup):
     def _url(cls, value: str | None) -> str | None:
         if value is None or value.strip() == "":
             return None if value is not None and value.strip() == "" else value
-        value = value.strip().rstrip("/")
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value
+        return http_url(value)
 
     @field_validator("webhook_path")
     @classmethod

@@ -40,7 +40,7 @@ from remnastore.payments.base import (
 )
 from remnastore.payments.capabilities import RefundRequest
 from remnastore.payments.http import LazySession
-from remnastore.settings_base import SettingsGroup, env, split_list
+from remnastore.settings_base import SettingsGroup, env, http_url, split_list
 
 NAME = "freekassa"
 #: notification senders published by FreeKassa
@@ -94,10 +94,7 @@ class Settings(SettingsGroup):
     @field_validator("api_url")
     @classmethod
     def _url(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value
+        return http_url(value)
 
     @field_validator("currency")
     @classmethod

@@ -34,7 +34,7 @@ from remnastore.payments.base import (
     WebhookReply,
 )
 from remnastore.payments.http import LazySession
-from remnastore.settings_base import SettingsGroup, env
+from remnastore.settings_base import SettingsGroup, env, http_url
 
 NAME = "platega"
 DESCRIPTION_LIMIT = 64
@@ -73,10 +73,7 @@ class Settings(SettingsGroup):
     @field_validator("api_url")
     @classmethod
     def _url(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value
+        return http_url(value)
 
     def missing(self) -> list[str]:
         if not self.enabled:

@@ -53,7 +53,7 @@ from remnastore.payments.base import (
     RawRequest,
     WebhookReply,
 )
-from remnastore.settings_base import SettingsGroup, env
+from remnastore.settings_base import SettingsGroup, env, http_url
 
 NAME = "yoomoney"
 #: ISO 4217 numeric code of the rouble, the only currency of notifications
@@ -113,10 +113,7 @@ class Settings(SettingsGroup):
     @field_validator("quickpay_url")
     @classmethod
     def _url(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value
+        return http_url(value)
 
     def missing(self) -> list[str]:
         if not self.enabled:

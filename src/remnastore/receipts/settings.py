@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import SecretStr, field_validator, model_validator
 
-from remnastore.settings_base import SettingsGroup, env
+from remnastore.settings_base import SettingsGroup, env, http_url
 
 DEVICE_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-"
 
@@ -81,10 +81,7 @@ class TaxReceiptSettings(SettingsGroup):
     @field_validator("api_url")
     @classmethod
     def _url(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value
+        return http_url(value)
 
     @model_validator(mode="after")
     def _complete(self) -> TaxReceiptSettings:
