@@ -9,21 +9,17 @@ that the late payment uses it exactly once.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 
-from remnastore.app import Application
-from remnastore.config import load_settings
-from remnastore.emulators.panel import PanelEmulator
-from remnastore.emulators.telegram import FakeUser, TelegramEmulator
+from remnastore.emulators.telegram import FakeUser
 from remnastore.infra.clock import ManualClock
 from tests.e2e.test_promos import activations, count_of, enter, make_code, stars_invoice
 from tests.e2e.test_promos_providers import checkout
 from tests.e2e.test_purchase_providers import paid_notification, the_order
 from tests.fixtures.providers import PaymentEmulators
-from tests.fixtures.shop import Shop, shop_settings
+from tests.fixtures.shop import Shop
 
 #: how long each provider's invoice stays payable, as its emulator makes it
 LIFETIME = {
@@ -37,31 +33,14 @@ LIFETIME = {
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
+def clock(manual_clock: ManualClock) -> ManualClock:
+    return manual_clock
 
 
 @pytest.fixture
-async def shop(
-    database_url: str,
-    redis_url: str | None,
-    telegram_emulator: TelegramEmulator,
-    panel_emulator: PanelEmulator,
-    payment_emulators: PaymentEmulators,
-    clock: ManualClock,
-) -> AsyncIterator[Shop]:
+def shop(clocked_shop: Shop) -> Shop:
     """The shop on a ManualClock, with every payment provider's emulator."""
-    extra = payment_emulators.settings()
-    settings = load_settings(
-        None, shop_settings(database_url, telegram_emulator, panel_emulator, redis_url, extra)
-    )
-    app = Application(settings, clock=clock)
-    await app.start()
-    payment_emulators.point_at(f"http://127.0.0.1:{app.port}")
-    try:
-        yield Shop(app, telegram_emulator, panel_emulator, redis_url)
-    finally:
-        await app.stop()
+    return clocked_shop
 
 
 async def _expiry_jobs(shop: Shop) -> None:

@@ -17,21 +17,7 @@ from remnastore.payments.base import EventKind, PaymentEvent
 from remnastore.payments.stars import event_from_payment
 from remnastore.services.settlement import Outcome
 from tests.e2e.test_purchase_stars import open_invoice, orders, panel_expiry
-from tests.fixtures.shop import ADMIN_ID, Shop
-
-
-async def _admin_is_here(shop: Shop) -> None:
-    """The admin has started the bot (Telegram delivers nothing to a user who never did)."""
-    admin = shop.user(ADMIN_ID, first_name="Admin", language_code="en")
-    await admin.wait_reply(await admin.send("/start"))
-
-
-async def _admin_alert(shop: Shop, *needles: str) -> str:
-    admin = shop.user(ADMIN_ID)
-    await shop.telegram.wait_until(
-        lambda: any(all(needle in m.text for needle in needles) for m in admin.messages), timeout=10
-    )
-    return next(m.text for m in admin.messages if all(needle in m.text for needle in needles))
+from tests.fixtures.shop import Shop, admin_alert, admin_is_here
 
 
 async def _event_kinds(shop: Shop) -> list[str]:
@@ -40,7 +26,7 @@ async def _event_kinds(shop: Shop) -> list[str]:
 
 
 async def test_a_payment_in_another_currency_is_a_mismatch_even_with_the_same_number(shop: Shop) -> None:
-    await _admin_is_here(shop)
+    await admin_is_here(shop)
     await open_invoice(shop, 8101)
     [order] = await orders(shop)
     assert (order.amount_minor, order.currency) == (150, "XTR")
@@ -54,12 +40,12 @@ async def test_a_payment_in_another_currency_is_a_mismatch_even_with_the_same_nu
     assert order.meta.get("mismatch") == "amount"
     assert shop.panel.user_by_telegram_id(8101) is None
     assert "amount_mismatch" in await _event_kinds(shop)
-    text = await _admin_alert(shop, "does not match the order", order.id)
+    text = await admin_alert(shop, "does not match the order", order.id)
     assert "NOT credited" in text
 
 
 async def test_a_second_different_payment_for_a_paid_order_is_a_mismatch_with_an_alert(shop: Shop) -> None:
-    await _admin_is_here(shop)
+    await admin_is_here(shop)
     buyer = shop.user(8102, first_name="Twice", language_code="en")
     first = await buyer.pay_invoice(link=await open_invoice(shop, 8102))
     await shop.telegram.wait_until(
@@ -77,7 +63,7 @@ async def test_a_second_different_payment_for_a_paid_order_is_a_mismatch_with_an
     assert order.status == "fulfilled" and order.provider_payment_id == first.charge_id
     assert order.meta.get("mismatch") == "second payment"
     assert panel_expiry(shop, 8102) == expiry
-    text = await _admin_alert(shop, "does not match the order", order.id)
+    text = await admin_alert(shop, "does not match the order", order.id)
     assert "second payment" in text
 
 
@@ -94,11 +80,11 @@ async def _late_payment_is_credited(shop: Shop, user_id: int, charge_id: str) ->
     assert shop.panel.user_by_telegram_id(user_id) is not None
     [order] = await orders(shop)
     assert order.status == "fulfilled" and order.meta.get("late_payment") is True
-    await _admin_alert(shop, "was paid after it had expired or failed", order.id)
+    await admin_alert(shop, "was paid after it had expired or failed", order.id)
 
 
 async def test_a_payment_for_an_expired_order_is_credited_with_an_alert(shop: Shop) -> None:
-    await _admin_is_here(shop)
+    await admin_is_here(shop)
     await open_invoice(shop, 8103)
     async with shop.db.session() as session:
         await session.execute(update(Order).values(status=OrderStatus.EXPIRED))
@@ -108,7 +94,7 @@ async def test_a_payment_for_an_expired_order_is_credited_with_an_alert(shop: Sh
 
 
 async def test_a_payment_for_a_failed_order_is_credited_with_an_alert(shop: Shop) -> None:
-    await _admin_is_here(shop)
+    await admin_is_here(shop)
     await open_invoice(shop, 8104)
     [order] = await orders(shop)
     failed = PaymentEvent(

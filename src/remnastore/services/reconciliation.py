@@ -1,4 +1,10 @@
-"""Orders whose notification never came: ask the provider; orders nobody paid: expire them."""
+"""Orders whose notification never came: ask the provider; orders nobody paid: expire them.
+
+A payment made in an order's last minutes whose notification was lost would otherwise be found by
+nobody once the order expired: the pending poll no longer sees it. So expired orders are asked about
+again a few times after their expiry (``LATE_CHECKS``); settlement credits a late payment and alerts
+the admins, as for a late notification.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,18 @@ from remnastore.infra.clock import Clock
 from remnastore.payments.base import PaymentEvent, Provider, ProviderError
 
 log = logging.getLogger(__name__)
+
+#: how long after its expiry an expired order is asked about again (each check once, by the
+#: ``late-payments`` job, whose period is ``LATE_CHECK_PERIOD``)
+LATE_CHECKS: tuple[timedelta, ...] = (
+    timedelta(0),
+    timedelta(hours=1),
+    timedelta(hours=6),
+    timedelta(hours=24),
+)
+LATE_CHECK_PERIOD = timedelta(minutes=10)
+#: orders live at most this long before they expire (bounds the scan of expired orders)
+LONGEST_ORDER_LIFETIME = timedelta(days=7)
 
 
 class Reconciliation:
@@ -39,6 +57,27 @@ class Reconciliation:
                 status=OrderStatus.PENDING, created_to=now - self._min_age, limit=limit
             )
             targets = [(o.id, o.provider, o.provider_payment_id) for o in pending]
+        return await self._ask(targets)
+
+    async def poll_late(self, limit: int = 500) -> int:
+        """Ask providers about orders that expired ``LATE_CHECKS`` ago (within one job period)."""
+        now = self._clock.now()
+        targets: list[tuple[str, str, str | None]] = []
+        async with self._db.session() as session:
+            orders = OrderRepository(session)
+            for delay in LATE_CHECKS:
+                window_end = now - delay
+                window_start = window_end - LATE_CHECK_PERIOD
+                expired = await orders.list_expired_between(
+                    window_start,
+                    window_end,
+                    created_from=window_start - LONGEST_ORDER_LIFETIME,
+                    limit=limit,
+                )
+                targets += [(o.id, o.provider, o.provider_payment_id) for o in expired]
+        return await self._ask(targets)
+
+    async def _ask(self, targets: list[tuple[str, str, str | None]]) -> int:
         settled = 0
         for order_id, provider_name, payment_id in targets:
             provider = self._providers.get(provider_name)

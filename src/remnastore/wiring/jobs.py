@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from remnastore.cabinet.app import Cabinet
 from remnastore.config import Settings
 from remnastore.jobs.scheduler import Job, Scheduler
+from remnastore.services.reconciliation import LATE_CHECK_PERIOD
 from remnastore.wiring.core import Core
 from remnastore.wiring.operations import Operations
 from remnastore.wiring.sales import Sales
@@ -59,6 +60,12 @@ JOBS: tuple[ScheduledJob, ...] = (
     ),
     ScheduledJob(
         "reconciliation", _every(60.0), lambda p: p.sales.reconciliation.poll_pending, first_delay=5.0
+    ),
+    ScheduledJob(
+        "late-payments",
+        _every(LATE_CHECK_PERIOD.total_seconds()),
+        lambda p: p.sales.reconciliation.poll_late,
+        first_delay=25.0,
     ),
     ScheduledJob(
         "expire-orders", _every(300.0), lambda p: p.sales.reconciliation.expire_stale, first_delay=10.0

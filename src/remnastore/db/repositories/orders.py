@@ -208,6 +208,26 @@ class OrderRepository:
         )
         return (await self.session.execute(query)).scalars().all()
 
+    async def list_expired_between(
+        self, start: datetime, end: datetime, *, created_from: datetime, limit: int
+    ) -> Sequence[Order]:
+        """Expired orders whose expiry fell in ``[start, end)``, created after ``created_from``.
+
+        ``created_from`` keeps the scan on ``ix_orders_status_created_at``'s recent part.
+        """
+        query = (
+            select(Order)
+            .where(
+                Order.status == OrderStatus.EXPIRED.value,
+                Order.created_at >= created_from,
+                Order.expires_at >= start,
+                Order.expires_at < end,
+            )
+            .order_by(Order.expires_at, Order.id)
+            .limit(limit)
+        )
+        return (await self.session.execute(query)).scalars().all()
+
     async def list(
         self,
         *,
