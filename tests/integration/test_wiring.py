@@ -65,7 +65,7 @@ async def test_switched_off_features_have_no_job(tmp_path: Path) -> None:
         PANEL_LIGHT_SYNC_MINUTES="0",
         STARS_ENABLED="false",
     )
-    assert names == ["fulfilment", "reconciliation", "expire-orders"]
+    assert names == ["fulfilment", "reconciliation", "late-payments", "expire-orders"]
 
 
 async def test_panel_webhooks_replace_the_light_sync(tmp_path: Path) -> None:
