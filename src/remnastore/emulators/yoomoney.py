@@ -91,10 +91,13 @@ class YooMoneyEmulator(ProviderEmulator):
         self.notification_secret = notification_secret
         self.transfers: dict[str, Transfer] = {}
         self._operations = 0
+        #: where the payer's form is served when not on the emulator's own address (the sandbox serves
+        #: it next to its chat page, so that one forwarded port is enough)
+        self.form_base: str | None = None
 
     @property
     def quickpay_url(self) -> str:
-        return f"{self.url}{FORM_PATH}"
+        return f"{self.form_base or self.url}{FORM_PATH}"
 
     def routes(self, app: web.Application) -> None:
         app.router.add_get(FORM_PATH, self._open)

@@ -19,6 +19,8 @@ from aiohttp import web
 
 from remnastore.emulators.telegram import FakeUser
 from remnastore.emulators.yookassa_checkout import CHECKOUT_PATH
+from remnastore.emulators.yoomoney import FORM_PATH as YOOMONEY_FORM_PATH
+from remnastore.emulators.yoomoney import SUBMIT_PATH as YOOMONEY_SUBMIT_PATH
 from remnastore.sandbox.chat_view import chat_json, invoice_json, panel_json
 from remnastore.services.accounts import TelegramProfile
 
@@ -77,6 +79,10 @@ def _integer(body: dict[str, Any], name: str, *, required: bool = True) -> int |
     return value
 
 
+#: the payment pages served next to the chat page, whose forms post as the real providers' pages do
+FORM_PAGES = frozenset({CHECKOUT_PATH, YOOMONEY_FORM_PATH, YOOMONEY_SUBMIT_PATH})
+
+
 class SandboxApi:
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
@@ -102,13 +108,13 @@ class SandboxApi:
 
         Only this machine's names (and the ``--host`` address) are accepted as Host (another site's
         address resolving to 127.0.0.1 is refused), and POSTs must be JSON, which a browser sends
-        cross-origin only after a CORS preflight this server never allows; the one exception is the
-        emulated YooKassa checkout page, whose form posts as YooKassa's does.
+        cross-origin only after a CORS preflight this server never allows; the exceptions are the
+        emulated YooKassa checkout page and YooMoney form, which post forms as the real pages do.
         """
         host = request.host.rsplit(":", 1)[0].strip("[]")
         if host not in LOCAL_HOSTS and host != self.sandbox.host:
             return web.json_response({"error": "unknown host"}, status=421)
-        form_allowed = request.path == CHECKOUT_PATH
+        form_allowed = request.path in FORM_PAGES
         if request.method == "POST" and request.content_type != "application/json" and not form_allowed:
             return web.json_response({"error": "send JSON"}, status=415)
         if not self.sandbox.ready:

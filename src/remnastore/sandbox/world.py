@@ -108,8 +108,10 @@ class Sandbox:
         await self.nalogo.start(HOST)
         web_app = web.Application(client_max_size=64 * 1024)
         SandboxApi(self).register(web_app)
-        # the payer's YooKassa page is served next to the chat page, so one forwarded port is enough
+        # the payer's YooKassa and YooMoney pages are served next to the chat page, so one forwarded
+        # port is enough
         CheckoutPage(self.yookassa).register(web_app)
+        self.yoomoney.routes(web_app)
         self._runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self.port).start()
@@ -117,6 +119,7 @@ class Sandbox:
         host = f"[{self.host}]" if ":" in self.host else self.host
         self._url = f"http://{host}:{self.port}/"
         self.yookassa.checkout_base = self._url.rstrip("/")
+        self.yoomoney.form_base = self._url.rstrip("/")
         # the shop's own web server (payment notifications) on a port known in advance, so that
         # PUBLIC_URL can name it: YooKassa delivers there, and the health screen finds it set
         self.shop_port = _free_port()
