@@ -18,10 +18,10 @@ from remnastore.cabinet.auth import sign_init_data
 from remnastore.db.models import CabinetToken, Order
 from remnastore.emulators.telegram import FakeUser
 from tests.e2e.test_promos import make_code
+from tests.fixtures.cabinet import Browser
 from tests.fixtures.providers import PaymentEmulators
 from tests.fixtures.shop import BOT_TOKEN, Shop
 
-CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 DEVICE_RE = re.compile(r'name="device" value="([^"]+)"')
 
 
@@ -38,53 +38,6 @@ def shop_env(payment_emulators: PaymentEmulators) -> dict[str, str]:
 def base(shop: Shop, payment_emulators: PaymentEmulators) -> str:
     payment_emulators.point_at(f"http://127.0.0.1:{shop.app.port}")
     return f"http://127.0.0.1:{shop.app.port}/cabinet"
-
-
-class Browser:
-    """One browser with its own cookies; follows no redirect by itself, so each step is visible.
-
-    The shop runs behind an https proxy (PUBLIC_URL), so its cookies are Secure: the test keeps them
-    itself, as the browser behind that proxy would, instead of a cookie jar that sends Secure cookies
-    over https only."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.cookies: dict[str, str] = {}
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
-
-    def _keep(self, response: aiohttp.ClientResponse) -> None:
-        for name, morsel in response.cookies.items():
-            if morsel.value and morsel["max-age"] != "0":
-                self.cookies[name] = morsel.value
-            else:
-                self.cookies.pop(name, None)
-
-    def _headers(self) -> dict[str, str]:
-        return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
-
-    async def get(self, path: str) -> tuple[int, str, aiohttp.ClientResponse]:
-        async with self.http.get(
-            self.base + path, allow_redirects=False, headers=self._headers()
-        ) as response:
-            self._keep(response)
-            return response.status, await response.text(), response
-
-    async def post(self, path: str, data: dict[str, str]) -> tuple[int, str, aiohttp.ClientResponse]:
-        async with self.http.post(
-            self.base + path, data=data, allow_redirects=False, headers=self._headers()
-        ) as response:
-            self._keep(response)
-            return response.status, await response.text(), response
-
-    async def csrf(self) -> str:
-        status, page, _ = await self.get("/account")
-        assert status == 200, page
-        found = CSRF_RE.search(page)
-        assert found is not None
-        return found.group(1)
-
-    async def close(self) -> None:
-        await self.http.close()
 
 
 @pytest.fixture

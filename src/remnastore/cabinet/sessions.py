@@ -66,6 +66,7 @@ class CabinetAccess:
         bot_token: str,
         links: LinkTokens,
         link_ttl: timedelta,
+        reminder_link_ttl: timedelta,
         session_ttl: timedelta,
         init_data_age: timedelta,
     ) -> None:
@@ -75,11 +76,14 @@ class CabinetAccess:
         self._bot_token = bot_token
         self._links = links
         self.link_ttl = link_ttl
+        #: links sent in expiry reminders live longer: the customer may read them days later
+        self.reminder_link_ttl = reminder_link_ttl
         self.session_ttl = session_ttl
         self._init_data_age = init_data_age
 
-    async def issue_link(self, customer_id: int) -> str:
-        """A new personal sign-in link token for this customer (valid for ``link_ttl``, once)."""
+    async def issue_link(self, customer_id: int, *, ttl: timedelta | None = None) -> str:
+        """A new personal sign-in link token for this customer (valid for ``ttl``, by default
+        ``link_ttl``, once)."""
         token = self._links.new()
         now = self._clock.now()
         async with self._db.session() as session:
@@ -89,7 +93,7 @@ class CabinetAccess:
                     digest=digest(token),
                     customer_id=customer_id,
                     created_at=now,
-                    expires_at=now + self.link_ttl,
+                    expires_at=now + (ttl or self.link_ttl),
                 )
             )
         log.info("cabinet sign-in link issued", extra={"customer_id": customer_id})

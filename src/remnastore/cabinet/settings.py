@@ -53,6 +53,13 @@ class CabinetSettings(SettingsGroup):
         le=24 * 60,
         description="minutes a personal sign-in link stays valid",
     )
+    reminder_link_hours: int = env(
+        "CABINET_REMINDER_LINK_HOURS",
+        72,
+        ge=1,
+        le=14 * 24,
+        description="hours the sign-in link in an expiry reminder stays valid (once, like every link)",
+    )
     session_days: int = env(
         "CABINET_SESSION_DAYS", 30, ge=1, le=365, description="days a cabinet sign-in lasts in one browser"
     )

@@ -37,6 +37,7 @@ def build_cabinet(core: Core, customers: Customers, sales: Sales) -> Cabinet | N
         bot_token=token,
         links=LinkTokens(cabinet_secret(token)),
         link_ttl=timedelta(minutes=config.link_minutes),
+        reminder_link_ttl=timedelta(hours=config.reminder_link_hours),
         session_ttl=timedelta(days=config.session_days),
         init_data_age=timedelta(seconds=config.init_data_seconds),
     )
