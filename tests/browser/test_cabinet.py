@@ -1,7 +1,8 @@
 """The customer cabinet in a real browser (headless Chromium, the system's package, via Playwright), at a
 phone's viewport and a desktop's: the sandbox's "cabinet" link signs a customer in by a personal link,
-the customer buys a month on the emulated YooKassa page and sees the new expiry, disconnects a device and
-opens every platform's guide. Screenshots go to test-artifacts/screenshots/cabinet-*.png.
+the customer buys a month on the emulated YooKassa page and sees the new expiry, adds a device to it (an
+add-on, paid on the same page), disconnects a device and opens every platform's guide. Screenshots go to
+test-artifacts/screenshots/cabinet-*.png.
 """
 
 from __future__ import annotations
@@ -130,11 +131,26 @@ def test_sign_in_buy_a_month_disconnect_a_device_and_read_every_guide(
     expect(qr).to_be_visible()
     assert qr.evaluate("image => image.naturalWidth") > 0
 
+    # one more device for the subscription: an add-on, paid on the same payment page
+    cabinet.get_by_role("link", name="Buy", exact=True).click()
+    more = cabinet.locator('button[data-addon="device1"][data-method="yookassa"]')
+    expect(more).to_contain_text("79.00")
+    fits_the_screen(cabinet, viewport)
+    shot(cabinet, viewport, "04a-buy-addons")
+    more.click()
+    expect(cabinet.locator("#amount")).to_have_text("79.00 RUB", timeout=TIMEOUT_MS)
+    cabinet.click("#pay")
+    cabinet.wait_for_url(re.compile(r"/cabinet/return$"), timeout=TIMEOUT_MS)
+    added = cabinet.locator("#order-expiry")
+    expect(added).to_have_text("✅ Added to your subscription.", timeout=TIMEOUT_MS)
+    cabinet.get_by_role("link", name="Subscription", exact=True).click()
+
     # a device connects, then the customer disconnects it
     connect_a_device(cabinet.locator("#sub-link").input_value())
     cabinet.reload()
     device = cabinet.locator("#devices li", has_text="Pixel 9")
     expect(device).to_be_visible()
+    expect(cabinet.locator("#devices-title")).to_contain_text("1 of 4")  # three, and the add-on's one
     fits_the_screen(cabinet, viewport)
     shot(cabinet, viewport, "05-overview")
     device.get_by_role("button", name="Disconnect").click()

@@ -10,7 +10,8 @@ from datetime import timedelta
 from remnastore.cabinet.app import ADDRESS_FACTOR, Cabinet, cabinet_limiter
 from remnastore.cabinet.auth import LinkTokens, cabinet_secret
 from remnastore.cabinet.links import CabinetLinks
-from remnastore.cabinet.routes import CabinetServices, CabinetWeb
+from remnastore.cabinet.pages import CabinetServices
+from remnastore.cabinet.routes import CabinetWeb
 from remnastore.cabinet.sessions import CabinetAccess
 from remnastore.wiring.core import Core
 from remnastore.wiring.customers import Customers

@@ -126,3 +126,7 @@ cabinet-language-save = Change language
 cabinet-sign-out = Sign out
 cabinet-sign-out-everywhere = Sign out everywhere
 cabinet-sign-out-everywhere-hint = Ends the sessions on all your devices and voids unused sign-in links.
+cabinet-topup-typed = Or type an amount from { $low } to { $high }
+cabinet-addons-title = Add to your subscription
+cabinet-addons-note = Added to your current subscription as soon as the payment arrives.
+cabinet-addon-done = ✅ Added to your subscription.

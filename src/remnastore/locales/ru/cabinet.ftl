@@ -128,3 +128,7 @@ cabinet-language-save = Сменить язык
 cabinet-sign-out = Выйти
 cabinet-sign-out-everywhere = Выйти на всех устройствах
 cabinet-sign-out-everywhere-hint = Завершает сеансы на всех ваших устройствах и отменяет неиспользованные ссылки для входа.
+cabinet-topup-typed = Или введите сумму от { $low } до { $high }
+cabinet-addons-title = Добавить к подписке
+cabinet-addons-note = Добавляется к текущей подписке, как только придёт оплата.
+cabinet-addon-done = ✅ Добавлено к вашей подписке.
