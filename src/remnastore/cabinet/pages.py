@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from remnastore.cabinet.codes import SignInCodes
 from remnastore.cabinet.links import PREFIX, CabinetLinks
 from remnastore.cabinet.render import PageText
 from remnastore.cabinet.sessions import CabinetAccess, CabinetSession
@@ -53,6 +54,7 @@ class CabinetServices:
     promos: PromoService | None
     referrals: ReferralRewards | None
     bot_username: Callable[[], str | None]
+    codes: SignInCodes | None = None
 
 
 def redirect(location: str) -> web.Response:

@@ -50,7 +50,7 @@ class CabinetWeb:
         )
         self.screens = (
             SubscriptionScreens(self.pages),
-            SignInScreens(self.pages),
+            SignInScreens(self.pages, self.guard.client_address),
             BuyingScreens(self.pages),
             AddonScreens(self.pages),
             AccountScreens(self.pages),

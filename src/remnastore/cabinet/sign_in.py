@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -23,19 +24,27 @@ log = logging.getLogger(__name__)
 
 
 class SignInScreens:
-    def __init__(self, pages: Pages) -> None:
+    def __init__(self, pages: Pages, client_address: Callable[[web.Request], str]) -> None:
         self._pages = pages
+        self._client_address = client_address
 
     def register(self, router: web.UrlDispatcher) -> None:
         router.add_get("/login", self.login_page)
         router.add_post("/login", self.login)
+        router.add_post("/code", self.code)
         router.add_get("/app", self.mini_app)
         router.add_post("/auth/telegram", self.telegram_sign_in)
         router.add_post("/logout", self.logout)
         router.add_post("/logout-everywhere", self.logout_everywhere)
 
     async def login_page(self, request: web.Request) -> web.Response:
-        return self._pages.page(request, request.get(SESSION_KEY), "login.html", notice=notice_of(request))
+        return self._pages.page(
+            request,
+            request.get(SESSION_KEY),
+            "login.html",
+            notice=notice_of(request),
+            codes=self._pages.s.codes is not None,
+        )
 
     async def login(self, request: web.Request) -> web.StreamResponse:
         form = await request.post()
@@ -48,6 +57,24 @@ class SignInScreens:
             log.info("cabinet sign-in by link refused: %s", exc.reason)
             return self._pages.page(
                 request, None, "notice.html", status=403, message_key="cabinet-link-refused"
+            )
+        return self._pages.with_cookie(redirect(f"{PREFIX}/"), opened.token)
+
+    async def code(self, request: web.Request) -> web.StreamResponse:
+        """A one-time code from the bot; wrong, expired, used and blocked codes are refused alike."""
+        codes = self._pages.s.codes
+        if codes is None:
+            raise web.HTTPNotFound()
+        form = await request.post()
+        typed = form.get("code")
+        try:
+            if not isinstance(typed, str):
+                raise SignInRefused("no sign-in code")
+            opened = await codes.sign_in(typed, self._client_address(request))
+        except SignInRefused as exc:
+            log.info("cabinet sign-in by code refused: %s", exc.reason)
+            return self._pages.page(
+                request, None, "notice.html", status=403, message_key="cabinet-code-refused"
             )
         return self._pages.with_cookie(redirect(f"{PREFIX}/"), opened.token)
 
