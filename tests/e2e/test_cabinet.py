@@ -289,11 +289,29 @@ async def test_guides_offer_one_tap_import_for_each_platform(shop: Shop, browser
         status, guide, _ = await browser.get(f"/connect/{platform}")
         assert status == 200 and "Add to" in guide
     _, ios, _ = await browser.get("/connect/ios")
-    assert f'href="happ://add/{link}"' in ios
+    assert f'href="happ://add/{link}"' in ios and "happ://crypt" not in ios  # 3.x offers no crypto link
     assert "v2box://install-sub?url=" in ios and "streisand://import/" in ios
     _, windows, _ = await browser.get("/connect/windows")
     assert "streisand://" not in windows and "hiddify://import/" in windows
     assert (await browser.get("/connect/symbian"))[0] == 404
+
+
+@pytest.mark.parametrize("panel_emulator", [{"version": "2.2.6"}], indirect=True)
+async def test_happ_imports_the_encrypted_link_where_the_panel_offers_it(
+    shop: Shop, browsers: list[Browser]
+) -> None:
+    """A panel before 2.3.0 returns Happ's encrypted link with each user: Happ's button uses it, the
+    other apps and the page itself keep the plain address."""
+    browser = browsers[0]
+    panel_user = with_access(shop, 5122)
+    crypto = str(panel_user["happ"]["cryptoLink"])  # type: ignore[index]
+    assert crypto.startswith("happ://crypt3/")
+    assert (await sign_in(browser, await link_from_bot(shop.user(5122, language_code="en"))))[0] == 303
+    _, ios, _ = await browser.get("/connect/ios")
+    assert f'href="{crypto}"' in ios and "happ://add/" not in ios
+    assert f"v2raytun://import/{panel_user['subscriptionUrl']}" in ios
+    _, page, _ = await browser.get("/")
+    assert str(panel_user["subscriptionUrl"]) in page and "happ://crypt" not in page
 
 
 class TestLimits:

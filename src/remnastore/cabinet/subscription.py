@@ -106,7 +106,8 @@ class SubscriptionScreens:
             raise web.HTTPNotFound()
         view = await pages.s.subscriptions.overview(session.customer, with_devices=False)
         link = view.link if view is not None else None
-        apps = guide(platform, pages.settings.apps, link, pages.settings.shop_name)
+        happ_link = view.happ_link if view is not None else None
+        apps = guide(platform, pages.settings.apps, link, pages.settings.shop_name, happ_link=happ_link)
         return pages.page(
             request,
             session,
