@@ -142,3 +142,32 @@ async def test_garbage_and_out_of_range_top_ups_are_refused_politely(
     assert status == 400
     assert "Please type an amount from 50.00 ₽ to 100,000.00 ₽, for example 250." in page
     assert await orders(shop) == []
+
+
+async def test_an_add_on_paid_from_the_balance_is_added_at_once(
+    shop: Shop, browser: Browser, payment_emulators: PaymentEmulators
+) -> None:
+    assert (await sign_in(browser, await link_from_bot(shop.user(5204, language_code="en"))))[0] == 303
+    await browser.post("/topup", {"csrf": await browser.csrf(), "typed": "300", "method": "yookassa"})
+    [topup] = await orders(shop)
+    await pay_with_yookassa(payment_emulators, topup)
+    assert (await followed(browser, topup, "?topup=1"))["status"] == "fulfilled"
+    form = {"csrf": await browser.csrf(), "tariff": "standard", "period": "1m", "method": "balance"}
+    assert (await browser.post("/buy", form))[0] == 303
+    _, month = await orders(shop)
+    assert (await followed(browser, month))["status"] == "fulfilled"
+    _, page, _ = await browser.get("/buy")
+    assert 'data-addon="device1" data-method="balance"' in page
+    form = {"csrf": await browser.csrf(), "addon": "device1", "method": "balance"}
+    status, _, response = await browser.post("/addons", form)
+    assert status == 303 and response.headers["Location"] == "/cabinet/return"
+    _, _, addon = await orders(shop)
+    assert addon.provider == "balance" and addon.amount_minor == 7900
+    answer = await followed(browser, addon, "?addon=1")
+    assert answer["addon_text"] == "✅ Added to your subscription."
+    panel_user = shop.panel.user_by_telegram_id(5204)
+    assert panel_user is not None and panel_user["hwidDeviceLimit"] == 4
+    assert 'id="balance">22.00 ₽<' in (await browser.get("/account"))[1]  # 300 - 199 - 79
+    status, page, _ = await browser.post("/addons", {**form, "csrf": await browser.csrf()})
+    assert status == 400 and "Not enough money on your balance" in page  # 22.00 ₽ left
+    assert len(await orders(shop)) == 3
