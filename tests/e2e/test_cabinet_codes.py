@@ -3,6 +3,7 @@ and used codes are refused alike, and guessing is stopped per code and per clien
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -133,6 +134,25 @@ async def test_signing_out_everywhere_voids_an_unused_code(shop: Shop, browsers:
     unused = await code_from_bot(user)
     assert (await first.post("/logout-everywhere", {"csrf": await first.csrf()}))[0] == 303
     assert (await enter(second, unused))[0] == 403
+
+
+async def test_while_guessing_blocks_every_slot_the_bot_says_so_politely(
+    shop: Shop, browsers: list[Browser]
+) -> None:
+    guesses = [f"{slot:02d}{n:06d}" for slot in range(100) for n in range(5)]
+    for start in range(0, len(guesses), 50):  # ten wrong codes from each of fifty addresses
+        batch = guesses[start : start + 50]
+        results = await asyncio.gather(
+            *(enter(browsers[0], code, f"192.0.2.{(start + i) // 10}") for i, code in enumerate(batch))
+        )
+        assert {status for status, _ in results} == {403}
+    user = shop.user(5309, language_code="en")
+    await user.wait_reply(await user.send("/start"))
+    await user.wait_reply(await user.press("🗂 Personal cabinet"))
+    alert = await user.wait_alert(await user.press("🔢 Sign-in code"))
+    assert "No sign-in code can be given right now" in alert["text"]
+    link = await user.wait_reply(await user.send("/cabinet"))  # the personal link still works
+    assert any(b.url for row in link.buttons for b in row)
 
 
 class TestWithoutCodes:

@@ -26,6 +26,7 @@ from remnastore.cabinet.auth import SignInRefused
 from remnastore.cabinet.sessions import CabinetAccess, NewSession, TokenKind
 from remnastore.db.models import CabinetToken
 from remnastore.db.session import Database
+from remnastore.domain.errors import DomainError
 from remnastore.infra.clock import Clock
 from remnastore.infra.ratelimit import Limits, RateLimiter
 
@@ -93,7 +94,8 @@ class SignInCodes:
         return hmac.new(self._secret, f"code:{code}".encode(), hashlib.sha256).hexdigest()
 
     async def issue(self, customer_id: int) -> str:
-        """A new code for this customer (their earlier unused codes are voided)."""
+        """A new code for this customer (their earlier unused codes are voided); a DomainError while
+        somebody's guessing has blocked the slots drawn."""
         now = self._clock.now()
         for _ in range(20):
             slot = f"{secrets.randbelow(_SLOTS):02d}"
@@ -123,7 +125,8 @@ class SignInCodes:
                 continue  # the same code is live for somebody else: draw again
             log.info("cabinet sign-in code issued", extra={"customer_id": customer_id})
             return code
-        raise RuntimeError("no free sign-in code could be drawn")
+        log.warning("no sign-in code could be drawn: the slots are blocked by wrong codes")
+        raise DomainError("cabinet-code-busy")
 
     async def sign_in(self, typed: str, address: str) -> NewSession:
         """Consume the code and open a session; SignInRefused (always alike) for anything else."""

@@ -139,3 +139,4 @@ cabinet-code-disabled = Sign-in codes are not offered in this shop. Use the "Per
 cabinet-code-title = Sign in with a code
 cabinet-code-label = The code from the bot ("Personal cabinet" → "Sign-in code")
 cabinet-code-refused = This code is not valid: it is wrong, it expired or it was already used. Ask the bot for a new one; after several wrong codes, wait a few minutes.
+cabinet-code-busy = No sign-in code can be given right now. Please try again in a few minutes, or use the "Personal cabinet" link.
