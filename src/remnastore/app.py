@@ -58,8 +58,13 @@ class Application:
         self.payment_providers = build_providers(settings, self.core.bot)
         self.providers: dict[str, Provider] = self.payment_providers.by_name
         self.sales = build_sales(self.core, self.customers, self.payment_providers)
-        self.ops = build_operations(self.core, self.customers, self.payment_providers)
         self.cabinet: Cabinet | None = build_shop_cabinet(self.core, self.customers, self.sales)
+        self.ops = build_operations(
+            self.core,
+            self.customers,
+            self.payment_providers,
+            self.cabinet.links if self.cabinet is not None else None,
+        )
         self.scheduler = build_scheduler(self.core, Parts(settings, self.sales, self.ops, self.cabinet))
         register_subscribers(self.core, self.customers, self.sales, self.scheduler)
         self.storage = build_storage(self.core)

@@ -1,7 +1,8 @@
 """The customer cabinet in a real browser (headless Chromium, the system's package, via Playwright), at a
 phone's viewport and a desktop's: the sandbox's "cabinet" link signs a customer in by a personal link,
-the customer buys a month on the emulated YooKassa page and sees the new expiry, disconnects a device and
-opens every platform's guide. Screenshots go to test-artifacts/screenshots/cabinet-*.png.
+the customer buys a month on the emulated YooKassa page and sees the new expiry, adds a device to it (an
+add-on, paid on the same page), disconnects a device and opens every platform's guide. Screenshots go to
+test-artifacts/screenshots/cabinet-*.png.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from remnastore.cabinet.auth import sign_init_data
 from remnastore.sandbox.world import BOT_TOKEN
-from tests.browser.test_sandbox import SCREENSHOTS, TIMEOUT_MS, browser, sandbox_url  # noqa: F401
+from tests.browser.test_sandbox import SCREENSHOTS, TIMEOUT_MS, Chat, browser, sandbox_url  # noqa: F401
 
 VIEWPORTS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 800}}
 PLATFORMS = {
@@ -97,7 +98,7 @@ def test_sign_in_buy_a_month_disconnect_a_device_and_read_every_guide(
     sandbox_page: Page, viewport: str
 ) -> None:
     cabinet = open_cabinet(sandbox_page)
-    sign_in = cabinet.get_by_role("button", name="Sign in")
+    sign_in = cabinet.locator("#link-login").get_by_role("button", name="Sign in")
     expect(sign_in).to_be_visible(timeout=TIMEOUT_MS)
     assert "#" not in cabinet.url
     shot(cabinet, viewport, "01-sign-in")
@@ -130,11 +131,27 @@ def test_sign_in_buy_a_month_disconnect_a_device_and_read_every_guide(
     expect(qr).to_be_visible()
     assert qr.evaluate("image => image.naturalWidth") > 0
 
+    # one more device for the subscription: an add-on, paid on the same payment page
+    cabinet.get_by_role("link", name="Buy", exact=True).click()
+    more = cabinet.locator('button[data-addon="device1"][data-method="yookassa"]')
+    expect(more).to_contain_text("79.00")
+    fits_the_screen(cabinet, viewport)
+    shot(cabinet, viewport, "04a-buy-addons")
+    cabinet.locator("#addons").screenshot(path=str(SCREENSHOTS / f"cabinet-{viewport}-04b-addons.png"))
+    more.click()
+    expect(cabinet.locator("#amount")).to_have_text("79.00 RUB", timeout=TIMEOUT_MS)
+    cabinet.click("#pay")
+    cabinet.wait_for_url(re.compile(r"/cabinet/return$"), timeout=TIMEOUT_MS)
+    added = cabinet.locator("#order-expiry")
+    expect(added).to_have_text("✅ Added to your subscription.", timeout=TIMEOUT_MS)
+    cabinet.get_by_role("link", name="Subscription", exact=True).click()
+
     # a device connects, then the customer disconnects it
     connect_a_device(cabinet.locator("#sub-link").input_value())
     cabinet.reload()
     device = cabinet.locator("#devices li", has_text="Pixel 9")
     expect(device).to_be_visible()
+    expect(cabinet.locator("#devices-title")).to_contain_text("1 of 4")  # three, and the add-on's one
     fits_the_screen(cabinet, viewport)
     shot(cabinet, viewport, "05-overview")
     device.get_by_role("button", name="Disconnect").click()
@@ -162,7 +179,7 @@ def test_sign_in_buy_a_month_disconnect_a_device_and_read_every_guide(
     cabinet.get_by_role("button", name="Sign out everywhere").click()
     expect(cabinet.locator(".notice")).to_contain_text("signed out on every device")
     cabinet.goto(cabinet.url.split("/cabinet/")[0] + "/cabinet/")
-    expect(cabinet.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(cabinet.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
 
 
 def test_the_mini_app_signs_the_customer_in_with_telegrams_launch_data(
@@ -201,3 +218,29 @@ def test_the_mini_app_signs_the_customer_in_with_telegrams_launch_data(
     replay.goto(f"{shop}/cabinet/app#tgWebAppData={launch}&tgWebAppVersion=8.0")  # the same data elsewhere
     expect(replay.locator("#mini-app-refused")).to_be_visible(timeout=TIMEOUT_MS)
     elsewhere.close()
+
+
+def test_a_one_time_code_from_the_bot_signs_in_on_another_device(sandbox_page: Page, viewport: str) -> None:
+    """The customer asks the bot for a code (in the sandbox's chat) and types it on the sign-in page."""
+    chat = Chat(sandbox_page, f"cabinet-{viewport}-code")
+    chat.new_customer("en")
+    chat.send("/cabinet code")
+    reply = chat.reply_with("Your sign-in code")
+    found = re.search(
+        r"Your sign-in code: (\d{4} \d{4}).*?(https?://\S+/cabinet/login)", reply.inner_text(), re.S
+    )
+    assert found is not None
+    code, login = found.groups()
+    other = sandbox_page.context.browser.new_context(viewport=VIEWPORTS[viewport])  # type: ignore[union-attr,arg-type]
+    device = other.new_page()
+    device.goto(login)
+    device.get_by_label(re.compile("The code from the bot")).fill(code)
+    fits_the_screen(device, viewport)
+    shot(device, viewport, "09-sign-in-code")
+    device.locator("#code-title + form").get_by_role("button", name="Sign in").click()
+    expect(device.get_by_role("heading", name="My subscription")).to_be_visible(timeout=TIMEOUT_MS)
+    device.goto(login)
+    device.get_by_label(re.compile("The code from the bot")).fill(code)
+    device.locator("#code-title + form").get_by_role("button", name="Sign in").click()
+    expect(device.locator("main")).to_contain_text("This code is not valid")  # used once already
+    other.close()

@@ -18,10 +18,10 @@ from remnastore.cabinet.auth import sign_init_data
 from remnastore.db.models import CabinetToken, Order
 from remnastore.emulators.telegram import FakeUser
 from tests.e2e.test_promos import make_code
+from tests.fixtures.cabinet import Browser
 from tests.fixtures.providers import PaymentEmulators
 from tests.fixtures.shop import BOT_TOKEN, Shop
 
-CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 DEVICE_RE = re.compile(r'name="device" value="([^"]+)"')
 
 
@@ -38,53 +38,6 @@ def shop_env(payment_emulators: PaymentEmulators) -> dict[str, str]:
 def base(shop: Shop, payment_emulators: PaymentEmulators) -> str:
     payment_emulators.point_at(f"http://127.0.0.1:{shop.app.port}")
     return f"http://127.0.0.1:{shop.app.port}/cabinet"
-
-
-class Browser:
-    """One browser with its own cookies; follows no redirect by itself, so each step is visible.
-
-    The shop runs behind an https proxy (PUBLIC_URL), so its cookies are Secure: the test keeps them
-    itself, as the browser behind that proxy would, instead of a cookie jar that sends Secure cookies
-    over https only."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.cookies: dict[str, str] = {}
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
-
-    def _keep(self, response: aiohttp.ClientResponse) -> None:
-        for name, morsel in response.cookies.items():
-            if morsel.value and morsel["max-age"] != "0":
-                self.cookies[name] = morsel.value
-            else:
-                self.cookies.pop(name, None)
-
-    def _headers(self) -> dict[str, str]:
-        return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
-
-    async def get(self, path: str) -> tuple[int, str, aiohttp.ClientResponse]:
-        async with self.http.get(
-            self.base + path, allow_redirects=False, headers=self._headers()
-        ) as response:
-            self._keep(response)
-            return response.status, await response.text(), response
-
-    async def post(self, path: str, data: dict[str, str]) -> tuple[int, str, aiohttp.ClientResponse]:
-        async with self.http.post(
-            self.base + path, data=data, allow_redirects=False, headers=self._headers()
-        ) as response:
-            self._keep(response)
-            return response.status, await response.text(), response
-
-    async def csrf(self) -> str:
-        status, page, _ = await self.get("/account")
-        assert status == 200, page
-        found = CSRF_RE.search(page)
-        assert found is not None
-        return found.group(1)
-
-    async def close(self) -> None:
-        await self.http.close()
 
 
 @pytest.fixture
@@ -336,11 +289,29 @@ async def test_guides_offer_one_tap_import_for_each_platform(shop: Shop, browser
         status, guide, _ = await browser.get(f"/connect/{platform}")
         assert status == 200 and "Add to" in guide
     _, ios, _ = await browser.get("/connect/ios")
-    assert f'href="happ://add/{link}"' in ios
+    assert f'href="happ://add/{link}"' in ios and "happ://crypt" not in ios  # 3.x offers no crypto link
     assert "v2box://install-sub?url=" in ios and "streisand://import/" in ios
     _, windows, _ = await browser.get("/connect/windows")
     assert "streisand://" not in windows and "hiddify://import/" in windows
     assert (await browser.get("/connect/symbian"))[0] == 404
+
+
+@pytest.mark.parametrize("panel_emulator", [{"version": "2.2.6"}], indirect=True)
+async def test_happ_imports_the_encrypted_link_where_the_panel_offers_it(
+    shop: Shop, browsers: list[Browser]
+) -> None:
+    """A panel before 2.3.0 returns Happ's encrypted link with each user: Happ's button uses it, the
+    other apps and the page itself keep the plain address."""
+    browser = browsers[0]
+    panel_user = with_access(shop, 5122)
+    crypto = str(panel_user["happ"]["cryptoLink"])  # type: ignore[index]
+    assert crypto.startswith("happ://crypt3/")
+    assert (await sign_in(browser, await link_from_bot(shop.user(5122, language_code="en"))))[0] == 303
+    _, ios, _ = await browser.get("/connect/ios")
+    assert f'href="{crypto}"' in ios and "happ://add/" not in ios
+    assert f"v2raytun://import/{panel_user['subscriptionUrl']}" in ios
+    _, page, _ = await browser.get("/")
+    assert str(panel_user["subscriptionUrl"]) in page and "happ://crypt" not in page
 
 
 class TestLimits:

@@ -7,6 +7,7 @@ The shop runs with a ManualClock: time travels, nothing sleeps.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,7 @@ from remnastore.emulators.telegram_state import BotMessage
 from remnastore.infra.clock import ManualClock
 from remnastore.services.reminders import ReminderService
 from remnastore.web.panel_webhooks import PanelWebhooks
+from tests.fixtures.cabinet import Browser
 from tests.fixtures.shop import shop_settings
 
 PANEL_SECRET = "Rm7" + "x4Kq9" * 12 + "Z"  # letters and digits, 64 characters, like the panel wants
@@ -185,6 +187,7 @@ async def test_a_trial_gets_each_reminder_once_with_a_renew_button(time_shop: Ti
     assert await shop.app.scheduler.run_now("reminders")  # the scheduler's own job
     [first] = reminders_of(alice)
     assert "Your free trial ends in 3 days" in first.text
+    assert "/cabinet/login" not in first.text  # the cabinet is off: no sign-in link
     assert first.find_button("Choose a plan") is not None
     assert first.find_button("Choose a plan").callback_data == "n:buy"  # type: ignore[union-attr]
     assert await run_due(shop) == 0
@@ -399,3 +402,88 @@ async def test_reminders_can_be_turned_off(time_shop: TimeShop) -> None:
     # The event still updates the shop's record of the panel user; no reminder goes out.
     assert await post_webhook(shop, "user.expiration", 7110, meta={"expiration": -24}) == (200, "ok")
     assert reminders_of(shop.user(7110)) == []
+
+
+CABINET_ENV = {"CABINET_ENABLED": "true", "PUBLIC_URL": "http://shop.example"}
+REMINDER_LINK_RE = re.compile(r"http://shop\.example/cabinet/login#([\w.-]+)")
+
+
+def reminder_link(message: BotMessage) -> str:
+    """The sign-in token of the personal cabinet link in a reminder's text."""
+    found = REMINDER_LINK_RE.search(message.text)
+    assert found is not None, message.text
+    return found.group(1)
+
+
+@pytest.fixture
+async def browsers(time_shop: TimeShop) -> AsyncIterator[list[Browser]]:
+    opened = [Browser(f"http://127.0.0.1:{time_shop.app.port}/cabinet") for _ in range(2)]
+    yield opened
+    for browser in opened:
+        await browser.close()
+
+
+@pytest.mark.parametrize("reminder_env", [CABINET_ENV])
+async def test_a_reminder_carries_a_cabinet_link_that_signs_in_once(
+    time_shop: TimeShop, browsers: list[Browser], caplog: pytest.LogCaptureFixture
+) -> None:
+    shop = time_shop
+    caplog.set_level("DEBUG")
+    expires = await start_trial(shop, 7111)
+    shop.clock.set(expires - timedelta(hours=24))
+    assert await run_due(shop) == 1
+    [message] = reminders_of(shop.user(7111))
+    assert "Your free trial ends in 1 day" in message.text
+    assert "signs you in once, within 72 hours" in message.text
+    token = reminder_link(message)
+    first, second = browsers
+    status, _, _ = await first.post("/login", {"token": token})
+    assert status == 303
+    status, page, _ = await first.get("/")
+    assert status == 200 and "My subscription" in page
+    status, page, _ = await second.post("/login", {"token": token})
+    assert status == 403 and "no longer valid" in page
+    assert token not in caplog.text and token[:20] not in caplog.text
+
+    # the expiry notice carries a new link of its own, in the customer's language
+    shop.clock.set(expires + timedelta(minutes=1))
+    assert await run_due(shop) == 1
+    notice = reminders_of(shop.user(7111))[-1]
+    assert "Your free trial has ended" in notice.text and reminder_link(notice) != token
+    assert (await second.post("/login", {"token": reminder_link(notice)}))[0] == 303
+
+
+@pytest.mark.parametrize("reminder_env", [CABINET_ENV | {"CABINET_REMINDER_LINK_HOURS": "48"}])
+async def test_a_reminders_link_is_refused_after_its_lifetime(
+    time_shop: TimeShop, browsers: list[Browser]
+) -> None:
+    shop = time_shop
+    expires = await start_trial(shop, 7112, language="ru")
+    shop.clock.set(expires - timedelta(hours=72))
+    assert await run_due(shop) == 1
+    shop.clock.set(expires - timedelta(hours=24))
+    assert await run_due(shop) == 1
+    earlier, later = reminders_of(shop.user(7112))
+    assert "входит в кабинет один раз в течение 48 часов" in earlier.text
+    shop.clock.set(expires - timedelta(hours=24) + timedelta(hours=47, minutes=59))
+    status, page, _ = await browsers[0].post("/login", {"token": reminder_link(earlier)})
+    assert status == 403 and "no longer valid" in page  # 48 hours and a minute old
+    assert (await browsers[1].post("/login", {"token": reminder_link(later)}))[0] == 303  # 47:59 old
+
+
+@pytest.mark.parametrize("reminder_env", [CABINET_ENV])
+async def test_signing_out_everywhere_voids_a_reminders_link(
+    time_shop: TimeShop, browsers: list[Browser]
+) -> None:
+    shop = time_shop
+    expires = await start_trial(shop, 7113)
+    shop.clock.set(expires - timedelta(hours=72))
+    assert await run_due(shop) == 1
+    shop.clock.set(expires - timedelta(hours=24))
+    assert await run_due(shop) == 1
+    earlier, later = (reminder_link(m) for m in reminders_of(shop.user(7113)))
+    first, second = browsers
+    assert (await first.post("/login", {"token": earlier}))[0] == 303
+    status, _, _ = await first.post("/logout-everywhere", {"csrf": await first.csrf()})
+    assert status == 303
+    assert (await second.post("/login", {"token": later}))[0] == 403

@@ -401,3 +401,23 @@ async def test_a_client_fetching_the_subscription_with_its_hwid_becomes_a_device
         ("D4E5F6", "Android", "Pixel 9"),
         ("A1B2C3", "Android", "Pixel 9"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("panel_emulator", "encrypted"),
+    [({"version": "3.3.2"}, False), ({"version": "2.7.4"}, False), ({"version": "2.2.6"}, True)],
+    indirect=["panel_emulator"],
+)
+async def test_happs_crypto_link_is_read_where_the_panel_offers_it(
+    panel_emulator: PanelEmulator, encrypted: bool
+) -> None:
+    added = panel_emulator.add_user(username="happ_user", telegram_id=77)
+    async with make_panel_client(panel_emulator) as client:
+        [user] = await client.find_by_telegram_id(77)
+        again = await client.get_user(user.ref)
+    assert user.subscription_url == added["subscriptionUrl"]
+    if encrypted:
+        assert user.happ_crypto_link is not None and user.happ_crypto_link.startswith("happ://crypt3/")
+    else:
+        assert user.happ_crypto_link is None
+    assert again.happ_crypto_link == user.happ_crypto_link

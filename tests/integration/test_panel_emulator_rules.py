@@ -6,6 +6,7 @@ raw HTTP, so what is held is the panel's protocol, not the shop client's reading
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -234,3 +235,25 @@ def test_the_version_picks_the_api() -> None:
     assert PanelEmulator(version="2.7.4").api_version == 2
     with pytest.raises(ValueError, match="not an API 3 panel"):
         PanelEmulator(api_version=3, version="2.7.4")
+
+
+async def test_3x_and_late_2x_users_carry_no_happ_crypto_link(
+    api: Api, panel_emulator: PanelEmulator
+) -> None:
+    user = panel_emulator.add_user(username="gus_3")
+    status, body = await api.call("GET", f"/api/users/{user['id']}")
+    assert status == 200 and "happ" not in body["response"] and "userTraffic" in body["response"]
+
+
+@pytest.mark.parametrize("panel_emulator", [{"version": "2.2.6"}], indirect=True)
+async def test_a_panel_before_2_3_shows_happs_crypto_link(api: Api, panel_emulator: PanelEmulator) -> None:
+    user = panel_emulator.add_user(username="gus_4")
+    status, body = await api.call("GET", f"/api/users/{user['uuid']}")
+    assert status == 200
+    shown = body["response"]
+    assert shown["happ"]["cryptoLink"].startswith("happ://crypt3/")
+    assert len(base64.b64decode(shown["happ"]["cryptoLink"].removeprefix("happ://crypt3/"))) == 512
+    assert shown["subscriptionUrl"] not in shown["happ"]["cryptoLink"]
+    assert (
+        "userTraffic" not in shown and shown["usedTrafficBytes"] == 0 and shown["lastConnectedNode"] is None
+    )

@@ -22,6 +22,7 @@ class Screen(StrEnum):
     PROMO = "promo"
     AUTORENEW = "ar"
     CABINET = "cab"
+    CABINET_CODE = "cabc"
 
 
 class Nav(CallbackData, prefix="n"):

@@ -1,4 +1,5 @@
-"""Expiry reminders over the Bot API: a localised text and a button that opens the shop."""
+"""Expiry reminders over the Bot API: a localised text and a button that opens the shop; with the cabinet
+on, also a personal sign-in link, a way in for a customer whom Telegram no longer reaches later."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from remnastore.bot.callbacks import Nav, Screen
 from remnastore.bot.render import Renderer
+from remnastore.cabinet.links import CabinetLinks
 from remnastore.locales import Html, Locales, Translator
 
 log = logging.getLogger(__name__)
@@ -26,10 +28,13 @@ def _span(hours: int, t: Translator) -> Html:
 class TelegramReminderSender:
     """Implements ``services.reminders.ReminderSender``."""
 
-    def __init__(self, bot: Bot, locales: Locales, renderer: Renderer) -> None:
+    def __init__(
+        self, bot: Bot, locales: Locales, renderer: Renderer, *, cabinet_links: CabinetLinks | None = None
+    ) -> None:
         self._bot = bot
         self._locales = locales
         self._renderer = renderer
+        self._cabinet = cabinet_links
 
     def text(self, language: str, *, offset_hours: int, expires_at: datetime, kind: str) -> Html:
         t = self._locales.get(language)
@@ -49,10 +54,28 @@ class TelegramReminderSender:
         button = InlineKeyboardButton(text=label, callback_data=Nav(screen=Screen.BUY).pack())
         return InlineKeyboardMarkup(inline_keyboard=[[button]])
 
+    async def with_cabinet_link(self, text: Html, language: str, customer_id: int) -> Html:
+        """The reminder with a new personal sign-in link below it, when the cabinet is on."""
+        if self._cabinet is None:
+            return text
+        link = await self._cabinet.reminder_link(customer_id)
+        t = self._locales.get(language)
+        return Html(
+            f"{text}\n\n{t('reminder-cabinet-link', link=link, hours=self._cabinet.reminder_link_hours)}"
+        )
+
     async def send(
-        self, telegram_id: int, language: str, *, offset_hours: int, expires_at: datetime, kind: str
+        self,
+        telegram_id: int,
+        language: str,
+        *,
+        customer_id: int,
+        offset_hours: int,
+        expires_at: datetime,
+        kind: str,
     ) -> bool:
         text = self.text(language, offset_hours=offset_hours, expires_at=expires_at, kind=kind)
+        text = await self.with_cabinet_link(text, language, customer_id)
         try:
             await self._bot.send_message(telegram_id, text, reply_markup=self.markup(language, kind))
         except TelegramForbiddenError:

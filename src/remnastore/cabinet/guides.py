@@ -99,14 +99,25 @@ class GuideApp:
     deep_link: str | None
 
 
-def guide(platform: str, apps: list[str], subscription_url: str | None, shop_name: str) -> list[GuideApp]:
+def guide(
+    platform: str,
+    apps: list[str],
+    subscription_url: str | None,
+    shop_name: str,
+    *,
+    happ_link: str | None = None,
+) -> list[GuideApp]:
     """The chosen apps that run on ``platform``, in the seller's order, each with its import link
-    (None while the customer has no subscription link)."""
+    (None while the customer has no subscription link). Happ imports the panel's encrypted link
+    (``happ_link``, ``happ://crypt…``) when the panel offers one, so the address stays unreadable in
+    the app; else the plain one."""
     found: list[GuideApp] = []
     for code in apps:
         app = APPS.get(code)
         if app is None or platform not in app.downloads:
             continue
         link = app.deep_link(subscription_url, shop_name) if subscription_url else None
+        if code == "happ" and subscription_url and happ_link:
+            link = happ_link
         found.append(GuideApp(app, app.downloads[platform], link))
     return found

@@ -2,7 +2,8 @@
 token) and used Mini App sign-ins (so the same ``initData`` cannot sign in twice).
 
 Only digests are stored; a link is consumed by one conditional UPDATE, so two browsers presenting the
-same link at once cannot both get in. "Sign out everywhere" deletes a customer's sessions and links.
+same link at once cannot both get in. "Sign out everywhere" deletes a customer's sessions, links and
+one-time codes (see codes.py).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class TokenKind(StrEnum):
     LINK = "link"
     SESSION = "session"
     INIT_DATA = "initdata"
+    CODE = "code"
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class CabinetAccess:
         bot_token: str,
         links: LinkTokens,
         link_ttl: timedelta,
+        reminder_link_ttl: timedelta,
         session_ttl: timedelta,
         init_data_age: timedelta,
     ) -> None:
@@ -75,11 +78,14 @@ class CabinetAccess:
         self._bot_token = bot_token
         self._links = links
         self.link_ttl = link_ttl
+        #: links sent in expiry reminders live longer: the customer may read them days later
+        self.reminder_link_ttl = reminder_link_ttl
         self.session_ttl = session_ttl
         self._init_data_age = init_data_age
 
-    async def issue_link(self, customer_id: int) -> str:
-        """A new personal sign-in link token for this customer (valid for ``link_ttl``, once)."""
+    async def issue_link(self, customer_id: int, *, ttl: timedelta | None = None) -> str:
+        """A new personal sign-in link token for this customer (valid for ``ttl``, by default
+        ``link_ttl``, once)."""
         token = self._links.new()
         now = self._clock.now()
         async with self._db.session() as session:
@@ -89,7 +95,7 @@ class CabinetAccess:
                     digest=digest(token),
                     customer_id=customer_id,
                     created_at=now,
-                    expires_at=now + self.link_ttl,
+                    expires_at=now + (ttl or self.link_ttl),
                 )
             )
         log.info("cabinet sign-in link issued", extra={"customer_id": customer_id})
@@ -120,7 +126,7 @@ class CabinetAccess:
                     )
                 )
             ).scalar_one()
-        return await self._open(customer_id)
+        return await self.open_session(customer_id)
 
     def verify_launch(self, init_data: str) -> MiniAppSignIn:
         """Mini App launch data checked (signature, freshness); whether it was used is not looked at."""
@@ -156,9 +162,10 @@ class CabinetAccess:
         except IntegrityError:
             log.info("cabinet Mini App sign-in replayed", extra={"customer_id": arrival.customer.id})
             raise SignInRefused("init data already used") from None
-        return await self._open(arrival.customer.id)
+        return await self.open_session(arrival.customer.id)
 
-    async def _open(self, customer_id: int) -> NewSession:
+    async def open_session(self, customer_id: int) -> NewSession:
+        """A new session for this customer (refused when the customer is unknown or banned)."""
         token = secrets.token_urlsafe(32)
         now = self._clock.now()
         async with self._db.session() as session:
@@ -220,12 +227,13 @@ class CabinetAccess:
             )
 
     async def sign_out_everywhere(self, customer_id: int) -> int:
-        """End every session of this customer and void every unused sign-in link; how many ended."""
+        """End every session of this customer and void every unused sign-in link and code; how many
+        ended."""
         async with self._db.session() as session:
             result = await session.execute(
                 delete(CabinetToken).where(
                     CabinetToken.customer_id == customer_id,
-                    CabinetToken.kind.in_([TokenKind.SESSION, TokenKind.LINK]),
+                    CabinetToken.kind.in_([TokenKind.SESSION, TokenKind.LINK, TokenKind.CODE]),
                 )
             )
             ended = cast(CursorResult[Any], result).rowcount

@@ -53,6 +53,21 @@ class CabinetSettings(SettingsGroup):
         le=24 * 60,
         description="minutes a personal sign-in link stays valid",
     )
+    reminder_link_hours: int = env(
+        "CABINET_REMINDER_LINK_HOURS",
+        72,
+        ge=1,
+        le=14 * 24,
+        description="hours the sign-in link in an expiry reminder stays valid (once, like every link)",
+    )
+    code_sign_in: bool = env(
+        "CABINET_CODE_SIGN_IN",
+        False,
+        description="the bot also gives one-time sign-in codes, typed on the cabinet's sign-in page",
+    )
+    code_minutes: int = env(
+        "CABINET_CODE_MINUTES", 5, ge=1, le=30, description="minutes a one-time sign-in code stays valid"
+    )
     session_days: int = env(
         "CABINET_SESSION_DAYS", 30, ge=1, le=365, description="days a cabinet sign-in lasts in one browser"
     )

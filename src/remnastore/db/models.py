@@ -692,7 +692,8 @@ class CabinetToken(Base):
 
     ``kind`` "link": a personal sign-in link (single use: ``used_at`` is set in the same statement that
     accepts it); "session": a browser's session cookie (with its CSRF token); "initdata": the hash of a
-    Telegram Mini App sign-in, kept until it is stale so that the same data cannot sign in twice.
+    Telegram Mini App sign-in, kept until it is stale so that the same data cannot sign in twice; "code":
+    a one-time sign-in code from the bot (single use, like a link).
     """
 
     __tablename__ = "cabinet_tokens"

@@ -412,8 +412,15 @@ class PanelEmulator:
 
     def render(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """The user as the panel's JSON shows it."""
-        legacy_sub_fields = version_tuple(self.version) < (2, 7)
-        return records.render_user(record, self.api_version, self._url, self._squads, legacy_sub_fields)
+        version = version_tuple(self.version)
+        return records.render_user(
+            record,
+            self.api_version,
+            self._url,
+            self._squads,
+            legacy_sub_fields=version < (2, 7),
+            before_2_3=version < (2, 3),
+        )
 
     def devices_reply(self, record: Mapping[str, Any]) -> web.Response:
         """The user's devices, newest first (the panel orders them by ``createdAt`` descending)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import secrets
 import uuid as uuid_lib
 from collections.abc import Mapping
@@ -113,15 +115,27 @@ def render_device(device: Mapping[str, Any], api_version: int) -> dict[str, Any]
     return _json_dates({"hwid": device["hwid"], **owner, **rest})
 
 
+def happ_crypt_link(subscription_url: str) -> str:
+    """What a panel before 2.3.0 put in ``happ.cryptoLink``: ``happ://crypt3/`` and the base64 of the
+    subscription address encrypted with Happ's public RSA key (a 4096-bit key: 512 bytes), which only
+    Happ can read. The emulator stands in 512 bytes derived from the address: as opaque to the shop as
+    the real ciphertext, and the same for the same address."""
+    blocks = (hashlib.sha512(f"{i}:{subscription_url}".encode()).digest() for i in range(8))
+    return "happ://crypt3/" + base64.b64encode(b"".join(blocks)).decode()
+
+
 def render_user(
     record: Mapping[str, Any],
     api_version: int,
     base_url: str,
     squads: Mapping[str, str],
     legacy_sub_fields: bool = False,
+    before_2_3: bool = False,
 ) -> dict[str, Any]:
     """A user as the panel's JSON shows it: ``id`` in 3.x, ``uuid`` in 2.x, nested ``userTraffic``;
-    ``subLastUserAgent``/``subLastOpenedAt`` only before 2.7 (``legacy_sub_fields``)."""
+    ``subLastUserAgent``/``subLastOpenedAt`` only before 2.7 (``legacy_sub_fields``); before 2.3.0
+    (``before_2_3``) the traffic counters at the top level, ``lastConnectedNode`` and Happ's encrypted
+    link ``happ.cryptoLink``, which 2.3.0 dropped (3.x returns none)."""
     out: dict[str, Any] = {"id": record["id"]} if api_version >= 3 else {"uuid": record["uuid"]}
     out.update({name: record[name] for name in _PLAIN_FIELDS})
     if legacy_sub_fields:
@@ -131,13 +145,16 @@ def render_user(
     out["activeInternalSquads"] = [
         {"uuid": squad, "name": squads.get(squad, "")} for squad in record["activeInternalSquads"]
     ]
-    out["userTraffic"] = _json_dates(
-        {
-            "usedTrafficBytes": record["usedTrafficBytes"],
-            "lifetimeUsedTrafficBytes": record["lifetimeUsedTrafficBytes"],
-            "onlineAt": record["onlineAt"],
-            "firstConnectedAt": record["firstConnectedAt"],
-            "lastConnectedNodeUuid": None,
-        }
-    )
+    traffic = {
+        "usedTrafficBytes": record["usedTrafficBytes"],
+        "lifetimeUsedTrafficBytes": record["lifetimeUsedTrafficBytes"],
+        "onlineAt": record["onlineAt"],
+        "firstConnectedAt": record["firstConnectedAt"],
+    }
+    if before_2_3:
+        out.update(traffic)
+        out["lastConnectedNode"] = None
+        out["happ"] = {"cryptoLink": happ_crypt_link(out["subscriptionUrl"])}
+    else:
+        out["userTraffic"] = _json_dates({**traffic, "lastConnectedNodeUuid": None})
     return _json_dates(out)

@@ -2,7 +2,8 @@
 
 Replies are parsed tolerantly: unknown fields are ignored, both the 3.x numeric ``id`` and the 2.x
 ``uuid`` are accepted, traffic counters are read from the nested ``userTraffic`` object (2.3.0+) or
-from the older top-level fields. Every datetime is timezone-aware UTC.
+from the older top-level fields, Happ's encrypted link from ``happ.cryptoLink`` (before 2.3.0). Every
+datetime is timezone-aware UTC.
 """
 
 from __future__ import annotations
@@ -65,6 +66,9 @@ class PanelUser(_PanelModel):
     active_internal_squads: list[str] = Field(default_factory=list)
     created_at: UtcDatetime | None = None
     updated_at: UtcDatetime | None = None
+    #: Happ's encrypted subscription link (``happ://crypt…``), which panels before 2.3.0 returned as
+    #: ``happ.cryptoLink``; 2.3.0 and 3.x return none
+    happ_crypto_link: str | None = Field(default=None, repr=False)
 
     @model_validator(mode="before")
     @classmethod
@@ -79,6 +83,14 @@ class PanelUser(_PanelModel):
                     data[key] = traffic[key]
         if data.get("usedTrafficBytes") is None and "usedTrafficBytes" in data:
             data = {**data, "usedTrafficBytes": 0}
+        happ = data.get("happ")
+        if isinstance(happ, dict):
+            link = happ.get("cryptoLink")
+            # the panel answered "" when it could not encrypt
+            data = {
+                **data,
+                "happCryptoLink": link if isinstance(link, str) and link.startswith("happ://") else None,
+            }
         return data
 
     @field_validator("active_internal_squads", mode="before")

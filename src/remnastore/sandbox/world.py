@@ -177,6 +177,7 @@ class Sandbox:
             "REQUIRED_CHANNEL_ID": "",
             "CABINET_ENABLED": "true",
             "CABINET_SHOP_NAME": "Sandbox VPN",
+            "CABINET_CODE_SIGN_IN": "true",
         }
 
     @property

@@ -357,8 +357,10 @@ class Checkout:
         *,
         description: str,
         details: str = "",
+        return_url: str | None = None,
     ) -> AddonPayment:
-        """Create (or reuse) a pending order for an add-on, or pay it from the balance."""
+        """Create (or reuse) a pending order for an add-on, or pay it from the balance; a payment page
+        sends the payer back to ``return_url`` (the cabinet's) when given."""
         addon = await self.addon(customer, addon_code)
         option = next((m for m in self.addon_methods(addon) if m.provider == provider_name), None)
         if option is None:
@@ -367,7 +369,7 @@ class Checkout:
         if provider_name == BALANCE:
             order_id, _, _ = await self._pay_from_balance(customer, option.price, fields)
             return AddonPayment(order_id, BALANCE, option.price, None, addon)
-        invoiced = await self._pending(customer, option, fields, description, details)
+        invoiced = await self._pending(customer, option, fields, description, details, return_url=return_url)
         return AddonPayment(invoiced.order_id, provider_name, option.price, invoiced.pay_url, addon)
 
     async def _pending(

@@ -45,7 +45,14 @@ PAID = "paid"
 
 class ReminderSender(Protocol):
     async def send(
-        self, telegram_id: int, language: str, *, offset_hours: int, expires_at: datetime, kind: str
+        self,
+        telegram_id: int,
+        language: str,
+        *,
+        customer_id: int,
+        offset_hours: int,
+        expires_at: datetime,
+        kind: str,
     ) -> bool:
         """Deliver one reminder (``kind`` "trial" or "paid"; ``offset_hours`` negative: before expiry).
 
@@ -184,6 +191,7 @@ class ReminderService:
             reached = await self._sender.send(
                 candidate.telegram_id,
                 candidate.language,
+                customer_id=candidate.customer_id,
                 offset_hours=offset,
                 expires_at=candidate.expires_at,
                 kind=TRIAL if candidate.kind == SubscriptionKind.TRIAL else PAID,

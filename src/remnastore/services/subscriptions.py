@@ -47,6 +47,8 @@ class AccessOverview:
     device_count: int | None
     device_limit: int | None
     link: str
+    #: Happ's encrypted form of ``link``, where the panel offers one
+    happ_link: str | None = None
 
     @property
     def active(self) -> bool:
@@ -131,6 +133,7 @@ class SubscriptionService:
                 else user.hwid_device_limit
             ),
             link=user.subscription_url,
+            happ_link=user.happ_crypto_link,
         )
 
     async def _snapshot(self, customer: CustomerView, with_devices: bool) -> PanelSnapshot:

@@ -9,8 +9,10 @@ from datetime import timedelta
 
 from remnastore.cabinet.app import ADDRESS_FACTOR, Cabinet, cabinet_limiter
 from remnastore.cabinet.auth import LinkTokens, cabinet_secret
+from remnastore.cabinet.codes import SignInCodes, address_limits, code_limits
 from remnastore.cabinet.links import CabinetLinks
-from remnastore.cabinet.routes import CabinetServices, CabinetWeb
+from remnastore.cabinet.pages import CabinetServices
+from remnastore.cabinet.routes import CabinetWeb
 from remnastore.cabinet.sessions import CabinetAccess
 from remnastore.wiring.core import Core
 from remnastore.wiring.customers import Customers
@@ -37,10 +39,23 @@ def build_cabinet(core: Core, customers: Customers, sales: Sales) -> Cabinet | N
         bot_token=token,
         links=LinkTokens(cabinet_secret(token)),
         link_ttl=timedelta(minutes=config.link_minutes),
+        reminder_link_ttl=timedelta(hours=config.reminder_link_hours),
         session_ttl=timedelta(days=config.session_days),
         init_data_age=timedelta(seconds=config.init_data_seconds),
     )
     links = CabinetLinks(access, public)
+    codes = None
+    if config.code_sign_in:
+        code_ttl = timedelta(minutes=config.code_minutes)
+        codes = SignInCodes(
+            core.db,
+            core.clock,
+            access,
+            secret=cabinet_secret(token),
+            ttl=code_ttl,
+            per_code=cabinet_limiter(core.redis, code_limits(code_ttl), "code"),
+            per_address=cabinet_limiter(core.redis, address_limits(), "code-ip"),
+        )
     services = CabinetServices(
         access=access,
         links=links,
@@ -52,6 +67,7 @@ def build_cabinet(core: Core, customers: Customers, sales: Sales) -> Cabinet | N
         promos=sales.promos,
         referrals=sales.referrals if settings.referrals.enabled else None,
         bot_username=lambda: core.bot_username,
+        codes=codes,
     )
     web = CabinetWeb(
         services,
@@ -63,7 +79,7 @@ def build_cabinet(core: Core, customers: Customers, sales: Sales) -> Cabinet | N
         per_address=cabinet_limiter(core.redis, config.requests_per_minute * ADDRESS_FACTOR, "ip"),
         per_session=cabinet_limiter(core.redis, config.requests_per_minute, "session"),
     )
-    return Cabinet(access, links, web)
+    return Cabinet(access, links, web, codes)
 
 
 def build_shop_cabinet(core: Core, customers: Customers, sales: Sales) -> Cabinet | None:

@@ -87,6 +87,7 @@ def workflow_data(
         "gifts_enabled": sales.gifts is not None,
         "tax_receipts": sales.tax_receipts,
         "cabinet_links": cabinet.links if cabinet is not None else None,
+        "cabinet_codes": cabinet.codes if cabinet is not None else None,
     }
 
 

@@ -10,6 +10,7 @@ from remnastore.bot.backup_delivery import TelegramBackupDelivery
 from remnastore.bot.broadcasts import TelegramBroadcastReporter, TelegramBroadcastSender
 from remnastore.bot.panel_event_messages import TelegramPanelEventSender
 from remnastore.bot.reminders import TelegramReminderSender
+from remnastore.cabinet.links import CabinetLinks
 from remnastore.domain.catalogue import uses_example_catalogue
 from remnastore.infra.probes import Probe
 from remnastore.ops.backup_cli import backup_sources
@@ -87,15 +88,16 @@ def build_broadcasts(core: Core) -> tuple[Broadcasts, BroadcastWorker]:
 
 
 def build_panel_watch(
-    core: Core, customers: Customers
+    core: Core, customers: Customers, cabinet_links: CabinetLinks | None = None
 ) -> tuple[PanelState, ReminderService, PanelEvents, PanelWebhooks]:
-    """The stored view of the panel's users, the reminders checked against it, the panel's events."""
+    """The stored view of the panel's users, the reminders checked against it (with a cabinet sign-in
+    link when the cabinet is on), the panel's events."""
     settings = core.settings
     panel_state = PanelState(core.db, core.panel, core.clock)
     reminder_settings = settings.reminders
     reminders = ReminderService(
         core.db,
-        TelegramReminderSender(core.bot, core.locales, core.renderer),
+        TelegramReminderSender(core.bot, core.locales, core.renderer, cabinet_links=cabinet_links),
         core.clock,
         offsets=reminder_settings.offsets(),
         enabled=reminder_settings.enabled,
@@ -123,9 +125,11 @@ def build_panel_watch(
     return panel_state, reminders, panel_events, panel_webhooks
 
 
-def build_operations(core: Core, customers: Customers, providers: Providers) -> Operations:
+def build_operations(
+    core: Core, customers: Customers, providers: Providers, cabinet_links: CabinetLinks | None = None
+) -> Operations:
     settings = core.settings
-    panel_state, reminders, panel_events, panel_webhooks = build_panel_watch(core, customers)
+    panel_state, reminders, panel_events, panel_webhooks = build_panel_watch(core, customers, cabinet_links)
     customer_admin = CustomerAdmin(
         core.db,
         core.panel,

@@ -157,11 +157,14 @@ def only_back(t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[back_to_menu(t)]])
 
 
-def cabinet(t: Translator, *, link: str, mini_app: str | None) -> InlineKeyboardMarkup:
-    """The personal sign-in link (any browser) and, on an https address, the cabinet as a Mini App."""
+def cabinet(t: Translator, *, link: str, mini_app: str | None, code: bool = False) -> InlineKeyboardMarkup:
+    """The personal sign-in link (any browser), on an https address the cabinet as a Mini App, and a
+    one-time sign-in code when the shop gives them."""
     kb = InlineKeyboardBuilder()
     kb.row(InlineKeyboardButton(text=t("btn-cabinet-browser"), url=link))
     if mini_app:
         kb.row(InlineKeyboardButton(text=t("btn-cabinet-mini-app"), web_app=WebAppInfo(url=mini_app)))
+    if code:
+        kb.row(_nav(t("btn-cabinet-code"), Screen.CABINET_CODE))
     kb.row(back_to_menu(t))
     return kb.as_markup()

@@ -97,6 +97,7 @@ function watchOrder() {
         box.dataset.status = answer.status;
         if (answer.expiry_text) expiry.textContent = answer.expiry_text;
         if (answer.balance_text) expiry.textContent = answer.balance_text;
+        if (answer.addon_text) expiry.textContent = answer.addon_text;
         if (answer.done) return;
       }
     } catch (error) { /* try again */ }

@@ -126,3 +126,17 @@ cabinet-language-save = Change language
 cabinet-sign-out = Sign out
 cabinet-sign-out-everywhere = Sign out everywhere
 cabinet-sign-out-everywhere-hint = Ends the sessions on all your devices and voids unused sign-in links.
+cabinet-topup-typed = Or type an amount from { $low } to { $high }
+cabinet-addons-title = Add to your subscription
+cabinet-addons-note = Added to your current subscription as soon as the payment arrives.
+cabinet-addon-done = ✅ Added to your subscription.
+btn-cabinet-code = 🔢 Sign-in code
+cabinet-code-text =
+    🔢 Your sign-in code: <code>{ $code }</code>
+
+    Type it on the cabinet's sign-in page, { $url }, within { $minutes } minutes. It works once. Never tell it to anybody: whoever types it gets into your cabinet.
+cabinet-code-disabled = Sign-in codes are not offered in this shop. Use the "Personal cabinet" link.
+cabinet-code-title = Sign in with a code
+cabinet-code-label = The code from the bot ("Personal cabinet" → "Sign-in code")
+cabinet-code-refused = This code is not valid: it is wrong, it expired or it was already used. Ask the bot for a new one; after several wrong codes, wait a few minutes.
+cabinet-code-busy = No sign-in code can be given right now. Please try again in a few minutes, or use the "Personal cabinet" link.

@@ -29,3 +29,9 @@ reminder-after-paid =
     👋 Your subscription expired { $ago } ago. Renew it to get your VPN back: your settings are kept.
 reminder-btn-renew = 🔄 Renew
 reminder-btn-buy = 🚀 Choose a plan
+reminder-cabinet-link =
+    🗂 Your personal cabinet, also in a browser when Telegram does not open: { $link }
+    The link signs you in once, within { $hours ->
+        [one] { $hours } hour
+       *[other] { $hours } hours
+    }. Do not forward it.

@@ -12,6 +12,7 @@ provider-name-freekassa = FreeKassa
 provider-name-platega = Platega
 provider-name-severpay = SeverPay
 provider-name-tribute = Tribute
+provider-name-yoomoney = YooMoney
 provider-name-balance = Balance
 subscription-kind-paid = paid
 subscription-kind-trial = trial

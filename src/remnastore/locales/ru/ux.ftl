@@ -12,6 +12,7 @@ provider-name-freekassa = FreeKassa
 provider-name-platega = Platega
 provider-name-severpay = SeverPay
 provider-name-tribute = Tribute
+provider-name-yoomoney = ЮMoney
 provider-name-balance = Баланс
 subscription-kind-paid = платная
 subscription-kind-trial = пробная
