@@ -24,7 +24,8 @@ from remnastore.services.accounts import CustomerView
 from remnastore.services.effective_settings import EffectiveSettings
 from remnastore.services.lifecycle import Lifecycle
 from remnastore.services.order_placement import MethodOption, OrderFields, OrderPlacement
-from remnastore.services.promos import PromoService, Reservation
+from remnastore.services.promo_outcomes import Reservation
+from remnastore.services.promos import PromoService
 
 log = logging.getLogger(__name__)
 

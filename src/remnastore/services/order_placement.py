@@ -21,7 +21,8 @@ from remnastore.infra.clock import Clock
 from remnastore.payments.base import InvoiceRequest, Provider, ProviderError
 from remnastore.services.accounts import CustomerView
 from remnastore.services.lifecycle import Lifecycle
-from remnastore.services.promos import PromoService, Reservation
+from remnastore.services.promo_outcomes import Reservation
+from remnastore.services.promos import PromoService
 
 log = logging.getLogger(__name__)
 #: how long after an invoice stops being payable its notification may still arrive
