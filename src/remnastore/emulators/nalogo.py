@@ -257,14 +257,22 @@ class NalogoEmulator(ProviderEmulator):
     def _unauthorized(self) -> web.Response:
         return web.json_response({}, status=401)
 
-    # -- receipts ------------------------------------------------------------------------------------
-    async def _income(self, request: web.Request) -> web.Response:
+    async def _authorized_body(self, request: web.Request) -> tuple[Token, dict[str, Any]] | web.Response:
+        """The caller's token and the JSON body of a write, or the service's refusal of either."""
         token = self._bearer(request)
         if token is None:
             return self._unauthorized()
         body = await self._json(request)
         if body is None:
             return self._error(400, "validation.failed", "Некорректный запрос")
+        return token, body
+
+    # -- receipts ------------------------------------------------------------------------------------
+    async def _income(self, request: web.Request) -> web.Response:
+        authorized = await self._authorized_body(request)
+        if isinstance(authorized, web.Response):
+            return authorized
+        token, body = authorized
         checked = validate_income(body)
         if isinstance(checked, str):
             return self._error(400, "validation.failed", checked)
@@ -306,12 +314,10 @@ class NalogoEmulator(ProviderEmulator):
         return web.json_response({"approvedReceiptUuid": receipt_id})
 
     async def _cancel(self, request: web.Request) -> web.Response:
-        token = self._bearer(request)
-        if token is None:
-            return self._unauthorized()
-        body = await self._json(request)
-        if body is None:
-            return self._error(400, "validation.failed", "Некорректный запрос")
+        authorized = await self._authorized_body(request)
+        if isinstance(authorized, web.Response):
+            return authorized
+        token, body = authorized
         receipt = self.receipts.get(str(body.get("receiptUuid", "")))
         if receipt is None or receipt.inn != token.inn:
             return self._error(404, "receipt.not.found", "Чек не найден")

@@ -28,8 +28,7 @@ import string
 import uuid as uuid_lib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
-from types import TracebackType
-from typing import Any, NamedTuple, Self
+from typing import Any, NamedTuple
 
 import aiohttp
 from aiohttp import web
@@ -50,6 +49,7 @@ from remnastore.emulators.panel_rules import (
     reply,
 )
 from remnastore.emulators.panel_system_routes import PanelSystemRoutes
+from remnastore.emulators.served import Served
 
 DEFAULT_SQUAD_UUID = "6f1c2b9e-4d3a-4c8b-9e7f-1a2b3c4d5e60"
 #: the panel version emulated unless told otherwise (the newest the shop is tested against)
@@ -79,7 +79,7 @@ class RecordedRequest(NamedTuple):
     headers: Mapping[str, str]
 
 
-class PanelEmulator(PanelFaults):
+class PanelEmulator(PanelFaults, Served):
     """In-memory Remnawave panel. ``url`` is the base URL once :meth:`start` has run."""
 
     def __init__(
@@ -141,15 +141,6 @@ class PanelEmulator(PanelFaults):
             self._stopping.set()  # cut injected delays short so shutdown does not wait for them
             await self._runner.cleanup()
             self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
 
     # -- test helpers ------------------------------------------------------------------------------
 

@@ -17,11 +17,11 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
 
+from remnastore.emulators.served import Served
 from remnastore.emulators.telegram_bot_methods import BOT_METHODS, MEMBER_STATUSES, member_json
 from remnastore.emulators.telegram_faults import TelegramFaults
 from remnastore.emulators.telegram_messages import MESSAGE_METHODS
@@ -45,7 +45,7 @@ _TOKEN = re.compile(r"(\d+):[A-Za-z0-9_-]+")
 _QUERY_FIELDS = ("callback_query_id", "pre_checkout_query_id", "inline_query_id")
 
 
-class TelegramEmulator(TelegramFaults):
+class TelegramEmulator(TelegramFaults, Served):
     """The fake Bot API server plus the test-driver API around it."""
 
     def __init__(
@@ -103,15 +103,6 @@ class TelegramEmulator(TelegramFaults):
             await self._runner.cleanup()
             self._runner = None
         self._url = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
 
     # -- HTTP ----------------------------------------------------------------------------------
     async def _handle_api(self, request: web.Request) -> web.Response:

@@ -207,6 +207,16 @@ class YooKassaEmulator(ProviderEmulator):
             return None, web.json_response(reply)
         return body, None
 
+    async def _guarded_payment(self, request: web.Request) -> tuple[Any, dict[str, Any]] | web.Response:
+        """A guarded POST on the payment named in the path: (body, payment), or the early reply."""
+        body, early = await self._guarded(request)
+        if early is not None:
+            return early
+        payment = self.payments.get(request.match_info["id"])
+        if payment is None:
+            return error(404, "not_found", "Payment not found")
+        return body, payment
+
     def _remember(self, request: web.Request, body: Any, reply: dict[str, Any]) -> web.Response:
         key = request.headers["Idempotence-Key"]
         clean = {k: v for k, v in reply.items() if not k.startswith("_")}
@@ -274,12 +284,10 @@ class YooKassaEmulator(ProviderEmulator):
         return web.json_response({k: v for k, v in payment.items() if not k.startswith("_")})
 
     async def _capture(self, request: web.Request) -> web.Response:
-        body, early = await self._guarded(request)
-        if early is not None:
-            return early
-        payment = self.payments.get(request.match_info["id"])
-        if payment is None:
-            return error(404, "not_found", "Payment not found")
+        guarded = await self._guarded_payment(request)
+        if isinstance(guarded, web.Response):
+            return guarded
+        body, payment = guarded
         if payment["status"] == "waiting_for_capture":
             self._succeed(payment)
         elif payment["status"] != "succeeded":
@@ -287,12 +295,10 @@ class YooKassaEmulator(ProviderEmulator):
         return self._remember(request, body, payment)
 
     async def _cancel(self, request: web.Request) -> web.Response:
-        body, early = await self._guarded(request)
-        if early is not None:
-            return early
-        payment = self.payments.get(request.match_info["id"])
-        if payment is None:
-            return error(404, "not_found", "Payment not found")
+        guarded = await self._guarded_payment(request)
+        if isinstance(guarded, web.Response):
+            return guarded
+        body, payment = guarded
         if payment["status"] in {"pending", "waiting_for_capture"}:
             payment.update(
                 status="canceled",
