@@ -30,6 +30,7 @@ from remnastore.services.promos import PromoService
 log = logging.getLogger(__name__)
 
 
+#: the method (and the order's provider) of paying from the balance
 BALANCE = "balance"
 
 
