@@ -32,12 +32,10 @@ from remnastore.domain.catalogue import load_catalogue
 from remnastore.domain.money import Money
 from remnastore.emulators.machka_db import MachkaDatabase
 from remnastore.emulators.panel import PanelEmulator
-from remnastore.ops.importers.machka import (
-    ImportOptions,
-    ImportRefused,
-    MachkaImporter,
-    exact_money,
-)
+from remnastore.ops.importers.machka import MachkaImporter
+from remnastore.ops.importers.machka_run import ImportOptions
+from remnastore.ops.importers.machka_source import ImportRefused
+from remnastore.ops.importers.machka_values import exact_money
 from remnastore.ops.importers.panel_check import check_panel_links
 from remnastore.ops.importers.progress import Progress
 from remnastore.ops.importers.report import ImportReport

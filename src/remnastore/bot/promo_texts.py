@@ -9,7 +9,8 @@ from remnastore.domain.money import Money
 from remnastore.domain.promos import Discount, PromoKindName
 from remnastore.locales import Translator
 from remnastore.services.accounts import CustomerView
-from remnastore.services.promos import PromoService, Redeemed, Reservation
+from remnastore.services.promo_outcomes import Redeemed, Reservation
+from remnastore.services.promos import PromoService
 
 
 def discount_text(discount: Discount, t: Translator, renderer: Renderer) -> str:

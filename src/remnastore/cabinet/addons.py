@@ -14,7 +14,8 @@ from remnastore.cabinet.render import PageText
 from remnastore.domain.catalogue import Addon
 from remnastore.domain.errors import DomainError
 from remnastore.services.accounts import CustomerView
-from remnastore.services.checkout import BALANCE, MethodOption
+from remnastore.services.checkout import BALANCE
+from remnastore.services.order_placement import MethodOption
 
 log = logging.getLogger(__name__)
 

@@ -24,16 +24,25 @@ from __future__ import annotations
 import secrets
 import string
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
+from remnastore.emulators.nalogo_records import (
+    Challenge,
+    Counters,
+    Receipt,
+    Refresh,
+    Seller,
+    Token,
+    iso,
+    parse_time,
+    validate_income,
+)
 from remnastore.emulators.provider_base import ProviderEmulator
 
-INCOME_TYPES = frozenset({"FROM_INDIVIDUAL", "FROM_LEGAL_ENTITY", "FROM_FOREIGN_AGENCY"})
 CANCEL_COMMENTS = frozenset({"Чек сформирован ошибочно", "Возврат средств"})
 ANNUAL_LIMIT = Decimal("2400000")
 SMS_CODE = "123456"
@@ -58,112 +67,6 @@ TINY_JPEG = bytes.fromhex(
 )
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def _parse_time(value: Any) -> datetime | None:
-    """ISO-8601 with an offset (``Z`` or ``+03:00``, fractions up to 9 digits); naive times are refused."""
-    if not isinstance(value, str) or "T" not in value:
-        return None
-    text = value.strip().replace("Z", "+00:00")
-    head, dot, rest = text.partition(".")
-    if dot:
-        digits = "".join(ch for ch in rest if ch.isdigit())
-        zone = rest[len(digits) :]
-        text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
-
-
-def _number(value: Any) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
-
-
-@dataclass
-class Seller:
-    inn: str
-    password: str
-    phone: str
-    display_name: str = "Иванов Иван Иванович"
-
-
-@dataclass
-class Receipt:
-    receipt_id: str
-    inn: str
-    name: str
-    services: list[dict[str, Any]]
-    total: Decimal
-    operation_time: datetime
-    request_time: datetime
-    register_time: datetime
-    payment_type: str
-    income_type: str
-    device_id: str
-    cancellation: dict[str, Any] | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "approvedReceiptUuid": self.receipt_id,
-            "name": self.name,
-            "services": self.services,
-            "operationTime": self.operation_time.isoformat(),
-            "requestTime": self.request_time.isoformat(),
-            "registerTime": _iso(self.register_time),
-            "taxPeriodId": int(self.operation_time.strftime("%Y%m")),
-            "paymentType": self.payment_type,
-            "incomeType": self.income_type,
-            "partnerCode": None,
-            "totalAmount": float(self.total),
-            "cancellationInfo": self.cancellation,
-            "sourceDeviceId": self.device_id,
-            "clientInn": None,
-            "clientDisplayName": None,
-            "inn": self.inn,
-        }
-
-
-@dataclass
-class _Token:
-    inn: str
-    device_id: str
-    expires_at: datetime
-
-
-@dataclass
-class _Refresh:
-    inn: str
-    device_id: str
-    revoked: bool = False
-
-
-@dataclass
-class _Challenge:
-    phone: str
-    expires_at: datetime
-
-
-@dataclass
-class Counters:
-    logins: int = 0
-    sms_logins: int = 0
-    refreshes: int = 0
-    unauthorized: int = 0
-    incomes: int = 0
-    cancels: int = 0
-    lists: int = 0
-
-
 class NalogoEmulator(ProviderEmulator):
     def __init__(
         self, inn: str, password: str, phone: str = "79001234567", *, token_ttl: float = 3600.0
@@ -177,9 +80,9 @@ class NalogoEmulator(ProviderEmulator):
         self.next_receipt_id: str | None = None
         self.receipts: dict[str, Receipt] = {}
         self.counters = Counters()
-        self._tokens: dict[str, _Token] = {}
-        self._refresh: dict[str, _Refresh] = {}
-        self._challenges: dict[str, _Challenge] = {}
+        self._tokens: dict[str, Token] = {}
+        self._refresh: dict[str, Refresh] = {}
+        self._challenges: dict[str, Challenge] = {}
         self._skew = timedelta()
         self._maintenance = False
         self._maintenance_status = 503
@@ -262,11 +165,11 @@ class NalogoEmulator(ProviderEmulator):
         self._tokens = {key: value for key, value in self._tokens.items() if value.inn != inn}
         token, refresh = secrets.token_urlsafe(48), secrets.token_urlsafe(32)
         expires = self.now() + timedelta(seconds=self.token_ttl)
-        self._tokens[token] = _Token(inn, device_id, expires)
-        self._refresh[refresh] = _Refresh(inn, device_id)
+        self._tokens[token] = Token(inn, device_id, expires)
+        self._refresh[refresh] = Refresh(inn, device_id)
         return {
             "token": token,
-            "tokenExpireIn": _iso(expires),
+            "tokenExpireIn": iso(expires),
             "refreshToken": refresh,
             "refreshTokenExpiresIn": None,
             "profile": self._profile(),
@@ -307,9 +210,9 @@ class NalogoEmulator(ProviderEmulator):
         if any(c.phone == phone and c.expires_at > now for c in self._challenges.values()):
             return self._error(422, "sms.too_often", "Повторный код можно запросить позже")
         challenge = str(uuid.uuid4())
-        self._challenges[challenge] = _Challenge(phone, now + timedelta(seconds=120))
+        self._challenges[challenge] = Challenge(phone, now + timedelta(seconds=120))
         expire = now + timedelta(seconds=120)
-        return web.json_response({"challengeToken": challenge, "expireDate": _iso(expire), "expireIn": 120})
+        return web.json_response({"challengeToken": challenge, "expireDate": iso(expire), "expireIn": 120})
 
     async def _sms_verify(self, request: web.Request) -> web.Response:
         body = await self._json(request)
@@ -332,16 +235,16 @@ class NalogoEmulator(ProviderEmulator):
         self.counters.refreshes += 1
         token = secrets.token_urlsafe(48)
         expires = self.now() + timedelta(seconds=self.token_ttl)
-        self._tokens[token] = _Token(refresh.inn, refresh.device_id, expires)
-        answer: dict[str, Any] = {"token": token, "tokenExpireIn": _iso(expires)}
+        self._tokens[token] = Token(refresh.inn, refresh.device_id, expires)
+        answer: dict[str, Any] = {"token": token, "tokenExpireIn": iso(expires)}
         if self.rotate_refresh_tokens:
             refresh.revoked = True
             fresh = secrets.token_urlsafe(32)
-            self._refresh[fresh] = _Refresh(refresh.inn, refresh.device_id)
+            self._refresh[fresh] = Refresh(refresh.inn, refresh.device_id)
             answer["refreshToken"] = fresh
         return web.json_response(answer)
 
-    def _bearer(self, request: web.Request) -> _Token | None:
+    def _bearer(self, request: web.Request) -> Token | None:
         header = request.headers.get("Authorization", "")
         token = (
             self._tokens.get(header.removeprefix("Bearer ").strip()) if header.startswith("Bearer ") else None
@@ -354,48 +257,27 @@ class NalogoEmulator(ProviderEmulator):
     def _unauthorized(self) -> web.Response:
         return web.json_response({}, status=401)
 
-    # -- receipts ------------------------------------------------------------------------------------
-    def _validate_income(self, body: dict[str, Any]) -> tuple[list[dict[str, Any]], Decimal] | str:
-        services = body.get("services")
-        if not isinstance(services, list) or not services:
-            return "Список услуг не может быть пустым"
-        total = Decimal(0)
-        clean: list[dict[str, Any]] = []
-        for number, item in enumerate(services):
-            if not isinstance(item, dict) or not str(item.get("name", "")).strip():
-                return "Наименование услуги не может быть пустым"
-            amount, quantity = _number(item.get("amount")), _number(item.get("quantity"))
-            if amount is None or amount <= 0 or quantity is None or quantity <= 0:
-                return "Сумма и количество должны быть больше нуля"
-            total += amount * quantity
-            clean.append(
-                {"name": item["name"], "quantity": quantity, "serviceNumber": number, "amount": amount}
-            )
-        given = _number(body.get("totalAmount"))
-        if given is None or given.quantize(Decimal("0.01")) != total.quantize(Decimal("0.01")):
-            return "Итоговая сумма не совпадает с суммой услуг"
-        client = body.get("client") or {}
-        if not isinstance(client, dict) or client.get("incomeType", "FROM_INDIVIDUAL") not in INCOME_TYPES:
-            return "Неизвестный тип дохода"
-        if body.get("paymentType") not in ("CASH", "ACCOUNT"):
-            return "Неизвестный тип оплаты"
-        for key in ("operationTime", "requestTime"):
-            if _parse_time(body.get(key)) is None:
-                return f"Неверный формат даты {key}"
-        return clean, total
-
-    async def _income(self, request: web.Request) -> web.Response:
+    async def _authorized_body(self, request: web.Request) -> tuple[Token, dict[str, Any]] | web.Response:
+        """The caller's token and the JSON body of a write, or the service's refusal of either."""
         token = self._bearer(request)
         if token is None:
             return self._unauthorized()
         body = await self._json(request)
         if body is None:
             return self._error(400, "validation.failed", "Некорректный запрос")
-        checked = self._validate_income(body)
+        return token, body
+
+    # -- receipts ------------------------------------------------------------------------------------
+    async def _income(self, request: web.Request) -> web.Response:
+        authorized = await self._authorized_body(request)
+        if isinstance(authorized, web.Response):
+            return authorized
+        token, body = authorized
+        checked = validate_income(body)
         if isinstance(checked, str):
             return self._error(400, "validation.failed", checked)
         services, total = checked
-        operation = _parse_time(body["operationTime"])
+        operation = parse_time(body["operationTime"])
         assert operation is not None
         year_total = sum(
             (
@@ -420,7 +302,7 @@ class NalogoEmulator(ProviderEmulator):
             ],
             total=total,
             operation_time=operation,
-            request_time=_parse_time(body["requestTime"]) or operation,
+            request_time=parse_time(body["requestTime"]) or operation,
             register_time=self.now(),
             payment_type=str(body["paymentType"]),
             income_type=str((body.get("client") or {}).get("incomeType", "FROM_INDIVIDUAL")),
@@ -432,26 +314,24 @@ class NalogoEmulator(ProviderEmulator):
         return web.json_response({"approvedReceiptUuid": receipt_id})
 
     async def _cancel(self, request: web.Request) -> web.Response:
-        token = self._bearer(request)
-        if token is None:
-            return self._unauthorized()
-        body = await self._json(request)
-        if body is None:
-            return self._error(400, "validation.failed", "Некорректный запрос")
+        authorized = await self._authorized_body(request)
+        if isinstance(authorized, web.Response):
+            return authorized
+        token, body = authorized
         receipt = self.receipts.get(str(body.get("receiptUuid", "")))
         if receipt is None or receipt.inn != token.inn:
             return self._error(404, "receipt.not.found", "Чек не найден")
         if body.get("comment") not in CANCEL_COMMENTS:
             return self._error(400, "validation.failed", "Неверная причина аннулирования")
-        operation = _parse_time(body.get("operationTime"))
-        if operation is None or _parse_time(body.get("requestTime")) is None:
+        operation = parse_time(body.get("operationTime"))
+        if operation is None or parse_time(body.get("requestTime")) is None:
             return self._error(400, "validation.failed", "Неверный формат даты")
         if receipt.cancellation is not None:
             return self._error(400, "receipt.already.cancelled", "Чек уже аннулирован")
         self.counters.cancels += 1
         receipt.cancellation = {
             "operationTime": operation.isoformat(),
-            "registerTime": _iso(self.now()),
+            "registerTime": iso(self.now()),
             "taxPeriodId": int(operation.strftime("%Y%m")),
             "comment": body["comment"],
         }
@@ -461,7 +341,7 @@ class NalogoEmulator(ProviderEmulator):
         if self._bearer(request) is None:
             return self._unauthorized()
         self.counters.lists += 1
-        start, end = _parse_time(request.query.get("from")), _parse_time(request.query.get("to"))
+        start, end = parse_time(request.query.get("from")), parse_time(request.query.get("to"))
         if start is None or end is None:
             return self._error(500, None, INTERNAL)
         sort = request.query.get("sortBy", "operation_time:desc")

@@ -20,7 +20,6 @@ and deliver webhooks signed byte-for-byte like the panel's.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import json
@@ -28,10 +27,8 @@ import secrets
 import string
 import uuid as uuid_lib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
-from typing import Any, NamedTuple, Self
+from typing import Any, NamedTuple
 
 import aiohttp
 from aiohttp import web
@@ -39,6 +36,8 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from remnastore.emulators import panel_records as records
 from remnastore.emulators import panel_rules as rules
+from remnastore.emulators.panel_auth import refusal
+from remnastore.emulators.panel_faults import PanelFaults
 from remnastore.emulators.panel_routes import PanelRoutes
 from remnastore.emulators.panel_rules import (
     BusinessError,
@@ -49,6 +48,8 @@ from remnastore.emulators.panel_rules import (
     now,
     reply,
 )
+from remnastore.emulators.panel_system_routes import PanelSystemRoutes
+from remnastore.emulators.served import Served
 
 DEFAULT_SQUAD_UUID = "6f1c2b9e-4d3a-4c8b-9e7f-1a2b3c4d5e60"
 #: the panel version emulated unless told otherwise (the newest the shop is tested against)
@@ -56,15 +57,6 @@ DEFAULT_VERSION = "3.3.2"
 #: the panel versions the shop's tests run against (docs/operations.md)
 TESTED_VERSIONS = ("3.3.2", "2.7.4")
 _SHORT_ALPHABET = string.ascii_letters + string.digits + "_-"
-#: first path segment after ``/api/`` -> the scope resource guarding it
-_SCOPE_RESOURCES = {
-    "users": "users",
-    "hwid": "hwid-user-devices",
-    "internal-squads": "internal-squads",
-    "system": "system",
-    "subscription-settings": "subscription-settings",
-    "subscriptions": "subscriptions",
-}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -87,29 +79,7 @@ class RecordedRequest(NamedTuple):
     headers: Mapping[str, str]
 
 
-@dataclass
-class _Rule:
-    """``remaining`` matching requests (``None``: all) get ``status`` or a delay of ``seconds``.
-
-    ``body`` (with its ``content_type``) replaces the Nest-style JSON error body, e.g. a reverse proxy's
-    HTML page.
-    """
-
-    remaining: int | None
-    status: int
-    path_prefix: str | None
-    method: str | None
-    seconds: float = 0.0
-    body: bytes | None = None
-    content_type: str = "text/html"
-
-    def matches(self, request: web.Request) -> bool:
-        return (self.path_prefix is None or request.path.startswith(self.path_prefix)) and (
-            self.method is None or request.method == self.method.upper()
-        )
-
-
-class PanelEmulator:
+class PanelEmulator(PanelFaults, Served):
     """In-memory Remnawave panel. ``url`` is the base URL once :meth:`start` has run."""
 
     def __init__(
@@ -124,6 +94,7 @@ class PanelEmulator:
         hwid_limiting: bool = False,
         fallback_device_limit: int = 999,
     ) -> None:
+        super().__init__()
         if api_version is None:
             api_version = version_tuple(version or DEFAULT_VERSION)[0] if version else 3
         if api_version not in (2, 3):
@@ -144,12 +115,7 @@ class PanelEmulator:
         self._users: dict[int, dict[str, Any]] = {}
         self._next_id = 1
         self._squads: dict[str, str] = {DEFAULT_SQUAD_UUID: "Default-Squad"}
-        self._rules: list[_Rule] = []
-        self._drops: list[tuple[_Rule, int | str | None]] = []
-        self._down = False
-        self._latency: _Rule | None = None
         self._runner: web.AppRunner | None = None
-        self._stopping = asyncio.Event()
         self._url = "http://127.0.0.1:0"
         self._started_at = now()
 
@@ -175,15 +141,6 @@ class PanelEmulator:
             self._stopping.set()  # cut injected delays short so shutdown does not wait for them
             await self._runner.cleanup()
             self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
 
     # -- test helpers ------------------------------------------------------------------------------
 
@@ -270,52 +227,6 @@ class PanelEmulator:
             limit = record["trafficLimitBytes"]
             if record["status"] == "ACTIVE" and limit and record["usedTrafficBytes"] >= limit:
                 record.update(status="LIMITED", updatedAt=current)
-
-    def fail_next(
-        self,
-        count: int = 1,
-        status: int = 500,
-        path_prefix: str | None = None,
-        method: str | None = None,
-        *,
-        body: bytes | None = None,
-        content_type: str = "text/html",
-    ) -> None:
-        """The next ``count`` matching requests answer ``status`` (no side effect).
-
-        The body is Nest's default error body, or ``body`` as ``content_type`` when given (what a reverse
-        proxy in front of the panel answers, e.g. nginx's HTML "502 Bad Gateway" page).
-        """
-        self._rules.append(_Rule(count, status, path_prefix, method, body=body, content_type=content_type))
-
-    def drop_after_applying(
-        self,
-        count: int = 1,
-        path_prefix: str | None = None,
-        method: str | None = None,
-        *,
-        user: int | str | None = None,
-    ) -> None:
-        """The next ``count`` matching requests are carried out, then the connection is closed without a
-        reply (the caller's timeout: the change happened, the caller cannot know it). ``user``: only
-        requests whose JSON body names this user (``id`` or ``uuid``)."""
-        self._drops.append((_Rule(count, 0, path_prefix, method), user))
-
-    def set_down(self, down: bool = True) -> None:
-        """While down, every request's connection is closed without a reply."""
-        self._down = down
-
-    def set_latency(
-        self,
-        seconds: float,
-        *,
-        path_prefix: str | None = None,
-        method: str | None = None,
-        count: int | None = None,
-    ) -> None:
-        """Delay matching replies by ``seconds`` after the work is done (a slow network), for the next
-        ``count`` matching requests or, by default, until changed. ``set_latency(0)`` clears it."""
-        self._latency = _Rule(count, 200, path_prefix, method, seconds) if seconds > 0 else None
 
     def webhook_body(
         self,
@@ -446,7 +357,9 @@ class PanelEmulator:
             if request.transport is not None:
                 request.transport.close()  # the panel destroys the socket: no status line at all
             raise asyncio.CancelledError
-        answer: web.StreamResponse | None = self._injected_failure(request) or self._gate(request)
+        answer: web.StreamResponse | None = self._injected_failure(request) or refusal(
+            request, token=self.token, admin_token=self.admin_token, scopes=self.scopes
+        )
         if answer is None and not valid_json:
             answer = nest_error(400, "Unexpected token in JSON body", "Bad Request")
         if answer is None:
@@ -457,73 +370,13 @@ class PanelEmulator:
             except BusinessError as exc:
                 body = exc.body(request.path_qs, iso(now()))
                 answer = web.json_response(body, status=exc.status, dumps=compact_json)
-        drop = next(
-            (
-                rule
-                for rule, user in self._drops
-                if rule.remaining
-                and rule.matches(request)
-                and (
-                    user is None
-                    or (isinstance(parsed, dict) and user in (parsed.get("id"), parsed.get("uuid")))
-                )
-            ),
-            None,
-        )
-        if drop is not None and drop.remaining is not None:
-            drop.remaining -= 1
-            self._drops = [(rule, user) for rule, user in self._drops if rule.remaining]
+        if self._take_drop(request, parsed):
             if request.transport is not None:
                 request.transport.close()  # applied; the reply is lost on the way
             raise asyncio.CancelledError
-        delay = self._latency
-        if delay is not None and delay.remaining != 0 and delay.matches(request):
-            if delay.remaining is not None:
-                delay.remaining -= 1
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), delay.seconds)
+        await self._delay(request)
         return answer
-
-    def _injected_failure(self, request: web.Request) -> web.Response | None:
-        for rule in self._rules:
-            if rule.remaining and rule.matches(request):
-                rule.remaining -= 1
-                if rule.body is not None:
-                    return web.Response(status=rule.status, body=rule.body, content_type=rule.content_type)
-                if rule.status == 500:
-                    return nest_error(500, "Internal server error")
-                return nest_error(rule.status)
-        self._rules = [rule for rule in self._rules if rule.remaining]
-        return None
-
-    def _gate(self, request: web.Request) -> web.Response | None:
-        """Nest's order: an unknown route is a 404 before any guard; then the API-token guard."""
-        if getattr(request.match_info, "http_exception", None) is not None:
-            return nest_error(404, f"Cannot {request.method} {request.path_qs}", "Not Found")
-        if request.path.startswith("/api/sub/"):
-            return None
-        given = request.headers.get("Authorization", "")
-        scheme, _, presented = given.partition(" ")
-        if scheme.lower() == "bearer" and hmac.compare_digest(presented.encode(), self.token.encode()):
-            return None if self._scope_allows(request) else nest_error(403, "Forbidden resource", "Forbidden")
-        if self.admin_token and scheme.lower() == "bearer" and presented == self.admin_token:
-            if request.headers.get("X-Remnawave-Client-Type") == "browser":
-                return None
-            message = "For API requests you must create own API-token in the admin dashboard."
-            return nest_error(403, message, "Forbidden")
-        return nest_error(401, "Unauthorized")
-
-    def _scope_allows(self, request: web.Request) -> bool:
-        """The panel's scopes guard: ``*``, ``<resource>:*`` or ``<resource>:read|write``."""
-        if "*" in self.scopes:
-            return True
-        parts = request.path.split("/")
-        resource = _SCOPE_RESOURCES.get(parts[2] if len(parts) > 2 else "")
-        if resource is None:
-            return True
-        reading = request.method == "GET" or request.path == "/api/users/resolve"
-        kind = "read" if reading else "write"
-        return bool({f"{resource}:*", f"{resource}:{kind}"} & self.scopes)
 
     def _add_routes(self, app: web.Application) -> None:
         PanelRoutes(self).register(app)
+        PanelSystemRoutes(self).register(app)

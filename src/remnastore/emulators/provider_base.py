@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import aiohttp
 from aiohttp import web
+
+from remnastore.emulators.served import Served
 
 
 @dataclass
@@ -33,7 +34,7 @@ class Delivery:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class ProviderEmulator:
+class ProviderEmulator(Served):
     """Base class: subclasses add their routes in :meth:`routes` and build notifications."""
 
     def __init__(self) -> None:
@@ -67,15 +68,6 @@ class ProviderEmulator:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
 
     # -- failure injection -----------------------------------------------------------------------
     def fail_next(self, status: int = 500, *, count: int = 1, path_prefix: str | None = None) -> None:

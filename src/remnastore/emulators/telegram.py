@@ -14,18 +14,16 @@ import asyncio
 import copy
 import inspect
 import logging
-import math
 import re
 import time
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
 
+from remnastore.emulators.served import Served
 from remnastore.emulators.telegram_bot_methods import BOT_METHODS, MEMBER_STATUSES, member_json
+from remnastore.emulators.telegram_faults import TelegramFaults
 from remnastore.emulators.telegram_messages import MESSAGE_METHODS
 from remnastore.emulators.telegram_params import (
     ApiError,
@@ -45,18 +43,9 @@ logger = logging.getLogger(__name__)
 
 _TOKEN = re.compile(r"(\d+):[A-Za-z0-9_-]+")
 _QUERY_FIELDS = ("callback_query_id", "pre_checkout_query_id", "inline_query_id")
-RATE_LIMITED_PREFIXES = ("send", "edit", "copy", "forward")
 
 
-@dataclass
-class _InjectedFailure:
-    error_code: int
-    description: str
-    retry_after: int | None
-    remaining: int
-
-
-class TelegramEmulator:
+class TelegramEmulator(TelegramFaults, Served):
     """The fake Bot API server plus the test-driver API around it."""
 
     def __init__(
@@ -69,6 +58,7 @@ class TelegramEmulator:
         reply_settle: float = 0.05,
         unanswered_query_grace: float = 1.0,
     ) -> None:
+        super().__init__()
         self.hub = UpdateHub(retry_delay=webhook_retry_delay, max_attempts=webhook_max_attempts)
         self.hub.reply_executor = self._execute_webhook_reply
         self.state = TelegramState(bot_username=bot_username, bot_first_name=bot_first_name, hub=self.hub)
@@ -82,13 +72,6 @@ class TelegramEmulator:
             for name, handler in {**BOT_METHODS, **MESSAGE_METHODS, **PAYMENT_METHODS}.items()
         }
         self._users: dict[int, FakeUser] = {}
-        self._failures: dict[str, deque[_InjectedFailure]] = {}
-        self._chat_failures: dict[int, deque[_InjectedFailure]] = {}
-        self._rate_limit: float | None = None
-        self._recent_sends: deque[float] = deque()
-        self._chat_rate_limit: float | None = None
-        self._recent_chat_sends: dict[int, deque[float]] = {}
-        self._latency = 0.0
         self._webhook_token: str | None = None
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
@@ -120,15 +103,6 @@ class TelegramEmulator:
             await self._runner.cleanup()
             self._runner = None
         self._url = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
 
     # -- HTTP ----------------------------------------------------------------------------------
     async def _handle_api(self, request: web.Request) -> web.Response:
@@ -186,10 +160,7 @@ class TelegramEmulator:
                 self.inflight[chat_key] = self.inflight.get(chat_key, 0) + 1
             if self._latency:
                 await asyncio.sleep(self._latency)
-            self._check_injected(name)
-            self._check_chat_injected(name, chat_key)
-            self._check_rate_limit(name)
-            self._check_chat_rate_limit(name, chat_key)
+            self._check_faults(name, chat_key)
             result = entry[1](self.state, Params(params, files))
             if inspect.isawaitable(result):
                 result = await result
@@ -224,94 +195,6 @@ class TelegramEmulator:
                 return query.user_id
         return None
 
-    def _check_injected(self, name: str) -> None:
-        queue = self._failures.get(name.lower())
-        if not queue:
-            return
-        failure = queue[0]
-        failure.remaining -= 1
-        if failure.remaining <= 0:
-            queue.popleft()
-        raise ApiError(failure.error_code, failure.description, retry_after=failure.retry_after)
-
-    def _check_chat_injected(self, name: str, chat_id: int | None) -> None:
-        if chat_id is None or not name.startswith(RATE_LIMITED_PREFIXES):
-            return
-        queue = self._chat_failures.get(chat_id)
-        if not queue:
-            return
-        failure = queue[0]
-        failure.remaining -= 1
-        if failure.remaining <= 0:
-            queue.popleft()
-        raise ApiError(failure.error_code, failure.description, retry_after=failure.retry_after)
-
-    def _check_rate_limit(self, name: str) -> None:
-        if self._rate_limit is None or not name.startswith(RATE_LIMITED_PREFIXES):
-            return
-        now = time.monotonic()
-        while self._recent_sends and now - self._recent_sends[0] >= 1.0:
-            self._recent_sends.popleft()
-        if len(self._recent_sends) >= self._rate_limit:
-            retry_after = max(1, math.ceil(self._recent_sends[0] + 1.0 - now))
-            raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after)
-        self._recent_sends.append(now)
-
-    def _check_chat_rate_limit(self, name: str, chat_id: int | None) -> None:
-        if self._chat_rate_limit is None or chat_id is None or not name.startswith(RATE_LIMITED_PREFIXES):
-            return
-        now = time.monotonic()
-        recent = self._recent_chat_sends.setdefault(chat_id, deque())
-        while recent and now - recent[0] >= 1.0:
-            recent.popleft()
-        if len(recent) >= self._chat_rate_limit:
-            retry_after = max(1, math.ceil(recent[0] + 1.0 - now))
-            raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after)
-        recent.append(now)
-
-    # -- failure injection ---------------------------------------------------------------------
-    def fail_next(
-        self,
-        method: str,
-        *,
-        error_code: int = 429,
-        description: str | None = None,
-        retry_after: int | None = 1,
-        count: int = 1,
-    ) -> None:
-        """Make the next `count` calls of `method` fail with the given error."""
-        if description is None:
-            description = (
-                f"Too Many Requests: retry after {retry_after}"
-                if error_code == 429
-                else "Internal Server Error"
-            )
-        failure = _InjectedFailure(error_code, description, retry_after if error_code == 429 else None, count)
-        self._failures.setdefault(method.lower(), deque()).append(failure)
-
-    def fail_chat(
-        self,
-        chat_id: int,
-        *,
-        error_code: int = 429,
-        description: str | None = None,
-        retry_after: int | None = 1,
-        count: int = 1,
-    ) -> None:
-        """Make the next `count` sends (send*, copy*, forward*, edit*) to this chat fail with the error.
-
-        The reply is Telegram's: e.g. ``{"ok": false, "error_code": 429, "description": "Too Many
-        Requests: retry after 2", "parameters": {"retry_after": 2}}``; for 403 use :meth:`block`.
-        """
-        if description is None:
-            description = (
-                f"Too Many Requests: retry after {retry_after}"
-                if error_code == 429
-                else "Internal Server Error"
-            )
-        failure = _InjectedFailure(error_code, description, retry_after if error_code == 429 else None, count)
-        self._chat_failures.setdefault(chat_id, deque()).append(failure)
-
     def delivered_per_chat(self, method: str) -> dict[int, int]:
         """How many successful calls of `method` each chat got (e.g. copies of a broadcast)."""
         counts: dict[int, int] = {}
@@ -320,20 +203,6 @@ class TelegramEmulator:
             if call.ok and call.method.lower() == key and call.chat_id is not None:
                 counts[call.chat_id] = counts.get(call.chat_id, 0) + 1
         return counts
-
-    def set_rate_limit(self, per_second: float | None) -> None:
-        """Answer 429 to sends beyond `per_second` calls in any one-second window (None: no limit)."""
-        self._rate_limit = per_second
-        self._recent_sends.clear()
-
-    def set_chat_rate_limit(self, per_second: float | None) -> None:
-        """Answer 429 to sends to one chat beyond `per_second` calls in any one-second window (None: no
-        limit), as Telegram does to a bot that floods one chat."""
-        self._chat_rate_limit = per_second
-        self._recent_chat_sends.clear()
-
-    def set_latency(self, seconds: float) -> None:
-        self._latency = max(0.0, seconds)
 
     def block(self, user_id: int, *, notify: bool = True) -> None:
         """The user blocks the bot: sends fail with 403 and the bot gets a my_chat_member update."""

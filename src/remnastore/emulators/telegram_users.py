@@ -11,38 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from remnastore.emulators.telegram_html import utf16_len
 from remnastore.emulators.telegram_payments import STARS
-from remnastore.emulators.telegram_state import ApiCall, BotMessage, ChatState, StarCharge, StoredMessage
+from remnastore.emulators.telegram_state import BotMessage, ChatState, StarCharge, StoredMessage
+from remnastore.emulators.telegram_waiting import ReplyWatch
 
 if TYPE_CHECKING:
     from remnastore.emulators.telegram import TelegramEmulator
 
 _COMMAND = re.compile(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?")
-ANSWER_METHODS = frozenset(
-    {
-        "sendmessage",
-        "sendphoto",
-        "senddocument",
-        "sendvideo",
-        "sendanimation",
-        "sendinvoice",
-        "editmessagetext",
-        "editmessagecaption",
-        "editmessagereplymarkup",
-        "editmessagemedia",
-        "deletemessage",
-        "deletemessages",
-        "copymessage",
-        "forwardmessage",
-        "answercallbackquery",
-        "answerprecheckoutquery",
-        "answerinlinequery",
-    }
-)
-ACTIVITY_METHODS = ANSWER_METHODS | {"sendchataction"}
-#: the calls that put a new or edited message in front of the user
-MESSAGE_METHODS = frozenset(
-    method for method in ANSWER_METHODS if method.startswith(("send", "edit", "copy", "forward"))
-)
 _NOT_CALLBACK = ("url", "web_app_url", "switch_inline_query", "copy_text")
 
 
@@ -67,6 +42,7 @@ class FakeUser:
         self.info = info
         self.chat = chat
         self.last_update_id: int | None = None
+        self._watch = ReplyWatch(emulator, self.id)
 
     @property
     def id(self) -> int:
@@ -224,13 +200,17 @@ class FakeUser:
         update_id = after_update if after_update is not None else self.last_update_id
         if update_id is None:
             raise AssertionError("wait_reply: this user has sent nothing yet")
-        delivered = await self._wait_answered(update_id, timeout, settle)
+        delivered = await self._watch.answered(update_id, timeout, settle)
         latest = self.last_message
-        if latest is None or not self._message_calls(delivered):
+        if latest is None or not self._watch.message_calls(delivered):
             raise AssertionError(
                 f"the bot answered update {update_id} without a new or edited message to {self.id}; "
-                f"calls since delivery: {self._calls_since(delivered)}"
-                + (f"; its alert: {self.callback_answer(update_id)}" if self._is_press(update_id) else "")
+                f"calls since delivery: {self._watch.calls_since(delivered)}"
+                + (
+                    f"; its alert: {self.callback_answer(update_id)}"
+                    if self._watch.is_press(update_id)
+                    else ""
+                )
             )
         return latest
 
@@ -245,7 +225,7 @@ class FakeUser:
         parameters (``text``, ``show_alert``) are returned. An answer without a text fails.
         """
         update_id = after_update if after_update is not None else self.last_update_id
-        if update_id is None or not self._is_press(update_id):
+        if update_id is None or not self._watch.is_press(update_id):
             raise AssertionError(f"wait_alert: update {update_id} is not a button press of {self.id}")
         query = next(
             query
@@ -258,90 +238,13 @@ class FakeUser:
             if remaining <= 0:
                 raise AssertionError(
                     f"the bot did not answer the press {update_id} within {timeout}s; "
-                    f"calls: {self._calls_since(self.emulator.hub.delivered_at.get(update_id, 0.0))}"
+                    f"calls: {self._watch.calls_since(self.emulator.hub.delivered_at.get(update_id, 0.0))}"
                 )
             await self.emulator.hub.wait_changed(remaining)
         answer = dict(query.answer or {})
         if not answer.get("text"):
             raise AssertionError(f"the bot answered the press {update_id} without a text: {answer}")
         return answer
-
-    async def _wait_answered(self, update_id: int, seconds: float, settle: float | None) -> float:
-        """Wait until the bot answered ``update_id`` and went quiet; when it was delivered."""
-        quiet = self.emulator.reply_settle if settle is None else settle
-        hub = self.emulator.hub
-        deadline = time.monotonic() + seconds
-        while True:
-            now = time.monotonic()
-            delivered = hub.delivered_at.get(update_id)
-            if delivered is not None and self._settled(update_id, delivered, now, quiet):
-                return delivered
-            if now >= deadline:
-                raise AssertionError(self._timeout_report(update_id, delivered, seconds))
-            await hub.wait_changed(
-                min(deadline - now, quiet if delivered is not None else deadline - now, 0.05)
-            )
-
-    def _is_press(self, update_id: int) -> bool:
-        return "callback_query" in self.emulator.hub.history.get(update_id, {})
-
-    def _message_calls(self, since: float) -> list[ApiCall]:
-        return [
-            call
-            for call in self.emulator.calls
-            if call.at >= since
-            and call.ok
-            and call.chat_id == self.id
-            and call.method.lower() in MESSAGE_METHODS
-        ]
-
-    def _calls_since(self, since: float) -> list[str]:
-        return [
-            f"{call.method}({'ok' if call.ok else call.error})"
-            for call in self.emulator.calls
-            if call.at >= since and call.method != "getUpdates"
-        ]
-
-    def _settled(self, update_id: int, delivered: float, now: float, quiet: float) -> bool:
-        hub = self.emulator.hub
-        if hub.webhook is not None and update_id not in hub.completed_at:
-            return False
-        if self.emulator.inflight.get(self.id, 0):
-            return False
-        activity = [call for call in self.emulator.calls if call.at >= delivered and self._is_activity(call)]
-        if not any(call.method.lower() in ANSWER_METHODS for call in activity):
-            return False
-        if self._query_unanswered(update_id) or self._only_answered(activity):
-            # Bots answer every query; until this one is answered the handler is most likely still busy.
-            # Bots also answer a query first (the spinner stops) and then show the screen: a plain
-            # answer alone is most likely followed by the edit (a pop-up alert is an answer on its own).
-            quiet = max(quiet, self.emulator.unanswered_query_grace)
-        return now - max(call.finished for call in activity) >= quiet
-
-    @staticmethod
-    def _only_answered(activity: list[ApiCall]) -> bool:
-        return all(
-            call.method.lower() == "answercallbackquery" and not call.params.get("show_alert")
-            for call in activity
-        )
-
-    def _query_unanswered(self, update_id: int) -> bool:
-        return any(
-            query.payload.get("update_id") == update_id and not query.answered
-            for query in self.emulator.state.queries.values()
-        )
-
-    def _is_activity(self, call: ApiCall) -> bool:
-        return call.chat_id == self.id and call.method.lower() in ACTIVITY_METHODS
-
-    def _timeout_report(self, update_id: int, delivered: float | None, timeout: float) -> str:
-        if delivered is None:
-            return f"update {update_id} was not delivered to the bot within {timeout}s (is it polling?)"
-        failed = [item.error for item in self.emulator.hub.failures if item.update_id == update_id]
-        if failed:
-            return f"update {update_id} could not be delivered to the webhook: {failed[0]}"
-        calls = self._calls_since(delivered)
-        return f"the bot did not answer update {update_id} within {timeout}s; calls since delivery: {calls}"
 
     # -- payments ------------------------------------------------------------------------------
     def _invoice(self, message: BotMessage | None, link: str | None) -> dict[str, Any]:

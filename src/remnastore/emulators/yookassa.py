@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -22,9 +21,9 @@ from aiohttp import web
 
 from remnastore.emulators.provider_base import Delivery, ProviderEmulator, compact_json
 from remnastore.emulators.yookassa_checkout import CHECKOUT_PATH, CheckoutPage
+from remnastore.emulators.yookassa_rules import Invalid, amount_of, error, validate_payment, validate_receipt
 
 _IDEMPOTENCE = "Idempotence-Key"
-_AMOUNT_RE = re.compile(r"^\d{1,10}\.\d{2}$")
 _BY_MERCHANT = {"party": "merchant", "reason": "canceled_by_merchant"}
 #: an address inside YooKassa's published range 185.71.76.0/27
 DEFAULT_SENDER_IP = "185.71.76.10"
@@ -36,35 +35,6 @@ def _now() -> str:
 
 def _in(delta: timedelta) -> str:
     return (datetime.now(UTC) + delta).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _error(status: int, code: str, description: str, parameter: str | None = None) -> web.Response:
-    body: dict[str, Any] = {
-        "type": "error",
-        "id": str(uuid.uuid4()),
-        "code": code,
-        "description": description,
-    }
-    if parameter:
-        body["parameter"] = parameter
-    return web.json_response(body, status=status)
-
-
-class _Invalid(Exception):
-    def __init__(self, description: str, parameter: str | None = None) -> None:
-        super().__init__(description)
-        self.description = description
-        self.parameter = parameter
-
-
-def _amount(value: Any, parameter: str = "amount") -> Decimal:
-    if not isinstance(value, dict) or not isinstance(value.get("value"), str):
-        raise _Invalid("amount must be an object with a string value", parameter)
-    if not _AMOUNT_RE.match(value["value"]) or value.get("currency") not in {"RUB", "USD", "EUR"}:
-        raise _Invalid("invalid amount value or currency", parameter)
-    if Decimal(value["value"]) <= 0:
-        raise _Invalid("amount must be positive", parameter)
-    return Decimal(value["value"])
 
 
 class YooKassaEmulator(ProviderEmulator):
@@ -211,28 +181,24 @@ class YooKassaEmulator(ProviderEmulator):
     async def _guarded(self, request: web.Request) -> tuple[Any, web.Response | None]:
         """Auth, JSON body and idempotency for POSTs: (body, early reply or None)."""
         if not self._authorized(request):
-            return None, _error(401, "invalid_credentials", "Authentication by given credentials failed")
+            return None, error(401, "invalid_credentials", "Authentication by given credentials failed")
         key = request.headers.get("Idempotence-Key")
         if not key:
-            return None, _error(
-                400, "invalid_request", "Idempotence-Key header is missing", "Idempotence-Key"
-            )
+            return None, error(400, "invalid_request", "Idempotence-Key header is missing", "Idempotence-Key")
         if len(key) > 64:
-            return None, _error(
-                400, "invalid_request", "Idempotence-Key is longer than 64", "Idempotence-Key"
-            )
+            return None, error(400, "invalid_request", "Idempotence-Key is longer than 64", "Idempotence-Key")
         raw = await request.read()
         try:
             body = json.loads(raw) if raw.strip() else {}
         except ValueError:
-            return None, _error(400, "invalid_request", "Request body is not valid JSON")
+            return None, error(400, "invalid_request", "Request body is not valid JSON")
         if not isinstance(body, dict):
-            return None, _error(400, "invalid_request", "Request body must be a JSON object")
+            return None, error(400, "invalid_request", "Request body must be a JSON object")
         stored = self._idempotency.get((request.path, key))
         if stored is not None:
             original, reply = stored
             if original != body:
-                return None, _error(
+                return None, error(
                     400,
                     "invalid_request",
                     "Idempotence key duplicated: this key was used with another request body",
@@ -241,65 +207,32 @@ class YooKassaEmulator(ProviderEmulator):
             return None, web.json_response(reply)
         return body, None
 
+    async def _guarded_payment(self, request: web.Request) -> tuple[Any, dict[str, Any]] | web.Response:
+        """A guarded POST on the payment named in the path: (body, payment), or the early reply."""
+        body, early = await self._guarded(request)
+        if early is not None:
+            return early
+        payment = self.payments.get(request.match_info["id"])
+        if payment is None:
+            return error(404, "not_found", "Payment not found")
+        return body, payment
+
     def _remember(self, request: web.Request, body: Any, reply: dict[str, Any]) -> web.Response:
         key = request.headers["Idempotence-Key"]
         clean = {k: v for k, v in reply.items() if not k.startswith("_")}
         self._idempotency[(request.path, key)] = (body, json.loads(json.dumps(clean)))
         return web.json_response(clean)
 
-    def _validate_payment(self, body: dict[str, Any]) -> Decimal:
-        value = _amount(body.get("amount"))
-        metadata = body.get("metadata", {})
-        if not isinstance(metadata, dict) or len(metadata) > 16:
-            raise _Invalid("metadata must be an object of at most 16 keys", "metadata")
-        for name, item in metadata.items():
-            if len(name) > 32 or not isinstance(item, str) or len(item) > 512:
-                raise _Invalid("metadata values must be strings up to 512 characters", "metadata")
-        if len(str(body.get("description", ""))) > 128:
-            raise _Invalid("description is longer than 128 characters", "description")
-        if "payment_method_id" in body:
-            if body["payment_method_id"] not in self.saved_methods:
-                raise _Invalid("payment_method_id is not a saved payment method", "payment_method_id")
-        else:
-            confirmation = body.get("confirmation")
-            if not isinstance(confirmation, dict) or confirmation.get("type") != "redirect":
-                raise _Invalid("confirmation of type redirect is required", "confirmation")
-            if not str(confirmation.get("return_url", "")).startswith(("http://", "https://")):
-                raise _Invalid("return_url is required for redirect confirmation", "confirmation.return_url")
-        if "receipt" in body:
-            self._validate_receipt(body["receipt"], value)
-        return value
-
-    def _validate_receipt(self, receipt: Any, total: Decimal) -> None:
-        if not isinstance(receipt, dict):
-            raise _Invalid("receipt must be an object", "receipt")
-        customer = receipt.get("customer")
-        if not isinstance(customer, dict) or not (customer.get("email") or customer.get("phone")):
-            raise _Invalid("receipt.customer needs an email or phone", "receipt.customer")
-        items = receipt.get("items")
-        if not isinstance(items, list) or not items:
-            raise _Invalid("receipt.items is empty", "receipt.items")
-        items_total = Decimal(0)
-        for item in items:
-            if not isinstance(item, dict) or not 1 <= int(item.get("vat_code", 0)) <= 12:
-                raise _Invalid("receipt item needs vat_code 1..12", "receipt.items.vat_code")
-            if not item.get("description") or len(str(item["description"])) > 128:
-                raise _Invalid("receipt item description is missing or too long", "receipt.items.description")
-            quantity = Decimal(str(item.get("quantity", "0")))
-            items_total += quantity * _amount(item.get("amount"), "receipt.items.amount")
-        if items_total != total:
-            raise _Invalid("receipt items sum does not equal the payment amount", "receipt.items.amount")
-
     async def _create_payment(self, request: web.Request) -> web.Response:
         body, early = await self._guarded(request)
         if early is not None:
             return early
         try:
-            self._validate_payment(body)
-        except _Invalid as exc:
-            return _error(400, "invalid_request", exc.description, exc.parameter)
+            validate_payment(body, self.saved_methods)
+        except Invalid as exc:
+            return error(400, "invalid_request", exc.description, exc.parameter)
         except (ValueError, TypeError, ArithmeticError):
-            return _error(400, "invalid_request", "Request body has invalid values")
+            return error(400, "invalid_request", "Request body has invalid values")
         payment_id = f"{secrets.token_hex(4)}-000f-5000-9000-{secrets.token_hex(6)}"
         payment: dict[str, Any] = {
             "id": payment_id,
@@ -339,37 +272,33 @@ class YooKassaEmulator(ProviderEmulator):
         reply = self._remember(request, body, payment)
         if self._unanswered > 0:
             self._unanswered -= 1
-            return _error(500, "internal_server_error", "Request processing result is unknown: repeat it")
+            return error(500, "internal_server_error", "Request processing result is unknown: repeat it")
         return reply
 
     async def _get_payment(self, request: web.Request) -> web.Response:
         if not self._authorized(request):
-            return _error(401, "invalid_credentials", "Authentication by given credentials failed")
+            return error(401, "invalid_credentials", "Authentication by given credentials failed")
         payment = self.payments.get(request.match_info["id"])
         if payment is None:
-            return _error(404, "not_found", "Payment not found")
+            return error(404, "not_found", "Payment not found")
         return web.json_response({k: v for k, v in payment.items() if not k.startswith("_")})
 
     async def _capture(self, request: web.Request) -> web.Response:
-        body, early = await self._guarded(request)
-        if early is not None:
-            return early
-        payment = self.payments.get(request.match_info["id"])
-        if payment is None:
-            return _error(404, "not_found", "Payment not found")
+        guarded = await self._guarded_payment(request)
+        if isinstance(guarded, web.Response):
+            return guarded
+        body, payment = guarded
         if payment["status"] == "waiting_for_capture":
             self._succeed(payment)
         elif payment["status"] != "succeeded":
-            return _error(400, "invalid_request", f"Payment is {payment['status']}, cannot capture")
+            return error(400, "invalid_request", f"Payment is {payment['status']}, cannot capture")
         return self._remember(request, body, payment)
 
     async def _cancel(self, request: web.Request) -> web.Response:
-        body, early = await self._guarded(request)
-        if early is not None:
-            return early
-        payment = self.payments.get(request.match_info["id"])
-        if payment is None:
-            return _error(404, "not_found", "Payment not found")
+        guarded = await self._guarded_payment(request)
+        if isinstance(guarded, web.Response):
+            return guarded
+        body, payment = guarded
         if payment["status"] in {"pending", "waiting_for_capture"}:
             payment.update(
                 status="canceled",
@@ -377,18 +306,18 @@ class YooKassaEmulator(ProviderEmulator):
                 cancellation_details=dict(_BY_MERCHANT),
             )
         elif payment["status"] != "canceled":
-            return _error(400, "invalid_request", f"Payment is {payment['status']}, cannot cancel")
+            return error(400, "invalid_request", f"Payment is {payment['status']}, cannot cancel")
         return self._remember(request, body, payment)
 
     def _make_refund(self, payment: dict[str, Any], amount: Any, description: str | None) -> dict[str, Any]:
-        value = _amount(amount)
+        value = amount_of(amount)
         if payment["status"] != "succeeded":
-            raise _Invalid("only succeeded payments can be refunded", "payment_id")
+            raise Invalid("only succeeded payments can be refunded", "payment_id")
         if amount.get("currency") != payment["amount"]["currency"]:
-            raise _Invalid("refund currency differs from the payment's", "amount.currency")
+            raise Invalid("refund currency differs from the payment's", "amount.currency")
         refunded = Decimal(payment.get("refunded_amount", {}).get("value", "0"))
         if refunded + value > Decimal(payment["amount"]["value"]):
-            raise _Invalid("refund amount exceeds what is left of the payment", "amount.value")
+            raise Invalid("refund amount exceeds what is left of the payment", "amount.value")
         refund: dict[str, Any] = {
             "id": f"{secrets.token_hex(4)}-0015-5000-8000-{secrets.token_hex(6)}",
             "payment_id": payment["id"],
@@ -410,21 +339,21 @@ class YooKassaEmulator(ProviderEmulator):
             return early
         payment = self.payments.get(str(body.get("payment_id")))
         if payment is None:
-            return _error(404, "not_found", "Payment not found", "payment_id")
+            return error(404, "not_found", "Payment not found", "payment_id")
         try:
             if "receipt" in body:
-                self._validate_receipt(body["receipt"], _amount(body.get("amount")))
+                validate_receipt(body["receipt"], amount_of(body.get("amount")))
             refund = self._make_refund(payment, body.get("amount"), body.get("description"))
-        except _Invalid as exc:
-            return _error(400, "invalid_request", exc.description, exc.parameter)
+        except Invalid as exc:
+            return error(400, "invalid_request", exc.description, exc.parameter)
         except (ValueError, TypeError, ArithmeticError):
-            return _error(400, "invalid_request", "Request body has invalid values")
+            return error(400, "invalid_request", "Request body has invalid values")
         return self._remember(request, body, refund)
 
     async def _get_refund(self, request: web.Request) -> web.Response:
         if not self._authorized(request):
-            return _error(401, "invalid_credentials", "Authentication by given credentials failed")
+            return error(401, "invalid_credentials", "Authentication by given credentials failed")
         refund = self.refunds.get(request.match_info["id"])
         if refund is None:
-            return _error(404, "not_found", "Refund not found")
+            return error(404, "not_found", "Refund not found")
         return web.json_response(refund)

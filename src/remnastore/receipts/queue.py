@@ -22,11 +22,10 @@ looked up by the order id written into the receipt's name before anything is sen
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remnastore.db.models import Customer, Order, TaxReceipt, TaxReceiptStatus
@@ -34,6 +33,7 @@ from remnastore.db.session import Database, dialect_insert
 from remnastore.domain.money import Money
 from remnastore.infra.clock import Clock
 from remnastore.receipts.client import CredentialsRejected, NalogoClient, NotSent, OutcomeUnknown, Refused
+from remnastore.receipts.reports import ReceiptView, Summary, problem_receipts, receipt_summary
 from remnastore.receipts.settings import TaxReceiptSettings
 
 log = logging.getLogger(__name__)
@@ -54,27 +54,6 @@ class ShopLog(Protocol):
     """Posts a line to the shop's log chat (implemented by bot/log_chat.LogChat)."""
 
     def post(self, text_key: str, **args: str | int) -> None: ...
-
-
-@dataclass(frozen=True)
-class ReceiptView:
-    id: int
-    order_id: str
-    status: str
-    amount: Money
-    attempts: int
-    last_error: str | None
-    note: str | None
-    paid_at: datetime
-
-
-@dataclass(frozen=True)
-class Summary:
-    registered: int
-    cancelled: int
-    waiting: int
-    failed: int
-    skipped: int
 
 
 class TaxReceipts:
@@ -341,33 +320,7 @@ class TaxReceipts:
     async def problems(self, limit: int = 20) -> list[ReceiptView]:
         """Receipts that need a look: failed, skipped by rule, and those waiting after several attempts."""
         async with self._db.session() as session:
-            rows = (
-                await session.scalars(
-                    select(TaxReceipt)
-                    .where(
-                        or_(
-                            TaxReceipt.status.in_([S.FAILED.value, S.SKIPPED.value]),
-                            TaxReceipt.status.in_([S.PENDING.value, S.UNKNOWN.value])
-                            & (TaxReceipt.attempts >= 3),
-                        )
-                    )
-                    .order_by(TaxReceipt.status == S.SKIPPED.value, TaxReceipt.paid_at.desc())
-                    .limit(limit)
-                )
-            ).all()
-        return [
-            ReceiptView(
-                r.id,
-                r.order_id,
-                r.status,
-                Money(r.amount_minor, r.currency),
-                r.attempts,
-                r.last_error,
-                r.note,
-                r.paid_at,
-            )
-            for r in rows
-        ]
+            return await problem_receipts(session, limit)
 
     async def retry(self, row_id: int) -> bool:
         """Send a failed receipt (or its cancellation) again at the next run; False if it is not failed."""
@@ -388,29 +341,7 @@ class TaxReceipts:
 
     async def summary(self, since: datetime) -> Summary:
         async with self._db.session() as session:
-            rows = (
-                await session.execute(
-                    select(TaxReceipt.status, func.count())
-                    .where(TaxReceipt.updated_at >= since)
-                    .group_by(TaxReceipt.status)
-                )
-            ).all()
-            waiting = await session.scalar(
-                select(func.count())
-                .select_from(TaxReceipt)
-                .where(TaxReceipt.status.in_([S.PENDING.value, S.UNKNOWN.value, S.SENDING.value]))
-            )
-            failed = await session.scalar(
-                select(func.count()).select_from(TaxReceipt).where(TaxReceipt.status == S.FAILED.value)
-            )
-        counts = {str(status): int(count) for status, count in rows}
-        return Summary(
-            registered=counts.get(S.REGISTERED.value, 0),
-            cancelled=counts.get(S.CANCELLED.value, 0),
-            waiting=int(waiting or 0),
-            failed=int(failed or 0),
-            skipped=counts.get(S.SKIPPED.value, 0),
-        )
+            return await receipt_summary(session, since)
 
     async def post_daily_summary(self) -> None:
         """The job: yesterday's figures in the log chat."""

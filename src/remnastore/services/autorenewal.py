@@ -22,14 +22,14 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from remnastore.config.renewal import RenewalSettings
 from remnastore.db.models import AutoRenewal, OrderStatus
 from remnastore.db.repositories.autorenewals import AutoRenewalRepository, RenewalCandidate
-from remnastore.db.repositories.customers import CustomerRepository, InsufficientBalance
+from remnastore.db.repositories.customers import CustomerRepository
 from remnastore.db.repositories.orders import OrderRepository
 from remnastore.db.repositories.subscriptions import SubscriptionRepository
 from remnastore.db.session import Database
@@ -37,49 +37,22 @@ from remnastore.domain.catalogue import Catalogue, Period, Tariff
 from remnastore.domain.errors import DomainError
 from remnastore.domain.money import Money
 from remnastore.infra.clock import Clock
-from remnastore.payments.base import Invoice, InvoiceRequest, PaymentEvent, ProviderError
+from remnastore.payments.base import PaymentEvent
 from remnastore.payments.capabilities import SavedMethodCharges
 from remnastore.services.accounts import CustomerView
+from remnastore.services.checkout import BALANCE
 from remnastore.services.lifecycle import Lifecycle
-from remnastore.services.notifications import Recipient
+from remnastore.services.notifications import Recipient, RenewalNotifier
+from remnastore.services.renewal_charges import ChargeOutcome, RenewalAttempt, RenewalCharges
 
 log = logging.getLogger(__name__)
 
-BALANCE = "balance"
 #: order meta marking a purchase whose card the customer wants kept for auto-renewal
 SAVE_FOR_RENEWAL = "autorenew"
 #: order meta of a renewal charge (its period key)
 RENEWAL = "renewal"
 #: subscriptions that expired longer ago than this are not renewed automatically
 LOOKBACK = timedelta(days=3)
-#: when the provider did not answer a charge, the same request is repeated after this long
-UNANSWERED_RETRY = timedelta(minutes=10)
-
-
-#: a provider that can charge a saved payment method without the customer (YooKassa)
-SavedMethodCharger = SavedMethodCharges
-
-
-class RenewalNotifier(Protocol):
-    async def renewal_upcoming(
-        self, to: Recipient, *, amount: Money, charge_at: datetime, card: str | None
-    ) -> None: ...
-
-    async def renewal_succeeded(self, to: Recipient, *, amount: Money, card: str | None) -> None: ...
-
-    async def renewal_failed(
-        self, to: Recipient, *, amount: Money, retry_at: datetime | None, reason: str
-    ) -> None:
-        """``retry_at`` None: no more attempts for this period. ``reason``: "declined" or "balance"."""
-        ...
-
-    async def card_kept(self, to: Recipient, *, card: str | None) -> None:
-        """After a purchase asking to keep the card: on with ``card``, or (None) the card was not kept."""
-        ...
-
-    def charge_description(self, tariff: Tariff, period: Period, language: str) -> str:
-        """What the renewal charge is called on the customer's statement and receipt."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -96,20 +69,6 @@ class RenewalView:
     balance_possible: bool
 
 
-@dataclass(frozen=True)
-class _Attempt:
-    order_id: str
-    key: str
-    method: str
-    saved_method_id: str | None
-    card: str | None
-    amount: Money
-    attempt: int
-    repeat: bool  # the same attempt again (its first call's answer was lost)
-    provider_payment_id: str | None = None
-    description: str = ""
-
-
 def period_key(subscription_id: int, expires_at: datetime, attempt: int) -> str:
     """The idempotency key of one charge attempt for one expiry (at most 64 characters)."""
     return f"ar-{subscription_id}-{int(expires_at.timestamp())}-{attempt}"
@@ -123,7 +82,7 @@ class AutoRenewalService:
         clock: Clock,
         settings: RenewalSettings,
         *,
-        chargers: Mapping[str, SavedMethodCharger],
+        chargers: Mapping[str, SavedMethodCharges],
         settle: Callable[[PaymentEvent], Awaitable[Any]],
         lifecycle: Lifecycle,
         notifier: RenewalNotifier,
@@ -134,8 +93,7 @@ class AutoRenewalService:
         self._clock = clock
         self.settings = settings
         self._chargers = dict(chargers)
-        self._settle = settle
-        self._lifecycle = lifecycle
+        self._charges = RenewalCharges(db, clock, chargers=self._chargers, settle=settle, lifecycle=lifecycle)
         self._notifier = notifier
         self._balance_currency = balance_currency
 
@@ -304,10 +262,17 @@ class AutoRenewalService:
             return False
         recipient = Recipient(candidate.telegram_id, candidate.language)
         if attempt.method == BALANCE:
-            return await self._charge_balance(candidate, attempt, recipient, now)
-        return await self._charge_card(candidate, attempt, recipient, now)
+            outcome = await self._charges.balance(attempt)
+        else:
+            outcome = await self._charges.card(candidate, attempt, now)
+        if outcome is ChargeOutcome.PAID:
+            await self._succeeded(candidate, attempt, recipient)
+            return True
+        if outcome is not ChargeOutcome.OPEN:
+            await self._failed(candidate, attempt, recipient, outcome.value)
+        return False
 
-    async def _claim(self, candidate: RenewalCandidate, now: datetime) -> _Attempt | None:
+    async def _claim(self, candidate: RenewalCandidate, now: datetime) -> RenewalAttempt | None:
         """Claim the next step for this expiry: a new attempt, the repeat of a pending one, or nothing."""
         async with self._db.session() as session:
             repo = AutoRenewalRepository(session)
@@ -332,7 +297,7 @@ class AutoRenewalService:
                     order_id=last.id,
                 ):
                     return None
-                return _Attempt(
+                return RenewalAttempt(
                     last.id,
                     last.idempotency_key,
                     last.provider,
@@ -378,7 +343,7 @@ class AutoRenewalService:
                 order_id=order.id,
             ):
                 raise _Lost
-            return _Attempt(
+            return RenewalAttempt(
                 order.id,
                 key,
                 row.method,
@@ -390,103 +355,9 @@ class AutoRenewalService:
                 description=description,
             )
 
-    async def _charge_card(
-        self, candidate: RenewalCandidate, attempt: _Attempt, recipient: Recipient, now: datetime
-    ) -> bool:
-        charger = self._chargers.get(attempt.method)
-        if charger is None or attempt.saved_method_id is None:
-            return False
-        result: PaymentEvent | Invoice | None
-        try:
-            if attempt.repeat and attempt.provider_payment_id:
-                result = await charger.fetch_status(attempt.order_id, attempt.provider_payment_id)
-            else:
-                result = await charger.charge_saved(
-                    attempt.saved_method_id,
-                    InvoiceRequest(
-                        order_id=attempt.order_id,
-                        amount=attempt.amount,
-                        description=attempt.description,
-                        telegram_user_id=candidate.telegram_id,
-                        idempotency_key=attempt.key,
-                        language=candidate.language,
-                    ),
-                )
-        except ProviderError as exc:
-            log.warning("renewal charge not answered: %s", exc, extra={"order_id": attempt.order_id})
-            if exc.transient:  # the order stays pending; a run soon repeats the same request (same key)
-                async with self._db.session() as session:
-                    await AutoRenewalRepository(session).reschedule(
-                        candidate.renewal_id, now + UNANSWERED_RETRY
-                    )
-                return False
-            await self._fail_order(attempt.order_id)
-            await self._failed(candidate, attempt, recipient, "declined")
-            return False
-        if result is None:
-            return False
-        if result.provider_payment_id:
-            await self._record_payment_id(attempt.order_id, result.provider_payment_id)
-        if isinstance(result, Invoice):
-            # the issuer wants the customer to confirm: the payment stays pending at YooKassa until it
-            # expires (then canceled); later runs ask for its status and go on from there
-            log.warning("renewal charge needs the customer", extra={"order_id": attempt.order_id})
-            return False
-        await self._settle(result)
-        status = await self._order_status(attempt.order_id)
-        if status in (OrderStatus.PAID, OrderStatus.FULFILLED):
-            await self._succeeded(candidate, attempt, recipient)
-            return True
-        if status == OrderStatus.FAILED:
-            await self._failed(candidate, attempt, recipient, "declined")
-        return False
-
-    async def _order_status(self, order_id: str) -> str | None:
-        async with self._db.session() as session:
-            order = await OrderRepository(session).get(order_id)
-            return order.status if order is not None else None
-
-    async def _record_payment_id(self, order_id: str, payment_id: str) -> None:
-        async with self._db.session() as session:
-            orders = OrderRepository(session)
-            order = await orders.get_for_update(order_id)
-            if order is not None and not order.provider_payment_id:
-                await orders.set_provider_payment(order, provider_payment_id=payment_id)
-
-    async def _charge_balance(
-        self, candidate: RenewalCandidate, attempt: _Attempt, recipient: Recipient, now: datetime
-    ) -> bool:
-        try:
-            async with self._db.session() as session:
-                orders = OrderRepository(session)
-                order = await orders.get_for_update(attempt.order_id)
-                if order is None or order.status != OrderStatus.PENDING:
-                    return False
-                await CustomerRepository(session).change_balance(
-                    order.customer_id,
-                    -attempt.amount,
-                    reason="purchase",
-                    idempotency_key=f"order:{order.id}",
-                    order_id=order.id,
-                )
-                paid = await self._lifecycle.mark_paid(session, order, payment_id=order.id)
-        except InsufficientBalance:
-            await self._fail_order(attempt.order_id)
-            await self._failed(candidate, attempt, recipient, "balance")
-            return False
-        log.info("subscription renewed from the balance", extra={"order_id": attempt.order_id})
-        await self._lifecycle.publish(paid)
-        await self._succeeded(candidate, attempt, recipient)
-        return True
-
-    async def _fail_order(self, order_id: str) -> None:
-        async with self._db.session() as session:
-            orders = OrderRepository(session)
-            order = await orders.get_for_update(order_id)
-            if order is not None and order.status == OrderStatus.PENDING:
-                await orders.set_status(order, OrderStatus.FAILED, now=self._clock.now())
-
-    async def _succeeded(self, candidate: RenewalCandidate, attempt: _Attempt, recipient: Recipient) -> None:
+    async def _succeeded(
+        self, candidate: RenewalCandidate, attempt: RenewalAttempt, recipient: Recipient
+    ) -> None:
         async with self._db.session() as session:
             await AutoRenewalRepository(session).reschedule(candidate.renewal_id, None)
         try:
@@ -495,7 +366,7 @@ class AutoRenewalService:
             log.exception("could not tell the customer about a renewal", extra={"order_id": attempt.order_id})
 
     async def _failed(
-        self, candidate: RenewalCandidate, attempt: _Attempt, recipient: Recipient, reason: str
+        self, candidate: RenewalCandidate, attempt: RenewalAttempt, recipient: Recipient, reason: str
     ) -> None:
         retry_at = None
         if attempt.attempt < self.settings.max_attempts:

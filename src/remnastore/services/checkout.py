@@ -10,10 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from remnastore.db.models import Customer, Order, OrderStatus, Subscription
-from remnastore.db.repositories.customers import CustomerRepository, InsufficientBalance
+from remnastore.db.models import Customer, OrderStatus, Subscription
 from remnastore.db.repositories.orders import OrderRepository
 from remnastore.db.repositories.subscriptions import SubscriptionRepository
 from remnastore.db.session import Database
@@ -22,24 +19,19 @@ from remnastore.domain.errors import DomainError
 from remnastore.domain.money import Money
 from remnastore.infra.clock import Clock
 from remnastore.payments.base import InvoiceRequest, PaymentEvent, Provider, ProviderError
-from remnastore.payments.capabilities import InChatPayments, SavedMethodCharges
+from remnastore.payments.capabilities import InChatPayments, ProductLinks, SavedMethodCharges
 from remnastore.services.accounts import CustomerView
 from remnastore.services.effective_settings import EffectiveSettings
 from remnastore.services.lifecycle import Lifecycle
-from remnastore.services.promos import PromoService, Reservation
+from remnastore.services.order_placement import MethodOption, OrderFields, OrderPlacement
+from remnastore.services.promo_outcomes import Reservation
+from remnastore.services.promos import PromoService
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class MethodOption:
-    provider: str
-    price: Money
-
-
+#: the method (and the order's provider) of paying from the balance
 BALANCE = "balance"
-#: how long after an invoice stops being payable its notification may still arrive
-PAYMENT_GRACE = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -77,14 +69,6 @@ class PendingPayment:
 
 
 @dataclass(frozen=True)
-class _Invoiced:
-    order_id: str
-    pay_url: str
-    amount: Money
-    promo: Reservation
-
-
-@dataclass(frozen=True)
 class AddonPayment:
     """An add-on order: to be paid at ``pay_url``, or (``pay_url`` None) already paid from the balance."""
 
@@ -93,48 +77,6 @@ class AddonPayment:
     amount: Money
     pay_url: str | None
     addon: Addon
-
-
-@dataclass(frozen=True)
-class _OrderFields:
-    """What an order is for; the same for a new order and for recognising a reusable pending one."""
-
-    kind: str
-    tariff_code: str | None = None
-    period_code: str | None = None
-    days: int | None = None
-    meta: Mapping[str, str] = field(default_factory=dict)
-
-    def matches(self, order: Order) -> bool:
-        return (
-            order.kind == self.kind
-            and order.tariff_code == self.tariff_code
-            and order.period_code == self.period_code
-            and all(order.meta.get(k) == v for k, v in self.meta.items())
-            # an invoice that keeps the card is reused only for a purchase that asked for it
-            and order.meta.get("autorenew") == self.meta.get("autorenew")
-        )
-
-    async def create(
-        self,
-        orders: OrderRepository,
-        customer_id: int,
-        amount: Money,
-        provider: str,
-        *,
-        expires_at: datetime | None = None,
-    ) -> Order:
-        return await orders.create(
-            customer_id,
-            kind=self.kind,
-            amount=amount,
-            provider=provider,
-            tariff_code=self.tariff_code,
-            period_code=self.period_code,
-            days=self.days,
-            expires_at=expires_at,
-            meta=dict(self.meta) or None,
-        )
 
 
 def _applicable(addon: Addon, current: Subscription) -> bool:
@@ -168,8 +110,8 @@ class Checkout:
         self.settle = settle
         #: None when balances are off; else the currency customers hold and pay from
         self.balance_currency = balance_currency
-        self._lifecycle = lifecycle
         self._promos = promos
+        self._placement = OrderPlacement(db, clock, lifecycle=lifecycle, order_ttl=order_ttl, promos=promos)
 
     def pays_in_telegram(self, provider_name: str) -> bool:
         """Whether this method is paid inside Telegram (no payment page to follow)."""
@@ -181,7 +123,7 @@ class Checkout:
         if self._promos is None:
             return False
         provider = self._providers.get(provider_name)
-        return provider_name == BALANCE or (provider is not None and not hasattr(provider, "has_product"))
+        return provider_name == BALANCE or (provider is not None and not isinstance(provider, ProductLinks))
 
     @property
     def catalogue(self) -> Catalogue:
@@ -210,7 +152,7 @@ class Checkout:
             options.append(MethodOption(BALANCE, prices[self.balance_currency]))
         for name in self._order:
             provider = self._providers[name]
-            if not fixed_products and hasattr(provider, "has_product"):
+            if not fixed_products and isinstance(provider, ProductLinks):
                 continue
             price = next((prices[c] for c in prices if c in provider.currencies), None)
             if price is not None:
@@ -272,7 +214,7 @@ class Checkout:
         option = next((m for m in options if m.provider == provider_name), None)
         if option is None:
             raise DomainError("checkout-method-unavailable")
-        fields = _OrderFields(
+        fields = OrderFields(
             kind="gift" if gift else "subscription",
             tariff_code=tariff.code,
             period_code=period.code,
@@ -281,12 +223,13 @@ class Checkout:
         )
         discount = self.discountable(provider_name) and not gift
         if provider_name == BALANCE:
-            order_id, amount, promo = await self._pay_from_balance(
-                customer, option.price, fields, discount=discount
+            order_id, amount, promo = await self._placement.pay_from_balance(
+                customer, option, fields, discount=discount
             )
             return PaidFromBalance(order_id, amount, tariff, period, promo)
-        invoiced = await self._pending(
+        invoiced = await self._placement.pending(
             customer,
+            self.provider(provider_name),
             option,
             fields,
             description,
@@ -365,73 +308,15 @@ class Checkout:
         option = next((m for m in self.addon_methods(addon) if m.provider == provider_name), None)
         if option is None:
             raise DomainError("checkout-method-unavailable")
-        fields = _OrderFields(kind=addon.kind, meta={"addon": addon.code})
+        fields = OrderFields(kind=addon.kind, meta={"addon": addon.code})
         if provider_name == BALANCE:
-            order_id, _, _ = await self._pay_from_balance(customer, option.price, fields)
+            order_id, _, _ = await self._placement.pay_from_balance(customer, option, fields)
             return AddonPayment(order_id, BALANCE, option.price, None, addon)
-        invoiced = await self._pending(customer, option, fields, description, details, return_url=return_url)
-        return AddonPayment(invoiced.order_id, provider_name, option.price, invoiced.pay_url, addon)
-
-    async def _pending(
-        self,
-        customer: CustomerView,
-        option: MethodOption,
-        fields: _OrderFields,
-        description: str,
-        details: str = "",
-        *,
-        discount: bool = False,
-        save_method: bool = False,
-        return_url: str | None = None,
-    ) -> _Invoiced:
-        """A pending order for these fields and method with its pay URL: a recent unpaid one is reused
-        (not while a discount code is pending: the new order reserves it)."""
-        provider = self.provider(option.provider)
-        now = self._clock.now()
-        promo = Reservation()
-        async with self._db.session() as session:
-            orders = OrderRepository(session)
-            pending_code = discount and await self._has_pending_code(session, customer.id)
-            reusable = await orders.list(
-                customer_id=customer.id, status=OrderStatus.PENDING, provider=option.provider, limit=20
-            )
-            for order in reusable if not pending_code else ():
-                if (
-                    fields.matches(order)
-                    and order.pay_url
-                    and order.amount_minor == option.price.minor
-                    and order.currency == option.price.currency
-                    and (order.expires_at is None or order.expires_at > now + timedelta(minutes=5))
-                ):
-                    return _Invoiced(order.id, order.pay_url, option.price, promo)
-            order = await fields.create(
-                orders, customer.id, option.price, option.provider, expires_at=now + self._ttl
-            )
-            if pending_code and self._promos is not None:
-                promo = await self._promos.reserve(session, order, now)
-            order_id, idempotency_key, amount = order.id, order.idempotency_key, order.amount
-        pay_url = await self._invoice(
-            provider,
-            InvoiceRequest(
-                order_id=order_id,
-                amount=amount,
-                description=description[:128],
-                details=details,
-                telegram_user_id=customer.telegram_id,
-                idempotency_key=idempotency_key,
-                language=customer.language,
-                tariff_code=fields.tariff_code,
-                period_code=fields.period_code,
-                save_payment_method=save_method,
-                return_url=return_url,
-            ),
+        provider = self.provider(provider_name)
+        invoiced = await self._placement.pending(
+            customer, provider, option, fields, description, details, return_url=return_url
         )
-        return _Invoiced(order_id, pay_url, amount, promo)
-
-    @staticmethod
-    async def _has_pending_code(session: AsyncSession, customer_id: int) -> bool:
-        customer = await session.get(Customer, customer_id)
-        return customer is not None and bool(customer.pending_promo_code)
+        return AddonPayment(invoiced.order_id, provider_name, option.price, invoiced.pay_url, addon)
 
     async def start_topup(
         self,
@@ -456,7 +341,7 @@ class Checkout:
                 expires_at=self._clock.now() + self._ttl,
             )
             order_id, idempotency_key = order.id, order.idempotency_key
-        pay_url = await self._invoice(
+        pay_url = await self._placement.invoice(
             provider,
             InvoiceRequest(
                 order_id=order_id,
@@ -469,67 +354,6 @@ class Checkout:
             ),
         )
         return TopUp(order_id, provider_name, amount, pay_url)
-
-    async def _invoice(self, provider: Provider, request: InvoiceRequest) -> str:
-        """Ask the provider for an invoice of an order that is already committed (so a notification can
-        never find no order), and store the provider's payment id and URL."""
-        try:
-            invoice = await provider.create_invoice(request)
-        except ProviderError as exc:
-            log.warning(
-                "invoice creation failed: %s",
-                exc,
-                extra={"order_id": request.order_id, "provider": provider.name},
-            )
-            raise DomainError("checkout-provider-unavailable") from exc
-        async with self._db.session() as session:
-            orders = OrderRepository(session)
-            stored = await orders.get(request.order_id)
-            if stored is not None:
-                if invoice.provider_payment_id:
-                    await orders.set_provider_payment(
-                        stored, provider_payment_id=invoice.provider_payment_id, pay_url=invoice.pay_url
-                    )
-                else:
-                    stored.pay_url = invoice.pay_url
-                if stored.promo_code_id is not None and self._promos is not None and provider.uses_webhook:
-                    # A provider's invoice may stay payable beyond the reservation (its own lifetime, or
-                    # the order's when it names none): the code stays reserved until then, so a late
-                    # payment never uses it twice. (Telegram Stars asks the pre-checkout question first,
-                    # which refuses an order past its time: those invoices end with the reservation.)
-                    payable_until = invoice.expires_at or self._clock.now() + self._ttl
-                    await self._promos.hold(session, stored, payable_until + PAYMENT_GRACE)
-        log.info("order created", extra={"order_id": request.order_id, "provider": provider.name})
-        return invoice.pay_url
-
-    async def _pay_from_balance(
-        self, customer: CustomerView, price: Money, fields: _OrderFields, *, discount: bool = False
-    ) -> tuple[str, Money, Reservation]:
-        """Debit the balance and mark the order paid in one transaction (a pending discount is reserved
-        and consumed in it too); fulfilment follows."""
-        promo = Reservation()
-        now = self._clock.now()
-        async with self._db.session() as session:
-            orders = OrderRepository(session)
-            order = await fields.create(orders, customer.id, price, BALANCE)
-            if discount and self._promos is not None:
-                promo = await self._promos.reserve(session, order, now)
-            amount = order.amount
-            try:
-                await CustomerRepository(session).change_balance(
-                    customer.id,
-                    -amount,
-                    reason="purchase",
-                    idempotency_key=f"order:{order.id}",
-                    order_id=order.id,
-                )
-            except InsufficientBalance:
-                raise DomainError("balance-insufficient") from None
-            paid = await self._lifecycle.mark_paid(session, order, payment_id=order.id)
-            order_id = order.id
-        log.info("order paid from balance", extra={"order_id": order_id, "customer_id": customer.id})
-        await self._lifecycle.publish(paid)
-        return order_id, amount, promo
 
     async def precheckout_ok(self, *, order_id: str, telegram_id: int, amount: int, currency: str) -> bool:
         """Telegram's pre-checkout question for a Stars invoice: one cheap read, answered in time."""

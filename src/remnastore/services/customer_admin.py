@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable
-from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -31,6 +30,7 @@ from remnastore.panel.errors import PanelError, PanelUnavailable
 from remnastore.panel.models import PanelUser, UpdateUserRequest
 from remnastore.services.access_grant import AccessGrant
 from remnastore.services.accounts import CustomerView
+from remnastore.services.customer_cards import CustomerCard, CustomerRow, OrderLine, PanelState
 from remnastore.services.device_limits import DeviceLimits
 from remnastore.services.panel_link import PanelLink
 
@@ -39,71 +39,6 @@ T = TypeVar("T")
 PAGE_SIZE = 10
 MAX_DAYS = 3650
 MAX_DEVICES = 100
-
-
-@dataclass(frozen=True)
-class CustomerRow:
-    id: int
-    telegram_id: int
-    username: str | None
-    first_name: str | None
-    panel_username: str | None
-    is_banned: bool
-    created_at: datetime
-
-    @classmethod
-    def of(cls, customer: Customer) -> CustomerRow:
-        return cls(
-            id=customer.id,
-            telegram_id=customer.telegram_id,
-            username=customer.username,
-            first_name=customer.first_name,
-            panel_username=customer.panel_username,
-            is_banned=customer.is_banned,
-            created_at=customer.created_at,
-        )
-
-
-@dataclass(frozen=True)
-class PanelState:
-    status: str
-    expires_at: datetime
-    used_bytes: int
-    limit_bytes: int
-    device_limit: int | None
-    link: str
-
-
-@dataclass(frozen=True)
-class OrderLine:
-    id: str
-    created_at: datetime
-    status: str
-    provider: str
-    amount: Money
-
-
-@dataclass(frozen=True)
-class CustomerCard:
-    row: CustomerRow
-    language: str
-    last_seen_at: datetime
-    trial_used_at: datetime | None
-    balance: Money
-    referrer_telegram_id: int | None
-    subscription_kind: str | None
-    subscription_tariff: str | None
-    subscription_expires_at: datetime | None
-    #: the panel's status as the shop last learnt it (None: not told yet)
-    subscription_panel_status: str | None
-    panel: PanelState | None
-    panel_unavailable: bool
-    orders_count: int
-    paid: list[Money]
-    recent_orders: list[OrderLine]
-    invited: int
-    invited_paying: int
-    promos: list[tuple[str, str]]
 
 
 class CustomerAdmin:

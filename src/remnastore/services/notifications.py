@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from remnastore.domain.catalogue import Period, Tariff
 from remnastore.domain.money import Money
 
 
@@ -50,3 +51,25 @@ class ShopEvents(Protocol):
     def trial_started(self, *, telegram_id: int, days: int) -> None: ...
 
     def promo_used(self, *, telegram_id: int, code: str, effect: str) -> None: ...
+
+
+class RenewalNotifier(Protocol):
+    async def renewal_upcoming(
+        self, to: Recipient, *, amount: Money, charge_at: datetime, card: str | None
+    ) -> None: ...
+
+    async def renewal_succeeded(self, to: Recipient, *, amount: Money, card: str | None) -> None: ...
+
+    async def renewal_failed(
+        self, to: Recipient, *, amount: Money, retry_at: datetime | None, reason: str
+    ) -> None:
+        """``retry_at`` None: no more attempts for this period. ``reason``: "declined" or "balance"."""
+        ...
+
+    async def card_kept(self, to: Recipient, *, card: str | None) -> None:
+        """After a purchase asking to keep the card: on with ``card``, or (None) the card was not kept."""
+        ...
+
+    def charge_description(self, tariff: Tariff, period: Period, language: str) -> str:
+        """What the renewal charge is called on the customer's statement and receipt."""
+        ...

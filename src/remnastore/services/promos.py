@@ -1,7 +1,8 @@
 """Promo codes for customers: typed in or from a ``promo_`` link; applied once, counted atomically.
 
 * Bonus days: claimed (the activation counted and recorded) before the panel is touched; the target
-  expiry is fixed once in the activation, so a retry sets the same absolute expiry and never adds twice.
+  expiry is fixed once in the activation, so a retry sets the same absolute expiry and never adds twice
+  (the days are given by ``promo_days.py``).
 * Balance credit: counted, recorded and credited in one transaction, keyed on the code and customer.
 * Discounts (percent or fixed): remembered as the customer's pending code and shown at checkout. Creating
   an order *reserves* the code for that order (counted atomically, with an expiry, the order expiring with
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +22,6 @@ from remnastore.db.models import (
     Customer,
     Order,
     OrderStatus,
-    PeriodKind,
     PromoActivation,
     PromoActivationStatus,
     PromoCode,
@@ -32,61 +31,23 @@ from remnastore.db.repositories.orders import InvalidTransition, OrderRepository
 from remnastore.db.repositories.promos import PromoRepository, normalize_promo_code
 from remnastore.db.repositories.subscriptions import SubscriptionRepository
 from remnastore.db.session import Database
-from remnastore.domain.errors import DomainError, ServiceUnavailable
+from remnastore.domain.errors import DomainError
 from remnastore.domain.money import Money
 from remnastore.domain.promos import DISCOUNT_KINDS, Discount, PromoKindName, valid_code
 from remnastore.infra.clock import Clock
-from remnastore.panel.client import RemnawaveClient
-from remnastore.panel.errors import PanelError
 from remnastore.services.access_grant import AccessGrant
 from remnastore.services.accounts import CustomerView
 from remnastore.services.panel_link import PanelLink
+from remnastore.services.promo_days import PromoDays
+from remnastore.services.promo_outcomes import RESERVED, USED, Redeemed, Reservation, discount_of
 
 log = logging.getLogger(__name__)
-
-RESERVED = PromoActivationStatus.RESERVED.value
-USED = frozenset({PromoActivationStatus.CONSUMED.value, PromoActivationStatus.APPLIED.value})
-
-
-@dataclass(frozen=True)
-class Redeemed:
-    """What a code did: ``days`` added (until ``expires_at``), ``credit`` to the balance, or a
-    ``discount`` waiting for the next purchase."""
-
-    code: str
-    kind: str
-    days: int = 0
-    expires_at: datetime | None = None
-    credit: Money | None = None
-    discount: Discount | None = None
-
-
-@dataclass(frozen=True)
-class Reservation:
-    """The outcome of applying the pending code to a new order: ``discount`` applied (the order's amount
-    already lowered), or ``refused`` with the text key of the reason (the order stays at full price)."""
-
-    discount: Discount | None = None
-    full_price: Money | None = None
-    refused: str | None = None
-
-
-def discount_of(promo: PromoCode) -> Discount:
-    return Discount(
-        promo_id=promo.id,
-        code=promo.code,
-        kind=promo.kind,
-        value=promo.value,
-        currency=promo.currency,
-        tariff_codes=tuple(promo.tariff_codes) if promo.tariff_codes else None,
-    )
 
 
 class PromoService:
     def __init__(
         self,
         db: Database,
-        panel: RemnawaveClient,
         link: PanelLink,
         clock: Clock,
         *,
@@ -96,11 +57,9 @@ class PromoService:
     ) -> None:
         """``balance_currency``: None when balances are off (then balance codes are refused); ``access``:
         gives bonus days."""
-        self._access = access
         self._db = db
-        self._panel = panel
-        self._link = link
         self._clock = clock
+        self._days = PromoDays(db, link, clock, access=access)
         self.reservation = reservation
         self._balance_currency = balance_currency
 
@@ -150,7 +109,7 @@ class PromoService:
             if activation is None or activation.status != RESERVED:
                 activation = await self._claim(promos, promo, customer.id, activation, now)
             activation_id = activation.id
-        return await self._grant(activation_id)
+        return await self._days.grant(activation_id)
 
     async def _validate(
         self, session: AsyncSession, promo: PromoCode | None, customer_id: int, now: datetime
@@ -222,55 +181,6 @@ class PromoService:
         )
         log.info("promo credit added", extra={"customer_id": customer.id, "promo_id": promo.id})
         return Redeemed(promo.code, promo.kind, credit=credit)
-
-    async def _grant(self, activation_id: int) -> Redeemed:
-        """Give a claimed bonus-days activation its days on the panel (exactly once, resumable)."""
-        async with self._db.session() as session:
-            activation = await session.get(PromoActivation, activation_id)
-            promo = await session.get(PromoCode, activation.promo_id) if activation else None
-            row = await CustomerRepository(session).get(activation.customer_id) if activation else None
-            if activation is None or promo is None or row is None:
-                raise DomainError("promo-not-found")
-            customer = CustomerView.of(row)
-            target, status = activation.grant_expires_at, activation.status
-        if status in USED and target is not None:
-            return Redeemed(promo.code, promo.kind, days=promo.value, expires_at=target)
-        user = await self._link.find(customer)
-        if user is None:
-            await self._release_grant(activation_id)
-            raise DomainError("promo-needs-subscription")
-        now = self._clock.now()
-        if target is None:
-            async with self._db.session() as session:
-                activation = await session.get(PromoActivation, activation_id, populate_existing=True)
-                assert activation is not None
-                if activation.grant_expires_at is None:
-                    activation.grant_expires_at = max(now, user.expire_at) + timedelta(days=promo.value)
-                target = activation.grant_expires_at
-        key = f"promo:{activation_id}"
-        try:
-            await self._access.reserve(
-                customer.id,
-                key=key,
-                reason=PeriodKind.PROMO.value,
-                days=promo.value,
-                starts_at=target - timedelta(days=promo.value),
-                target=target,
-            )
-            await self._access.extend_to(customer, target, PeriodKind.PROMO.value, key=key)
-        except PanelError as exc:
-            log.warning("panel refused promo days: %s", exc, extra={"customer_id": customer.id})
-            raise ServiceUnavailable() from exc
-        async with self._db.session() as session:
-            if await PromoRepository(session).mark_applied(activation_id, now):
-                log.info("promo days given", extra={"customer_id": customer.id, "promo_id": promo.id})
-        return Redeemed(promo.code, promo.kind, days=promo.value, expires_at=target)
-
-    async def _release_grant(self, activation_id: int) -> None:
-        async with self._db.session() as session:
-            activation = await session.get(PromoActivation, activation_id)
-            if activation is not None and activation.grant_expires_at is None:
-                await PromoRepository(session).release_activation(activation)
 
     async def _forget_pending(self, customer_id: int, code: str) -> None:
         async with self._db.session() as session:
@@ -433,7 +343,7 @@ class PromoService:
             grants = [a.id for a in await PromoRepository(session).stale_grants(now)]
         for activation_id in grants:
             try:
-                await self._grant(activation_id)
+                await self._days.grant(activation_id)
             except DomainError as exc:
                 log.warning("promo days still not given: %s", exc.text_key)
         if released:

@@ -14,14 +14,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from remnastore.db.models import Order, OrderStatus, PeriodKind
 from remnastore.db.repositories.access_grants import AccessGrantRepository
 from remnastore.db.repositories.orders import OrderRepository
 from remnastore.db.repositories.subscriptions import SubscriptionRepository
 from remnastore.db.session import Database
-from remnastore.domain.catalogue import Catalogue, Period, Tariff, renewal_traffic_limit
+from remnastore.domain.catalogue import Catalogue, Period, Tariff
 from remnastore.domain.errors import ServiceUnavailable
 from remnastore.infra.clock import Clock
 from remnastore.panel.errors import PanelConfigurationError, PanelError
@@ -36,6 +34,7 @@ from remnastore.services.lifecycle import Lifecycle, OrderFulfilled
 from remnastore.services.notifications import AdminNotifier, CustomerNotifier
 from remnastore.services.panel_config import ConfigurationAlerts
 from remnastore.services.panel_link import PanelLink
+from remnastore.services.subscription_terms import devices_allowed, period_start, traffic_limit
 
 log = logging.getLogger(__name__)
 #: order meta: the access of this refunded order was taken back (or is being taken back)
@@ -97,7 +96,8 @@ class SubscriptionFulfilment:
         switch = bool(order_view.meta.get("switch"))
         traffic = int(order_view.meta.get(TRAFFIC_LIMIT, tariff.traffic_limit_bytes))
         try:
-            devices = await self._device_limit(customer, tariff, switch=switch)
+            async with self._db.session() as session:
+                devices = await devices_allowed(session, customer, tariff, switch=switch)
             user = await self._apply(
                 order_id, customer, tariff, target, switch=switch, device_limit=devices, traffic=traffic
             )
@@ -163,9 +163,9 @@ class SubscriptionFulfilment:
             stored = locked.meta.get("target_expires_at")
             if stored is not None:
                 return customer, locked, tariff, period, datetime.fromisoformat(stored)
-            base, switch = await self._base(session, locked, customer, tariff, user)
+            base, switch = await period_start(session, locked, customer, tariff, user, self._clock.now())
             target = period.extend(base)
-            traffic, reset = await self._traffic(session, customer, tariff, user, switch=switch)
+            traffic, reset = await traffic_limit(session, customer, tariff, user, switch=switch)
             locked.meta = {
                 **locked.meta,
                 "target_expires_at": target.isoformat(),
@@ -183,87 +183,6 @@ class SubscriptionFulfilment:
                 order_id=order_id,
             )
             return customer, locked, tariff, period, target
-
-    async def _base(
-        self,
-        session: AsyncSession,
-        order: Order,
-        customer: CustomerView,
-        tariff: Tariff,
-        user: PanelUser | None,
-    ) -> tuple[datetime, bool]:
-        """Where the new period starts, and whether it is a tariff change (which starts from now)."""
-        now = self._clock.now()
-        current = await SubscriptionRepository(session).get_current(customer.id)
-        if (
-            current is not None
-            and current.kind == "paid"
-            and current.tariff_code not in (None, tariff.code)
-            and current.expires_at > now
-        ):
-            return now, True  # a tariff change (announced to the customer before paying) starts from now
-        candidates = [now]
-        if user is not None and user.status != "DISABLED":
-            candidates.append(user.expire_at)
-        if current is not None:
-            candidates.append(current.expires_at)
-        in_flight = await OrderRepository(session).list(
-            customer_id=customer.id, status=OrderStatus.PAID, limit=100
-        )
-        for other in in_flight:
-            target = other.meta.get("target_expires_at")
-            if other.id != order.id and target:
-                candidates.append(datetime.fromisoformat(target))
-        return max(candidates), False
-
-    async def _traffic(
-        self,
-        session: AsyncSession,
-        customer: CustomerView,
-        tariff: Tariff,
-        user: PanelUser | None,
-        *,
-        switch: bool,
-    ) -> tuple[int, bool]:
-        """The traffic limit this order sets, and whether the used traffic is reset: a renewal of the same
-        limited tariff follows the tariff's ``renewal_traffic`` policy (computed once, stored in the
-        order); a first purchase or a change of tariff gets the tariff's limit."""
-        current = await SubscriptionRepository(session).get_current(customer.id)
-        renewal = (
-            not switch
-            and user is not None
-            and current is not None
-            and current.kind == "paid"
-            and current.tariff_code == tariff.code
-            and tariff.traffic_limit_bytes > 0
-        )
-        if not renewal or user is None or current is None:
-            return tariff.traffic_limit_bytes, False
-        limit = renewal_traffic_limit(
-            tariff.renewal_traffic,
-            tariff.traffic_limit_bytes,
-            recorded_limit=current.traffic_limit_bytes,
-            panel_limit=user.traffic_limit_bytes,
-            panel_used=user.used_traffic_bytes,
-        )
-        return limit, True
-
-    async def _device_limit(self, customer: CustomerView, tariff: Tariff, *, switch: bool) -> int | None:
-        """The device limit a period of ``tariff`` gives: a renewal of the same tariff keeps devices bought
-        on top of it (the larger of the tariff's limit and the recorded one); a change of tariff resets it."""
-        async with self._db.session() as session:
-            current = await SubscriptionRepository(session).get_current(customer.id)
-        limit = tariff.device_limit or None
-        if (
-            limit is not None
-            and not switch
-            and current is not None
-            and current.kind == "paid"
-            and current.tariff_code == tariff.code
-            and current.device_limit is not None
-        ):
-            return max(limit, current.device_limit)
-        return limit
 
     async def _apply(
         self,

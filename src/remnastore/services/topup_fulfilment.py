@@ -15,13 +15,12 @@ from remnastore.db.repositories.customers import CustomerRepository
 from remnastore.db.repositories.orders import OrderRepository
 from remnastore.db.session import Database
 from remnastore.domain.money import Money
+from remnastore.services.checkout import BALANCE
 from remnastore.services.customer_lock import lock_customer
 from remnastore.services.lifecycle import Lifecycle, OrderRefunded
 from remnastore.services.notifications import AdminNotifier, CustomerNotifier, Recipient
 
 log = logging.getLogger(__name__)
-#: the provider name of orders paid from the balance
-BALANCE = "balance"
 #: order meta of a balance purchase refunded because the top-up that paid for it was refunded
 SPENT_TOPUP = "spent_topup"
 

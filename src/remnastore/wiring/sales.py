@@ -73,7 +73,6 @@ def build_promos(core: Core, customers: Customers) -> PromoService | None:
     sales = settings.sales
     return PromoService(
         core.db,
-        core.panel,
         customers.panel_link,
         core.clock,
         access=customers.access,

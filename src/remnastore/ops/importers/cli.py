@@ -62,7 +62,8 @@ async def run_command(
     from remnastore.db import migrate
     from remnastore.db.session import Database
     from remnastore.domain.catalogue import CatalogueError, load_catalogue
-    from remnastore.ops.importers.machka import ImportOptions, MachkaImporter
+    from remnastore.ops.importers.machka import MachkaImporter
+    from remnastore.ops.importers.machka_run import ImportOptions
 
     out = out or sys.stdout
     err = err or sys.stderr

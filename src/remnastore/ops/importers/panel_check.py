@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from remnastore.db.models import Customer, ImportKey, Subscription
 from remnastore.db.session import Database
-from remnastore.ops.importers.machka import CUSTOMERS, SOURCE
+from remnastore.ops.importers.machka_values import CUSTOMERS, SOURCE
 from remnastore.ops.importers.progress import Progress
 from remnastore.ops.importers.report import Mismatch, PanelCheckResult
 from remnastore.panel.client import RemnawaveClient

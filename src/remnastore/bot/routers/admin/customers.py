@@ -30,7 +30,8 @@ from remnastore.domain.catalogue import Catalogue
 from remnastore.domain.errors import DomainError
 from remnastore.domain.typed_numbers import typed_int_or_none
 from remnastore.locales import Translator
-from remnastore.services.customer_admin import CustomerAdmin, CustomerCard, CustomerRow
+from remnastore.services.customer_admin import CustomerAdmin
+from remnastore.services.customer_cards import CustomerCard, CustomerRow
 from remnastore.services.effective_settings import EffectiveSettings
 
 log = logging.getLogger(__name__)

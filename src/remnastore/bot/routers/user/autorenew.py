@@ -14,8 +14,8 @@ from remnastore.bot.routers.user.buy import start_payment
 from remnastore.domain.errors import DomainError
 from remnastore.locales import Translator
 from remnastore.services.accounts import CustomerView
-from remnastore.services.autorenewal import BALANCE, AutoRenewalService, RenewalView
-from remnastore.services.checkout import Checkout
+from remnastore.services.autorenewal import AutoRenewalService, RenewalView
+from remnastore.services.checkout import BALANCE, Checkout
 
 
 def toggle_button(t: Translator, enabled: bool) -> InlineKeyboardButton:

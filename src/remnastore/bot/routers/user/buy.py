@@ -27,7 +27,8 @@ from remnastore.domain.money import Money
 from remnastore.domain.promos import Discount
 from remnastore.locales import Translator
 from remnastore.services.accounts import CustomerView
-from remnastore.services.checkout import Checkout, MethodOption, PaidFromBalance
+from remnastore.services.checkout import Checkout, PaidFromBalance
+from remnastore.services.order_placement import MethodOption
 from remnastore.services.promos import PromoService
 
 
