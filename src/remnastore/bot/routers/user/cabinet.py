@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from remnastore.bot.callbacks import Nav, Screen
 from remnastore.bot.keyboards import cabinet as cabinet_keyboard
 from remnastore.bot.respond import show
+from remnastore.bot.routing import Router
 from remnastore.cabinet.links import CabinetLinks
 from remnastore.domain.errors import DomainError
 from remnastore.locales import Translator
