@@ -264,7 +264,8 @@ class GateIsolation(RedisEventIsolation):
                     args=args + rate_args + [held for _, held in releases],
                 )
             except BaseException:
-                self._releases.extend(releases)  # a release is idempotent: sent again with the next one
+                for name, held in releases:  # a release is idempotent: sent again with the next one
+                    self._queue_release(name, held)
                 raise
             result = cast(list[Any], reply)
             if len(result) > 2 and int(result[2]) == 0:  # locked by another instance or worker
