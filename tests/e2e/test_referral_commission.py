@@ -49,6 +49,8 @@ async def test_inviter_earns_ten_percent_of_a_rub_payment_once(
 
     friend = shop.user(9602, first_name="Bob", language_code="en")
     await friend.wait_reply(await friend.send(f"/start ref_{code}"))
+    before = await inviter.wait_reply(await inviter.send("/referrals"))
+    assert "Earned to balance" not in before.text, before.text
     await friend.wait_reply(await friend.send("/buy"))
     await friend.wait_reply(await friend.press("Standard"))
     await friend.wait_reply(await friend.press("1 month"))
@@ -78,6 +80,10 @@ async def test_inviter_earns_ten_percent_of_a_rub_payment_once(
     assert list(kinds) == ["commission"]
     reply = await inviter.wait_reply(await inviter.send("/balance"))
     assert "19.90" in reply.text
+    # the numbers seen before the payment are not shown again
+    screen = await inviter.wait_reply(await inviter.send("/referrals"))
+    earned = [line for line in screen.text.splitlines() if line.startswith("Earned to balance")]
+    assert len(earned) == 1 and "19.90" in earned[0], screen.text
 
 
 async def test_no_commission_without_an_inviter(shop: Shop, payment_emulators: PaymentEmulators) -> None:

@@ -8,12 +8,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+import pytest
+from sqlalchemy import event, select
 
 from remnastore.bot.callbacks import Nav, Screen
+from remnastore.db.models import Customer
 from remnastore.db.session import Database
 from remnastore.infra.logging import log_context
+from tests.e2e.test_purchase_stars import open_invoice
 from tests.fixtures.shop import Shop
+from tests.fixtures.text import shows
 
 COLD_START_BOUND = 8  # registration: insert, select, the deep-link payload, the FSM reset
 WARM_BOUND = 0
@@ -92,3 +96,64 @@ async def test_a_crowd_of_new_customers_costs_two_statements_each_and_the_referr
             assert "Invite friends" in (await user.wait_reply(update)).text
     assert [counts[update] for update in starts] == [NEW_CUSTOMER_STATEMENTS] * len(users)
     assert [counts[update] for update in views] == [REFERRAL_SCREEN_STATEMENTS] * len(users)
+
+
+async def test_invite_friends_viewed_again_costs_no_statement_and_shows_each_change_at_once(
+    shop: Shop,
+) -> None:
+    """The referral numbers are kept with the customer: a second view reads no database, and a new
+    invitee or an invitee's payment shows on the very next view."""
+    inviter = shop.user(7301, first_name="Inviter", language_code="en")
+    await inviter.wait_reply(await inviter.send("/start"))
+
+    async def view() -> tuple[str, int]:
+        await inviter.wait_reply(await inviter.press_data(Nav(screen=Screen.MAIN).pack()))
+        update = await inviter.press_data(Nav(screen=Screen.REFERRALS).pack())
+        return (await inviter.wait_reply(update)).text, update
+
+    with statements_per_update(shop.db) as counts:
+        text, first = await view()
+        assert shows("Invited: 0", text), text
+        text, again = await view()
+    assert shows("Invited: 0", text), text
+    assert counts[first] == REFERRAL_SCREEN_STATEMENTS
+    assert counts[again] == WARM_BOUND
+
+    async with shop.db.session() as session:
+        code = (await session.scalars(select(Customer).where(Customer.telegram_id == 7301))).one()
+    friend = shop.user(7302, first_name="Friend", language_code="en")
+    await friend.wait_reply(await friend.send(f"/start ref_{code.referral_code}"))
+    text, _ = await view()
+    assert shows("Invited: 1", text) and shows("Paid: 0", text), text
+
+    await friend.pay_invoice(link=await open_invoice(shop, 7302))
+    await shop.telegram.wait_until(
+        lambda: any("Payment received" in m.text for m in friend.messages), timeout=10
+    )
+    await shop.idle()  # the purchase's fulfilment and its referral step have finished
+    text, _ = await view()
+    assert shows("Invited: 1", text) and shows("Paid: 1", text), text
+
+
+@pytest.mark.postgres  # the PostgreSQL backend runs with Redis
+async def test_a_warm_press_costs_one_redis_request_before_its_handler(shop: Shop) -> None:
+    """With Redis, the rate limit, the chat lock, the conversation state and the cached customer are one
+    request; the lock's release is the only other one when no further update comes (it travels with the
+    next update's request otherwise). Before, a press took six."""
+    assert shop.redis_url is not None
+    registry = shop.app.core.metrics.registry
+
+    def round_trips() -> float:
+        return registry.get_sample_value("remnastore_redis_round_trips_total") or 0.0
+
+    vera = shop.user(7401, first_name="Vera", language_code="en")
+    await vera.wait_reply(await vera.send("/start"))
+    per_press: list[float] = []
+    for screen in (Screen.BUY, Screen.MAIN, Screen.BUY, Screen.MAIN, Screen.BUY, Screen.MAIN):
+        await shop.idle()
+        before = round_trips()
+        await vera.wait_reply(await vera.press_data(Nav(screen=screen).pack()))
+        await shop.idle()
+        per_press.append(round_trips() - before)
+    # the median: a scheduled job of the shop may use Redis during one of the presses
+    assert sorted(per_press)[len(per_press) // 2] <= 2, per_press

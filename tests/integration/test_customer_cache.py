@@ -12,14 +12,18 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import event, update
+from sqlalchemy import delete, event, update
 
+from remnastore.config.referrals import ReferralSettings
 from remnastore.db import Database
-from remnastore.db.models import Customer
+from remnastore.db.models import Customer, Referral
 from remnastore.db.repositories import CustomerRepository
+from remnastore.db.repositories.referrals import ReferralRepository
+from remnastore.domain.money import Money
 from remnastore.infra.cache import Cache
 from remnastore.services.accounts import AccountService, CustomerView, TelegramProfile
 from remnastore.services.customer_cache import CustomerCache
+from remnastore.services.referrals import ReferralRewards, ReferralStats
 
 
 @dataclass
@@ -27,6 +31,7 @@ class Cached:
     accounts: AccountService
     db: Database
     hits: list[bool]
+    customers: CustomerCache
 
 
 @pytest.fixture
@@ -40,7 +45,8 @@ async def cached(database: Database, db_backend: str) -> AsyncIterator[Cached]:
     customers = CustomerCache(cache, 300)
     database.on_customers_changed = customers.invalidate
     try:
-        yield Cached(AccountService(database, default_language="en", cache=customers), database, hits)
+        accounts = AccountService(database, default_language="en", cache=customers)
+        yield Cached(accounts, database, hits, customers)
     finally:
         if redis is not None:
             await redis.aclose()
@@ -125,3 +131,42 @@ async def test_a_rolled_back_change_keeps_the_entry(cached: Cached) -> None:
     with statements(cached.db) as seen:
         again = await arrive(cached)
     assert seen == [] and again.trial_used is False
+
+
+async def test_referral_numbers_are_kept_until_a_write_changes_them(cached: Cached) -> None:
+    inviter, friend = await arrive(cached, 5001), await arrive(cached, 5002, username="friend")
+    rewards = ReferralRewards(
+        cached.db,
+        None,  # no days are granted here
+        None,
+        ReferralSettings(),
+        notifier=None,
+        balance_currency="RUB",
+        cache=cached.customers,
+    )
+
+    async def numbers() -> tuple[ReferralStats, list[str]]:
+        with statements(cached.db) as seen:
+            return await rewards.stats(inviter.id), seen
+
+    first, seen = await numbers()
+    assert (first.invited, first.paying, first.earned) == (0, 0, []) and seen
+    assert await numbers() == (first, [])
+
+    async with cached.db.session() as session:  # an invitee (the inviter's own row is not written)
+        assert await ReferralRepository(session).record(inviter.id, friend.id)
+    invited, seen = await numbers()
+    assert invited.invited == 1 and seen
+    assert await numbers() == (invited, [])
+
+    async with cached.db.session() as session:  # a commission credited
+        await CustomerRepository(session).change_balance(
+            inviter.id, Money(1990, "RUB"), reason="referral", idempotency_key="referral:o-1"
+        )
+    earned, _ = await numbers()
+    assert earned.earned == [Money(1990, "RUB")]
+
+    async with cached.db.session() as session:  # a write to referrals that names no referrer
+        await session.execute(delete(Referral).where(Referral.invitee_id == friend.id))
+    gone, _ = await numbers()
+    assert gone.invited == 0

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 
 from remnastore.bot.keyboards import only_back
 from remnastore.bot.log_chat import LogChat
 from remnastore.bot.render import Renderer
+from remnastore.bot.routing import Router
 from remnastore.domain.errors import DomainError
 from remnastore.locales import Locales
 

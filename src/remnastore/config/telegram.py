@@ -60,8 +60,9 @@ class TelegramSettings(SettingsGroup):
         30.0,
         gt=0,
         le=1000,
-        description="messages (sent, copied or edited) per second the shop sends overall, replies first; "
-        "a faster broadcast rate raises it (paid broadcasts); split between --workers",
+        description="messages (sent, copied or edited) per second the shop sends overall, replies first, "
+        "never more within a second (a steady stream: 28 for 30); a faster broadcast rate raises it "
+        "(paid broadcasts); split between --workers",
     )
     chat_send_rate: float = env(
         "TELEGRAM_CHAT_SEND_RATE",

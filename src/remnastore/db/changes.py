@@ -1,5 +1,10 @@
 """Which customers a unit of work changed, so that caches of customer rows can be invalidated.
 
+It also notes whose referral numbers (invited, paying) it changed: the repository that records a referral
+or an invitee's first payment names the referrer (:func:`note_referrer`, or the ``referrers_noted``
+execution option on its statement); any other ``UPDATE``/``DELETE`` of referrals marks them unknown. A
+commission credited changes the inviter's balance, so the inviter's row is among the changed customers.
+
 Sessions of :class:`TrackedSession` note every ``customers`` row they change: ORM objects modified or
 deleted at flush time, and bulk ``UPDATE``/``DELETE`` statements (their ``WHERE`` names the rows by
 ``id`` or ``telegram_id``; a statement that names them otherwise marks "some rows, unknown"). After the
@@ -17,10 +22,13 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClauseList, ColumnElement
 
-from remnastore.db.models import Customer
+from remnastore.db.models import Customer, Referral
 
 INFO_KEY = "remnastore.customer_changes"
 _TABLE = Customer.__tablename__
+_REFERRALS = Referral.__tablename__
+#: Execution option of a referrals statement whose referrers were noted with :func:`note_referrer`.
+REFERRERS_NOTED = "referrers_noted"
 
 
 @dataclass
@@ -28,9 +36,12 @@ class CustomerChanges:
     ids: set[int] = field(default_factory=set)
     telegram_ids: set[int] = field(default_factory=set)
     unknown: bool = False
+    #: customers whose referrals (invited, paying) changed; ``referrals_unknown``: some, not told which
+    referrers: set[int] = field(default_factory=set)
+    referrals_unknown: bool = False
 
     def __bool__(self) -> bool:
-        return bool(self.ids or self.telegram_ids or self.unknown)
+        return bool(self.ids or self.telegram_ids or self.unknown or self.referrers or self.referrals_unknown)
 
 
 class TrackedSession(Session):
@@ -44,6 +55,11 @@ def changes_of(session: Session) -> CustomerChanges:
     return changes
 
 
+def note_referrer(session: Session, referrer_id: int) -> None:
+    """The unit of work changed ``referrer_id``'s referrals (a new invitee, an invitee's first payment)."""
+    changes_of(session).referrers.add(referrer_id)
+
+
 def pop_changes(session: Session) -> CustomerChanges | None:
     changes: CustomerChanges | None = session.info.pop(INFO_KEY, None)
     return changes if changes else None
@@ -51,6 +67,9 @@ def pop_changes(session: Session) -> CustomerChanges | None:
 
 @event.listens_for(TrackedSession, "after_flush")
 def _after_flush(session: Session, _context: Any) -> None:
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Referral) and obj.referrer_id is not None:
+            note_referrer(session, obj.referrer_id)
     touched = [obj for obj in session.dirty if isinstance(obj, Customer) and session.is_modified(obj)]
     touched.extend(obj for obj in session.deleted if isinstance(obj, Customer))
     if not touched:
@@ -69,7 +88,10 @@ def _on_execute(state: ORMExecuteState) -> None:
         return
     statement: Any = state.statement
     # ORM statements carry annotated copies of the table: compare by name
-    if getattr(getattr(statement, "table", None), "name", None) != _TABLE:
+    table = getattr(getattr(statement, "table", None), "name", None)
+    if table == _REFERRALS and not state.execution_options.get(REFERRERS_NOTED):
+        changes_of(state.session).referrals_unknown = True
+    if table != _TABLE:
         return
     changes = changes_of(state.session)
     if not _rows_named(statement.whereclause, changes):

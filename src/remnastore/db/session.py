@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool, StaticPool
 
@@ -24,6 +25,11 @@ from remnastore.infra.fencing import verify_fence
 log = logging.getLogger(__name__)
 Dialect = Literal["postgresql", "sqlite"]
 SQLITE_BUSY_TIMEOUT_MS = 5000
+#: A pooled PostgreSQL connection unused for longer is pinged before it is handed out (the server may
+#: have restarted or a proxy dropped it); one used again sooner is not: a busy shop's connections are,
+#: and the asyncpg ping costs three round trips (BEGIN, a statement, ROLLBACK) on every checkout.
+PING_AFTER_IDLE_SECONDS = 10.0
+_IDLE_SINCE = "remnastore_idle_since"
 
 
 def normalize_url(url: str) -> str:
@@ -71,10 +77,12 @@ def build_engine(
     echo: bool = False,
     sqlite_foreign_keys: bool = True,
     pooled: bool = True,
+    ping_after_idle: float = PING_AFTER_IDLE_SECONDS,
 ) -> AsyncEngine:
     """An async engine with the settings this application relies on, for either dialect.
 
     ``pooled=False`` opens a fresh connection per use (for one-off work such as migrations).
+    ``ping_after_idle``: see :data:`PING_AFTER_IDLE_SECONDS`.
     """
     parsed = make_url(normalize_url(url))
     options: dict[str, Any] = {"echo": echo}
@@ -88,13 +96,40 @@ def build_engine(
     if not sqlite:
         options.update(connect_args={"timeout": 10, "command_timeout": 60})
         if pooled:
-            options.update(pool_pre_ping=True, pool_recycle=1800)
+            options.update(pool_recycle=1800)
     else:
         ensure_sqlite_directory(parsed)
     engine = create_async_engine(parsed, **options)
     if sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(foreign_keys=sqlite_foreign_keys))
+    elif pooled:
+        ping_idle_connections(engine, ping_after_idle)
     return engine
+
+
+def ping_idle_connections(engine: AsyncEngine, idle_seconds: float) -> None:
+    """SQLAlchemy's pessimistic disconnect handling for connections idle longer than ``idle_seconds``
+    only: a failed ping makes the pool discard the connection and hand out a fresh one."""
+    pool = engine.sync_engine.pool
+    dialect = engine.sync_engine.dialect
+
+    def checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop(_IDLE_SINCE, None)
+        if since is None or time.monotonic() - since < idle_seconds:
+            return  # a new connection, or one in use a moment ago
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("an idle pooled connection is gone") from exc
+        if not alive:
+            raise DisconnectionError("an idle pooled connection is gone")
+
+    event.listen(pool, "checkin", checkin)
+    event.listen(pool, "checkout", checkout)
 
 
 class Database:
@@ -106,9 +141,18 @@ class Database:
     ``on_customers_changed`` (if set) is awaited with them: caches of customers are invalidated there.
     """
 
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        echo: bool = False,
+        ping_after_idle: float = PING_AFTER_IDLE_SECONDS,
+    ) -> None:
         self.url = normalize_url(url)
-        self.engine: AsyncEngine = build_engine(self.url, pool_size=pool_size, echo=echo)
+        self.engine: AsyncEngine = build_engine(
+            self.url, pool_size=pool_size, echo=echo, ping_after_idle=ping_after_idle
+        )
         self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, expire_on_commit=False, sync_session_class=TrackedSession
         )

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -23,6 +24,12 @@ KEY_PREFIX = "remnastore:cache:"
 # burst to the database), short enough that a hung Redis does not hold an update for long.
 REDIS_TIMEOUT = 3.0
 LookupHook = Callable[[str, bool], None]
+#: Entries already read for the update being handled, by full key (None: absent), with the Redis client
+#: they were read from: the update gate reads them in the request that takes the chat's lock
+#: (bot/update_gate.py). Writes and deletes of this update keep them current.
+prefetched: ContextVar[tuple[Redis, dict[str, str | None]] | None] = ContextVar(
+    "remnastore_cache_prefetched", default=None
+)
 
 
 class Cache:
@@ -73,6 +80,7 @@ class Cache:
                     self._local.clear()
             self._local[full] = (now + ttl_seconds, value)
             return
+        self._keep_prefetched(full, value)
         try:
             async with asyncio.timeout(REDIS_TIMEOUT):
                 await self._redis.set(full, value, px=max(1, int(ttl_seconds * 1000)))
@@ -87,6 +95,8 @@ class Cache:
             for key in full:
                 self._local.pop(key, None)
             return
+        for key in full:
+            self._keep_prefetched(key, None)
         try:
             async with asyncio.timeout(REDIS_TIMEOUT):
                 await self._redis.delete(*full)
@@ -122,6 +132,9 @@ class Cache:
                 self._local.pop(full, None)
                 return None
             return entry[1]
+        early = self._prefetched()
+        if early is not None and full in early:
+            return early[full]
         try:
             async with asyncio.timeout(REDIS_TIMEOUT):
                 raw = await self._redis.get(full)
@@ -131,3 +144,12 @@ class Cache:
         if raw is None:
             return None
         return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+    def _prefetched(self) -> dict[str, str | None] | None:
+        early = prefetched.get()
+        return early[1] if early is not None and early[0] is self._redis else None
+
+    def _keep_prefetched(self, full: str, value: str | None) -> None:
+        early = self._prefetched()
+        if early is not None and full in early:
+            early[full] = value

@@ -213,47 +213,54 @@ class MemoryRateLimiter:
 
 # ---------------------------------------------------------------------------------------------- Redis
 
-# KEYS[1]: state hash (warn_until, strikes, strike_at, ban_until), KEYS[2]: sorted set of accepted hits.
-# ARGV: now_ms, window_ms, events, strikes_needed, ban_ms, member, strike_memory_ms.
+# The verdict as a Lua function, so that another script can run it in the same request (the update gate:
+# rate limit, chat lock and conversation state in one round trip, see bot/update_gate.py).
+# state: hash (warn_until, strikes, strike_at, ban_until), hits: sorted set of accepted hits; times in ms.
 # Returns {code, ban_until_ms}: 0 allow, 1 warn, 2 drop, 3 banned, 4 banned_silent.
-_HIT_SCRIPT = """
-local now = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local events = tonumber(ARGV[3])
-local needed = tonumber(ARGV[4])
-local ban = tonumber(ARGV[5])
-local memory = tonumber(ARGV[7])
-local ban_until = tonumber(redis.call('HGET', KEYS[1], 'ban_until') or '0')
-if ban_until > now then
-  return {4, ban_until}
+HIT_FUNCTION = """
+local function rate_limit_hit(state, hits, now, window, events, needed, ban, member, memory)
+  local ban_until = tonumber(redis.call('HGET', state, 'ban_until') or '0')
+  if ban_until > now then
+    return {4, ban_until}
+  end
+  redis.call('ZREMRANGEBYSCORE', hits, '-inf', now - window)
+  if redis.call('ZCARD', hits) < events then
+    redis.call('ZADD', hits, now, member)
+    redis.call('PEXPIRE', hits, window)
+    return {0, 0}
+  end
+  local warn_until = tonumber(redis.call('HGET', state, 'warn_until') or '0')
+  if warn_until > now then
+    return {2, 0}
+  end
+  local strikes = tonumber(redis.call('HGET', state, 'strikes') or '0')
+  local strike_at = tonumber(redis.call('HGET', state, 'strike_at') or '0')
+  if now - strike_at > memory then
+    strikes = 0
+  end
+  strikes = strikes + 1
+  if strikes >= needed then
+    local until_ms = now + ban
+    redis.call('DEL', state, hits)
+    redis.call('HSET', state, 'ban_until', until_ms)
+    redis.call('PEXPIRE', state, ban)
+    return {3, until_ms}
+  end
+  redis.call('HSET', state, 'strikes', strikes, 'strike_at', now, 'warn_until', now + window)
+  redis.call('PEXPIRE', state, memory)
+  return {1, 0}
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
-if redis.call('ZCARD', KEYS[2]) < events then
-  redis.call('ZADD', KEYS[2], now, ARGV[6])
-  redis.call('PEXPIRE', KEYS[2], window)
-  return {0, 0}
-end
-local warn_until = tonumber(redis.call('HGET', KEYS[1], 'warn_until') or '0')
-if warn_until > now then
-  return {2, 0}
-end
-local strikes = tonumber(redis.call('HGET', KEYS[1], 'strikes') or '0')
-local strike_at = tonumber(redis.call('HGET', KEYS[1], 'strike_at') or '0')
-if now - strike_at > memory then
-  strikes = 0
-end
-strikes = strikes + 1
-if strikes >= needed then
-  local until_ms = now + ban
-  redis.call('DEL', KEYS[1], KEYS[2])
-  redis.call('HSET', KEYS[1], 'ban_until', until_ms)
-  redis.call('PEXPIRE', KEYS[1], ban)
-  return {3, until_ms}
-end
-redis.call('HSET', KEYS[1], 'strikes', strikes, 'strike_at', now, 'warn_until', now + window)
-redis.call('PEXPIRE', KEYS[1], memory)
-return {1, 0}
 """
+
+# KEYS[1]: state hash, KEYS[2]: sorted set of accepted hits.
+# ARGV: now_ms, window_ms, events, strikes_needed, ban_ms, member, strike_memory_ms.
+_HIT_SCRIPT = (
+    HIT_FUNCTION
+    + """
+return rate_limit_hit(KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]),
+  tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7]))
+"""
+)
 
 _CODES = {
     0: VerdictKind.ALLOW,
@@ -262,6 +269,16 @@ _CODES = {
     3: VerdictKind.BANNED,
     4: VerdictKind.BANNED_SILENT,
 }
+
+
+def verdict_of(code: object, ban_until_ms: object) -> Verdict:
+    """The verdict :data:`HIT_FUNCTION` returned as ``{code, ban_until_ms}``."""
+    kind = _CODES[int(str(code))]
+    if kind is VerdictKind.ALLOW:
+        return Verdict.ALLOW
+    if kind in (VerdictKind.BANNED, VerdictKind.BANNED_SILENT):
+        return Verdict(kind, int(str(ban_until_ms)) / 1000)
+    return Verdict(kind)
 
 
 def _ms(seconds: float) -> int:
@@ -289,36 +306,35 @@ class RedisRateLimiter:
         self._prefix = prefix
         self._script = redis.register_script(_HIT_SCRIPT)
 
-    def _keys(self, customer_key: int) -> list[str]:
+    def keys(self, customer_key: int) -> list[str]:
+        """The Redis keys of one customer's state (for :data:`HIT_FUNCTION`'s first two arguments)."""
         base = f"{self._prefix}{customer_key}"
         return [base, f"{base}:hits"]
 
-    async def hit(self, customer_key: int, now: float | None = None) -> Verdict:
+    def hit_args(self, now: float | None = None) -> list[int | str]:
+        """:data:`HIT_FUNCTION`'s other arguments, in order, for one hit at ``now``."""
         now = self._clock() if now is None else now
         limits = self.limits
-        reply = await self._script(
-            keys=self._keys(customer_key),
-            args=[
-                _ms(now),
-                _ms(limits.window),
-                limits.events,
-                limits.strikes,
-                _ms(limits.ban),
-                uuid.uuid4().hex,
-                _ms(limits.strike_memory),
-            ],
-        )
-        kind = _CODES[int(reply[0])]
-        if kind in (VerdictKind.BANNED, VerdictKind.BANNED_SILENT):
-            return Verdict(kind, int(reply[1]) / 1000)
-        return Verdict(kind)
+        return [
+            _ms(now),
+            _ms(limits.window),
+            limits.events,
+            limits.strikes,
+            _ms(limits.ban),
+            uuid.uuid4().hex,
+            _ms(limits.strike_memory),
+        ]
+
+    async def hit(self, customer_key: int, now: float | None = None) -> Verdict:
+        reply = await self._script(keys=self.keys(customer_key), args=self.hit_args(now))
+        return verdict_of(reply[0], reply[1])
 
     async def unban(self, customer_key: int) -> None:
-        await self._redis.delete(*self._keys(customer_key))
+        await self._redis.delete(*self.keys(customer_key))
 
     async def is_banned(self, customer_key: int, now: float | None = None) -> bool:
         now = self._clock() if now is None else now
-        raw = await self._redis.hget(self._keys(customer_key)[0], "ban_until")  # type: ignore[misc]
+        raw = await self._redis.hget(self.keys(customer_key)[0], "ban_until")  # type: ignore[misc]
         return raw is not None and int(raw) > _ms(now)
 
 

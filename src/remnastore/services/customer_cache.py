@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 
 AREA = "customer"
 ID_AREA = "customer-id"
+#: A customer's referral numbers (invited, paying, earned), by customer id: dropped with the customer's
+#: entry (a commission changes the balance) and when their referrals change (see db/changes.py).
+REFERRALS_AREA = "customer-referrals"
 
 
 @dataclass(frozen=True)
@@ -86,8 +89,23 @@ class CustomerCache:
         await self._cache.set(ID_AREA, str(view.id), str(view.telegram_id), self.ttl_seconds)
         await self._cache.set(AREA, str(view.telegram_id), value, self.ttl_seconds)
 
+    async def referral_numbers(self, customer_id: int) -> str | None:
+        """The referral numbers kept with :meth:`keep_referral_numbers` (serialised by the caller)."""
+        if self.ttl_seconds <= 0:
+            return None
+        return await self._cache.get(REFERRALS_AREA, str(customer_id))
+
+    async def keep_referral_numbers(self, customer_id: int, value: str) -> None:
+        await self._cache.set(REFERRALS_AREA, str(customer_id), value, self.ttl_seconds)
+
     async def invalidate(self, changes: CustomerChanges) -> None:
-        """Drop the entries of changed customers (all of them when the rows are unknown)."""
+        """Drop the entries of changed customers (all of them when the rows are unknown) and the
+        referral numbers of changed customers and referrers."""
+        if changes.referrals_unknown:
+            await self._cache.clear(REFERRALS_AREA)
+        else:
+            changed = {str(c) for c in changes.ids | changes.referrers}
+            await self._cache.delete(REFERRALS_AREA, changed)
         if changes.unknown:
             await self._cache.clear(AREA)
             return

@@ -8,6 +8,7 @@ pending, and the ``referral-rewards`` job gives them later (with back-off).
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,7 @@ from remnastore.infra.clock import Clock
 from remnastore.panel.errors import PanelError
 from remnastore.services.access_grant import AccessGrant
 from remnastore.services.accounts import CustomerView
+from remnastore.services.customer_cache import CustomerCache
 from remnastore.services.fulfilment import ALERT_AFTER_ATTEMPTS, backoff
 from remnastore.services.gifts import GIFT_PROVIDER
 from remnastore.services.notifications import Recipient
@@ -47,6 +49,18 @@ class ReferralStats:
     paying: int
     earned: list[Money]
 
+    def dumps(self) -> str:
+        earned = [[money.minor, money.currency] for money in self.earned]
+        return json.dumps([self.invited, self.paying, earned], separators=(",", ":"))
+
+    @classmethod
+    def loads(cls, raw: str) -> ReferralStats | None:
+        try:
+            invited, paying, earned = json.loads(raw)
+            return cls(int(invited), int(paying), [Money(int(m), str(c)) for m, c in earned])
+        except (ValueError, TypeError):
+            return None
+
 
 class ReferralRewards:
     def __init__(
@@ -58,24 +72,35 @@ class ReferralRewards:
         *,
         notifier: ReferralNotifier,
         balance_currency: str | None,
+        cache: CustomerCache | None = None,
     ) -> None:
-        """``balance_currency``: None when balances are off (then no commission is paid)."""
+        """``balance_currency``: None when balances are off (then no commission is paid); ``cache``
+        keeps each customer's numbers between views (dropped by the writes that change them)."""
         self._db = db
         self._grant_access = grant
         self._clock = clock
         self.settings = settings
         self._notifier = notifier
         self._balance_currency = balance_currency
+        self._cache = cache
 
     @property
     def commission_offered(self) -> bool:
         return self.settings.commission_percent > 0 and self._balance_currency is not None
 
     async def stats(self, customer_id: int) -> ReferralStats:
+        if self._cache is not None:
+            raw = await self._cache.referral_numbers(customer_id)
+            kept = ReferralStats.loads(raw) if raw is not None else None
+            if kept is not None:
+                return kept
         async with self._db.session() as session:
             referrals = ReferralRepository(session)
             invited, paying = await referrals.count_invited_and_paying(customer_id)
-            return ReferralStats(invited=invited, paying=paying, earned=await referrals.earned(customer_id))
+            stats = ReferralStats(invited=invited, paying=paying, earned=await referrals.earned(customer_id))
+        if self._cache is not None:
+            await self._cache.keep_referral_numbers(customer_id, stats.dumps())
+        return stats
 
     async def reward(self, order_id: str) -> None:
         """Give the rewards of one fulfilled subscription order (each at most once)."""

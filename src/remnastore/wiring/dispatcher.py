@@ -7,7 +7,6 @@ from typing import Any
 from aiogram import Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
-from aiogram.fsm.storage.redis import RedisStorage
 
 from remnastore.bot.errors import error_router
 from remnastore.bot.middlewares.channel import install_channel_gate
@@ -20,9 +19,12 @@ from remnastore.bot.middlewares.throttle import ThrottleMiddleware
 from remnastore.bot.payment_intake import SettleBeforeAcknowledging
 from remnastore.bot.routers.admin import admin_router
 from remnastore.bot.routers.user import user_router
+from remnastore.bot.update_gate import GateMiddleware, GateStorage
 from remnastore.cabinet.app import Cabinet
-from remnastore.infra.ratelimit import build_rate_limiter
+from remnastore.infra.cache import Cache
+from remnastore.infra.ratelimit import RedisRateLimiter, build_rate_limiter
 from remnastore.infra.shutdown import InFlightMiddleware
+from remnastore.services.customer_cache import AREA as CUSTOMER_AREA
 from remnastore.wiring.core import Core
 from remnastore.wiring.customers import Customers
 from remnastore.wiring.operations import Operations
@@ -30,10 +32,16 @@ from remnastore.wiring.sales import Sales
 
 
 def build_storage(core: Core) -> BaseStorage:
-    """Conversation state: in Redis when there is one (shared by the instances), in memory otherwise."""
+    """Conversation state: in Redis when there is one (shared by the instances), in memory otherwise.
+
+    In Redis, the chat lock taken for each update also reads the state and the cached customer
+    (bot/update_gate.py): one request for what every update needs."""
     if core.redis is not None:
-        ttl = core.settings.redis.state_ttl_seconds
-        return RedisStorage(core.redis, state_ttl=ttl, data_ttl=ttl)
+        return GateStorage(
+            core.redis,
+            ttl_seconds=core.settings.redis.state_ttl_seconds,
+            prefetch=lambda key: [Cache.key(CUSTOMER_AREA, str(key.user_id))],
+        )
     return MemoryStorage()
 
 
@@ -102,19 +110,27 @@ def build_dispatcher(
 ) -> Dispatcher:
     settings = core.settings
     admin_ids = frozenset(settings.telegram.admin_ids)
-    isolation = storage.create_isolation() if isinstance(storage, RedisStorage) else SimpleEventIsolation()
+    isolation = storage.create_isolation() if isinstance(storage, GateStorage) else SimpleEventIsolation()
     dp = Dispatcher(storage=storage, events_isolation=isolation)
     # aiogram registers its FSM middleware (which takes the per-chat isolation lock) at construction;
     # move it behind metrics, in-flight tracking and the rate limiter, so that a flood is dropped
-    # before it waits for locks, Redis connections or the database.
+    # before it waits for locks, Redis connections or the database. With Redis, the gate takes the
+    # rate limiter's verdict, the lock and the state in one request (a refused update takes no lock).
     dp.update.outer_middleware.unregister(dp.fsm)
+    gate: GateMiddleware | None = None
+    if isinstance(storage, GateStorage):
+        limiter = throttle.limiter if throttle is not None else None
+        redis_limiter = limiter if isinstance(limiter, RedisRateLimiter) else None
+        gate = GateMiddleware(storage, throttle, redis_limiter)
+        if redis_limiter is not None:
+            throttle = None  # the gate applies it
     if settings.use_webhook:
         dp.update.outer_middleware(ConcurrencyLimitMiddleware(settings.telegram.update_concurrency))
     install_metrics_middleware(dp, core.metrics)
     dp.update.outer_middleware(InFlightMiddleware(core.inflight))
     if throttle is not None:
         dp.update.outer_middleware(throttle)
-    dp.update.outer_middleware(dp.fsm)
+    dp.update.outer_middleware(gate if gate is not None else dp.fsm)
     dp.update.outer_middleware(CustomerMiddleware(customers.accounts, core.locales, admin_ids))
     dp.update.outer_middleware(SettingsMiddleware(customers.effective, customers.menu, core.locales))
     dp.message.outer_middleware(CommandEndsConversation())

@@ -156,7 +156,13 @@ def build_sales(core: Core, customers: Customers, providers: Providers) -> Sales
     order_events = OrderEvents()
     lifecycle = Lifecycle(clock, order_events, promos=promos)
     referrals = ReferralRewards(
-        db, customers.access, clock, settings.referrals, notifier=notifier, balance_currency=balance_currency
+        db,
+        customers.access,
+        clock,
+        settings.referrals,
+        notifier=notifier,
+        balance_currency=balance_currency,
+        cache=core.customer_cache,
     )
     config_alerts = ConfigurationAlerts(core.panel, notifier)
     customers.subscriptions.config_alerts = config_alerts

@@ -78,21 +78,40 @@ class ThrottleMiddleware(BaseMiddleware):
         self._closed = False
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        user: User | None = data.get("event_from_user")
-        if user is None or user.is_bot or user.id in self._admins:
-            return await handler(event, data)
-        if isinstance(event, Update) and is_exempt(event):
+        customer_key = self.counted(event, data)
+        if customer_key is None:
             return await handler(event, data)
         try:
-            verdict = await asyncio.wait_for(self._limiter.hit(user.id), self._limiter_timeout)
+            verdict = await asyncio.wait_for(self._limiter.hit(customer_key), self._limiter_timeout)
         except Exception as exc:  # fail open: the limiter protects the shop, it must not stop it
             log.warning("rate limiter unavailable, update let through: %s", type(exc).__name__)
             return await handler(event, data)
         if verdict.allowed:
             return await handler(event, data)
+        await self.refuse(verdict, event, data)
+        return None
+
+    @property
+    def limiter(self) -> RateLimiter:
+        return self._limiter
+
+    def counted(self, event: TelegramObject, data: dict[str, Any]) -> int | None:
+        """Whose rate limit this update counts against (their Telegram id); None when it is exempt."""
+        user: User | None = data.get("event_from_user")
+        if user is None or user.is_bot or user.id in self._admins:
+            return None
+        if isinstance(event, Update) and is_exempt(event):
+            return None
+        return user.id
+
+    async def refuse(self, verdict: Verdict, event: TelegramObject, data: dict[str, Any]) -> None:
+        """What a customer over the limit is told (and nothing else happens with their update)."""
         if self._metrics is not None:
             self._metrics.throttle(verdict.kind.value)
-        if verdict.kind in (VerdictKind.WARN, VerdictKind.BANNED) and isinstance(event, Update):
+        user: User | None = data.get("event_from_user")
+        if user is None or not isinstance(event, Update):
+            return
+        if verdict.kind in (VerdictKind.WARN, VerdictKind.BANNED):
             bot: Bot | None = data.get("bot")
             t = await self._translator(user)
             if verdict.kind is VerdictKind.WARN:
@@ -102,7 +121,6 @@ class ThrottleMiddleware(BaseMiddleware):
                 await _reply(event, bot, self._banned_text(t, verdict))
                 if self._notify_ban_end and bot is not None and verdict.ban_until is not None:
                     self._schedule_ban_end(bot, user, verdict.ban_until)
-        return None
 
     async def _translator(self, user: User) -> Translator:
         """The customer's chosen language; Telegram's one for a stranger or when the lookup fails."""

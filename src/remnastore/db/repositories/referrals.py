@@ -9,6 +9,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from remnastore.db.changes import REFERRERS_NOTED, note_referrer
 from remnastore.db.models import BalanceEntry, Customer, Referral, ReferralReward, utcnow
 from remnastore.db.session import dialect_insert
 from remnastore.domain.money import Money
@@ -36,6 +37,7 @@ class ReferralRepository:
         )
         if (await self.session.execute(statement)).scalar_one_or_none() is None:
             return False
+        note_referrer(self.session.sync_session, referrer_id)
         await self.session.execute(
             update(Customer)
             .where(Customer.id == invitee_id, Customer.referred_by_id.is_(None))
@@ -75,10 +77,13 @@ class ReferralRepository:
             update(Referral)
             .where(Referral.id == referral.id, Referral.first_paid_order_id.is_(None))
             .values(first_paid_order_id=order_id)
-            .execution_options(synchronize_session="fetch")
+            .execution_options(synchronize_session="fetch", **{REFERRERS_NOTED: True})
         )
         result = cast(CursorResult[Any], await self.session.execute(statement))
-        return result.rowcount == 1
+        if result.rowcount == 1:
+            note_referrer(self.session.sync_session, referral.referrer_id)
+            return True
+        return False
 
     async def add_reward(self, referral_id: int, order_id: str, *, kind: str, amount: int | Money) -> bool:
         """Record a reward once per (referral, order, kind); ``amount`` is days (int) or money."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aiogram import F, Router
+from aiogram import F
 
 from remnastore.bot.callbacks import AdminSection
 from remnastore.bot.filters import Magic
@@ -28,6 +28,7 @@ from remnastore.bot.routers.admin import (
     stats,
     tax_receipts,
 )
+from remnastore.bot.routing import Router
 
 SECTIONS: tuple[AdminSection, ...] = (
     AdminSection.STATS,

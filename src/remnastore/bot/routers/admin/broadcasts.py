@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -16,6 +16,7 @@ from remnastore.bot.broadcasts import audience_label, broadcast_card, url_button
 from remnastore.bot.callbacks import AdminBroadcast, AdminBroadcastDraft, AdminNav, AdminSection
 from remnastore.bot.respond import show
 from remnastore.bot.routers.admin.menu import back_to_menu
+from remnastore.bot.routing import Router
 from remnastore.bot.states import BroadcastStates
 from remnastore.locales import Translator
 from remnastore.services.broadcasts import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
@@ -25,6 +25,7 @@ from remnastore.bot.keyboards.pager import add_pager
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
 from remnastore.bot.routers.admin.menu import back_to_menu
+from remnastore.bot.routing import Router
 from remnastore.bot.states import AdminCustomerStates
 from remnastore.domain.catalogue import Catalogue
 from remnastore.domain.errors import DomainError

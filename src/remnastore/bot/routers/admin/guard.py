@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Set
 
-from aiogram import Router
 from aiogram.filters import Filter
 from aiogram.types import CallbackQuery
 
 from remnastore.bot.callbacks import admin_prefixes
+from remnastore.bot.routing import Router
 from remnastore.locales import Translator
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, FSInputFile, InlineKeyboardButton, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -11,6 +11,7 @@ from remnastore.bot.callbacks import AdminBackup, AdminNav, AdminSection
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
 from remnastore.bot.routers.admin.menu import back_to_menu
+from remnastore.bot.routing import Router
 from remnastore.locales import Translator
 from remnastore.ops.backup import human_size
 from remnastore.services.backups import BackupShelf

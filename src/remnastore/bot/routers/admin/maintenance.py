@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -11,6 +11,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from remnastore.bot.callbacks import AdminMaintenance, AdminNav, AdminSection
 from remnastore.bot.respond import show
 from remnastore.bot.routers.admin.menu import back_to_menu
+from remnastore.bot.routing import Router
 from remnastore.bot.states import AdminInputStates
 from remnastore.locales import Translator
 from remnastore.services.effective_settings import MAX_MESSAGE, EffectiveSettings

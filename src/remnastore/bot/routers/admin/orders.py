@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -13,6 +13,7 @@ from remnastore.bot.keyboards.pager import add_pager
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
 from remnastore.bot.routers.admin.menu import back_to_menu
+from remnastore.bot.routing import Router
 from remnastore.locales import Translator
 from remnastore.services.effective_settings import EffectiveSettings
 from remnastore.services.order_admin import STATUSES, OrderAdmin, OrderRow

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -22,6 +22,7 @@ from remnastore.bot.routers.admin.promo_common import (
     wizard_step,
 )
 from remnastore.bot.routers.admin.promos import list_promos, show_card
+from remnastore.bot.routing import Router
 from remnastore.bot.states import AdminPromoStates
 from remnastore.domain.errors import DomainError
 from remnastore.locales import Translator

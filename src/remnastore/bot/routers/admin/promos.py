@@ -3,7 +3,7 @@ codes: promo_wizard.py)."""
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
@@ -31,6 +31,7 @@ from remnastore.bot.routers.admin.promo_common import (
     value_text,
     wizard_step,
 )
+from remnastore.bot.routing import Router
 from remnastore.bot.states import AdminPromoStates
 from remnastore.domain.errors import DomainError
 from remnastore.locales import Translator

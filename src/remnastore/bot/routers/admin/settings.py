@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
@@ -27,6 +27,7 @@ from remnastore.bot.routers.admin.settings_screens import (
     setting_item,
     settings_screen,
 )
+from remnastore.bot.routing import Router
 from remnastore.bot.states import AdminInputStates
 from remnastore.domain.errors import DomainError
 from remnastore.locales import Translator

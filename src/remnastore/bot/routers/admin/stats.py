@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.types import CallbackQuery
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -11,6 +11,7 @@ from remnastore.bot.display_names import provider_name, tariff_name
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
 from remnastore.bot.routers.admin.menu import back_to_menu
+from remnastore.bot.routing import Router
 from remnastore.domain.catalogue import Catalogue
 from remnastore.domain.money import Money
 from remnastore.locales import Translator

@@ -3,7 +3,7 @@ retry button for failed ones."""
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -12,6 +12,7 @@ from remnastore.bot.callbacks import AdminNav, AdminReceiptRetry, AdminSection
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
 from remnastore.bot.routers.admin.menu import back_to_menu
+from remnastore.bot.routing import Router
 from remnastore.db.models import TaxReceiptStatus
 from remnastore.locales import Translator
 from remnastore.receipts.queue import TaxReceipts

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 
 from remnastore.bot.filters import Magic
 from remnastore.bot.routers.user import (
@@ -23,6 +23,7 @@ from remnastore.bot.routers.user import (
     subscription,
     trial,
 )
+from remnastore.bot.routing import Router
 
 
 def user_router() -> Router:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -10,6 +9,7 @@ from remnastore.bot.callbacks import AddonKind, AddonMethod, AddonPick, Nav, Scr
 from remnastore.bot.keyboards.payment import MethodChoice, invoice, method_picker
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
+from remnastore.bot.routing import Router
 from remnastore.locales import Translator
 from remnastore.services.accounts import CustomerView
 from remnastore.services.checkout import Checkout

@@ -3,7 +3,7 @@ purchase that keeps the card."""
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -11,6 +11,7 @@ from remnastore.bot.callbacks import AutoRenewAction, BuyAutoRenew, Nav, Screen
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
 from remnastore.bot.routers.user.buy import start_payment
+from remnastore.bot.routing import Router
 from remnastore.domain.errors import DomainError
 from remnastore.locales import Translator
 from remnastore.services.accounts import CustomerView

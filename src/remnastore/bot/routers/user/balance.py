@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
@@ -13,6 +13,7 @@ from remnastore.bot.keyboards import back_to_menu, only_back
 from remnastore.bot.keyboards.payment import MethodChoice, invoice, method_picker
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
+from remnastore.bot.routing import Router
 from remnastore.bot.states import TopUpStates
 from remnastore.domain.errors import DomainError
 from remnastore.domain.money import Money

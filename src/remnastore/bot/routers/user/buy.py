@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -22,6 +22,7 @@ from remnastore.bot.keyboards.payment import MethodChoice, invoice, method_picke
 from remnastore.bot.promo_texts import price_change, reservation_text
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
+from remnastore.bot.routing import Router
 from remnastore.domain.catalogue import Tariff
 from remnastore.domain.money import Money
 from remnastore.domain.promos import Discount

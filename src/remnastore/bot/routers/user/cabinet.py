@@ -3,7 +3,7 @@ when the shop gives them, a one-time sign-in code (the button, or ``/cabinet cod
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
@@ -11,6 +11,7 @@ from remnastore.bot.callbacks import Nav, Screen
 from remnastore.bot.keyboards import cabinet as cabinet_keyboard
 from remnastore.bot.keyboards import only_back
 from remnastore.bot.respond import show
+from remnastore.bot.routing import Router
 from remnastore.cabinet.codes import SignInCodes, shown
 from remnastore.cabinet.links import CabinetLinks
 from remnastore.domain.errors import DomainError

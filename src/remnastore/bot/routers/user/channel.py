@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.types import CallbackQuery, ChatMemberUpdated
 
 from remnastore.bot.channel_membership import (
@@ -14,6 +14,7 @@ from remnastore.bot.channel_membership import (
     open_menu_keyboard,
 )
 from remnastore.bot.respond import show
+from remnastore.bot.routing import Router
 from remnastore.locales import Translator
 
 log = logging.getLogger(__name__)

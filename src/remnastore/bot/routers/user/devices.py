@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
@@ -10,6 +10,7 @@ from remnastore.bot.callbacks import DisconnectDevice, Nav, Screen
 from remnastore.bot.keyboards import MenuOptions, devices, only_back
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
+from remnastore.bot.routing import Router
 from remnastore.locales import Translator
 from remnastore.services.accounts import CustomerView
 from remnastore.services.devices import DeviceService

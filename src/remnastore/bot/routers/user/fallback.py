@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
 from remnastore.bot.keyboards import MenuOptions
 from remnastore.bot.routers.user.start import render_menu
+from remnastore.bot.routing import Router
 from remnastore.locales import Translator
 from remnastore.services.accounts import CustomerView
 from remnastore.services.subscriptions import SubscriptionService

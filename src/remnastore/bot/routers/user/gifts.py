@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -14,6 +13,7 @@ from remnastore.bot.render import Renderer
 from remnastore.bot.renewal_notices import gift_link
 from remnastore.bot.respond import show
 from remnastore.bot.routers.user.buy import start_payment
+from remnastore.bot.routing import Router
 from remnastore.domain.errors import DomainError
 from remnastore.locales import Translator
 from remnastore.services.accounts import CustomerView

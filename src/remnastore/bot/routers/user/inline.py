@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
+from aiogram import Bot
 from aiogram.enums import ParseMode
 from aiogram.types import (
     InlineKeyboardButton,
@@ -12,6 +12,7 @@ from aiogram.types import (
     InputTextMessageContent,
 )
 
+from remnastore.bot.routing import Router
 from remnastore.locales import Translator
 from remnastore.services.accounts import CustomerView
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
@@ -10,6 +10,7 @@ from remnastore.bot.callbacks import Nav, Screen, SetLanguage
 from remnastore.bot.keyboards import MenuOptions, languages
 from remnastore.bot.respond import show
 from remnastore.bot.routers.user.start import render_menu
+from remnastore.bot.routing import Router
 from remnastore.locales import SUPPORTED_LANGUAGES, Locales, Translator
 from remnastore.services.accounts import AccountService, CustomerView
 from remnastore.services.subscriptions import SubscriptionService

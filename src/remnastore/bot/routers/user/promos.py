@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
@@ -15,6 +15,7 @@ from remnastore.bot.keyboards import back_to_menu, only_back
 from remnastore.bot.promo_texts import redeemed_text
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
+from remnastore.bot.routing import Router
 from remnastore.bot.states import PromoStates
 from remnastore.domain.errors import DomainError
 from remnastore.locales import Translator

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
@@ -11,6 +11,7 @@ from remnastore.bot.keyboards import back_to_menu
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
 from remnastore.bot.routers.user.inline import referral_link
+from remnastore.bot.routing import Router
 from remnastore.domain.catalogue import Catalogue, Period
 from remnastore.domain.errors import DomainError
 from remnastore.locales import Translator

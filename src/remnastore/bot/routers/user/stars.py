@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.types import Message, PreCheckoutQuery
 
 from remnastore.bot.filters import Magic
+from remnastore.bot.routing import Router
 from remnastore.locales import Translator
 from remnastore.payments.stars import event_from_payment
 from remnastore.services.checkout import Checkout

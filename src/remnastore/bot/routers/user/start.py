@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -13,6 +13,7 @@ from remnastore.bot.promo_texts import deep_link_notice
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
 from remnastore.bot.routers.user.gifts import activate_gift
+from remnastore.bot.routing import Router
 from remnastore.domain.deep_links import PayloadKind, parse_start_payload
 from remnastore.locales import Translator
 from remnastore.services.accounts import AccountService, CustomerView

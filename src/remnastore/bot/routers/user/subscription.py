@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
@@ -12,6 +12,7 @@ from remnastore.bot.qr import qr_png
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
 from remnastore.bot.routers.user.autorenew import toggle_button
+from remnastore.bot.routing import Router
 from remnastore.domain.errors import DomainError
 from remnastore.locales import Translator
 from remnastore.services.accounts import CustomerView

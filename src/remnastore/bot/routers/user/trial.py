@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.types import CallbackQuery
 
 from remnastore.bot.callbacks import Nav, Screen
 from remnastore.bot.keyboards import MenuOptions, after_trial
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
+from remnastore.bot.routing import Router
 from remnastore.locales import Translator
 from remnastore.services.accounts import CustomerView
 from remnastore.services.subscriptions import SubscriptionService
