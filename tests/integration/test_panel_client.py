@@ -25,6 +25,7 @@ from remnastore.panel import (
     RemnawaveClient,
     UpdateUserRequest,
 )
+from remnastore.panel.errors import PanelUuidLink
 from tests.fixtures.panel import make_panel_client
 
 both_versions = pytest.mark.parametrize("panel_emulator", [3, 2], indirect=True, ids=["v3", "v2"])
@@ -421,3 +422,9 @@ async def test_happs_crypto_link_is_read_where_the_panel_offers_it(
     else:
         assert user.happ_crypto_link is None
     assert again.happ_crypto_link == user.happ_crypto_link
+
+
+async def test_a_3x_panel_is_not_asked_for_a_uuid(panel_client: RemnawaveClient) -> None:
+    """An old uuid link cannot address a 3.x user: a typed "not found here", never a request."""
+    with pytest.raises(PanelUuidLink, match="no lookup by uuid"):
+        await panel_client.get_user("5b7e5d7e-8d1c-4f7e-9a43-1c2b3d4e5f60")
