@@ -253,6 +253,7 @@ async def test_without_the_panel_check_an_old_uuid_link_is_resolved_when_the_cus
     )
     assert await import_cli.run_command(args, shop.app.settings, out=out, err=err) == 0
     assert "links checked" not in out.getvalue()
+    assert "found by their Telegram id when they first use the bot" in out.getvalue()
     async with shop.db.session() as session:
         imported = await session.scalar(select(Customer).where(Customer.telegram_id == OLD_CUSTOMER))
     assert imported is not None and (imported.panel_uuid, imported.panel_user_id) == (PANEL_UUID, None)
