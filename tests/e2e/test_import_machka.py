@@ -232,3 +232,38 @@ async def test_the_command_as_a_seller_types_it(
     assert "customers" in (tmp_path / report).read_text(encoding="utf-8")
     code, out = await remnastore("import", "machka", "--from", machka_source.url, env=env, cwd=tmp_path)
     assert code == 0 and "customers                       1        0        0          1" in out, out
+
+
+async def test_without_the_panel_check_an_old_uuid_link_is_resolved_when_the_customer_comes(
+    renew_shop: RenewShop, machka_source: MachkaDatabase, tmp_path: Path
+) -> None:
+    """A 3.x panel has no lookup by the old uuid: the customer is found by Telegram id on first use."""
+    shop = renew_shop
+    expiry = (datetime.now(UTC) + timedelta(days=20)).replace(second=0, microsecond=0)
+    await old_bot_state(machka_source, shop, expiry)
+    out, err = io.StringIO(), io.StringIO()
+    args = parse(
+        "import",
+        "machka",
+        "--from",
+        machka_source.url,
+        "--no-panel-check",
+        "--report",
+        str(tmp_path / "r.txt"),
+    )
+    assert await import_cli.run_command(args, shop.app.settings, out=out, err=err) == 0
+    assert "links checked" not in out.getvalue()
+    assert "found by their Telegram id when they first use the bot" in out.getvalue()
+    async with shop.db.session() as session:
+        imported = await session.scalar(select(Customer).where(Customer.telegram_id == OLD_CUSTOMER))
+    assert imported is not None and (imported.panel_uuid, imported.panel_user_id) == (PANEL_UUID, None)
+
+    user = shop.user(OLD_CUSTOMER, first_name="Olga", language_code="en")
+    await user.wait_reply(await user.send("/start"))
+    reply = await user.wait_reply(await user.press("My subscription"))
+    assert expiry.strftime("%Y-%m-%d %H:%M") in reply.text, reply.text
+    panel_user = shop.panel.user_by_telegram_id(OLD_CUSTOMER)
+    assert panel_user is not None and panel_user["subscriptionUrl"] in reply.text
+    async with shop.db.session() as session:
+        linked = await session.scalar(select(Customer).where(Customer.telegram_id == OLD_CUSTOMER))
+    assert linked is not None and linked.panel_user_id == panel_user["id"]

@@ -8,7 +8,9 @@ squad, and the order is not hammered with "panel unavailable" retries.
 from __future__ import annotations
 
 import asyncio
+import base64
 
+import aiohttp
 import pytest
 from sqlalchemy import select
 
@@ -114,3 +116,50 @@ async def test_a_trial_naming_an_unknown_squad_alerts_the_admins_once(shop: Shop
     [alert] = squad_alerts(shop)
     assert UNKNOWN_SQUAD in alert and "trial" in alert
     assert shop.panel.users == []
+
+
+async def fulfilled_on_first_try(shop: Shop, telegram_id: int) -> Order:
+    buyer = shop.user(telegram_id)
+    link = await open_invoice(shop, telegram_id)
+    assert (await buyer.pay_invoice(link=link)).approved
+    await shop.telegram.wait_until(
+        lambda: any("Payment received" in m.text for m in buyer.messages), timeout=15
+    )
+    await shop.idle()
+    async with shop.db.session() as session:
+        [order] = list(await session.scalars(select(Order)))
+    assert order.status == "fulfilled" and order.fulfilment_attempts == 0, (order.status, order.last_error)
+    return order
+
+
+async def test_a_paid_order_when_the_panel_username_belongs_to_another_user_gets_a_suffixed_name(
+    shop: Shop,
+) -> None:
+    admin = shop.user(ADMIN_ID, first_name="Admin", language_code="en")
+    await admin.wait_reply(await admin.send("/start"))
+    taken = panel_username(shop.app.settings.panel.username_prefix, 8107)
+    shop.panel.add_user(username=taken, telegram_id=556, description="made by hand")
+
+    await fulfilled_on_first_try(shop, 8107)
+
+    own = shop.panel.user_by_telegram_id(8107)
+    assert own is not None and own["username"] == f"{taken}_2"
+    message = next(m for m in shop.user(8107).messages if "Payment received" in m.text)
+    assert own["subscriptionUrl"] in message.text
+    proxied = {"X-Forwarded-For": "127.0.0.1", "X-Forwarded-Proto": "https"}  # the panel's HTTPS proxy
+    async with aiohttp.ClientSession(headers=proxied) as http, http.get(own["subscriptionUrl"]) as reply:
+        assert reply.status == 200
+        assert base64.b64decode(await reply.text()).decode().startswith("vless://")
+    assert shop.panel.user_by_telegram_id(556)["description"] == "made by hand"  # type: ignore[index]
+    assert [m.text for m in admin.messages if "🚨" in m.text] == []
+
+
+async def test_a_paid_order_adopts_the_panel_user_that_is_already_the_customers(shop: Shop) -> None:
+    name = panel_username(shop.app.settings.panel.username_prefix, 8108)
+    existing = shop.panel.add_user(username=name, telegram_id=8108, description="made by hand")
+
+    await fulfilled_on_first_try(shop, 8108)
+
+    [own] = [user for user in shop.panel.users if user["telegramId"] == 8108]
+    assert own["id"] == existing["id"] and own["username"] == name
+    assert own["expireAt"] != existing["expireAt"]

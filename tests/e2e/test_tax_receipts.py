@@ -372,3 +372,29 @@ async def test_a_refused_login_keeps_receipts_waiting_and_tells_the_log_chat_onc
     setup.clock.advance(timedelta(minutes=31))
     await setup.run_both()  # the right credentials: the waiting receipt goes through
     assert (await receipt_row(setup, order.id)).status == "registered"
+
+
+async def test_the_daily_summary_is_posted_once_a_day_across_restarts(setup: Setup) -> None:
+    """Without Redis the scheduler's lock lives in the process: the day posted is kept in the database."""
+    telegram = setup.shop.telegram
+
+    def summaries() -> list[str]:
+        return [
+            str(c.params["text"])
+            for c in telegram.calls_for("sendMessage")
+            if c.chat_id == LOG_CHAT and "last 24 hours" in str(c.params.get("text"))
+        ]
+
+    await setup.shop.app.tax_receipts.post_daily_summary()
+    await telegram.wait_until(lambda: len(summaries()) == 1, timeout=10)
+    await setup.shop.app.stop()  # the shop is restarted: a new process on the same database
+
+    await setup.second.start()
+    second = Shop(setup.second, telegram, setup.shop.panel, None)
+    await setup.second.tax_receipts.post_daily_summary()
+    await second.idle()
+    assert len(summaries()) == 1
+
+    setup.clock.advance(timedelta(days=1))  # the next day has its own summary
+    await setup.second.tax_receipts.post_daily_summary()
+    await telegram.wait_until(lambda: len(summaries()) == 2, timeout=10)

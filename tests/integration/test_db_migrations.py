@@ -66,11 +66,11 @@ async def test_upgrade_from_empty_reaches_head_and_matches_models(empty_url: str
 
     await upgrade(empty_url)
 
-    assert await current_revision(empty_url) == head_revision() == "0013"
+    assert await current_revision(empty_url) == head_revision() == "0014"
     assert await is_up_to_date(empty_url)
     assert await schema_differences(empty_url) == []
     await upgrade(empty_url)  # a second run is a no-op
-    assert await current_revision(empty_url) == "0013"
+    assert await current_revision(empty_url) == "0014"
 
 
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")

@@ -25,6 +25,7 @@ from remnastore.panel import (
     RemnawaveClient,
     UpdateUserRequest,
 )
+from remnastore.panel.errors import PanelUuidLink
 from tests.fixtures.panel import make_panel_client
 
 both_versions = pytest.mark.parametrize("panel_emulator", [3, 2], indirect=True, ids=["v3", "v2"])
@@ -377,6 +378,7 @@ async def test_a_change_the_panel_applied_but_whose_reply_was_lost(panel_emulato
     assert len(_sent(panel_emulator, "PATCH", "/api/users")) == 2
 
 
+@pytest.mark.parametrize("panel_emulator", [{"hwid_limiting": True}], indirect=True)
 async def test_a_client_fetching_the_subscription_with_its_hwid_becomes_a_device(
     panel_emulator: PanelEmulator, panel_client: RemnawaveClient
 ) -> None:
@@ -384,18 +386,20 @@ async def test_a_client_fetching_the_subscription_with_its_hwid_becomes_a_device
     app_headers = {
         "X-Forwarded-For": "127.0.0.1",  # through the panel's HTTPS proxy, as a client app reaches it
         "X-Forwarded-Proto": "https",
-        "x-hwid": "A1B2C3",
         "x-device-os": "Android",
         "x-ver-os": "14",
         "x-device-model": "Pixel 9",
     }
+    served: list[bool] = []
     async with aiohttp.ClientSession() as http:
         for hwid in ("A1B2C3", "A1B2C3", "D4E5F6", "G7H8I9"):  # again, a second, one over the limit
             async with http.get(user.subscription_url, headers=app_headers | {"x-hwid": hwid}) as response:
-                assert response.status == 200
-        proxied = {"X-Forwarded-For": "127.0.0.1", "X-Forwarded-Proto": "https"}
-        async with http.get(user.subscription_url, headers=proxied) as response:  # no HWID, no device
-            assert response.status == 200
+                assert response.status == 200  # a refusal is a 200 with an empty body
+                served.append(await response.text() != "")
+        async with http.get(user.subscription_url, headers=app_headers) as response:  # no HWID: refused
+            assert response.status == 200 and await response.text() == ""
+            assert response.headers["x-hwid-not-supported"] == "true"
+    assert served == [True, True, True, False]
     devices = await panel_client.list_devices(user.ref)
     assert [(d.hwid, d.platform, d.device_model) for d in devices] == [  # newest first, as the panel lists
         ("D4E5F6", "Android", "Pixel 9"),
@@ -421,3 +425,9 @@ async def test_happs_crypto_link_is_read_where_the_panel_offers_it(
     else:
         assert user.happ_crypto_link is None
     assert again.happ_crypto_link == user.happ_crypto_link
+
+
+async def test_a_3x_panel_is_not_asked_for_a_uuid(panel_client: RemnawaveClient) -> None:
+    """An old uuid link cannot address a 3.x user: a typed "not found here", never a request."""
+    with pytest.raises(PanelUuidLink, match="no lookup by uuid"):
+        await panel_client.get_user("5b7e5d7e-8d1c-4f7e-9a43-1c2b3d4e5f60")

@@ -257,3 +257,134 @@ async def test_a_panel_before_2_3_shows_happs_crypto_link(api: Api, panel_emulat
     assert (
         "userTraffic" not in shown and shown["usedTrafficBytes"] == 0 and shown["lastConnectedNode"] is None
     )
+
+
+# -- what a client app fetching the subscription gets (GET /api/sub/{shortUuid}) ---------------------
+
+APP = {"User-Agent": "Happ/3.1.0", "x-device-os": "Android", "x-ver-os": "15", "x-device-model": "Pixel 9"}
+HWID_ON = pytest.mark.parametrize(
+    "panel_emulator",
+    [{"hwid_limiting": True, "fallback_device_limit": 2, "max_devices_announce": None}],
+    indirect=True,
+)
+
+
+class Fetched:
+    def __init__(self, status: int, content_type: str, body: str, headers: dict[str, str]) -> None:
+        self.status, self.content_type, self.body, self.headers = status, content_type, body, headers
+
+    @property
+    def served(self) -> bool:
+        """The subscription itself: the base64 list of the user's links."""
+        return self.status == 200 and base64.b64decode(self.body).decode().startswith("vless://")
+
+    @property
+    def refused(self) -> bool:
+        """The panel's refusal: 200, text/plain, empty, and the HWID headers."""
+        return (self.status, self.content_type, self.body) == (200, "text/plain", "") and (
+            self.headers.get("x-hwid-active") == "true" and self.headers.get("x-hwid-limit") == "true"
+        )
+
+
+async def fetch(api: Api, user: dict[str, Any], hwid: str | None, **extra: str) -> Fetched:
+    headers = {**PROXIED, **APP, **extra} | ({"x-hwid": hwid} if hwid is not None else {})
+    async with api.session.get(user["subscriptionUrl"], headers=headers) as reply:
+        body = await reply.text()
+        return Fetched(
+            reply.status, reply.content_type, body, {k.lower(): v for k, v in reply.headers.items()}
+        )
+
+
+def hwids(panel_emulator: PanelEmulator, user: dict[str, Any]) -> list[str]:
+    return sorted(device["hwid"] for device in panel_emulator.devices(user["id"]))
+
+
+async def test_sub_with_hwid_limiting_off_checks_no_device_and_upserts_the_one_that_came(
+    api: Api, panel_emulator: PanelEmulator
+) -> None:
+    user = panel_emulator.add_user(username="sub_off", hwidDeviceLimit=1)
+    assert (await fetch(api, user, None)).served
+    for hwid in ("HWIDOFF00001", "HWIDOFF00002"):  # over the user's limit of 1: no check
+        fetched = await fetch(api, user, hwid)
+        assert fetched.served and "x-hwid-active" not in fetched.headers
+    assert hwids(panel_emulator, user) == ["HWIDOFF00001", "HWIDOFF00002"]
+
+
+@HWID_ON
+async def test_sub_with_a_device_limit_of_0_is_unlimited_and_upserts_the_device(
+    api: Api, panel_emulator: PanelEmulator
+) -> None:
+    user = panel_emulator.add_user(username="sub_zero", hwidDeviceLimit=0)
+    fetched = await fetch(api, user, None)
+    assert fetched.served and "x-hwid-active" not in fetched.headers  # bypassed: no header either
+    for number in range(1, 4):  # more than the fallback of 2
+        assert (await fetch(api, user, f"HWIDZERO0000{number}")).served
+    assert hwids(panel_emulator, user) == ["HWIDZERO00001", "HWIDZERO00002", "HWIDZERO00003"]
+
+
+@HWID_ON
+async def test_sub_without_an_x_hwid_header_is_refused(api: Api, panel_emulator: PanelEmulator) -> None:
+    user = panel_emulator.add_user(username="sub_nohwid", hwidDeviceLimit=3)
+    fetched = await fetch(api, user, None)
+    assert fetched.refused and fetched.headers.get("x-hwid-not-supported") == "true"
+    assert "x-hwid-max-devices-reached" not in fetched.headers and "announce" not in fetched.headers
+    assert fetched.headers["profile-title"] == "sub_nohwid"
+    assert hwids(panel_emulator, user) == []
+
+
+@HWID_ON
+async def test_sub_from_a_known_device_is_served_and_the_device_upserted(
+    api: Api, panel_emulator: PanelEmulator
+) -> None:
+    user = panel_emulator.add_user(username="sub_known", hwidDeviceLimit=1)
+    panel_emulator.add_device(user["id"], "HWIDKNOWN001", platform="iOS", device_model="iPhone 15")
+    fetched = await fetch(api, user, "HWIDKNOWN001")  # the user is at the limit, but this is its device
+    assert fetched.served
+    [device] = panel_emulator.devices(user["id"])
+    assert (device["platform"], device["deviceModel"]) == ("Android", "Pixel 9")
+
+
+@HWID_ON
+async def test_sub_from_a_new_device_is_added_under_the_limit_and_refused_at_it(
+    api: Api, panel_emulator: PanelEmulator
+) -> None:
+    user = panel_emulator.add_user(username="sub_new", hwidDeviceLimit=1)
+    assert (await fetch(api, user, "HWIDNEW00001")).served
+    fetched = await fetch(api, user, "HWIDNEW00002")
+    assert fetched.refused and fetched.headers.get("x-hwid-max-devices-reached") == "true"
+    assert "x-hwid-not-supported" not in fetched.headers
+    assert "announce" not in fetched.headers  # no maxDevicesAnnounce in the settings
+    assert hwids(panel_emulator, user) == ["HWIDNEW00001"]
+
+
+@HWID_ON
+async def test_sub_of_a_user_with_a_null_limit_uses_the_fallback(
+    api: Api, panel_emulator: PanelEmulator
+) -> None:
+    user = panel_emulator.add_user(username="sub_null")  # null: the panel's fallback (2)
+    assert (await fetch(api, user, "HWIDNULL0001")).served
+    assert (await fetch(api, user, "HWIDNULL0002")).served
+    assert (await fetch(api, user, "HWIDNULL0003")).refused
+    assert hwids(panel_emulator, user) == ["HWIDNULL0001", "HWIDNULL0002"]
+
+
+@pytest.mark.parametrize(
+    "panel_emulator",
+    [{"hwid_limiting": True, "max_devices_announce": "Device limit reached: buy more devices"}],
+    indirect=True,
+)
+async def test_sub_refused_at_the_limit_announces_the_settings_text_only_then(
+    api: Api, panel_emulator: PanelEmulator
+) -> None:
+    user = panel_emulator.add_user(username="sub_announce", hwidDeviceLimit=1)
+    assert (await fetch(api, user, "HWIDANNC0001")).served
+    at_limit = await fetch(api, user, "HWIDANNC0002")
+    assert at_limit.refused
+    assert (
+        at_limit.headers["announce"]
+        == "base64:" + base64.b64encode(b"Device limit reached: buy more devices").decode()
+    )
+    assert "announce" not in (await fetch(api, user, None)).headers  # not supported: no announce
+    settings = (await api.call("GET", "/api/subscription-settings"))[1]["response"]
+    assert settings["isShowCustomRemarks"] is False
+    assert settings["hwidSettings"]["maxDevicesAnnounce"] == "Device limit reached: buy more devices"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -685,6 +686,18 @@ class TaxReceipt(Base):
     updated_at: Mapped[datetime] = _updated()
 
     __table_args__ = (Index("ix_tax_receipts_status_next_attempt_at", "status", "next_attempt_at"),)
+
+
+class DailyPost(Base):
+    """A message the shop posts once a day (the tax receipts' summary), recorded before it is posted: the
+    primary key (what, day) makes it go out at most once a day, whatever restarts or instances run the
+    job (the scheduler's lock lives in the process when there is no Redis)."""
+
+    __tablename__ = "daily_posts"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    posted_at: Mapped[datetime] = _created()
 
 
 class CabinetToken(Base):

@@ -9,7 +9,8 @@ Strict like a real panel: plain-http requests without ``X-Forwarded-For``/``X-Fo
 get their socket closed (``require_proxy_headers``, on by default); the API token's ``scopes`` are
 enforced (403 "Forbidden resource"); an unknown internal squad on create/update is a 500 ``A018``/``A039``
 with nothing applied; HWID device limits are enforced only while ``hwid_limiting`` is on (off on a fresh
-panel), a null user limit meaning ``fallback_device_limit``.
+panel), a null user limit meaning ``fallback_device_limit``; what a client app fetching the subscription
+gets (devices registered or refused) follows :mod:`.panel_subscription`.
 
 Replies use the ``{"response": ...}`` envelope and the panel's three error shapes (business
 ``errorCode``, validation ``errors[]``, Nest defaults); unknown routes answer Nest's 404 "Cannot GET
@@ -93,6 +94,7 @@ class PanelEmulator(PanelFaults, Served):
         scopes: Sequence[str] = ("*",),
         hwid_limiting: bool = False,
         fallback_device_limit: int = 999,
+        max_devices_announce: str | None = None,
     ) -> None:
         super().__init__()
         if api_version is None:
@@ -111,6 +113,8 @@ class PanelEmulator(PanelFaults, Served):
         #: the panel's subscription settings: HWID limiting and the limit of users whose own is null
         self.hwid_limiting = hwid_limiting
         self.fallback_device_limit = fallback_device_limit
+        #: the text a client app shows when the device limit refuses it (the ``announce`` header)
+        self.max_devices_announce = max_devices_announce
         self.requests: list[RecordedRequest] = []
         self._users: dict[int, dict[str, Any]] = {}
         self._next_id = 1

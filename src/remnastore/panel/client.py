@@ -34,6 +34,7 @@ from remnastore.panel.errors import (
     PanelNotFound,
     PanelUnavailable,
     PanelUsernameTaken,
+    PanelUuidLink,
 )
 from remnastore.panel.models import (
     CreateUserRequest,
@@ -145,9 +146,9 @@ class RemnawaveClient:
 
     async def _ref(self, ref: UserRef) -> str:
         if await self.api_major() >= 3:
-            if isinstance(ref, bool) or not (
-                isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit())
-            ):
+            if isinstance(ref, str) and ref and not ref.isdigit():
+                raise PanelUuidLink(f"a 3.x panel has no lookup by uuid ({ref}); it addresses users by id")
+            if isinstance(ref, bool) or not isinstance(ref, int | str) or not str(ref).isdigit():
                 raise ValueError("a 3.x panel addresses users by their numeric id")
             return str(int(ref))
         if not isinstance(ref, str) or not ref:

@@ -52,6 +52,14 @@ class PanelNotFound(PanelError):
         return self.code is None and self.panel_message.startswith("Cannot ")
 
 
+class PanelUuidLink(PanelNotFound):
+    """A user asked of a 3.x panel by a uuid (a link kept from a 2.x panel, e.g. an imported customer's).
+
+    A 3.x panel addresses users by their numeric id only and has no lookup by the old uuid, so the user
+    cannot be found that way: the caller looks for it by the customer's Telegram id instead.
+    """
+
+
 class PanelUsernameTaken(PanelError):
     """Creating a user failed because the username exists (400 ``A019``) and is not ours to adopt."""
 

@@ -22,7 +22,7 @@ looked up by the order id written into the receipt's name before anything is sen
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import case, or_, select, update
@@ -33,10 +33,18 @@ from remnastore.db.session import Database, dialect_insert
 from remnastore.domain.money import Money
 from remnastore.infra.clock import Clock
 from remnastore.receipts.client import CredentialsRejected, NalogoClient, NotSent, OutcomeUnknown, Refused
-from remnastore.receipts.reports import ReceiptView, Summary, problem_receipts, receipt_summary
+from remnastore.receipts.reports import (
+    ReceiptView,
+    Summary,
+    claim_daily_post,
+    problem_receipts,
+    receipt_summary,
+)
 from remnastore.receipts.settings import TaxReceiptSettings
 
 log = logging.getLogger(__name__)
+#: the daily summary's name in ``daily_posts``
+DAILY_SUMMARY = "tax-receipts-summary"
 
 S = TaxReceiptStatus
 #: currencies a receipt is registered for (the service knows roubles only)
@@ -344,10 +352,16 @@ class TaxReceipts:
             return await receipt_summary(session, since)
 
     async def post_daily_summary(self) -> None:
-        """The job: yesterday's figures in the log chat."""
+        """The job: the last 24 hours' figures in the log chat, once a (UTC) day whatever restarts or
+        instances run it: the day is recorded in the database before the post."""
         if not self.enabled or self._log is None:
             return
-        figures = await self.summary(self._clock.now() - timedelta(days=1))
+        now = self._clock.now()
+        async with self._db.session() as session:
+            if not await claim_daily_post(session, DAILY_SUMMARY, now.astimezone(UTC).date()):
+                log.info("the tax receipts' summary was already posted today")
+                return
+        figures = await self.summary(now - timedelta(days=1))
         self._log.post(
             "log-tax-receipts-daily",
             registered=figures.registered,

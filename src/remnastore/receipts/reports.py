@@ -1,15 +1,17 @@
 """What the admins see of the tax receipt queue (receipts/queue.py): the receipts that need a look and the
-figures of a day."""
+figures of a day, posted once a day (:func:`claim_daily_post`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import CursorResult, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from remnastore.db.models import TaxReceipt, TaxReceiptStatus
+from remnastore.db.models import DailyPost, TaxReceipt, TaxReceiptStatus, utcnow
+from remnastore.db.session import dialect_insert
 from remnastore.domain.money import Money
 
 S = TaxReceiptStatus
@@ -91,3 +93,11 @@ async def receipt_summary(session: AsyncSession, since: datetime) -> Summary:
         failed=int(failed or 0),
         skipped=counts.get(S.SKIPPED.value, 0),
     )
+
+
+async def claim_daily_post(session: AsyncSession, name: str, day: date) -> bool:
+    """Record that ``name`` is posted on ``day``; False when it already was (by this or another start)."""
+    insert = dialect_insert(session, DailyPost)
+    statement = insert.values(name=name, day=day, posted_at=utcnow()).on_conflict_do_nothing()
+    result = cast(CursorResult[Any], await session.execute(statement))
+    return result.rowcount == 1

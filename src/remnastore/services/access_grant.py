@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,6 +28,7 @@ from remnastore.panel.errors import PanelError, PanelUnavailable
 from remnastore.panel.models import CreateUserRequest, PanelUser, UpdateUserRequest
 from remnastore.panel.protocol import PanelApi
 from remnastore.services.accounts import CustomerView
+from remnastore.services.panel_accounts import create_panel_user
 from remnastore.services.panel_link import PanelLink
 
 log = logging.getLogger(__name__)
@@ -110,7 +111,6 @@ class AccessGrant:
         *,
         key: str,
         create: Callable[[datetime], CreateUserRequest] | None = None,
-        creator: Callable[[CreateUserRequest], Awaitable[PanelUser]] | None = None,
         changes: UpdateUserRequest | None = None,
         exact: bool = False,
         tariff_code: str | None = None,
@@ -119,9 +119,10 @@ class AccessGrant:
         """Give ``customer`` access until the target of grant ``key`` (``target`` when it was not planned).
 
         ``create``: the panel user to create when the customer has none (otherwise None is returned and
-        nothing changes), made by ``creator`` when given (e.g. a rule for a username taken on the panel)
-        instead of a plain create call; ``changes``: further fields set in the same call (limits,
-        squads); ``exact``: set the target even when the panel's expiry is later (a change of tariff);
+        nothing changes), created by the one rule for panel users (:func:`create_panel_user`: adopted when
+        the name is already the customer's, a suffixed name when it is somebody else's);
+        ``changes``: further fields set in the same call (limits, squads); ``exact``: set the target even
+        when the panel's expiry is later (a change of tariff);
         ``record=False``: the caller records the grant itself (:meth:`record`) in its own transaction. Raises
         :class:`ServiceUnavailable` or :class:`PanelError` when the panel fails: call again, with the
         same key, to finish.
@@ -139,7 +140,7 @@ class AccessGrant:
         if user is None:
             if create is None:
                 return None
-            user = await (creator or self._panel.create_user)(create(target))
+            user = await create_panel_user(self._panel, create(target))
             await self._link.remember(customer, user)
         else:
             forward = exact or user.expire_at < target - SLACK

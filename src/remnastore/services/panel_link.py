@@ -8,7 +8,7 @@ from remnastore.db.repositories.customers import CustomerRepository
 from remnastore.db.session import Database
 from remnastore.domain.access import panel_username
 from remnastore.domain.errors import ServiceUnavailable
-from remnastore.panel.errors import PanelError, PanelNotFound, PanelUnavailable
+from remnastore.panel.errors import PanelError, PanelNotFound, PanelUnavailable, PanelUuidLink
 from remnastore.panel.models import PanelUser
 from remnastore.panel.protocol import PanelApi
 from remnastore.services.accounts import CustomerView
@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 
 class PanelLink:
     """Resolves a customer's panel user: the stored id first, then the panel's telegramId lookup.
+
+    A link that is only a uuid (imported from a bot of a 2.x panel, before any panel check or sync) cannot
+    be asked of a 3.x panel: it is resolved by the Telegram id on first use and stored by the panel's id.
 
     Only an explicit "not found" from the panel makes us look elsewhere; a transient failure raises
     :class:`ServiceUnavailable` and never unlinks anybody.
@@ -36,6 +39,10 @@ class PanelLink:
             if customer.panel_ref is not None:
                 try:
                     return await self._panel.get_user(customer.panel_ref)
+                except PanelUuidLink:
+                    # an old uuid link (an import from a 2.x panel's bot) on a 3.x panel: found by
+                    # Telegram id below and then stored by the panel's id
+                    log.info("resolving a uuid link by Telegram id", extra={"customer_id": customer.id})
                 except PanelNotFound:
                     log.warning("linked panel user is gone", extra={"customer_id": customer.id})
             candidates = await self._panel.find_by_telegram_id(customer.telegram_id)

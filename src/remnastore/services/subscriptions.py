@@ -31,8 +31,6 @@ from remnastore.services.panel_config import ConfigurationAlerts
 from remnastore.services.panel_link import PanelLink
 
 log = logging.getLogger(__name__)
-#: how many names a new panel user may try: ``<prefix><telegram id>``, then ``..._2`` up to this
-SUFFIXES = 5
 
 
 @dataclass(frozen=True)
@@ -222,7 +220,6 @@ class SubscriptionService:
                 PeriodKind.TRIAL.value,
                 key=key,
                 create=create,
-                creator=lambda request: self._create_trial_user(customer, request),
                 changes=UpdateUserRequest(
                     status="ACTIVE",
                     traffic_limit_bytes=terms.traffic_limit_bytes,
@@ -249,22 +246,6 @@ class SubscriptionService:
             log.error("panel refused the trial: %s", exc, extra={"customer_id": customer.id})
             raise ServiceUnavailable() from exc
         return user
-
-    async def _create_trial_user(self, customer: CustomerView, request: CreateUserRequest) -> PanelUser:
-        """Create the customer's panel user. When ``<prefix><telegram id>`` belongs to another panel user
-        (400 A019 with another telegramId: made by hand, or by another shop), the rule is a suffixed name:
-        ``<prefix><telegram id>_2``, ``_3`` ... up to ``_{SUFFIXES}``; the shop links the user by id, so the
-        name only has to be free."""
-        base = request.username
-        for number in range(1, SUFFIXES + 1):
-            name = base if number == 1 else f"{base[: 36 - len(str(number)) - 1]}_{number}"
-            try:
-                return await self._panel.create_user(request.model_copy(update={"username": name}))
-            except PanelUsernameTaken:
-                log.warning("panel username %s belongs to another panel user; trying the next", name)
-        raise PanelUsernameTaken(
-            f"users.create: {base} and its suffixed names are taken", status=400, code="A019"
-        )
 
     async def _all_squads(self) -> list[str]:
         try:

@@ -105,6 +105,11 @@ async def run_command(
             "Nothing was sent to customers or to the panel. Next: run the panel sync (admin menu ->"
             " Panel sync, or /sync) so that every customer's expiry follows the panel.\n"
         )
+        if args.no_panel_check:
+            out.write(
+                "Panel links were not checked: a customer linked by an old panel uuid is found by their"
+                " Telegram id when they first use the bot (a 3.x panel has no lookup by uuid).\n"
+            )
     out.flush()
     return 0
 
