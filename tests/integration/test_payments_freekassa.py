@@ -30,6 +30,7 @@ from remnastore.payments.base import (
 )
 from remnastore.payments.capabilities import RefundRequest, Refunds
 from remnastore.payments.freekassa import FreeKassaProvider, Settings
+from remnastore.payments.freekassa_wire import next_nonce
 from tests.fixtures.payments import NotificationReceiver
 
 SHOP_ID = 31337
@@ -109,7 +110,7 @@ def test_settings_defaults_and_missing() -> None:
 
 
 def test_nonce_is_strictly_increasing() -> None:
-    nonces = [freekassa.next_nonce() for _ in range(5000)]
+    nonces = [next_nonce() for _ in range(5000)]
     assert all(later > earlier for earlier, later in itertools.pairwise(nonces))
     assert nonces[0] >= time.time_ns() - 10**10
 
@@ -162,7 +163,7 @@ async def test_emulator_refuses_replayed_nonce_and_bad_signature(
             assert response.status == 400
             assert "nonce" in (await response.json())["message"].lower()
         forged = json.loads(replay)
-        forged["nonce"] = freekassa.next_nonce()
+        forged["nonce"] = next_nonce()
         async with session.post(f"{emulator.url}/v1/orders/create", json=forged) as response:
             assert response.status == 401
 
@@ -170,7 +171,7 @@ async def test_emulator_refuses_replayed_nonce_and_bad_signature(
 async def test_nonce_refused_twice_is_an_error(
     provider: FreeKassaProvider, emulator: FreeKassaEmulator
 ) -> None:
-    emulator.last_nonce = freekassa.next_nonce() + 10**15
+    emulator.last_nonce = next_nonce() + 10**15
     with pytest.raises(ProviderError) as caught:
         await provider.create_invoice(_request())
     assert caught.value.transient is False

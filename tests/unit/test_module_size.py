@@ -10,10 +10,7 @@ LIMIT = 400
 EXEMPT = ("db/models.py", "db/migrations/")
 #: files over the limit today, each held at its current size until it is split (lower a ceiling, or remove
 #: the line, when the file shrinks; never raise one)
-CEILINGS = {
-    "payments/freekassa.py": 413,
-    "payments/yookassa.py": 412,
-}
+CEILINGS: dict[str, int] = {}
 
 
 def _lines() -> dict[str, int]:

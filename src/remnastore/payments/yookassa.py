@@ -18,7 +18,7 @@ import aiohttp
 from pydantic import SecretStr, field_validator
 from pydantic_settings import NoDecode
 
-from remnastore.domain.money import Money, UnknownCurrency
+from remnastore.domain.money import Money
 from remnastore.infra.untrusted_json import load_untrusted
 from remnastore.payments.base import (
     EventKind,
@@ -33,6 +33,7 @@ from remnastore.payments.base import (
 )
 from remnastore.payments.capabilities import RefundRequest
 from remnastore.payments.http import LazySession
+from remnastore.payments.yookassa_wire import int_or_none, mapping, moment, money_from_wire, money_to_wire
 from remnastore.settings_base import SettingsGroup, env, split_list
 
 NAME = "yookassa"
@@ -124,38 +125,6 @@ class Settings(SettingsGroup):
         if self.secret_key is None or not self.secret_key.get_secret_value():
             problems.append("YOOKASSA_SECRET_KEY")
         return problems
-
-
-def money_to_wire(amount: Money) -> dict[str, str]:
-    return {"value": f"{amount.to_decimal():.2f}", "currency": amount.currency}
-
-
-def money_from_wire(value: Any) -> Money | None:
-    if not isinstance(value, dict):
-        return None
-    try:
-        return Money.from_decimal(str(value["value"]), str(value["currency"]))
-    except (KeyError, ValueError, TypeError, UnknownCurrency):
-        return None
-
-
-def _moment(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _int_or_none(value: Any) -> int | None:
-    text = str(value) if value is not None else ""
-    return int(text) if text.lstrip("-").isdigit() else None
 
 
 class YooKassaProvider:
@@ -263,7 +232,7 @@ class YooKassaProvider:
         pay_url = confirmation.get("confirmation_url") if isinstance(confirmation, dict) else None
         if not isinstance(payment.get("id"), str) or not isinstance(pay_url, str):
             raise ProviderError("yookassa answered without a payment id or confirmation URL", transient=False)
-        return Invoice(payment["id"], pay_url, _moment(payment.get("expires_at")), payment)
+        return Invoice(payment["id"], pay_url, moment(payment.get("expires_at")), payment)
 
     async def charge_saved(self, method_id: str, request: InvoiceRequest) -> PaymentEvent | Invoice:
         """Charge a saved card/wallet without the customer (auto-renewal).
@@ -278,7 +247,7 @@ class YooKassaProvider:
         confirmation = payment.get("confirmation")
         pay_url = confirmation.get("confirmation_url") if isinstance(confirmation, dict) else None
         if payment.get("status") == "pending" and isinstance(pay_url, str):
-            return Invoice(str(payment["id"]), pay_url, _moment(payment.get("expires_at")), payment)
+            return Invoice(str(payment["id"]), pay_url, moment(payment.get("expires_at")), payment)
         event = self._payment_event(payment)
         if event is None:
             raise ProviderError("yookassa answered with an unreadable payment", transient=False)
@@ -340,12 +309,12 @@ class YooKassaProvider:
         payment_id = payment.get("id")
         if kind is None or not isinstance(payment_id, str):
             return None
-        metadata = _mapping(payment.get("metadata"))
+        metadata = mapping(payment.get("metadata"))
         method = payment.get("payment_method")
         saved_id = None
         if isinstance(method, dict) and method.get("saved") is True and isinstance(method.get("id"), str):
             saved_id = method["id"]
-        when = _moment(payment.get("captured_at")) or _moment(payment.get("created_at")) or datetime.now(UTC)
+        when = moment(payment.get("captured_at")) or moment(payment.get("created_at")) or datetime.now(UTC)
         order_id = metadata.get("order_id")
         return PaymentEvent(
             provider=NAME,
@@ -354,7 +323,7 @@ class YooKassaProvider:
             order_id=str(order_id) if order_id is not None else None,
             amount=money_from_wire(payment.get("amount")),
             occurred_at=when,
-            telegram_user_id=_int_or_none(metadata.get("telegram_user_id")),
+            telegram_user_id=int_or_none(metadata.get("telegram_user_id")),
             saved_method_id=saved_id,
             raw=payment,
         )
@@ -364,7 +333,7 @@ class YooKassaProvider:
         if refund.get("status") != "succeeded" or not isinstance(payment_id, str):
             return None
         payment = await self._fetch("payments", payment_id) or {}
-        metadata = _mapping(payment.get("metadata"))
+        metadata = mapping(payment.get("metadata"))
         order_id = metadata.get("order_id")
         return PaymentEvent(
             provider=NAME,
@@ -372,8 +341,8 @@ class YooKassaProvider:
             kind=EventKind.REFUNDED,
             order_id=str(order_id) if order_id is not None else None,
             amount=money_from_wire(refund.get("amount")),
-            occurred_at=_moment(refund.get("created_at")) or datetime.now(UTC),
-            telegram_user_id=_int_or_none(metadata.get("telegram_user_id")),
+            occurred_at=moment(refund.get("created_at")) or datetime.now(UTC),
+            telegram_user_id=int_or_none(metadata.get("telegram_user_id")),
             raw=refund,
         )
 
