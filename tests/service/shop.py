@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remnastore.db.models import Order
@@ -32,15 +34,27 @@ PRODUCTS = {"prod-standard-1m": ("standard", "1m"), "prod-nowhere": ("gold", "1m
 
 @dataclass
 class TaxReceipts:
-    """The tax receipt queue's hook: which orders it was asked to queue or cancel, and when."""
+    """The tax receipt queue's hook: which orders it was asked to queue or cancel, and when, and the
+    order's status as the settling transaction shows it (the hook writes in that transaction)."""
 
     calls: list[tuple[str, str, datetime]] = field(default_factory=list)
+    seen: list[str] = field(default_factory=list)
+    #: awaited inside the settling transaction before anything is queued (to hold a transaction open)
+    pause: Callable[[], Awaitable[object]] | None = None
 
     async def order_paid(self, session: AsyncSession, order: Order, now: datetime) -> None:
+        await self._see(session, order)
         self.calls.append(("paid", order.id, now))
 
     async def order_refunded(self, session: AsyncSession, order: Order, now: datetime) -> None:
+        await self._see(session, order)
         self.calls.append(("refunded", order.id, now))
+
+    async def _see(self, session: AsyncSession, order: Order) -> None:
+        if self.pause is not None:
+            await self.pause()
+        status = await session.scalar(select(Order.status).where(Order.id == order.id))
+        self.seen.append(str(status))
 
 
 class Shop:
@@ -131,6 +145,7 @@ def event(
     payment_id: str | None = None,
     provider: str = "yookassa",
     raw: dict | None = None,
+    saved_method_id: str | None = None,
 ) -> PaymentEvent:
     """A provider's notification about order ``order_id``; its payment id is ``pay-<order>`` unless given."""
     return PaymentEvent(
@@ -140,5 +155,6 @@ def event(
         order_id=order_id,
         amount=Money(amount, currency) if amount is not None else None,
         occurred_at=NOW,
+        saved_method_id=saved_method_id,
         raw=raw or {},
     )

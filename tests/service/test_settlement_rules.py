@@ -6,7 +6,9 @@ them for every planted bug (the end-to-end tests hold the same rules through a r
 from __future__ import annotations
 
 import asyncio
+import logging
 
+import pytest
 from sqlalchemy import func, select
 
 from remnastore.db.models import Order, OrderStatus
@@ -14,9 +16,12 @@ from remnastore.db.repositories.orders import OrderRepository
 from remnastore.domain.money import Money
 from remnastore.payments.base import EventKind, PaymentEvent
 from remnastore.services.lifecycle import OrderFailed, OrderPaid, OrderRefunded
-from remnastore.services.settlement import Outcome, Settled
+from remnastore.services.settlement import Outcome, Settled, Settlement
 from tests.service.fakes import new_customer
-from tests.service.shop import NOW, Shop, event
+from tests.service.logs import lines
+from tests.service.shop import CATALOGUE, NOW, PRODUCTS, Shop, event
+
+LOGGER = "remnastore.services.settlement"
 
 
 def alert(order_id: str, reason: str, provider: str = "yookassa") -> tuple[str, dict[str, object]]:
@@ -72,6 +77,7 @@ async def test_a_payment_is_credited_once_kept_on_record_and_queues_one_receipt(
     assert (order.status, order.provider_payment_id, order.paid_at) == ("paid", f"pay-{order_id}", NOW)
     assert await shop.events("yookassa", f"pay-{order_id}") == [("paid", order_id, Money(19900, "RUB"), raw)]
     assert shop.receipts.calls == [("paid", order_id, NOW)]
+    assert shop.receipts.seen == ["paid"]  # queued in the transaction that marks the order paid
     assert shop.outcomes == [("yookassa", "credited"), ("yookassa", "duplicate")]
     [paid] = shop.recorder.of(OrderPaid)
     assert not paid.late and paid.order.amount == Money(19900, "RUB")
@@ -279,6 +285,7 @@ async def test_a_refund_of_a_paid_order_is_recorded_once_and_cancels_its_receipt
 
     assert (await shop.get(order_id)).status == "refunded"
     assert shop.receipts.calls == [("paid", order_id, NOW), ("refunded", order_id, NOW.replace(hour=15))]
+    assert shop.receipts.seen == ["paid", "refunded"]
     [refunded] = shop.recorder.of(OrderRefunded)
     assert refunded.order.order_id == order_id and not refunded.was_fulfilled
 
@@ -412,13 +419,46 @@ async def test_product_events_that_cannot_make_an_order_are_unknown(shop: Shop) 
     assert await orders_of(shop, customer.id) == []
 
 
-async def test_two_deliveries_of_one_product_payment_at_once_make_one_order(shop: Shop) -> None:
+def racing(shop: Shop) -> Settlement:
+    """Settlement as the shop wires it, whose first credited payment holds its transaction open until a
+    second delivery has looked for the order too (and found none): a race, every time."""
+    looked_up: list[str] = []
+    both = asyncio.Event()
+
+    def lookup(ref: str) -> tuple[str, str] | None:
+        looked_up.append(ref)
+        if len(looked_up) == 2:
+            both.set()
+        return PRODUCTS.get(ref)
+
+    shop.receipts.pause = lambda: asyncio.wait_for(both.wait(), timeout=10)
+    return Settlement(
+        shop.db,
+        shop.clock,
+        CATALOGUE,
+        lifecycle=shop.lifecycle,
+        admins=shop.notices,
+        product_lookups={"tribute": lookup},
+        tax_receipts=shop.receipts,
+    )
+
+
+async def test_two_deliveries_of_one_product_payment_at_once_make_one_order(
+    shop: Shop, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
     customer = await new_customer(shop.db, 725)
-    results = await asyncio.gather(*(shop.settlement.settle(product_event(725)) for _ in range(2)))
+    settlement = racing(shop)
+    results = await asyncio.gather(*(settlement.settle(product_event(725)) for _ in range(2)))
     assert sorted(r.outcome for r in results) == [Outcome.CREDITED, Outcome.DUPLICATE]
-    assert len(await orders_of(shop, customer.id)) == 1
+    [order] = await orders_of(shop, customer.id)
+    assert {r.order_id for r in results} == {order.id} and order.status == "paid"
+    assert len(shop.recorder.of(OrderPaid)) == 1
     async with shop.db.session() as session:
         assert await session.scalar(select(func.count()).select_from(Order)) == 1
+    # the loser hit the unique key and was settled again, as the duplicate
+    raced = [line for line in lines(caplog, LOGGER) if line[1] == "payment event raced a duplicate"]
+    assert raced == [("INFO", "payment event raced a duplicate", {"provider": "tribute"})]
 
 
 # notices
@@ -434,3 +474,95 @@ async def test_an_alert_that_cannot_be_sent_does_not_undo_the_mismatch(shop: Sho
     shop.notices.alert = broken  # type: ignore[method-assign]
     assert await shop.settlement.settle(event(order_id, amount=1)) == Settled(Outcome.MISMATCH, order_id)
     assert (await shop.get(order_id)).meta.get("mismatch") == "amount"
+
+
+async def test_a_card_saved_with_the_payment_is_remembered_on_the_order(shop: Shop) -> None:
+    customer = await new_customer(shop.db, 727)
+    order_id = await shop.order(customer.id)
+    await shop.settlement.settle(event(order_id, saved_method_id="card-42"))
+    assert (await shop.get(order_id)).meta.get("saved_method_id") == "card-42"
+    [paid] = shop.recorder.of(OrderPaid)
+    assert paid.order.meta.get("saved_method_id") == "card-42"
+
+
+async def test_a_second_payment_without_an_amount_is_kept_at_the_orders_amount(shop: Shop) -> None:
+    customer = await new_customer(shop.db, 728)
+    order_id = await shop.order(customer.id)
+    await shop.settlement.settle(event(order_id, payment_id="pay-A"))
+    second = event(order_id, payment_id="pay-B", amount=None)
+    assert (await shop.settlement.settle(second)).outcome is Outcome.MISMATCH
+    assert await shop.events("yookassa", "pay-B") == [
+        ("amount_mismatch", order_id, Money(19900, "RUB"), {"reason": "second payment", "event": "paid"})
+    ]
+
+
+# the seller's log
+
+
+async def test_each_outcome_is_logged_with_the_order_provider_and_kind(
+    shop: Shop, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    customer = await new_customer(shop.db, 729)
+    order_id = await shop.order(customer.id)
+    await shop.settlement.settle(event(order_id))
+    await shop.settlement.settle(event(order_id, EventKind.REFUNDED))
+    await shop.settlement.settle(event("no-such-order", payment_id="pay-ghost", provider="platega"))
+    fields = {"provider": "yookassa", "order_id": order_id}
+    assert lines(caplog, LOGGER) == [
+        ("INFO", "payment event settled: credited", {**fields, "kind": "paid"}),
+        ("INFO", "payment event settled: refunded", {**fields, "kind": "refunded"}),
+        ("ERROR", "payment event for an unknown order", {"provider": "platega"}),
+        (
+            "INFO",
+            "payment event settled: unknown_order",
+            {"order_id": None, "provider": "platega", "kind": "paid"},
+        ),
+    ]
+
+
+async def test_a_mismatch_is_logged_as_an_error_naming_what_differs(
+    shop: Shop, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    customer = await new_customer(shop.db, 730)
+    order_id = await shop.order(customer.id)
+    await shop.settlement.settle(event(order_id, currency="USD"))
+    assert lines(caplog, LOGGER)[0] == (
+        "ERROR",
+        "payment does not match its order: amount",
+        {"order_id": order_id},
+    )
+
+
+async def test_a_repaired_payment_and_a_lost_alert_are_logged(
+    shop: Shop, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    customer = await new_customer(shop.db, 731)
+    order_id = await shop.order(customer.id, payment_id="pay-repair")
+    async with shop.db.session() as session:
+        await OrderRepository(session).record_event(
+            provider="yookassa",
+            provider_payment_id="pay-repair",
+            kind="paid",
+            amount=Money(19900, "RUB"),
+            raw={},
+            order_id=order_id,
+        )
+    await shop.settlement.settle(event(order_id, payment_id="pay-repair"))
+    other_id = await shop.order(customer.id)
+
+    async def broken(text_key: str, **args: str | int) -> None:
+        raise RuntimeError("the admin chat is unreachable")
+
+    shop.notices.alert = broken  # type: ignore[method-assign]
+    await shop.settlement.settle(event(other_id, amount=1))
+    logged = lines(caplog, LOGGER)
+    assert logged[0] == (
+        "WARNING",
+        "crediting a payment whose key was recorded without effect",
+        {"order_id": order_id},
+    )
+    assert logged[-1] == ("ERROR", "could not send a payment notice", {"order_id": other_id})
+    assert caplog.records[-1].exc_info is not None
