@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-FIELDS = ("order_id", "provider", "kind", "customer_id", "promo_id")
+FIELDS = ("order_id", "provider", "kind", "customer_id", "promo_id", "reason")
 
 
 def lines(caplog: pytest.LogCaptureFixture, logger: str) -> list[tuple[str, str, dict[str, object]]]:

@@ -19,6 +19,7 @@ from remnastore.panel.errors import PanelBadRequest, PanelUnavailable
 from remnastore.panel.models import CreateUserRequest, PanelUser, UpdateUserRequest
 from remnastore.services.access_grant import unavailable
 from tests.service.fakes import new_customer
+from tests.service.logs import lines
 from tests.service.shop import NOW, Shop
 
 
@@ -49,7 +50,9 @@ async def test_days_start_at_the_later_of_now_and_the_panels_expiry_and_are_stor
     assert target == NOW + timedelta(days=17)
     assert await shop.access.plan_days(behind, 7, "promo", key="k-behind") == NOW + timedelta(days=7)
     shop.clock.advance(timedelta(days=1))
+    shop.panel.down = True  # a planned grant is read back without asking the panel
     assert await shop.access.plan_days(ahead, 30, "paid", key="k-ahead") == NOW + timedelta(days=17)
+    shop.panel.down = False
 
     row = await grant_row(shop.db, "k-ahead")
     assert (row.customer_id, row.reason, row.days, row.starts_at, row.target_expires_at, row.order_id) == (
@@ -131,6 +134,10 @@ async def test_an_expiry_within_a_second_of_the_target_is_not_written_again(shop
     assert "update" not in shop.panel.calls
     assert granted is not None and granted.expires_at == target and granted.first
 
+    shop.panel.users[1] = shop.panel.users[1].model_copy(update={"expire_at": target - timedelta(seconds=1)})
+    await shop.access.extend_to(customer, target, "paid", key="k-close")
+    assert "update" not in shop.panel.calls  # a second short, at the edge: still the target
+
     shop.panel.users[1] = shop.panel.users[1].model_copy(update={"expire_at": target - timedelta(seconds=2)})
     await shop.access.extend_to(customer, target, "paid", key="k-close")
     assert shop.panel.calls.count("update") == 1 and shop.panel.users[1].expire_at == target
@@ -182,7 +189,7 @@ async def test_a_grant_recorded_by_the_caller_is_recorded_once(shop: Shop) -> No
     shop.panel.add(1014, NOW)
     target = NOW + timedelta(days=30)
     granted = await shop.access.extend_to(customer, target, "paid", key="k-caller", record=False)
-    assert granted is not None and not granted.first and await periods(shop.db) == []
+    assert granted is not None and granted.first is False and await periods(shop.db) == []
     async with shop.db.session() as session:
         await SubscriptionRepository(session).set_current(
             customer.id, kind="paid", tariff_code="standard", expires_at=NOW + timedelta(days=1)
@@ -225,3 +232,29 @@ def test_a_panel_failure_becomes_try_again_later_and_a_refusal_is_logged(
     assert isinstance(unavailable(PanelBadRequest("squad unknown")), ServiceUnavailable)
     [record] = caplog.records
     assert record.getMessage() == "the panel refused an access grant: squad unknown (HTTP 400)"
+
+
+async def test_granted_days_name_their_order_on_the_grant_and_the_period(
+    shop: Shop, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="remnastore.services.access_grant")
+    customer = await new_customer(shop.db, 1016)
+    shop.panel.add(1016, NOW)
+    order_id = await shop.order(customer.id)
+    granted = await shop.access.grant_days(customer, 30, "paid", key="k-order", order_id=order_id)
+    assert granted is not None and granted.expires_at == NOW + timedelta(days=30)
+    assert (await grant_row(shop.db, "k-order")).order_id == order_id
+    assert await periods(shop.db) == [("paid", 30, NOW, NOW + timedelta(days=30), order_id, None)]
+    assert lines(caplog, "remnastore.services.access_grant") == [
+        ("INFO", "access granted", {"customer_id": customer.id, "reason": "paid"})
+    ]
+    assert await shop.access.grant_days(customer, 30, "paid", key="k-order") is not None
+    assert len(caplog.records) == 1  # a repeat is no new grant
+
+
+async def test_the_current_panel_user_is_the_linked_one(shop: Shop) -> None:
+    customer = await new_customer(shop.db, 1017)
+    assert await shop.access.current(customer) is None
+    user = shop.panel.add(1017, NOW + timedelta(days=3))
+    current = await shop.access.current(customer)
+    assert current is not None and (current.id, current.expire_at) == (user.id, NOW + timedelta(days=3))

@@ -5,6 +5,7 @@ seller registers, answering as told."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -21,7 +22,10 @@ from remnastore.services.fulfilment import (
     backoff,
 )
 from tests.service.fakes import new_customer
+from tests.service.logs import lines
 from tests.service.shop import NOW, Shop
+
+LOGGER = "remnastore.services.fulfilment"
 
 
 @dataclass
@@ -196,3 +200,20 @@ async def test_an_order_of_a_kind_nobody_registered_is_neither_fulfilled_nor_rev
     await shop.fulfilment.revoke(order_id)
     order = await shop.get(order_id)
     assert (order.status, order.fulfilment_attempts) == ("paid", 0) and shop.notices.sent == []
+
+
+async def test_failures_are_logged_for_the_seller_with_the_order(
+    shop: Shop, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    customer = await new_customer(shop.db, 811)
+    order_id = await paid_order(shop, customer.id)
+    shop.fulfilment.kinds.register("gift", Kind(error=RuntimeError("down")))
+    await shop.fulfilment.fulfil(order_id)
+    await shop.fulfilment.revoke(order_id)
+    assert lines(caplog, LOGGER) == [
+        ("ERROR", "fulfilment of a gift order failed", {"order_id": order_id}),
+        ("WARNING", "fulfilment failed: RuntimeError: down", {"order_id": order_id}),
+        ("ERROR", "revoking a gift order failed", {"order_id": order_id}),
+    ]
+    assert all(r.exc_info is not None for r in caplog.records if r.levelname == "ERROR")
