@@ -4,6 +4,7 @@ and bonus-day codes. The real database; settlement and the lifecycle as the shop
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from remnastore.services.accounts import CustomerView
 from remnastore.services.promos import Reservation
 from remnastore.services.settlement import Outcome
 from tests.service.fakes import new_customer
+from tests.service.logs import lines
 from tests.service.shop import NOW, Shop, event
 
 TTL = timedelta(hours=1)  # how long checkout keeps an order payable
@@ -354,3 +356,118 @@ async def test_a_days_code_for_other_tariffs_is_refused(shop: Shop) -> None:
     ann = await new_customer(shop.db, 940)
     shop.panel.add(940, NOW + timedelta(days=1))
     assert await refused(shop, ann, "FAMDAYS") == "promo-not-for-tariff"
+
+
+# the seller's log
+
+LOGGER = "remnastore.services.promos"
+
+
+async def test_reservations_are_logged_from_checkout_to_payment_or_release(
+    shop: Shop, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    promo_id = await promo_code(shop, "LOGGED", max_activations=5)
+    ann, bob = await new_customer(shop.db, 950), await new_customer(shop.db, 951)
+    await shop.promos.redeem(ann, "LOGGED")
+    await shop.promos.redeem(bob, "LOGGED")
+    caplog.clear()
+    paid, _ = await checkout(shop, ann)
+    async with shop.db.session() as session:
+        order = await OrderRepository(session).get(paid)
+        assert order is not None
+        await shop.promos.hold(session, order, NOW + timedelta(hours=2))
+    await shop.settlement.settle(event(paid, amount=17910))
+    lapsed, _ = await checkout(shop, bob)
+    shop.clock.advance(timedelta(minutes=16))
+    await shop.promos.release_expired()
+    assert lines(caplog, LOGGER) == [
+        ("INFO", "promo reserved", {"order_id": paid, "promo_id": promo_id}),
+        ("INFO", "promo reservation held for the invoice", {"order_id": paid}),
+        ("INFO", "promo consumed", {"order_id": paid, "promo_id": promo_id}),
+        ("INFO", "promo reserved", {"order_id": lapsed, "promo_id": promo_id}),
+        ("INFO", "released 1 promo reservations", {}),
+    ]
+
+
+async def test_a_failed_payment_logs_the_release(shop: Shop, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    await promo_code(shop, "GONE")
+    ann = await new_customer(shop.db, 952)
+    await shop.promos.redeem(ann, "GONE")
+    order_id, _ = await checkout(shop, ann)
+    caplog.clear()
+    await shop.settlement.settle(event(order_id, EventKind.FAILED, amount=17910))
+    assert lines(caplog, LOGGER) == [("INFO", "promo reservation released", {"order_id": order_id})]
+
+
+async def test_irregular_consumptions_are_logged_as_warnings(
+    shop: Shop, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    promo_id = await promo_code(shop, "ODD", max_activations=1)
+    ann, bob = await new_customer(shop.db, 953), await new_customer(shop.db, 954)
+    await shop.promos.redeem(ann, "ODD")
+    first, _ = await checkout(shop, ann)
+    shop.clock.advance(timedelta(minutes=16))
+    await shop.promos.release_expired()
+    await shop.promos.redeem(bob, "ODD")
+    await checkout(shop, bob)
+    caplog.clear()
+    await shop.settlement.settle(event(first, amount=17910))  # late, the code now Bob's
+    assert lines(caplog, LOGGER)[0] == (
+        "WARNING",
+        "a late payment used a promo code beyond its limit",
+        {"order_id": first},
+    )
+    # the same reservation paid by a second order of Ann's
+    async with shop.db.session() as session:
+        order = await OrderRepository(session).create(
+            ann.id,
+            kind="subscription",
+            amount=Money(17910, "RUB"),
+            provider="yookassa",
+            promo_code_id=promo_id,
+        )
+        second = order.id
+    caplog.clear()
+    await shop.settlement.settle(event(second, amount=17910))
+    assert lines(caplog, LOGGER) == [
+        ("WARNING", "a promo reservation was paid by two orders", {"order_id": second})
+    ]
+    # and an order naming a code its customer never activated
+    carl = await new_customer(shop.db, 955)
+    async with shop.db.session() as session:
+        order = await OrderRepository(session).create(
+            carl.id,
+            kind="subscription",
+            amount=Money(17910, "RUB"),
+            provider="yookassa",
+            promo_code_id=promo_id,
+        )
+        third = order.id
+    caplog.clear()
+    await shop.settlement.settle(event(third, amount=17910))
+    assert lines(caplog, LOGGER) == [
+        ("ERROR", "paid order with a promo but no activation", {"order_id": third})
+    ]
+    assert await used(shop, promo_id) == 1
+
+
+async def test_bonus_days_still_not_given_are_logged_with_the_reason(
+    shop: Shop, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    promo_id = await promo_code(shop, "STUCK", kind="days", value=2)
+    ann = await new_customer(shop.db, 956)
+    shop.panel.add(956, NOW)
+    shop.panel.down = True
+    with pytest.raises(ServiceUnavailable, match="error-panel-unavailable"):
+        await shop.promos.redeem(ann, "STUCK")
+    shop.panel.users.clear()  # the customer's panel user is gone meanwhile
+    shop.panel.down = False
+    shop.clock.advance(timedelta(minutes=16))
+    caplog.clear()
+    assert await shop.promos.release_expired() == 0
+    assert lines(caplog, LOGGER) == [("WARNING", "promo days still not given: promo-needs-subscription", {})]
+    assert (await activation(shop, promo_id, ann.id)).status == "released" and await used(shop, promo_id) == 0
