@@ -5,6 +5,7 @@ and bonus-day codes. The real database; settlement and the lifecycle as the shop
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
@@ -31,10 +32,27 @@ async def promo_code(shop: Shop, code: str, kind: str = "percent", value: int = 
         return promo.id
 
 
-async def checkout(shop: Shop, customer: CustomerView, tariff: str = "standard") -> tuple[str, Reservation]:
-    """What checkout does: a new 199 RUB order, the customer's pending code reserved for it."""
+async def checkout(
+    shop: Shop,
+    customer: CustomerView,
+    tariff: str = "standard",
+    *,
+    ttl: timedelta | None = TTL,
+    meanwhile: Callable[[], Awaitable[object]] | None = None,
+) -> tuple[str, Reservation]:
+    """What checkout does: a new 199 RUB order payable for ``ttl``, the customer's pending code reserved
+    for it. ``meanwhile``: another checkout that commits after this one has read the code and the
+    customer's activation, and before it claims (two checkouts at once, deterministically)."""
     now = shop.clock.now()
     async with shop.db.session() as session:
+        if meanwhile is not None:
+            promos = PromoRepository(session)
+            code = await pending_code(shop, customer.id)
+            promo = await promos.get_by_code(code or "")
+            assert promo is not None
+            seen = await promos.get_activation(promo.id, customer.id)  # held: the session keeps what it read
+            await meanwhile()
+            assert seen is None or seen.promo_id == promo.id
         order = await OrderRepository(session).create(
             customer.id,
             kind="subscription",
@@ -43,7 +61,7 @@ async def checkout(shop: Shop, customer: CustomerView, tariff: str = "standard")
             tariff_code=tariff,
             period_code="1m",
             days=30,
-            expires_at=now + TTL,
+            expires_at=now + ttl if ttl is not None else None,
         )
         return order.id, await shop.promos.reserve(session, order, now)
 
@@ -194,9 +212,14 @@ async def test_a_reservation_whose_order_was_paid_is_consumed_not_released(shop:
         from remnastore.db.models import OrderStatus
 
         await OrderRepository(session).set_status(order, OrderStatus.PAID, now=NOW)
+    bob = await new_customer(shop.db, 957)  # reserved later, never paid
+    await promo_code(shop, "LAPSES")
+    await shop.promos.redeem(bob, "LAPSES")
+    await checkout(shop, bob)
     shop.clock.advance(timedelta(hours=1))
-    assert await shop.promos.release_expired() == 0
-    assert (await activation(shop, promo_id, ann.id)).status == "consumed"
+    assert await shop.promos.release_expired() == 1  # Bob's, after Ann's was consumed
+    consumed = await activation(shop, promo_id, ann.id)
+    assert (consumed.status, consumed.consumed_at) == ("consumed", NOW + timedelta(hours=1))
     assert await used(shop, promo_id) == 1
 
 
@@ -303,7 +326,8 @@ async def test_a_balance_code_credits_once_per_customer_within_its_limit(shop: S
     async with shop.db.session() as session:
         balances = [(await session.get(Customer, c.id)).balance_minor for c in customers]  # type: ignore[union-attr]
     assert balances == [5000, 5000, 0] and await used(shop, promo_id) == 2
-    assert (await activation(shop, promo_id, customers[0].id)).status == "applied"
+    applied = await activation(shop, promo_id, customers[0].id)
+    assert (applied.status, applied.reserved_until) == ("applied", None)  # used at once: nothing held
 
 
 async def test_a_balance_code_in_another_currency_is_refused(shop: Shop) -> None:
@@ -471,3 +495,155 @@ async def test_bonus_days_still_not_given_are_logged_with_the_reason(
     assert await shop.promos.release_expired() == 0
     assert lines(caplog, LOGGER) == [("WARNING", "promo days still not given: promo-needs-subscription", {})]
     assert (await activation(shop, promo_id, ann.id)).status == "released" and await used(shop, promo_id) == 0
+
+
+# two checkouts at once, and the edges of the reservation
+
+
+async def test_the_claim_refuses_a_checkout_the_validation_let_through_when_the_last_use_went_meanwhile(
+    shop: Shop,
+) -> None:
+    promo_id = await promo_code(shop, "RACE", max_activations=1)
+    ann, bob = await new_customer(shop.db, 960), await new_customer(shop.db, 961)
+    await shop.promos.redeem(ann, "RACE")
+    await shop.promos.redeem(bob, "RACE")
+    order_id, reservation = await checkout(shop, ann, meanwhile=lambda: checkout(shop, bob))
+    assert reservation == Reservation(refused="promo-used-up")
+    assert (await shop.get(order_id)).amount_minor == 19900 and await pending_code(shop, ann.id) is None
+    assert await used(shop, promo_id) == 1 and (await activation(shop, promo_id, bob.id)).status == "reserved"
+
+
+async def test_a_released_code_reopened_meanwhile_is_not_reserved_twice(shop: Shop) -> None:
+    promo_id = await promo_code(shop, "REOPEN", max_activations=5)
+    ann = await new_customer(shop.db, 963)
+    await shop.promos.redeem(ann, "REOPEN")
+    first, _ = await checkout(shop, ann)
+    await shop.settlement.settle(event(first, EventKind.FAILED, amount=17910))
+    await shop.promos.redeem(ann, "REOPEN")
+    order_id, reservation = await checkout(shop, ann, meanwhile=lambda: checkout(shop, ann))
+    assert reservation == Reservation(refused="promo-already-used")
+    assert (await shop.get(order_id)).amount_minor == 19900 and await used(shop, promo_id) == 1
+
+
+async def test_a_checkout_without_a_code_reserves_nothing_and_refuses_nothing(shop: Shop) -> None:
+    ann = await new_customer(shop.db, 964)
+    order_id, reservation = await checkout(shop, ann)
+    assert reservation == Reservation() and (await shop.get(order_id)).amount_minor == 19900
+
+
+async def test_a_discount_for_the_tariff_bought_is_reserved(shop: Shop) -> None:
+    promo_id = await promo_code(shop, "STD", tariff_codes=["standard"])
+    ann = await new_customer(shop.db, 965)
+    await shop.promos.redeem(ann, "STD")
+    order_id, reservation = await checkout(shop, ann, "standard")
+    assert reservation.discount is not None and (await shop.get(order_id)).amount_minor == 17910
+    assert await used(shop, promo_id) == 1
+
+
+async def test_an_order_payable_for_less_than_the_reservation_keeps_its_own_expiry(shop: Shop) -> None:
+    await promo_code(shop, "SHORT")
+    ann, bob = await new_customer(shop.db, 966), await new_customer(shop.db, 967)
+    await shop.promos.redeem(ann, "SHORT")
+    await shop.promos.redeem(bob, "SHORT")
+    short, _ = await checkout(shop, ann, ttl=timedelta(minutes=5))
+    unlimited, _ = await checkout(shop, bob, ttl=None)
+    assert (await shop.get(short)).expires_at == NOW + timedelta(minutes=5)
+    assert (await shop.get(unlimited)).expires_at == NOW + shop.promos.reservation
+
+
+async def test_only_the_orders_own_reservation_is_held(shop: Shop) -> None:
+    promo_id = await promo_code(shop, "OWN", max_activations=5)
+    ann, carl = await new_customer(shop.db, 968), await new_customer(shop.db, 969)
+    await shop.promos.redeem(ann, "OWN")
+    first, _ = await checkout(shop, ann)
+    second, _ = await checkout(shop, ann)  # the reservation moved on
+    async with shop.db.session() as session:
+        orders = OrderRepository(session)
+        old = await orders.get(first)
+        assert old is not None
+        await shop.promos.hold(session, old, NOW + timedelta(hours=3))
+        stranger = await orders.create(  # names the code, but its customer never activated it
+            carl.id,
+            kind="subscription",
+            amount=Money(17910, "RUB"),
+            provider="yookassa",
+            promo_code_id=promo_id,
+        )
+        await shop.promos.hold(session, stranger, NOW + timedelta(hours=3))
+    assert (await activation(shop, promo_id, ann.id)).reserved_until == NOW + shop.promos.reservation
+    assert (await shop.get(first)).expires_at == NOW + shop.promos.reservation
+    assert (await shop.get(stranger.id)).expires_at is None
+
+    await shop.settlement.settle(event(second, amount=17910))
+    async with shop.db.session() as session:
+        paid = await OrderRepository(session).get(second)
+        assert paid is not None
+        await shop.promos.hold(session, paid, NOW + timedelta(hours=3))  # consumed: nothing to hold
+    assert (await activation(shop, promo_id, ann.id)).reserved_until is None
+
+
+async def test_a_reservation_paid_by_an_older_order_is_that_orders_use(shop: Shop) -> None:
+    promo_id = await promo_code(shop, "OLDER", max_activations=5)
+    ann = await new_customer(shop.db, 970)
+    await shop.promos.redeem(ann, "OLDER")
+    first, _ = await checkout(shop, ann)
+    await checkout(shop, ann)  # the reservation moved to a second order; the first expired
+    await shop.settlement.settle(event(first, amount=17910))  # but its invoice was paid
+    used_by = await activation(shop, promo_id, ann.id)
+    assert (used_by.status, used_by.order_id) == ("consumed", first)
+    assert await used(shop, promo_id) == 1  # a reservation is counted once, whichever order pays it
+
+
+async def test_a_lapsed_reservation_paid_late_is_counted_again(
+    shop: Shop, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    promo_id = await promo_code(shop, "LATE2", max_activations=2)
+    ann = await new_customer(shop.db, 971)
+    await shop.promos.redeem(ann, "LATE2")
+    order_id, _ = await checkout(shop, ann)
+    shop.clock.advance(timedelta(minutes=16))
+    assert await shop.promos.release_expired() == 1 and await used(shop, promo_id) == 0
+    await shop.settlement.settle(event(order_id, amount=17910))
+    assert await used(shop, promo_id) == 1
+    assert "a late payment used a promo code beyond its limit" not in [m for _, m, _ in lines(caplog, LOGGER)]
+
+
+async def test_paying_keeps_a_code_remembered_since_for_the_next_purchase(shop: Shop) -> None:
+    await promo_code(shop, "FIRST")
+    await promo_code(shop, "NEXT")
+    ann = await new_customer(shop.db, 972)
+    await shop.promos.redeem(ann, "FIRST")
+    order_id, _ = await checkout(shop, ann)
+    await shop.promos.redeem(ann, "NEXT")
+    await shop.settlement.settle(event(order_id, amount=17910))
+    assert await pending_code(shop, ann.id) == "NEXT"
+
+
+async def test_release_goes_past_what_it_skips_and_counts_every_release(shop: Shop) -> None:
+    days_id = await promo_code(shop, "DAYSOLD", kind="days", value=1)
+    promo_id = await promo_code(shop, "MANY", max_activations=5)
+    stuck = await new_customer(shop.db, 973)
+    shop.panel.add(973, NOW)
+    shop.panel.down = True  # a bonus-days grant left reserved: the oldest expired reservation
+    with pytest.raises(ServiceUnavailable, match="error-panel-unavailable"):
+        await shop.promos.redeem(stuck, "DAYSOLD")
+    shop.panel.down = False
+    shop.clock.advance(timedelta(minutes=1))
+    buyers = [await new_customer(shop.db, 974 + n) for n in range(3)]
+    orders = []
+    for buyer in buyers:
+        await shop.promos.redeem(buyer, "MANY")
+        orders.append((await checkout(shop, buyer))[0])
+    async with shop.db.session() as session:  # the first buyer's order is kept payable longer
+        kept = await OrderRepository(session).get(orders[0])
+        assert kept is not None
+        kept.expires_at = NOW + timedelta(minutes=21)
+
+    shop.clock.advance(timedelta(minutes=16))
+    assert await shop.promos.release_expired() == 2  # past the grant and the payable order
+    assert (await activation(shop, promo_id, buyers[0].id)).status == "reserved"
+    assert (await activation(shop, days_id, stuck.id)).status == "applied"  # the grant was finished
+    assert await used(shop, promo_id) == 1
+    shop.clock.set(NOW + timedelta(minutes=21))  # the order's last payable moment is over
+    assert await shop.promos.release_expired() == 1 and await used(shop, promo_id) == 0
