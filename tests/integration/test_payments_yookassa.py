@@ -732,3 +732,71 @@ async def test_object_ids_that_cannot_be_a_payment_are_refused_without_asking_yo
     delivery = await emulator.deliver(emulator.notification("payment.succeeded", {"id": object_id}))
     assert delivery.status == 403 and receiver.events == []
     assert bool(fetched(emulator, "/v3/payments")) is asked
+
+
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        ("2026-03-01T13:05:00+03:00", datetime(2026, 3, 1, 10, 5, tzinfo=UTC)),
+        ("2026-03-01T10:05:00", datetime(2026, 3, 1, 10, 5, tzinfo=UTC)),
+    ],
+    ids=["with-offset", "without-zone-is-utc"],
+)
+async def test_moments_are_read_in_their_zone_and_a_zoneless_one_as_utc(
+    emulator: YooKassaEmulator,
+    provider: yookassa.YooKassaProvider,
+    receiver: NotificationReceiver,
+    moment: str,
+    expected: datetime,
+) -> None:
+    invoice = await provider.create_invoice(order())
+    payment_id = invoice.provider_payment_id or ""
+    delivery = emulator.pay(payment_id)
+    emulator.payments[payment_id]["captured_at"] = moment
+    await emulator.deliver(delivery)
+    [event] = receiver.events
+    assert event.occurred_at == expected and event.occurred_at.utcoffset() is not None
+
+
+@pytest.mark.parametrize(
+    ("sender", "status"),
+    [("::ffff:185.71.76.5", 200), ("not-an-address", 403)],
+    ids=["ipv4-mapped-official", "garbage"],
+)
+async def test_sender_addresses_are_parsed_strictly(
+    emulator: YooKassaEmulator,
+    provider: yookassa.YooKassaProvider,
+    receiver: NotificationReceiver,
+    sender: str,
+    status: int,
+) -> None:
+    invoice = await provider.create_invoice(order())
+    emulator.sender_ip = sender
+    assert (await emulator.deliver(emulator.pay(invoice.provider_payment_id or ""))).status == status
+    assert len(receiver.events) == (1 if status == 200 else 0)
+
+
+@pytest.mark.parametrize(
+    ("event", "body", "reason"),
+    [
+        ("payment.succeeded", b"not json", "body is not JSON"),
+        ("payment.succeeded", b"[]", "not a YooKassa notification"),
+        (
+            "payment.succeeded",
+            b'{"type": "notification", "event": "x"}',
+            "notification without event or object id",
+        ),
+        ("payment.succeeded", None, "payment p-unknown is unknown to YooKassa"),
+        ("refund.succeeded", None, "refund r-unknown is unknown to YooKassa"),
+    ],
+    ids=["not-json", "not-a-notification", "no-object", "unknown-payment", "unknown-refund"],
+)
+async def test_each_refusal_says_why(
+    emulator: YooKassaEmulator, receiver: NotificationReceiver, event: str, body: bytes | None, reason: str
+) -> None:
+    object_id = "p-unknown" if event.startswith("payment") else "r-unknown"
+    delivery = emulator.notification(event, {"id": object_id})
+    if body is not None:
+        delivery.body = body
+    await emulator.deliver(delivery)
+    assert receiver.last.rejected is not None and receiver.last.rejected.reason == reason

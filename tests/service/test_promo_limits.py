@@ -647,3 +647,14 @@ async def test_release_goes_past_what_it_skips_and_counts_every_release(shop: Sh
     assert await used(shop, promo_id) == 1
     shop.clock.set(NOW + timedelta(minutes=21))  # the order's last payable moment is over
     assert await shop.promos.release_expired() == 1 and await used(shop, promo_id) == 0
+
+
+async def test_a_customer_holding_the_last_use_can_check_out_again(shop: Shop) -> None:
+    promo_id = await promo_code(shop, "MINE", max_activations=1)
+    ann = await new_customer(shop.db, 980)
+    await shop.promos.redeem(ann, "MINE")
+    await checkout(shop, ann)
+    assert await shop.promos.offer(ann, "standard") is not None  # the use is hers, not used up
+    order_id, reservation = await checkout(shop, ann)
+    assert reservation.discount is not None and (await shop.get(order_id)).amount_minor == 17910
+    assert await used(shop, promo_id) == 1
