@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -457,3 +458,39 @@ async def test_what_credits_nothing_is_acknowledged_and_logged(caplog: pytest.Lo
         ("WARNING", "yoomoney notification without sha1_hash", {"peer": "192.0.2.10"}),
         ("WARNING", "yoomoney notification with a wrong sha1_hash", {"peer": "192.0.2.10"}),
     ]
+
+
+def test_the_hash_takes_missing_fields_as_empty_text() -> None:
+    # YooMoney's own rule, computed here independently: sender and label missing, each an empty value
+    fields = {
+        "notification_type": "card-incoming",
+        "operation_id": "op-2",
+        "amount": "98.00",
+        "currency": "643",
+        "datetime": "2026-03-01T10:05:00Z",
+        "codepro": "false",
+    }
+    text = "card-incoming&op-2&98.00&643&2026-03-01T10:05:00Z&&false&" + SECRET + "&"
+    assert notification_hash(fields, SECRET) == hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"operation_id": None}, "not an incoming transfer"),
+        ({"amount": "NaN"}, "amount is not an amount"),
+    ],
+    ids=["no-operation-field", "not-a-finite-number"],
+)
+async def test_missing_or_impossible_fields_are_refused(changes: dict[str, str | None], reason: str) -> None:
+    assert await _refusal(_direct(), _raw(_fields(**changes))) == (reason, 400)
+
+
+async def test_a_notification_without_any_hash_field_is_refused_as_unsigned() -> None:
+    fields = _fields()
+    del fields["sha1_hash"]
+    assert await _refusal(_direct(), _raw(fields)) == ("missing sha1_hash", 401)
+
+
+async def test_a_transfer_without_a_label_field_credits_nothing() -> None:
+    assert await _direct().parse_notification(_raw(_fields(label=None))) == []
