@@ -458,3 +458,45 @@ async def test_a_shop_without_the_second_secret_word_refuses_notifications(
         assert (caught.value.reason, caught.value.status) == ("FREEKASSA_SECRET_WORD_2 is not set", 403)
     finally:
         await module.close()
+
+
+@pytest.mark.parametrize(
+    ("missing", "reason", "status"),
+    [
+        ("SIGN", "missing SIGN", 401),
+        ("MERCHANT_ID", "MERCHANT_ID, AMOUNT and MERCHANT_ORDER_ID are required", 400),
+        ("AMOUNT", "MERCHANT_ID, AMOUNT and MERCHANT_ORDER_ID are required", 400),
+    ],
+)
+async def test_a_form_without_a_required_field_is_refused_for_that(
+    provider: FreeKassaProvider, emulator: FreeKassaEmulator, missing: str, reason: str, status: int
+) -> None:
+    await provider.create_invoice(_request())
+    fields = {k: v for k, v in emulator.pay("ord-1").extra["fields"].items() if k != missing}
+    with pytest.raises(NotificationRejected) as caught:
+        await provider.parse_notification(_raw(urlencode(fields).encode()))
+    assert (caught.value.reason, caught.value.status) == (reason, status)
+
+
+async def test_a_body_that_is_no_strict_form_is_refused_and_a_get_reads_its_query(
+    provider: FreeKassaProvider, emulator: FreeKassaEmulator
+) -> None:
+    await provider.create_invoice(_request())
+    with pytest.raises(NotificationRejected) as caught:
+        await provider.parse_notification(_raw(b"%%%"))
+    assert (caught.value.reason, caught.value.status) == ("body is not a form", 400)
+    query = dict(parse_qsl(emulator.pay("ord-1").body.decode()))
+    [event] = await provider.parse_notification(_raw(b"ignored=1", method="GET", query=query))
+    assert event.order_id == "ord-1"
+
+
+@pytest.mark.parametrize("fk_id", [None, "  "], ids=["no-id", "blank-id"])
+async def test_an_order_record_without_freekassas_own_id_is_refused(
+    provider: FreeKassaProvider, emulator: FreeKassaEmulator, fk_id: str | None
+) -> None:
+    await provider.create_invoice(_request())
+    delivery = emulator.pay("ord-1")
+    emulator.find("ord-1").fk_order_id = fk_id  # type: ignore[assignment]  # a record FreeKassa got wrong
+    with pytest.raises(NotificationRejected) as caught:
+        await provider.parse_notification(_raw(delivery.body))
+    assert (caught.value.reason, caught.value.status) == ("order unknown to FreeKassa", 403)
