@@ -316,7 +316,7 @@ async def test_an_amount_platega_cannot_have_meant_is_an_error_not_a_payment(
     delivery = emulator.pay(transaction_id, amount=Decimal("1.005"))
     with pytest.raises(ProviderError, match=r"platega amount Decimal\('1.005'\) 'RUB'") as caught:
         await provider.parse_notification(_raw(delivery))
-    assert not caught.value.transient
+    assert caught.value.transient is False
 
 
 async def test_each_refusal_says_why_and_the_suspicious_ones_are_logged(
@@ -368,3 +368,35 @@ async def test_a_transaction_in_a_state_this_module_does_not_know_gives_no_event
     emulator.transactions[transaction_id].status = "on_hold"
     assert await provider.parse_notification(_raw(emulator.callback(transaction_id, "CONFIRMED"))) == []
     assert _logged(caplog) == [("platega transaction in an unknown state", {"state": "ON_HOLD"})]
+
+
+async def test_the_transaction_asked_for_names_the_event_when_plategas_record_omits_its_id(
+    provider: PlategaProvider, emulator: PlategaEmulator
+) -> None:
+    transaction_id = await _transaction(provider)
+    delivery = emulator.pay(transaction_id)
+    emulator.transactions[transaction_id].id = ""
+    [event] = await provider.parse_notification(_raw(delivery))
+    assert event.provider_payment_id == transaction_id
+
+
+async def test_a_callback_may_name_its_transaction_as_transaction_id(
+    provider: PlategaProvider, emulator: PlategaEmulator
+) -> None:
+    transaction_id = await _transaction(provider)
+    headers = emulator.pay(transaction_id).headers
+    body = json.dumps({"transactionId": transaction_id, "status": "CONFIRMED"}).encode()
+    [event] = await provider.parse_notification(_raw(Delivery("", body, headers)))
+    assert event.provider_payment_id == transaction_id and event.kind is EventKind.PAID
+
+
+async def test_the_amount_is_read_in_the_transactions_currency_or_not_at_all(
+    provider: PlategaProvider, emulator: PlategaEmulator
+) -> None:
+    transaction_id = await _transaction(provider)
+    emulator.transactions[transaction_id].currency = "USD"
+    [event] = await provider.parse_notification(_raw(emulator.pay(transaction_id, amount=Decimal("2.50"))))
+    assert event.amount == Money(250, "USD")
+    emulator.transactions[transaction_id].amount = None  # type: ignore[assignment]  # a record without one
+    [event] = await provider.parse_notification(_raw(emulator.callback(transaction_id, "CONFIRMED")))
+    assert event.amount is None
