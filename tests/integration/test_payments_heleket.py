@@ -507,7 +507,13 @@ async def test_an_order_id_that_is_not_ours_names_no_order(order_id: Any) -> Non
             Money(1440, "USD"),
         ),
         (
-            {"currency": "RUB", "amount": "1500.00", "payer_currency": "USDT", "payment_amount": "14.50"},
+            {
+                "currency": "RUB",
+                "amount": "1500.00",
+                "payer_currency": "USDT",
+                "payment_amount": "14.50",
+                "payment_amount_usd": "14.48",
+            },
             Money(14500000, "USDT"),
         ),
         (
@@ -568,3 +574,7 @@ async def test_an_uppercase_sign_is_accepted_and_other_webhooks_carry_no_event(
     assert await _direct().parse_notification(_signed(_payment(type="wallet"))) == []
     assert await _direct().parse_notification(_signed(_payment(status="locked"))) == []
     assert [r.getMessage() for r in caplog.records] == ["heleket status locked carries no event"]
+
+
+def test_php_json_escapes_the_line_and_paragraph_separators_as_php_does() -> None:
+    assert heleket.php_json({"t": "a\u2028b\u2029c/"}) == b'{"t":"a\\u2028b\\u2029c\\/"}'
