@@ -365,3 +365,12 @@ async def test_a_sign_is_read_without_case_or_blanks_and_unknown_pay_ins_are_log
         ("severpay knows no such pay-in", {"id": "999999"}),
         ("severpay pay-in in an unknown state", {"state": "on_hold"}),
     ]
+
+
+async def test_the_amount_is_read_in_the_pay_ins_currency(
+    provider: SeverPayProvider, emulator: SeverPayEmulator
+) -> None:
+    payin_id = await _payin(provider)
+    emulator.payins[payin_id].currency = "USD"
+    [event] = await provider.parse_notification(_raw(emulator.pay(payin_id, amount=Decimal("2.50"))))
+    assert event.amount == Money(250, "USD")
