@@ -75,6 +75,10 @@ NOTIFY_freekassa := xǁFreeKassaProviderǁparse_notification xǁFreeKassaProvide
 	xǁFreeKassaProviderǁ_fields x_notification_signature
 NOTIFY_platega := xǁPlategaProviderǁparse_notification xǁPlategaProviderǁ_event xǁPlategaProviderǁ_transaction x_pick
 NOTIFY_cryptobot := xǁCryptoBotProviderǁparse_notification xǁCryptoBotProviderǁ_event
+NOTIFY_heleket := xǁHeleketProviderǁparse_notification xǁHeleketProviderǁ_reject xǁHeleketProviderǁ_event \
+	x_sign x_php_json x__compact x__money x__paid_amount x__telegram_user
+NOTIFY_severpay := xǁSeverPayProviderǁparse_notification xǁSeverPayProviderǁ_payin xǁSeverPayProviderǁ_event \
+	x_canonical x_signature
 PROVIDER ?= yookassa
 
 mutate-notifications:
