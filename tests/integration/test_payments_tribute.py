@@ -278,8 +278,14 @@ async def test_a_subscription_payment_keeps_the_webhook_and_its_moment(
 
 @pytest.mark.parametrize(
     ("created_at", "expected"),
-    [("2026-03-01T10:05:00", datetime(2026, 3, 1, 10, 5, tzinfo=UTC)), ("yesterday", None), (None, None)],
-    ids=["zoneless-is-utc", "unreadable-is-now", "absent-is-now"],
+    [
+        ("2026-03-01T10:05:00", datetime(2026, 3, 1, 10, 5, tzinfo=UTC)),
+        ("2026-03-01T13:05:00+03:00", datetime(2026, 3, 1, 10, 5, tzinfo=UTC)),
+        ("yesterday", None),
+        (None, None),
+        (5, None),
+    ],
+    ids=["zoneless-is-utc", "with-offset", "unreadable-is-now", "absent-is-now", "a-number-is-now"],
 )
 async def test_the_webhooks_moment_is_read_strictly(
     provider: TributeProvider, emulator: TributeEmulator, created_at: str | None, expected: datetime | None
@@ -408,3 +414,24 @@ def test_a_key_of_exactly_the_limit_is_kept_as_it_is() -> None:
     parts = ("sub", "1" * (128 - len("sub:") - len(":1:x:y")), 1, "x", "y")
     key = tribute._stable_key(*parts)
     assert len(key) == 128 and key == ":".join(str(part) for part in parts)
+
+
+async def test_an_unsigned_body_and_a_body_that_is_no_json_say_so(
+    provider: TributeProvider, emulator: TributeEmulator
+) -> None:
+    sub = emulator.subscription_payload(USER, 301)
+    unsigned = Delivery("", emulator.new_subscription(USER, 301).body, {})
+    not_json = Delivery(
+        "",
+        b"{nope",
+        {"trbt-signature": hmac.new(emulator.api_key.encode(), b"{nope", hashlib.sha256).hexdigest()},
+    )
+    no_amount = emulator.event("new_subscription", {k: v for k, v in sub.items() if k != "amount"})
+    for delivery, expected in (
+        (unsigned, ("missing trbt-signature", 401)),
+        (not_json, ("body is not JSON", 400)),
+        (no_amount, ("new_subscription without amount", 400)),
+    ):
+        with pytest.raises(NotificationRejected) as caught:
+            await provider.parse_notification(_raw(delivery))
+        assert (caught.value.reason, caught.value.status) == expected
