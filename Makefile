@@ -79,6 +79,8 @@ NOTIFY_heleket := xǁHeleketProviderǁparse_notification xǁHeleketProviderǁ_re
 	x_sign x_php_json x__compact x__money x__paid_amount x__telegram_user
 NOTIFY_severpay := xǁSeverPayProviderǁparse_notification xǁSeverPayProviderǁ_payin xǁSeverPayProviderǁ_event \
 	x_canonical x_signature
+NOTIFY_tribute := xǁTributeProviderǁparse_notification xǁTributeProviderǁ_verify x__stable_key x__moment \
+	x__required x__user x__money
 PROVIDER ?= yookassa
 
 mutate-notifications:
