@@ -9,7 +9,7 @@ BENCH_REDIS_URL ?= redis://127.0.0.1:6379/6
 BENCHES := $(patsubst bench/bench_%.py,%,$(wildcard bench/bench_*.py))
 RESULTS := bench/results
 
-.PHONY: bench bench-postgres bench-sqlite $(addprefix bench-,$(BENCHES)) fuzz mutate
+.PHONY: bench bench-postgres bench-sqlite $(addprefix bench-,$(BENCHES)) fuzz mutate mutate-notifications
 
 bench: bench-postgres bench-sqlite
 
@@ -53,7 +53,7 @@ container-smoke:
 MUTMUT ?= .venv/bin/mutmut
 MUTATE_MODULES := remnastore.panel.errors remnastore.domain.promos remnastore.infra.ratelimit \
 	remnastore.bot.routers.admin.guard remnastore.services.promos remnastore.payments \
-	remnastore.services.settlement remnastore.services.fulfilment
+	remnastore.services.settlement remnastore.services.fulfilment remnastore.services.access_grant
 MODULE ?= $(MUTATE_MODULES)
 
 mutate:
@@ -61,4 +61,29 @@ mutate:
 		echo "== mutating $$module" >&2; \
 		nice -n 15 $(MUTMUT) run --max-children 1 "$$module.*" || exit 1; \
 	done
+	@$(MUTMUT) results
+
+# Only a provider's notification path (its parse_notification and the helpers it calls), a few minutes
+# each: `make mutate-notifications PROVIDER=yookassa`. Method mutants are named module.xǁClassǁmethod__mutmut_N,
+# function mutants module.x_function__mutmut_N.
+NOTIFY_yookassa := xǁYooKassaProviderǁparse_notification xǁYooKassaProviderǁ_sender_allowed \
+	xǁYooKassaProviderǁ_reject xǁYooKassaProviderǁ_fetch xǁYooKassaProviderǁ_payment_event \
+	xǁYooKassaProviderǁ_refund_event x_money_from_wire x__moment x__mapping x__int_or_none
+NOTIFY_yoomoney := xǁYooMoneyProviderǁparse_notification xǁYooMoneyProviderǁ_fields \
+	xǁYooMoneyProviderǁ_charged x_notification_hash x__decimal x__moment
+NOTIFY_freekassa := xǁFreeKassaProviderǁparse_notification xǁFreeKassaProviderǁ_ip_allowed \
+	xǁFreeKassaProviderǁ_fields x_notification_signature
+NOTIFY_platega := xǁPlategaProviderǁparse_notification xǁPlategaProviderǁ_event xǁPlategaProviderǁ_transaction x_pick
+NOTIFY_cryptobot := xǁCryptoBotProviderǁparse_notification xǁCryptoBotProviderǁ_event
+NOTIFY_heleket := xǁHeleketProviderǁparse_notification xǁHeleketProviderǁ_reject xǁHeleketProviderǁ_event \
+	x_sign x_php_json x__compact x__money x__paid_amount x__telegram_user
+NOTIFY_severpay := xǁSeverPayProviderǁparse_notification xǁSeverPayProviderǁ_payin xǁSeverPayProviderǁ_event \
+	x_canonical x_signature
+NOTIFY_tribute := xǁTributeProviderǁparse_notification xǁTributeProviderǁ_verify x__stable_key x__moment \
+	x__required x__user x__money
+PROVIDER ?= yookassa
+
+mutate-notifications:
+	nice -n 15 $(MUTMUT) run --max-children 1 \
+		$(foreach name,$(NOTIFY_$(PROVIDER)),"remnastore.payments.$(PROVIDER).$(name)__*")
 	@$(MUTMUT) results

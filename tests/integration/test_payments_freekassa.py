@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 import secrets
 import socket
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import aiohttp
 import pytest
@@ -366,3 +368,136 @@ async def test_silent_or_closed_provider_is_transient_within_timeout(emulator: F
         release.set()
         server.close()
         await server.wait_closed()
+
+
+# -- the notification path, rule by rule ------------------------------------------------------
+
+LOGGER = "remnastore.payments.freekassa"
+
+
+def _logged(caplog: pytest.LogCaptureFixture) -> list[tuple[str, dict[str, object]]]:
+    keys = ("peer", "merchant_id", "order_id")
+    return [(r.getMessage(), {k: r.__dict__[k] for k in keys if k in r.__dict__}) for r in caplog.records]
+
+
+async def test_a_paid_notification_keeps_the_form_and_is_dated_on_arrival(
+    provider: FreeKassaProvider, emulator: FreeKassaEmulator
+) -> None:
+    await provider.create_invoice(_request())
+    delivery = emulator.pay("ord-1")
+    before = datetime.now(UTC)
+    [event] = await provider.parse_notification(_raw(delivery.body))
+    assert event.provider == "freekassa" and event.raw == delivery.extra["fields"]
+    assert before <= event.occurred_at <= datetime.now(UTC)
+
+
+async def test_the_signature_and_intid_are_read_without_case_or_blanks(
+    provider: FreeKassaProvider, emulator: FreeKassaEmulator
+) -> None:
+    invoice = await provider.create_invoice(_request())
+    fields = dict(emulator.pay("ord-1").extra["fields"])
+    fields["SIGN"] = f" {fields['SIGN'].upper()} "
+    fields["intid"] = f" {fields['intid']} "
+    [event] = await provider.parse_notification(_raw(urlencode(fields).encode()))
+    assert event.provider_payment_id == invoice.provider_payment_id
+
+
+async def test_each_refusal_says_why_and_the_suspicious_ones_are_logged(
+    provider: FreeKassaProvider, emulator: FreeKassaEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    mine = await provider.create_invoice(_request("ord-5", 5000))
+    other = await provider.create_invoice(_request("ord-6", 5000))
+    cases = [
+        (_raw(emulator.pay("ord-5").body, ip="not-an-address"), "sender address is not FreeKassa's", 403),
+        (_raw(emulator.pay("ord-5").body, ip="198.51.100.1"), "sender address is not FreeKassa's", 403),
+        (_raw(emulator.notification("ord-5", "50", intid=5, sign="").body), "missing SIGN", 401),
+        (
+            _raw(b"MERCHANT_ID=31337&SIGN=x&AMOUNT=50"),
+            "MERCHANT_ID, AMOUNT and MERCHANT_ORDER_ID are required",
+            400,
+        ),
+        (
+            _raw(emulator.notification("ord-5", "50", intid=5, merchant_id=1).body),
+            "notification for another shop",
+            403,
+        ),
+        (_raw(emulator.notification("ord-5", "50", intid=5, secret="guess").body), "wrong SIGN", 401),
+        (_raw(emulator.notification("ord-5", "5o", intid=5).body), "AMOUNT '5o' is not an amount", 400),
+        (_raw(emulator.notification("ord-404", "50", intid=5).body), "order unknown to FreeKassa", 403),
+        (
+            _raw(emulator.notification("ord-5", "50", intid=str(other.provider_payment_id)).body),
+            "intid does not belong to the order",
+            403,
+        ),
+        (_raw(b"%%%&&\xff\xfe"), "body is not a form", 400),
+    ]
+    for request, reason, status in cases:
+        with pytest.raises(NotificationRejected) as caught:
+            await provider.parse_notification(request)
+        assert (caught.value.reason, caught.value.status) == (reason, status)
+    assert mine.provider_payment_id != other.provider_payment_id
+    assert _logged(caplog) == [
+        ("freekassa notification from a foreign address", {"peer": "not-an-address"}),
+        ("freekassa notification from a foreign address", {"peer": "198.51.100.1"}),
+        ("freekassa notification without SIGN", {}),
+        ("freekassa notification for another shop", {"merchant_id": "1"}),
+        ("freekassa notification with a wrong SIGN", {"order_id": "ord-5"}),
+        ("freekassa notification for an order FreeKassa does not know", {"order_id": "ord-404"}),
+        ("freekassa notification whose intid is not the order's", {"order_id": "ord-5"}),
+    ]
+
+
+async def test_a_shop_without_the_second_secret_word_refuses_notifications(
+    emulator: FreeKassaEmulator,
+) -> None:
+    context = ProviderContext(public_url=None, return_url="https://t.me/shop_bot", timeout=2.0)
+    module = freekassa.create(_settings(emulator, FREEKASSA_SECRET_WORD_2=None), context)
+    try:
+        with pytest.raises(NotificationRejected) as caught:
+            await module.parse_notification(_raw(emulator.notification("ord-5", "50", intid=5).body))
+        assert (caught.value.reason, caught.value.status) == ("FREEKASSA_SECRET_WORD_2 is not set", 403)
+    finally:
+        await module.close()
+
+
+@pytest.mark.parametrize(
+    ("missing", "reason", "status"),
+    [
+        ("SIGN", "missing SIGN", 401),
+        ("MERCHANT_ID", "MERCHANT_ID, AMOUNT and MERCHANT_ORDER_ID are required", 400),
+        ("AMOUNT", "MERCHANT_ID, AMOUNT and MERCHANT_ORDER_ID are required", 400),
+    ],
+)
+async def test_a_form_without_a_required_field_is_refused_for_that(
+    provider: FreeKassaProvider, emulator: FreeKassaEmulator, missing: str, reason: str, status: int
+) -> None:
+    await provider.create_invoice(_request())
+    fields = {k: v for k, v in emulator.pay("ord-1").extra["fields"].items() if k != missing}
+    with pytest.raises(NotificationRejected) as caught:
+        await provider.parse_notification(_raw(urlencode(fields).encode()))
+    assert (caught.value.reason, caught.value.status) == (reason, status)
+
+
+async def test_a_body_that_is_no_strict_form_is_refused_and_a_get_reads_its_query(
+    provider: FreeKassaProvider, emulator: FreeKassaEmulator
+) -> None:
+    await provider.create_invoice(_request())
+    with pytest.raises(NotificationRejected) as caught:
+        await provider.parse_notification(_raw(b"%%%"))
+    assert (caught.value.reason, caught.value.status) == ("body is not a form", 400)
+    query = dict(parse_qsl(emulator.pay("ord-1").body.decode()))
+    [event] = await provider.parse_notification(_raw(b"ignored=1", method="GET", query=query))
+    assert event.order_id == "ord-1"
+
+
+@pytest.mark.parametrize("fk_id", [None, "  "], ids=["no-id", "blank-id"])
+async def test_an_order_record_without_freekassas_own_id_is_refused(
+    provider: FreeKassaProvider, emulator: FreeKassaEmulator, fk_id: str | None
+) -> None:
+    await provider.create_invoice(_request())
+    delivery = emulator.pay("ord-1")
+    emulator.find("ord-1").fk_order_id = fk_id  # type: ignore[assignment]  # a record FreeKassa got wrong
+    with pytest.raises(NotificationRejected) as caught:
+        await provider.parse_notification(_raw(delivery.body))
+    assert (caught.value.reason, caught.value.status) == ("order unknown to FreeKassa", 403)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import secrets
 import time
 import uuid
@@ -23,9 +24,11 @@ from remnastore.payments import heleket
 from remnastore.payments.base import (
     EventKind,
     InvoiceRequest,
+    NotificationRejected,
     Provider,
     ProviderContext,
     ProviderError,
+    RawRequest,
 )
 from remnastore.payments.capabilities import Refunds
 from tests.fixtures.payments import NotificationReceiver, silent_server
@@ -423,3 +426,155 @@ def test_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, field in heleket.Settings.model_fields.items():
         assert field.description, name
     assert API_KEY not in repr(make_settings("http://x"))
+
+
+# -- the webhook path, rule by rule (direct calls: the sign needs nothing from Heleket) -----------------
+
+LOGGER = "remnastore.payments.heleket"
+
+
+def _direct(**overrides: Any) -> heleket.HeleketProvider:
+    return heleket.create(make_settings("https://api.heleket.example/v1", **overrides), CONTEXT)
+
+
+def _payment(**changes: Any) -> dict[str, Any]:
+    payment: dict[str, Any] = {
+        "type": "payment",
+        "uuid": "7b1c0c2e-0000-4000-8000-000000000001",
+        "order_id": "ord-1",
+        "amount": "15.00",
+        "currency": "USD",
+        "payment_amount": "15.00",
+        "payer_currency": "USD",
+        "status": "paid",
+        "additional_data": '{"telegram_user_id": 777003}',
+    }
+    payment.update(changes)
+    return payment
+
+
+def _signed(payment: dict[str, Any], key: str = API_KEY) -> RawRequest:
+    body = heleket.php_json(payment)
+    digest = hashlib.md5(base64.b64encode(body) + key.encode(), usedforsecurity=False).hexdigest()
+    signed = heleket.php_json({**payment, "sign": digest})
+    return RawRequest("POST", "/webhooks/heleket", {}, {}, signed, "192.0.2.1")
+
+
+async def test_a_signed_payment_webhook_becomes_an_event_with_its_fields() -> None:
+    before = datetime.now(UTC)
+    [event] = await _direct().parse_notification(_signed(_payment()))
+    assert (event.provider, event.provider_payment_id, event.kind, event.order_id) == (
+        "heleket",
+        "7b1c0c2e-0000-4000-8000-000000000001",
+        EventKind.PAID,
+        "ord-1",
+    )
+    assert event.amount == Money(1500, "USD") and event.telegram_user_id == 777003
+    assert before <= event.occurred_at <= datetime.now(UTC)
+    assert event.raw == _payment()  # the sign is not kept
+
+
+@pytest.mark.parametrize(
+    ("additional_data", "telegram_user_id"),
+    [
+        ('{"telegram_user_id": true}', None),
+        ('{"telegram_user_id": "777003"}', None),
+        ('{"other": 1}', None),
+        ("not json", None),
+        (None, None),
+    ],
+    ids=["a-flag", "text", "missing", "not-json", "absent"],
+)
+async def test_the_buyer_is_read_only_from_a_whole_number(
+    additional_data: str | None, telegram_user_id: int | None
+) -> None:
+    [event] = await _direct().parse_notification(_signed(_payment(additional_data=additional_data)))
+    assert event.telegram_user_id == telegram_user_id
+
+
+@pytest.mark.parametrize("order_id", ["", 42, None], ids=["empty", "a-number", "absent"])
+async def test_an_order_id_that_is_not_ours_names_no_order(order_id: Any) -> None:
+    [event] = await _direct().parse_notification(_signed(_payment(order_id=order_id)))
+    assert event.order_id is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "amount"),
+    [
+        ({"payment_amount": "14.00"}, Money(1400, "USD")),
+        (
+            {"payer_currency": "USDT", "payment_amount": "14.50", "payment_amount_usd": "14.40"},
+            Money(1440, "USD"),
+        ),
+        (
+            {
+                "currency": "RUB",
+                "amount": "1500.00",
+                "payer_currency": "USDT",
+                "payment_amount": "14.50",
+                "payment_amount_usd": "14.48",
+            },
+            Money(14500000, "USDT"),
+        ),
+        (
+            {"currency": "RUB", "amount": "1500.00", "payer_currency": "RUB", "payment_amount": "1400.00"},
+            Money(140000, "RUB"),
+        ),
+    ],
+    ids=["same-currency", "usd-counted", "in-the-payers-currency", "roubles"],
+)
+async def test_a_wrong_amount_reports_what_the_payer_sent(
+    changes: dict[str, Any], amount: Money | None
+) -> None:
+    [event] = await _direct().parse_notification(_signed(_payment(status="wrong_amount", **changes)))
+    assert event.kind is EventKind.FAILED and event.amount == amount
+
+
+async def test_each_refusal_says_why_in_the_reply_and_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    raw = _signed(_payment())
+    cases = [
+        (RawRequest("POST", "/", {}, {}, b"{not json", "192.0.2.1"), "body is not JSON", 400),
+        (RawRequest("POST", "/", {}, {}, b"[1]", "192.0.2.1"), "body is not a JSON object", 400),
+        (
+            RawRequest("POST", "/", {}, {}, heleket.php_json(_payment()), "192.0.2.1"),
+            "no sign in the body",
+            401,
+        ),
+        (
+            RawRequest("POST", "/", {}, {}, heleket.php_json({**_payment(), "sign": 5}), "192.0.2.1"),
+            "no sign in the body",
+            401,
+        ),
+        (_signed(_payment(), key="another-key"), "sign mismatch", 401),
+        (_signed(_payment(uuid=None)), "webhook without uuid or status", 400),
+        (_signed(_payment(status=3)), "webhook without uuid or status", 400),
+    ]
+    provider = _direct()
+    for request, reason, status in cases:
+        with pytest.raises(NotificationRejected) as caught:
+            await provider.parse_notification(request)
+        assert (caught.value.reason, caught.value.status) == (reason, status)
+    with pytest.raises(NotificationRejected) as caught:
+        await _direct(HELEKET_API_KEY=None).parse_notification(raw)
+    assert (caught.value.reason, caught.value.status) == ("no API key configured", 401)
+    reasons = [reason for _, reason, _ in cases] + ["no API key configured"]
+    assert [r.getMessage() for r in caplog.records] == [f"heleket webhook refused: {r}" for r in reasons]
+
+
+async def test_an_uppercase_sign_is_accepted_and_other_webhooks_carry_no_event(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    raw = _signed(_payment())
+    document = json.loads(raw.body)
+    document["sign"] = document["sign"].upper()
+    upper = RawRequest("POST", "/", {}, {}, heleket.php_json(document), "192.0.2.1")
+    assert len(await _direct().parse_notification(upper)) == 1
+    assert await _direct().parse_notification(_signed(_payment(type="wallet"))) == []
+    assert await _direct().parse_notification(_signed(_payment(status="locked"))) == []
+    assert [r.getMessage() for r in caplog.records] == ["heleket status locked carries no event"]
+
+
+def test_php_json_escapes_the_line_and_paragraph_separators_as_php_does() -> None:
+    assert heleket.php_json({"t": "a\u2028b\u2029c/"}) == b'{"t":"a\\u2028b\\u2029c\\/"}'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import secrets
 import time
 import uuid
@@ -273,3 +274,129 @@ async def test_silent_provider_times_out(emulator: PlategaEmulator) -> None:
         await server.wait_closed()
     assert caught.value.transient is True
     assert time.monotonic() - started < 2.0
+
+
+# -- the notification path, rule by rule ------------------------------------------------------
+
+LOGGER = "remnastore.payments.platega"
+
+
+def _logged(caplog: pytest.LogCaptureFixture) -> list[tuple[str, dict[str, object]]]:
+    keys = ("peer", "id", "state")
+    return [(r.getMessage(), {k: r.__dict__[k] for k in keys if k in r.__dict__}) for r in caplog.records]
+
+
+async def test_an_event_keeps_the_transaction_as_platega_reports_it_and_is_dated_on_arrival(
+    provider: PlategaProvider, emulator: PlategaEmulator
+) -> None:
+    transaction_id = await _transaction(provider)
+    delivery = emulator.pay(transaction_id)
+    before = datetime.now(UTC)
+    [event] = await provider.parse_notification(_raw(delivery))
+    assert event.provider == "platega" and before <= event.occurred_at <= datetime.now(UTC)
+    assert event.raw["id"] == transaction_id and event.raw["status"] == "CONFIRMED"
+    assert event.raw["paymentDetails"] == {"amount": "199.00", "currency": "RUB"}
+
+
+async def test_an_order_id_and_a_currency_are_read_only_when_given(
+    provider: PlategaProvider, emulator: PlategaEmulator
+) -> None:
+    transaction_id = await _transaction(provider)
+    transaction = emulator.transactions[transaction_id]
+    transaction.payload = ""
+    transaction.currency = ""
+    [event] = await provider.parse_notification(_raw(emulator.pay(transaction_id)))
+    assert event.order_id is None and event.amount == Money(19900, "RUB")
+
+
+async def test_an_amount_platega_cannot_have_meant_is_an_error_not_a_payment(
+    provider: PlategaProvider, emulator: PlategaEmulator
+) -> None:
+    transaction_id = await _transaction(provider)
+    delivery = emulator.pay(transaction_id, amount=Decimal("1.005"))
+    with pytest.raises(ProviderError, match=r"platega amount Decimal\('1.005'\) 'RUB'") as caught:
+        await provider.parse_notification(_raw(delivery))
+    assert caught.value.transient is False
+
+
+async def test_each_refusal_says_why_and_the_suspicious_ones_are_logged(
+    provider: PlategaProvider, emulator: PlategaEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    transaction_id = await _transaction(provider)
+    good = emulator.callback(transaction_id, "CONFIRMED")
+    cases = [
+        (emulator.callback(transaction_id, "CONFIRMED", secret="guess"), "wrong X-MerchantId/X-Secret", 401),
+        (Delivery("", b"{not json", good.headers), "body is not JSON", 400),
+        (Delivery("", b"[1, 2]", good.headers), "body is not a JSON object", 400),
+        (Delivery("", b'{"status": "CONFIRMED"}', good.headers), "callback without a transaction id", 400),
+        (Delivery("", b'{"id": "  "}', good.headers), "callback without a transaction id", 400),
+        (Delivery("", b'{"id": [1]}', good.headers), "callback without a transaction id", 400),
+    ]
+    for delivery, reason, status in cases:
+        with pytest.raises(NotificationRejected) as caught:
+            await provider.parse_notification(_raw(delivery))
+        assert (caught.value.reason, caught.value.status) == (reason, status)
+    assert _logged(caplog) == [("platega callback with wrong credentials", {"peer": "127.0.0.1"})]
+
+
+async def test_a_numeric_transaction_id_is_looked_up_as_text(
+    provider: PlategaProvider, emulator: PlategaEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    good = emulator.callback("x", "CONFIRMED")
+    assert await provider.parse_notification(_raw(Delivery("", b'{"id": 42}', good.headers))) == []
+    assert _logged(caplog) == [("platega callback for an unknown transaction", {"id": "42"})]
+    assert [r.path for r in emulator.requests if r.method == "GET"] == ["/transaction/42"]
+
+
+async def test_credentials_with_an_empty_body_are_acknowledged_without_an_event(
+    provider: PlategaProvider, emulator: PlategaEmulator
+) -> None:
+    headers = emulator.callback("x", "CONFIRMED").headers
+    assert await provider.parse_notification(_raw(Delivery("", b"  ", headers))) == []
+    only_merchant = {k: v for k, v in headers.items() if k != "X-Secret"}
+    with pytest.raises(NotificationRejected, match="wrong X-MerchantId/X-Secret"):
+        await provider.parse_notification(_raw(Delivery("", b"", only_merchant)))
+
+
+async def test_a_transaction_in_a_state_this_module_does_not_know_gives_no_event(
+    provider: PlategaProvider, emulator: PlategaEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    transaction_id = await _transaction(provider)
+    emulator.transactions[transaction_id].status = "on_hold"
+    assert await provider.parse_notification(_raw(emulator.callback(transaction_id, "CONFIRMED"))) == []
+    assert _logged(caplog) == [("platega transaction in an unknown state", {"state": "ON_HOLD"})]
+
+
+async def test_the_transaction_asked_for_names_the_event_when_plategas_record_omits_its_id(
+    provider: PlategaProvider, emulator: PlategaEmulator
+) -> None:
+    transaction_id = await _transaction(provider)
+    delivery = emulator.pay(transaction_id)
+    emulator.transactions[transaction_id].id = ""
+    [event] = await provider.parse_notification(_raw(delivery))
+    assert event.provider_payment_id == transaction_id
+
+
+async def test_a_callback_may_name_its_transaction_as_transaction_id(
+    provider: PlategaProvider, emulator: PlategaEmulator
+) -> None:
+    transaction_id = await _transaction(provider)
+    headers = emulator.pay(transaction_id).headers
+    body = json.dumps({"transactionId": transaction_id, "status": "CONFIRMED"}).encode()
+    [event] = await provider.parse_notification(_raw(Delivery("", body, headers)))
+    assert event.provider_payment_id == transaction_id and event.kind is EventKind.PAID
+
+
+async def test_the_amount_is_read_in_the_transactions_currency_or_not_at_all(
+    provider: PlategaProvider, emulator: PlategaEmulator
+) -> None:
+    transaction_id = await _transaction(provider)
+    emulator.transactions[transaction_id].currency = "USD"
+    [event] = await provider.parse_notification(_raw(emulator.pay(transaction_id, amount=Decimal("2.50"))))
+    assert event.amount == Money(250, "USD")
+    emulator.transactions[transaction_id].amount = None  # type: ignore[assignment]  # a record without one
+    [event] = await provider.parse_notification(_raw(emulator.callback(transaction_id, "CONFIRMED")))
+    assert event.amount is None

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import secrets
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -273,3 +275,102 @@ async def test_silent_provider_times_out(emulator: SeverPayEmulator) -> None:
         await server.wait_closed()
     assert caught.value.transient is True
     assert time.monotonic() - started < 2.0
+
+
+# -- the webhook path, rule by rule -----------------------------------------------------------
+
+LOGGER = "remnastore.payments.severpay"
+
+
+def _logged(caplog: pytest.LogCaptureFixture) -> list[tuple[str, dict[str, object]]]:
+    keys = ("peer", "id", "state")
+    return [(r.getMessage(), {k: r.__dict__[k] for k in keys if k in r.__dict__}) for r in caplog.records]
+
+
+def _signed(message: dict[str, Any], token: str) -> RawRequest:
+    body = {**message, "sign": sign_fields(message, token)}
+    return _raw(Delivery("", json.dumps(body, ensure_ascii=False).encode(), {}))
+
+
+async def test_an_event_keeps_the_pay_in_as_severpay_reports_it_and_is_dated_on_arrival(
+    provider: SeverPayProvider, emulator: SeverPayEmulator
+) -> None:
+    payin_id = await _payin(provider)
+    delivery = emulator.pay(payin_id)
+    before = datetime.now(UTC)
+    [event] = await provider.parse_notification(_raw(delivery))
+    assert event.provider == "severpay" and before <= event.occurred_at <= datetime.now(UTC)
+    assert event.raw == emulator.payin_object(emulator.payins[payin_id])
+
+
+async def test_an_order_id_a_currency_and_an_amount_are_read_only_when_given(
+    provider: SeverPayProvider, emulator: SeverPayEmulator
+) -> None:
+    payin_id = await _payin(provider)
+    payin = emulator.payins[payin_id]
+    payin.order_id = ""
+    payin.currency = ""
+    [event] = await provider.parse_notification(_raw(emulator.pay(payin_id)))
+    assert event.order_id is None and event.amount == Money(19900, "RUB")
+
+
+async def test_an_amount_severpay_cannot_have_meant_is_a_permanent_error(
+    provider: SeverPayProvider, emulator: SeverPayEmulator
+) -> None:
+    payin_id = await _payin(provider)
+    with pytest.raises(ProviderError, match=r"severpay amount '1.005'") as caught:
+        await provider.parse_notification(_raw(emulator.pay(payin_id, amount=Decimal("1.005"))))
+    assert caught.value.transient is False
+
+
+async def test_each_refusal_says_why_and_the_suspicious_ones_are_logged(
+    provider: SeverPayProvider, emulator: SeverPayEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    payin_id = await _payin(provider)
+    cases = [
+        (_raw(Delivery("", b"{oops", {})), "body is not JSON", 400),
+        (_raw(Delivery("", b'["payin"]', {})), "body is not a JSON object", 400),
+        (_raw(emulator.webhook(payin_id, sign="")), "missing sign", 401),
+        (_raw(emulator.webhook(payin_id, token="guess")), "wrong sign", 401),
+        (
+            _signed({"type": "payin", "data": {"id": ""}}, emulator.token),
+            "payin webhook without data.id",
+            400,
+        ),
+        (_signed({"type": "payin", "data": "x"}, emulator.token), "payin webhook without data.id", 400),
+    ]
+    for request, reason, status in cases:
+        with pytest.raises(NotificationRejected) as caught:
+            await provider.parse_notification(request)
+        assert (caught.value.reason, caught.value.status) == (reason, status)
+    assert _logged(caplog) == [
+        ("severpay webhook without sign", {"peer": "127.0.0.1"}),
+        ("severpay webhook with a wrong sign", {"peer": "127.0.0.1"}),
+    ]
+
+
+async def test_a_sign_is_read_without_case_or_blanks_and_unknown_pay_ins_are_logged(
+    provider: SeverPayProvider, emulator: SeverPayEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    payin_id = await _payin(provider)
+    message = json.loads(emulator.pay(payin_id).body)
+    message["sign"] = f" {message['sign'].upper()} "
+    assert len(await provider.parse_notification(_raw(Delivery("", json.dumps(message).encode(), {})))) == 1
+    assert await provider.parse_notification(_raw(emulator.webhook(0, data={"id": 999_999}))) == []
+    emulator.payins[payin_id].status = "on_hold"
+    assert await provider.parse_notification(_raw(emulator.webhook(payin_id))) == []
+    assert _logged(caplog) == [
+        ("severpay knows no such pay-in", {"id": "999999"}),
+        ("severpay pay-in in an unknown state", {"state": "on_hold"}),
+    ]
+
+
+async def test_the_amount_is_read_in_the_pay_ins_currency(
+    provider: SeverPayProvider, emulator: SeverPayEmulator
+) -> None:
+    payin_id = await _payin(provider)
+    emulator.payins[payin_id].currency = "USD"
+    [event] = await provider.parse_notification(_raw(emulator.pay(payin_id, amount=Decimal("2.50"))))
+    assert event.amount == Money(250, "USD")

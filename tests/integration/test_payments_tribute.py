@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -252,3 +253,185 @@ def test_long_keys_are_hashed_to_fit() -> None:
     assert key == tribute._stable_key(
         "sub", "1" * 80, USER, "renewed_subscription", "2030-01-01T00:00:00.000000Z"
     )
+
+
+# -- the webhook path, rule by rule -----------------------------------------------------------
+
+LOGGER = "remnastore.payments.tribute"
+
+
+def _signed_body(emulator: TributeEmulator, document: dict[str, Any]) -> Delivery:
+    body = json.dumps(document).encode()
+    digest = hmac.new(emulator.api_key.encode(), body, hashlib.sha256).hexdigest()
+    return Delivery("", body, {"trbt-signature": digest})
+
+
+async def test_a_subscription_payment_keeps_the_webhook_and_its_moment(
+    provider: TributeProvider, emulator: TributeEmulator
+) -> None:
+    moment = datetime(2026, 3, 1, 10, 5, tzinfo=UTC)
+    delivery = emulator.event("new_subscription", emulator.subscription_payload(USER, 301), created_at=moment)
+    [event] = await provider.parse_notification(_raw(delivery))
+    assert event.provider == "tribute" and event.raw == json.loads(delivery.body)
+    assert event.occurred_at == datetime(2026, 3, 1, 10, 5, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("created_at", "expected"),
+    [
+        ("2026-03-01T10:05:00", datetime(2026, 3, 1, 10, 5, tzinfo=UTC)),
+        ("2026-03-01T13:05:00+03:00", datetime(2026, 3, 1, 10, 5, tzinfo=UTC)),
+        ("yesterday", None),
+        (None, None),
+        (5, None),
+    ],
+    ids=["zoneless-is-utc", "with-offset", "unreadable-is-now", "absent-is-now", "a-number-is-now"],
+)
+async def test_the_webhooks_moment_is_read_strictly(
+    provider: TributeProvider, emulator: TributeEmulator, created_at: str | None, expected: datetime | None
+) -> None:
+    document = json.loads(emulator.new_subscription(USER, 301).body)
+    document["created_at"] = created_at
+    before = datetime.now(UTC)
+    [event] = await provider.parse_notification(_raw(_signed_body(emulator, document)))
+    if expected is None:
+        assert before <= event.occurred_at <= datetime.now(UTC)
+    else:
+        assert event.occurred_at == expected
+
+
+async def test_numbers_written_as_text_are_read(provider: TributeProvider, emulator: TributeEmulator) -> None:
+    payload = emulator.subscription_payload(USER, 301)
+    payload.update(telegram_user_id=str(USER), amount="19900")
+    [event] = await provider.parse_notification(_raw(emulator.event("new_subscription", payload)))
+    assert event.telegram_user_id == USER and event.amount == Money(19900, "RUB")
+
+
+def _without(payload: dict[str, Any], name: str) -> dict[str, Any]:
+    return {key: value for key, value in payload.items() if key != name}
+
+
+async def test_each_refusal_says_why(provider: TributeProvider, emulator: TributeEmulator) -> None:
+    sub = emulator.subscription_payload(USER, 301)
+    product = json.loads(emulator.new_digital_product(USER, 77, purchase_id=4040).body)["payload"]
+    cases = [
+        (_signed_body(emulator, {"name": 5}), "webhook without a name"),
+        (
+            _signed_body(emulator, {"name": "new_subscription", "payload": []}),
+            "new_subscription without a payload",
+        ),
+        (
+            emulator.event("new_subscription", _without(sub, "telegram_user_id")),
+            "new_subscription without telegram_user_id",
+        ),
+        (
+            emulator.event("new_subscription", {**sub, "telegram_user_id": ""}),
+            "new_subscription without telegram_user_id",
+        ),
+        (
+            emulator.event("new_subscription", {**sub, "telegram_user_id": True}),
+            "new_subscription: telegram_user_id is not a number",
+        ),
+        (
+            emulator.event("new_subscription", {**sub, "telegram_user_id": "12a"}),
+            "new_subscription: telegram_user_id is not a number",
+        ),
+        (
+            emulator.event("new_subscription", {**sub, "telegram_user_id": [1]}),
+            "new_subscription: telegram_user_id is not a number",
+        ),
+        (
+            emulator.event("new_subscription", {**sub, "amount": True}),
+            "new_subscription: amount True is not in minor units",
+        ),
+        (
+            emulator.event("new_subscription", {**sub, "amount": "-5"}),
+            "new_subscription: amount '-5' is not in minor units",
+        ),
+        (
+            emulator.event("new_subscription", {**sub, "amount": [1]}),
+            "new_subscription: amount [1] is not in minor units",
+        ),
+        (emulator.event("new_subscription", _without(sub, "currency")), "new_subscription without currency"),
+        (
+            emulator.event("new_subscription", {**sub, "currency": "doge"}),
+            "new_subscription: unknown currency 'doge'",
+        ),
+        (
+            emulator.event("new_subscription", _without(sub, "subscription_id")),
+            "new_subscription without subscription_id",
+        ),
+        (
+            emulator.event("new_subscription", _without(sub, "expires_at")),
+            "new_subscription without expires_at",
+        ),
+        (
+            emulator.event("new_digital_product", _without(product, "product_id")),
+            "new_digital_product without product_id",
+        ),
+        (
+            emulator.event("new_digital_product", _without(product, "purchase_id")),
+            "new_digital_product without purchase_id",
+        ),
+    ]
+    for delivery, reason in cases:
+        with pytest.raises(NotificationRejected) as caught:
+            await provider.parse_notification(_raw(delivery))
+        assert (caught.value.reason, caught.value.status) == (reason, 400)
+
+
+async def test_signatures_are_read_without_case_or_blanks_and_refusals_are_logged(
+    provider: TributeProvider, emulator: TributeEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    good = emulator.new_subscription(USER, 301)
+    good.headers["trbt-signature"] = f" {good.headers['trbt-signature'].upper()} "
+    assert len(await provider.parse_notification(_raw(good))) == 1
+    refusals = [
+        (emulator.event("new_subscription", {}, signature=""), ("missing trbt-signature", 401)),
+        (emulator.event("new_subscription", {}, api_key="guess"), ("wrong trbt-signature", 401)),
+    ]
+    for delivery, expected in refusals:
+        with pytest.raises(NotificationRejected) as caught:
+            await provider.parse_notification(_raw(delivery))
+        assert (caught.value.reason, caught.value.status) == expected
+    unkeyed = tribute.create(_settings(emulator.api_key, TRIBUTE_API_KEY=None), ProviderContext(None, ""))
+    with pytest.raises(NotificationRejected) as caught:
+        await unkeyed.parse_notification(_raw(emulator.new_subscription(USER, 301)))
+    assert (caught.value.reason, caught.value.status) == ("TRIBUTE_API_KEY is not set", 403)
+    await provider.parse_notification(_raw(emulator.new_donation(USER, 301, amount=100)))
+    await provider.parse_notification(_raw(emulator.new_subscription(USER, 301, amount=0, kind="trial")))
+    logged = [(r.getMessage(), r.__dict__.get("peer"), r.__dict__.get("event")) for r in caplog.records]
+    assert logged == [
+        ("tribute webhook without trbt-signature", "127.0.0.1", None),
+        ("tribute webhook with a wrong signature", "127.0.0.1", None),
+        ("tribute donation received; donations buy nothing", None, "new_donation"),
+        ("tribute trial subscription; nothing is paid", None, "new_subscription"),
+    ]
+
+
+def test_a_key_of_exactly_the_limit_is_kept_as_it_is() -> None:
+    parts = ("sub", "1" * (128 - len("sub:") - len(":1:x:y")), 1, "x", "y")
+    key = tribute._stable_key(*parts)
+    assert len(key) == 128 and key == ":".join(str(part) for part in parts)
+
+
+async def test_an_unsigned_body_and_a_body_that_is_no_json_say_so(
+    provider: TributeProvider, emulator: TributeEmulator
+) -> None:
+    sub = emulator.subscription_payload(USER, 301)
+    unsigned = Delivery("", emulator.new_subscription(USER, 301).body, {})
+    not_json = Delivery(
+        "",
+        b"{nope",
+        {"trbt-signature": hmac.new(emulator.api_key.encode(), b"{nope", hashlib.sha256).hexdigest()},
+    )
+    no_amount = emulator.event("new_subscription", {k: v for k, v in sub.items() if k != "amount"})
+    for delivery, expected in (
+        (unsigned, ("missing trbt-signature", 401)),
+        (not_json, ("body is not JSON", 400)),
+        (no_amount, ("new_subscription without amount", 400)),
+    ):
+        with pytest.raises(NotificationRejected) as caught:
+            await provider.parse_notification(_raw(delivery))
+        assert (caught.value.reason, caught.value.status) == expected

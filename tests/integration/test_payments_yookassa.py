@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -599,3 +601,202 @@ async def test_declining_on_the_checkout_page_cancels_the_payment(
     assert payment["status"] == "canceled"
     assert payment["cancellation_details"]["reason"] == "insufficient_funds"
     assert [event.kind for event in receiver.events] == [EventKind.CANCELED]
+
+
+# -- the notification path, field by field -----------------------------------------
+
+
+async def test_refund_event_carries_the_refund_itself_its_moment_and_the_buyer(
+    emulator: YooKassaEmulator, provider: yookassa.YooKassaProvider, receiver: NotificationReceiver
+) -> None:
+    invoice = await provider.create_invoice(order())
+    payment_id = invoice.provider_payment_id or ""
+    emulator.pay(payment_id)
+    delivery = emulator.refund(payment_id, "50.00")
+    refund = emulator.refunds[list(emulator.refunds)[-1]]
+    refund["created_at"] = "2026-03-01T10:20:30.123Z"
+    await emulator.deliver(delivery)
+    [event] = receiver.events
+    assert (event.provider, event.kind, event.telegram_user_id) == ("yookassa", EventKind.REFUNDED, 777001)
+    assert event.occurred_at == datetime(2026, 3, 1, 10, 20, 30, 123000, tzinfo=UTC)
+    assert event.amount == Money(5000, "RUB") and event.raw["id"] == refund["id"]
+
+
+async def test_refund_without_a_moment_or_an_order_of_ours_is_dated_now_and_names_no_order(
+    emulator: YooKassaEmulator, provider: yookassa.YooKassaProvider, receiver: NotificationReceiver
+) -> None:
+    invoice = await provider.create_invoice(order())
+    payment_id = invoice.provider_payment_id or ""
+    emulator.pay(payment_id)
+    emulator.payments[payment_id]["metadata"] = {}  # a payment made outside the shop
+    delivery = emulator.refund(payment_id)
+    del emulator.refunds[list(emulator.refunds)[-1]]["created_at"]
+    before = datetime.now(UTC)
+    await emulator.deliver(delivery)
+    [event] = receiver.events
+    assert event.order_id is None and event.telegram_user_id is None
+    assert event.occurred_at.tzinfo is not None and before <= event.occurred_at <= datetime.now(UTC)
+
+
+async def test_a_refund_that_did_not_succeed_and_a_payment_in_an_unknown_state_give_no_event(
+    emulator: YooKassaEmulator, provider: yookassa.YooKassaProvider, receiver: NotificationReceiver
+) -> None:
+    invoice = await provider.create_invoice(order())
+    payment_id = invoice.provider_payment_id or ""
+    emulator.pay(payment_id)
+    delivery = emulator.refund(payment_id)
+    emulator.refunds[list(emulator.refunds)[-1]]["status"] = "canceled"
+    assert (await emulator.deliver(delivery)).status == 200
+
+    emulator.payments[payment_id]["status"] = "in_review"  # a state this module does not know
+    assert (
+        await emulator.deliver(emulator.notification("payment.succeeded", {"id": payment_id}))
+    ).status == 200
+    assert receiver.events == [] and len(receiver.outcomes) == 2
+
+
+async def test_a_refused_notification_names_its_reason_in_the_reply_and_the_log(
+    emulator: YooKassaEmulator,
+    provider: yookassa.YooKassaProvider,
+    receiver: NotificationReceiver,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="remnastore.payments.yookassa")
+    invoice = await provider.create_invoice(order())
+    forged = emulator.notification("payment.succeeded", {"id": invoice.provider_payment_id or ""})
+    forged.headers["X-Forwarded-For"] = "203.0.113.7"
+    delivery = await emulator.deliver(forged)
+    reason = "sender 203.0.113.7 is not a YooKassa address"
+    assert delivery.status == 403 and delivery.reply == reason
+    assert receiver.last.rejected is not None and receiver.last.rejected.reason == reason
+    assert [r.getMessage() for r in caplog.records] == [f"yookassa notification refused: {reason}"]
+
+
+async def test_a_payment_is_dated_by_its_capture_else_its_creation_else_now(
+    emulator: YooKassaEmulator, provider: yookassa.YooKassaProvider, receiver: NotificationReceiver
+) -> None:
+    invoice = await provider.create_invoice(order())
+    payment_id = invoice.provider_payment_id or ""
+    delivery = emulator.pay(payment_id)
+    payment = emulator.payments[payment_id]
+    payment.update(created_at="2026-03-01T10:00:00.000Z", captured_at="2026-03-01T10:05:00.000Z")
+    await emulator.deliver(delivery)
+    del payment["captured_at"]
+    await emulator.deliver(emulator.notify(payment_id))
+    del payment["created_at"]
+    before = datetime.now(UTC)
+    await emulator.deliver(emulator.notify(payment_id))
+    captured, created, unknown = (event.occurred_at for event in receiver.events)
+    assert captured == datetime(2026, 3, 1, 10, 5, tzinfo=UTC)
+    assert created == datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+    assert unknown.tzinfo is not None and before <= unknown <= datetime.now(UTC)
+
+
+@pytest.mark.parametrize(
+    ("metadata", "order_id", "telegram_user_id"),
+    [
+        ({"order_id": "o-1", "telegram_user_id": "777001"}, "o-1", 777001),
+        ({"telegram_user_id": "-5"}, None, -5),
+        ({"telegram_user_id": "abc"}, None, None),
+        ({"telegram_user_id": "X-5"}, None, None),
+        ({}, None, None),
+        (None, None, None),
+    ],
+    ids=["ours", "negative", "not-a-number", "letters-and-dash", "empty", "not-a-mapping"],
+)
+async def test_the_order_and_buyer_are_read_from_the_metadata_and_nothing_else(
+    emulator: YooKassaEmulator,
+    provider: yookassa.YooKassaProvider,
+    receiver: NotificationReceiver,
+    metadata: dict[str, str] | None,
+    order_id: str | None,
+    telegram_user_id: int | None,
+) -> None:
+    invoice = await provider.create_invoice(order())
+    payment_id = invoice.provider_payment_id or ""
+    delivery = emulator.pay(payment_id)
+    emulator.payments[payment_id]["metadata"] = metadata
+    assert (await emulator.deliver(delivery)).status == 200
+    [event] = receiver.events
+    assert (event.order_id, event.telegram_user_id) == (order_id, telegram_user_id)
+
+
+@pytest.mark.parametrize(
+    ("object_id", "asked"),
+    [("", False), ("a/b", False), ("x" * 65, False), ("x" * 64, True)],
+    ids=["empty", "slash", "too-long", "longest"],
+)
+async def test_object_ids_that_cannot_be_a_payment_are_refused_without_asking_yookassa(
+    emulator: YooKassaEmulator, receiver: NotificationReceiver, object_id: str, asked: bool
+) -> None:
+    delivery = await emulator.deliver(emulator.notification("payment.succeeded", {"id": object_id}))
+    assert delivery.status == 403 and receiver.events == []
+    assert bool(fetched(emulator, "/v3/payments")) is asked
+
+
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        ("2026-03-01T13:05:00+03:00", datetime(2026, 3, 1, 10, 5, tzinfo=UTC)),
+        ("2026-03-01T10:05:00", datetime(2026, 3, 1, 10, 5, tzinfo=UTC)),
+    ],
+    ids=["with-offset", "without-zone-is-utc"],
+)
+async def test_moments_are_read_in_their_zone_and_a_zoneless_one_as_utc(
+    emulator: YooKassaEmulator,
+    provider: yookassa.YooKassaProvider,
+    receiver: NotificationReceiver,
+    moment: str,
+    expected: datetime,
+) -> None:
+    invoice = await provider.create_invoice(order())
+    payment_id = invoice.provider_payment_id or ""
+    delivery = emulator.pay(payment_id)
+    emulator.payments[payment_id]["captured_at"] = moment
+    await emulator.deliver(delivery)
+    [event] = receiver.events
+    assert event.occurred_at == expected and event.occurred_at.utcoffset() is not None
+
+
+@pytest.mark.parametrize(
+    ("sender", "status"),
+    [("::ffff:185.71.76.5", 200), ("not-an-address", 403)],
+    ids=["ipv4-mapped-official", "garbage"],
+)
+async def test_sender_addresses_are_parsed_strictly(
+    emulator: YooKassaEmulator,
+    provider: yookassa.YooKassaProvider,
+    receiver: NotificationReceiver,
+    sender: str,
+    status: int,
+) -> None:
+    invoice = await provider.create_invoice(order())
+    emulator.sender_ip = sender
+    assert (await emulator.deliver(emulator.pay(invoice.provider_payment_id or ""))).status == status
+    assert len(receiver.events) == (1 if status == 200 else 0)
+
+
+@pytest.mark.parametrize(
+    ("event", "body", "reason"),
+    [
+        ("payment.succeeded", b"not json", "body is not JSON"),
+        ("payment.succeeded", b"[]", "not a YooKassa notification"),
+        (
+            "payment.succeeded",
+            b'{"type": "notification", "event": "x"}',
+            "notification without event or object id",
+        ),
+        ("payment.succeeded", None, "payment p-unknown is unknown to YooKassa"),
+        ("refund.succeeded", None, "refund r-unknown is unknown to YooKassa"),
+    ],
+    ids=["not-json", "not-a-notification", "no-object", "unknown-payment", "unknown-refund"],
+)
+async def test_each_refusal_says_why(
+    emulator: YooKassaEmulator, receiver: NotificationReceiver, event: str, body: bytes | None, reason: str
+) -> None:
+    object_id = "p-unknown" if event.startswith("payment") else "r-unknown"
+    delivery = emulator.notification(event, {"id": object_id})
+    if body is not None:
+        delivery.body = body
+    await emulator.deliver(delivery)
+    assert receiver.last.rejected is not None and receiver.last.rejected.reason == reason

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import secrets
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import aiohttp
 import pytest
@@ -17,9 +20,11 @@ from remnastore.payments import yoomoney
 from remnastore.payments.base import (
     EventKind,
     InvoiceRequest,
+    NotificationRejected,
     Provider,
     ProviderContext,
     ProviderError,
+    RawRequest,
 )
 from remnastore.payments.capabilities import Refunds
 from remnastore.payments.yoomoney import Settings, YooMoneyProvider, notification_hash
@@ -267,3 +272,225 @@ def test_hash_is_over_the_nine_fields_in_order() -> None:
 async def test_no_refunds_and_no_status(provider: YooMoneyProvider) -> None:
     assert await provider.fetch_status("ord-1", None) is None
     assert not isinstance(provider, Refunds)  # no refund API: refunded in the dashboard
+
+
+# -- the notification path, rule by rule (direct calls: YooMoney is never asked anything) ----------
+
+SECRET = "notification-secret-01234567"
+LOGGER = "remnastore.payments.yoomoney"
+
+
+def _direct(**overrides: Any) -> YooMoneyProvider:
+    values: dict[str, Any] = {
+        "YOOMONEY_ENABLED": True,
+        "YOOMONEY_WALLET": WALLET,
+        "YOOMONEY_NOTIFICATION_SECRET": SECRET,
+        **overrides,
+    }
+    return yoomoney.create(Settings(**values), CONTEXT)
+
+
+def _fields(**changes: str | None) -> dict[str, str]:
+    """A card transfer of 199.00 (193.03 credited) for order ord-1, signed; ``None`` removes a field."""
+    fields = {
+        "notification_type": "card-incoming",
+        "operation_id": "op-1",
+        "amount": "193.03",
+        "withdraw_amount": "199.00",
+        "currency": "643",
+        "datetime": "2026-03-01T10:05:00Z",
+        "sender": "",
+        "codepro": "false",
+        "label": "ord-1",
+        "unaccepted": "false",
+    }
+    for name, value in changes.items():
+        if value is None:
+            fields.pop(name, None)
+        else:
+            fields[name] = value
+    fields["sha1_hash"] = notification_hash(fields, SECRET)
+    return fields
+
+
+def _raw(fields: dict[str, str] | bytes, method: str = "POST") -> RawRequest:
+    body = fields if isinstance(fields, bytes) else urlencode(fields).encode()
+    return RawRequest(method, "/webhooks/yoomoney", {}, {}, body, "192.0.2.10")
+
+
+async def _refusal(provider: YooMoneyProvider, request: RawRequest) -> tuple[str, int]:
+    with pytest.raises(NotificationRejected) as refused:
+        await provider.parse_notification(request)
+    return refused.value.reason, refused.value.status
+
+
+async def test_a_signed_transfer_becomes_a_payment_event_with_its_fields() -> None:
+    [event] = await _direct().parse_notification(_raw(_fields()))
+    assert (event.provider, event.provider_payment_id, event.kind, event.order_id) == (
+        "yoomoney",
+        "op-1",
+        EventKind.PAID,
+        "ord-1",
+    )
+    assert event.amount == Money(19900, "RUB")
+    assert event.occurred_at == datetime(2026, 3, 1, 10, 5, tzinfo=UTC)
+    assert event.raw == {k: v for k, v in _fields().items() if k != "sha1_hash"} and event.raw["sender"] == ""
+
+
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        ("2026-03-01T13:05:00+03:00", datetime(2026, 3, 1, 10, 5, tzinfo=UTC)),
+        ("2026-03-01T10:05:00", datetime(2026, 3, 1, 10, 5, tzinfo=UTC)),
+    ],
+)
+async def test_the_transfers_moment_is_read_in_its_zone(moment: str, expected: datetime) -> None:
+    [event] = await _direct().parse_notification(_raw(_fields(datetime=moment)))
+    assert event.occurred_at == expected and event.occurred_at.utcoffset() is not None
+
+
+async def test_a_transfer_without_a_moment_and_flags_is_dated_now() -> None:
+    before = datetime.now(UTC)
+    [event] = await _direct().parse_notification(_raw(_fields(datetime=None, codepro=None, unaccepted=None)))
+    assert before <= event.occurred_at <= datetime.now(UTC)
+
+
+@pytest.mark.parametrize(
+    ("credited", "withdrawn", "paid", "believed"),
+    [("95.00", "100.00", 10000, True), ("100.00", "100.00", 10000, True), ("94.99", "100.00", 9499, False)],
+    ids=["largest-commission", "no-commission", "beyond-the-commission"],
+)
+async def test_withdraw_amount_is_believed_up_to_the_largest_commission(
+    caplog: pytest.LogCaptureFixture, credited: str, withdrawn: str, paid: int, believed: bool
+) -> None:
+    caplog.set_level(logging.WARNING, logger=LOGGER)
+    [event] = await _direct().parse_notification(_raw(_fields(amount=credited, withdraw_amount=withdrawn)))
+    assert event.amount == Money(paid, "RUB")
+    warned = [
+        (r.getMessage(), r.__dict__.get("operation_id"))
+        for r in caplog.records
+        if r.getMessage().startswith("yoomoney withdraw_amount")
+    ]
+    disagree = "yoomoney withdraw_amount does not agree with the signed amount; comparing the amount credited"
+    assert warned == ([] if believed else [(disagree, "op-1")])
+
+
+async def test_the_smallest_amount_is_one_kopeck() -> None:
+    [event] = await _direct().parse_notification(_raw(_fields(amount="1.00", withdraw_amount=None)))
+    assert event.amount == Money(100, "RUB")
+
+
+@pytest.mark.parametrize(
+    ("request_", "reason", "status"),
+    [
+        (_raw(_fields(), method="GET"), "notifications are POSTed", 405),
+        (_raw(b"%%%not a form"), "body is not a form", 400),
+        (_raw(urlencode(_fields()).encode() + b"&label=x"), "field label given twice", 400),
+        (_raw(_fields(sha1_hash=None) | {"sha1_hash": ""}), "missing sha1_hash", 401),
+        (_raw(_fields() | {"sha1_hash": "0" * 40}), "wrong sha1_hash", 401),
+        (_raw(_fields(notification_type="outgoing")), "not an incoming transfer", 400),
+        (_raw(_fields(operation_id="")), "not an incoming transfer", 400),
+        (_raw(_fields(currency="840")), "currency '840' is not 643", 400),
+        (_raw(_fields(amount="abc")), "amount is not an amount", 400),
+        (_raw(_fields(amount="0")), "amount is not an amount", 400),
+        (_raw(_fields(amount="1.999", withdraw_amount=None)), "amount has more than two decimal places", 400),
+    ],
+    ids=[
+        "get",
+        "not-a-form",
+        "twice",
+        "no-hash",
+        "wrong-hash",
+        "outgoing",
+        "no-operation",
+        "dollars",
+        "not-a-number",
+        "zero",
+        "fractions-of-a-kopeck",
+    ],
+)
+async def test_each_refusal_says_why_with_its_status(request_: RawRequest, reason: str, status: int) -> None:
+    assert await _refusal(_direct(), request_) == (reason, status)
+
+
+async def test_a_shop_without_the_notification_secret_refuses_everything() -> None:
+    provider = _direct(YOOMONEY_NOTIFICATION_SECRET=None)
+    assert await _refusal(provider, _raw(_fields())) == ("YOOMONEY_NOTIFICATION_SECRET is not set", 403)
+
+
+async def test_what_credits_nothing_is_acknowledged_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    provider = _direct()
+    for fields in (
+        _fields(codepro="true"),
+        _fields(unaccepted="True"),
+        _fields(label=""),
+        _fields(test_notification="true"),
+    ):
+        assert await provider.parse_notification(_raw(fields)) == []
+    for request in (
+        _raw(_fields(sha1_hash=None) | {"sha1_hash": ""}),
+        _raw(_fields() | {"sha1_hash": "0" * 40}),
+    ):
+        with pytest.raises(NotificationRejected, match="sha1_hash"):
+            await provider.parse_notification(request)
+    logged = [
+        (
+            r.levelname,
+            r.getMessage(),
+            {k: r.__dict__[k] for k in ("order_id", "operation_id", "peer") if k in r.__dict__},
+        )
+        for r in caplog.records
+    ]
+    assert logged == [
+        (
+            "WARNING",
+            "yoomoney transfer not credited (codepro=true): the money has not arrived",
+            {"order_id": "ord-1", "operation_id": "op-1"},
+        ),
+        (
+            "WARNING",
+            "yoomoney transfer not credited (unaccepted=true): the money has not arrived",
+            {"order_id": "ord-1", "operation_id": "op-1"},
+        ),
+        ("WARNING", "yoomoney transfer without a label ignored", {"operation_id": "op-1"}),
+        ("INFO", "yoomoney test notification received", {}),
+        ("WARNING", "yoomoney notification without sha1_hash", {"peer": "192.0.2.10"}),
+        ("WARNING", "yoomoney notification with a wrong sha1_hash", {"peer": "192.0.2.10"}),
+    ]
+
+
+def test_the_hash_takes_missing_fields_as_empty_text() -> None:
+    # YooMoney's own rule, computed here independently: sender and label missing, each an empty value
+    fields = {
+        "notification_type": "card-incoming",
+        "operation_id": "op-2",
+        "amount": "98.00",
+        "currency": "643",
+        "datetime": "2026-03-01T10:05:00Z",
+        "codepro": "false",
+    }
+    text = "card-incoming&op-2&98.00&643&2026-03-01T10:05:00Z&&false&" + SECRET + "&"
+    assert notification_hash(fields, SECRET) == hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"operation_id": None}, "not an incoming transfer"),
+        ({"amount": "NaN"}, "amount is not an amount"),
+    ],
+    ids=["no-operation-field", "not-a-finite-number"],
+)
+async def test_missing_or_impossible_fields_are_refused(changes: dict[str, str | None], reason: str) -> None:
+    assert await _refusal(_direct(), _raw(_fields(**changes))) == (reason, 400)
+
+
+async def test_a_notification_without_any_hash_field_is_refused_as_unsigned() -> None:
+    fields = _fields()
+    del fields["sha1_hash"]
+    assert await _refusal(_direct(), _raw(fields)) == ("missing sha1_hash", 401)
+
+
+async def test_a_transfer_without_a_label_field_credits_nothing() -> None:
+    assert await _direct().parse_notification(_raw(_fields(label=None))) == []

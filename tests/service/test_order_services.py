@@ -3,100 +3,24 @@ recording subscriber of the order events. Each rule of the lifecycle in millisec
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from remnastore.db.models import Order
 from remnastore.db.repositories.orders import OrderRepository
-from remnastore.db.session import Database
-from remnastore.domain.catalogue import add_months, load_catalogue
+from remnastore.domain.catalogue import add_months
 from remnastore.domain.errors import DomainError
 from remnastore.domain.money import Money
-from remnastore.infra.clock import ManualClock
-from remnastore.payments.base import EventKind, PaymentEvent
-from remnastore.services.access_grant import AccessGrant
-from remnastore.services.fulfilment import Fulfilment, FulfilmentFailures, OrderKinds
+from remnastore.payments.base import EventKind
 from remnastore.services.lifecycle import (
-    Lifecycle,
-    OrderEvents,
     OrderFailed,
     OrderFulfilled,
     OrderPaid,
     OrderRefunded,
 )
-from remnastore.services.panel_link import PanelLink
-from remnastore.services.settlement import Outcome, Settlement
-from remnastore.services.subscription_fulfilment import SubscriptionFulfilment
-from tests.service.fakes import FakePanel, Notices, Recorder, new_customer
-
-NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
-CATALOGUE = load_catalogue()
-
-
-class Shop:
-    """The order services wired as app.py wires them, around fakes."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.clock = ManualClock(NOW)
-        self.panel = FakePanel()
-        self.notices = Notices()
-        self.recorder = Recorder()
-        self.lifecycle = Lifecycle(self.clock, self.recorder.attach(OrderEvents()))
-        self.settlement = Settlement(db, self.clock, CATALOGUE, lifecycle=self.lifecycle, admins=self.notices)
-        link = PanelLink(db, self.panel, username_prefix="tg_")
-        failures = FulfilmentFailures(db, self.clock, self.notices)
-        self.fulfilment = Fulfilment(db, self.clock, OrderKinds(), failures, self.notices)
-        self.subscriptions = SubscriptionFulfilment(
-            db,
-            self.panel,
-            link,
-            CATALOGUE,
-            self.clock,
-            customers=self.notices,
-            admins=self.notices,
-            default_squads=(),
-            lifecycle=self.lifecycle,
-            access=AccessGrant(db, self.panel, link, self.clock),
-            failed=failures,
-        )
-        self.fulfilment.kinds.register("subscription", self.subscriptions)
-
-    async def order(self, customer_id: int, provider: str = "yookassa") -> str:
-        async with self.db.session() as session:
-            order = await OrderRepository(session).create(
-                customer_id,
-                kind="subscription",
-                amount=Money(19900, "RUB"),
-                provider=provider,
-                tariff_code="standard",
-                period_code="1m",
-                days=30,
-            )
-            return order.id
-
-    async def get(self, order_id: str) -> Order:
-        async with self.db.session() as session:
-            order = await OrderRepository(session).get(order_id)
-        assert order is not None
-        return order
-
-
-def event(order_id: str, kind: EventKind = EventKind.PAID, *, amount: int = 19900) -> PaymentEvent:
-    return PaymentEvent(
-        provider="yookassa",
-        provider_payment_id=f"pay-{order_id}",
-        kind=kind,
-        order_id=order_id,
-        amount=Money(amount, "RUB"),
-        occurred_at=NOW,
-    )
-
-
-@pytest.fixture
-async def shop(database: Database) -> Shop:
-    return Shop(database)
+from remnastore.services.settlement import Outcome
+from tests.service.fakes import new_customer
+from tests.service.shop import CATALOGUE, NOW, Shop, event
 
 
 async def test_settlement_publishes_one_paid_event_per_payment(shop: Shop) -> None:
