@@ -14,7 +14,7 @@ from sqlalchemy import insert
 from remnastore.db.models import Customer, utcnow
 from remnastore.db.session import Database
 from remnastore.domain.money import Money
-from remnastore.panel.errors import PanelNotFound, PanelUnavailable
+from remnastore.panel.errors import CODE_USERNAME_TAKEN, PanelNotFound, PanelUnavailable, PanelUsernameTaken
 from remnastore.panel.models import CreateUserRequest, PanelUser, UpdateUserRequest
 from remnastore.services.accounts import CustomerView
 from remnastore.services.lifecycle import (
@@ -60,7 +60,14 @@ class FakePanel:
         return self.users[int(ref)]
 
     async def create_user(self, req: CreateUserRequest) -> PanelUser:
+        """As the client does: a taken username is adopted when it is the same Telegram user's, and
+        refused (the panel's 400 ``A019``) when it is somebody else's."""
         self._call("create")
+        holder = next((u for u in self.users.values() if u.username == req.username), None)
+        if holder is not None:
+            if req.telegram_id is not None and holder.telegram_id == req.telegram_id:
+                return self._reply(holder)
+            raise PanelUsernameTaken("User username already exists", status=400, code=CODE_USERNAME_TAKEN)
         user = PanelUser(
             id=len(self.users) + 1,
             username=req.username,
@@ -98,10 +105,10 @@ class FakePanel:
         self._call("squads")
         return [("6f1c2b9e-4d3a-4c8b-9e7f-1a2b3c4d5e60", "Default-Squad")]
 
-    def add(self, telegram_id: int, expire_at: datetime) -> PanelUser:
+    def add(self, telegram_id: int, expire_at: datetime, *, username: str | None = None) -> PanelUser:
         user = PanelUser(
             id=len(self.users) + 1,
-            username=f"tg_{telegram_id}",
+            username=username or f"tg_{telegram_id}",
             short_uuid=secrets.token_hex(8),
             status="ACTIVE",
             expire_at=expire_at,

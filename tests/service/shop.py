@@ -70,7 +70,6 @@ class Shop:
         self.access = AccessGrant(db, self.panel, link, self.clock)
         self.promos = PromoService(
             db,
-            self.panel,  # type: ignore[arg-type]  # the service reaches the panel through the grant only
             link,
             self.clock,
             access=self.access,

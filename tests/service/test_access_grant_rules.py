@@ -5,6 +5,7 @@ recorded once."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from remnastore.db.repositories.subscriptions import SubscriptionRepository
 from remnastore.db.session import Database
 from remnastore.domain.errors import ServiceUnavailable
 from remnastore.panel.errors import PanelBadRequest, PanelUnavailable
-from remnastore.panel.models import CreateUserRequest, PanelUser, UpdateUserRequest
+from remnastore.panel.models import CreateUserRequest, UpdateUserRequest
 from remnastore.services.access_grant import unavailable
 from tests.service.fakes import new_customer
 from tests.service.logs import lines
@@ -25,6 +26,13 @@ from tests.service.shop import NOW, Shop
 
 def new_user(target: datetime) -> CreateUserRequest:
     return CreateUserRequest(username="tg_new", expire_at=target, telegram_id=None)
+
+
+def user_of(telegram_id: int) -> Callable[[datetime], CreateUserRequest]:
+    """The create request the shop makes for this Telegram user (``tg_<id>``)."""
+    return lambda target: CreateUserRequest(
+        username=f"tg_{telegram_id}", expire_at=target, telegram_id=telegram_id
+    )
 
 
 async def grant_row(db: Database, key: str) -> GrantRow:
@@ -111,19 +119,24 @@ async def test_a_customer_without_a_panel_user_gets_one_only_when_asked(shop: Sh
     assert await periods(shop.db) == [("paid", 30, NOW, target, None, "standard")]
 
 
-async def test_a_given_creator_makes_the_user_instead_of_a_plain_create(shop: Shop) -> None:
+async def test_a_username_held_by_somebody_else_gives_the_customer_a_suffixed_user(shop: Shop) -> None:
     customer = await new_customer(shop.db, 1007)
-    made: list[CreateUserRequest] = []
-
-    async def creator(request: CreateUserRequest) -> PanelUser:
-        made.append(request)
-        return shop.panel.add(1007, request.expire_at)
-
+    stranger = shop.panel.add(555, NOW, username="tg_1007")  # made by hand on the panel
     granted = await shop.access.extend_to(
-        customer, NOW + timedelta(days=1), "trial", key="k-creator", create=new_user, creator=creator
+        customer, NOW + timedelta(days=1), "trial", key="k-taken", create=user_of(1007)
     )
-    assert granted is not None and [r.expire_at for r in made] == [NOW + timedelta(days=1)]
-    assert "create" not in shop.panel.calls
+    assert granted is not None and shop.panel.calls.count("create") == 2
+    mine = next(u for u in shop.panel.users.values() if u.telegram_id == 1007)
+    assert mine.username == "tg_1007_2" and mine.expire_at == NOW + timedelta(days=1)
+    assert shop.panel.users[int(stranger.id or 0)].expire_at == NOW  # the other user is left alone
+
+
+async def test_a_username_that_is_already_the_customers_is_adopted(shop: Shop) -> None:
+    customer = await new_customer(shop.db, 1009)
+    own = shop.panel.add(1009, NOW - timedelta(days=3))  # created before, its link not recorded
+    await shop.access.extend_to(customer, NOW + timedelta(days=2), "trial", key="k-own", create=user_of(1009))
+    assert len(shop.panel.users) == 1
+    assert shop.panel.users[int(own.id or 0)].expire_at == NOW + timedelta(days=2)
 
 
 async def test_an_expiry_within_a_second_of_the_target_is_not_written_again(shop: Shop) -> None:
