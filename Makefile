@@ -66,24 +66,24 @@ mutate:
 # Only a provider's notification path (its parse_notification and the helpers it calls), a few minutes
 # each: `make mutate-notifications PROVIDER=yookassa`. Method mutants are named module.xǁClassǁmethod__mutmut_N,
 # function mutants module.x_function__mutmut_N.
-NOTIFY_yookassa := xǁYooKassaProviderǁparse_notification xǁYooKassaProviderǁ_sender_allowed \
-	xǁYooKassaProviderǁ_reject xǁYooKassaProviderǁ_fetch xǁYooKassaProviderǁ_payment_event \
-	xǁYooKassaProviderǁ_refund_event x_money_from_wire x__moment x__mapping x__int_or_none
-NOTIFY_yoomoney := xǁYooMoneyProviderǁparse_notification xǁYooMoneyProviderǁ_fields \
-	xǁYooMoneyProviderǁ_charged x_notification_hash x__decimal x__moment
-NOTIFY_freekassa := xǁFreeKassaProviderǁparse_notification xǁFreeKassaProviderǁ_ip_allowed \
-	xǁFreeKassaProviderǁ_fields x_notification_signature
-NOTIFY_platega := xǁPlategaProviderǁparse_notification xǁPlategaProviderǁ_event xǁPlategaProviderǁ_transaction x_pick
-NOTIFY_cryptobot := xǁCryptoBotProviderǁparse_notification xǁCryptoBotProviderǁ_event
-NOTIFY_heleket := xǁHeleketProviderǁparse_notification xǁHeleketProviderǁ_reject xǁHeleketProviderǁ_event \
-	x_sign x_php_json x__compact x__money x__paid_amount x__telegram_user
-NOTIFY_severpay := xǁSeverPayProviderǁparse_notification xǁSeverPayProviderǁ_payin xǁSeverPayProviderǁ_event \
-	x_canonical x_signature
-NOTIFY_tribute := xǁTributeProviderǁparse_notification xǁTributeProviderǁ_verify x__stable_key x__moment \
-	x__required x__user x__money
+NOTIFY_yookassa := yookassa.xǁYooKassaProviderǁparse_notification yookassa.xǁYooKassaProviderǁ_sender_allowed \
+	yookassa.xǁYooKassaProviderǁ_reject yookassa.xǁYooKassaProviderǁ_fetch yookassa.xǁYooKassaProviderǁ_payment_event \
+	yookassa.xǁYooKassaProviderǁ_refund_event yookassa_wire.x_money_from_wire yookassa_wire.x_moment yookassa_wire.x_mapping yookassa_wire.x_int_or_none
+NOTIFY_yoomoney := yoomoney.xǁYooMoneyProviderǁparse_notification yoomoney.xǁYooMoneyProviderǁ_fields \
+	yoomoney.xǁYooMoneyProviderǁ_charged yoomoney.x_notification_hash yoomoney.x__decimal yoomoney.x__moment
+NOTIFY_freekassa := freekassa.xǁFreeKassaProviderǁparse_notification freekassa.xǁFreeKassaProviderǁ_ip_allowed \
+	freekassa.xǁFreeKassaProviderǁ_fields freekassa_wire.x_notification_signature
+NOTIFY_platega := platega.xǁPlategaProviderǁparse_notification platega.xǁPlategaProviderǁ_event platega.xǁPlategaProviderǁ_transaction platega.x_pick
+NOTIFY_cryptobot := cryptobot.xǁCryptoBotProviderǁparse_notification cryptobot.xǁCryptoBotProviderǁ_event
+NOTIFY_heleket := heleket.xǁHeleketProviderǁparse_notification heleket.xǁHeleketProviderǁ_reject heleket.xǁHeleketProviderǁ_event \
+	heleket.x_sign heleket.x_php_json heleket.x__compact heleket.x__money heleket.x__paid_amount heleket.x__telegram_user
+NOTIFY_severpay := severpay.xǁSeverPayProviderǁparse_notification severpay.xǁSeverPayProviderǁ_payin severpay.xǁSeverPayProviderǁ_event \
+	severpay.x_canonical severpay.x_signature
+NOTIFY_tribute := tribute.xǁTributeProviderǁparse_notification tribute.xǁTributeProviderǁ_verify tribute.x__stable_key tribute.x__moment \
+	tribute.x__required tribute.x__user tribute.x__money
 PROVIDER ?= yookassa
 
 mutate-notifications:
 	nice -n 15 $(MUTMUT) run --max-children 1 \
-		$(foreach name,$(NOTIFY_$(PROVIDER)),"remnastore.payments.$(PROVIDER).$(name)__*")
+		$(foreach name,$(NOTIFY_$(PROVIDER)),"remnastore.payments.$(name)__*")
 	@$(MUTMUT) results
