@@ -17,9 +17,8 @@ import logging
 import re
 import secrets
 from datetime import timedelta
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from remnastore.cabinet.auth import SignInRefused
@@ -141,29 +140,7 @@ class SignInCodes:
         if await self._per_code.is_banned(slot_key):
             await self._per_address.hit(address_key)
             raise SignInRefused("too many wrong codes in this slot")
-        stored = self._digest(code)
-        now = self._clock.now()
-        async with self._db.session() as session:
-            result = await session.execute(
-                update(CabinetToken)
-                .where(
-                    CabinetToken.kind == TokenKind.CODE,
-                    CabinetToken.digest == stored,
-                    CabinetToken.used_at.is_(None),
-                    CabinetToken.expires_at > now,
-                )
-                .values(used_at=now)
-            )
-            if cast(CursorResult[Any], result).rowcount != 1:
-                customer_id = None
-            else:
-                customer_id = (
-                    await session.execute(
-                        select(CabinetToken.customer_id).where(
-                            CabinetToken.kind == TokenKind.CODE, CabinetToken.digest == stored
-                        )
-                    )
-                ).scalar_one()
+        customer_id = await self._access.consume(TokenKind.CODE, self._digest(code))
         if customer_id is None:
             await self._per_code.hit(slot_key)
             await self._per_address.hit(address_key)

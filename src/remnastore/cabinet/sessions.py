@@ -103,30 +103,33 @@ class CabinetAccess:
 
     async def sign_in_with_link(self, token: str) -> NewSession:
         """Consume the link (atomically: only the first of concurrent attempts wins) and open a session."""
-        stored = self._links.check(token)
+        customer_id = await self.consume(TokenKind.LINK, self._links.check(token))
+        if customer_id is None:
+            log.info("cabinet sign-in link refused (used, expired or unknown): %s", redacted(token))
+            raise SignInRefused("sign-in link used, expired or revoked")
+        return await self.open_session(customer_id)
+
+    async def consume(self, kind: TokenKind, digest: str) -> int | None:
+        """Use up a single-use token (a link or a code) by one conditional UPDATE, so that only the first
+        of concurrent attempts wins; its customer, or None when it is unknown, used or expired."""
         now = self._clock.now()
         async with self._db.session() as session:
             result = await session.execute(
                 update(CabinetToken)
                 .where(
-                    CabinetToken.kind == TokenKind.LINK,
-                    CabinetToken.digest == stored,
+                    CabinetToken.kind == kind,
+                    CabinetToken.digest == digest,
                     CabinetToken.used_at.is_(None),
                     CabinetToken.expires_at > now,
                 )
                 .values(used_at=now)
             )
             if cast(CursorResult[Any], result).rowcount != 1:
-                log.info("cabinet sign-in link refused (used, expired or unknown): %s", redacted(token))
-                raise SignInRefused("sign-in link used, expired or revoked")
-            customer_id = (
-                await session.execute(
-                    select(CabinetToken.customer_id).where(
-                        CabinetToken.kind == TokenKind.LINK, CabinetToken.digest == stored
-                    )
-                )
-            ).scalar_one()
-        return await self.open_session(customer_id)
+                return None
+            query = select(CabinetToken.customer_id).where(
+                CabinetToken.kind == kind, CabinetToken.digest == digest
+            )
+            return int((await session.execute(query)).scalar_one())
 
     def verify_launch(self, init_data: str) -> MiniAppSignIn:
         """Mini App launch data checked (signature, freshness); whether it was used is not looked at."""
