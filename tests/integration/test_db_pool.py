@@ -49,3 +49,29 @@ async def test_a_connection_dropped_while_idle_is_replaced_without_an_error(
 async def test_a_connection_used_again_at_once_is_the_same_one(pooled: Database) -> None:
     first = await backend_pid(pooled)
     assert [await backend_pid(pooled) for _ in range(3)] == [first] * 3
+
+
+async def test_connections_opened_for_a_burst_are_kept_for_the_next_one(
+    database_url: str, db_backend: str
+) -> None:
+    """A burst needs more connections than are usually busy; opening one costs the shop and PostgreSQL a
+    new backend each time, so the connections a burst opened (up to twice the pool size) stay open."""
+    if db_backend != "postgres":
+        pytest.skip("the connection pool is PostgreSQL's")
+    db = Database(database_url, pool_size=2)
+    try:
+
+        async def burst() -> set[int]:
+            async def one() -> int:
+                async with db.session() as session:
+                    pid = int((await session.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+                    await asyncio.sleep(0.2)  # all four are busy at once
+                    return pid
+
+            return set(await asyncio.gather(*(one() for _ in range(4))))
+
+        first = await burst()
+        assert len(first) == 4  # twice the pool size, all at once
+        assert await burst() == first  # the same four, none opened again
+    finally:
+        await db.dispose()

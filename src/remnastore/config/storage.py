@@ -16,7 +16,11 @@ class DatabaseSettings(SettingsGroup):
         description="unset = SQLite file ./remnastore.sqlite3; for production: postgresql://user:password@host:5432/remnastore",
     )
     pool_size: int = env(
-        "DATABASE_POOL_SIZE", 10, ge=1, le=200, description="connection pool size (PostgreSQL)"
+        "DATABASE_POOL_SIZE",
+        10,
+        ge=1,
+        le=200,
+        description="connection pool size (PostgreSQL): up to twice as many are opened as needed and kept",
     )
     echo: bool = env("DATABASE_ECHO", False, description="log every SQL statement (debugging only)")
     auto_migrate: bool = env(

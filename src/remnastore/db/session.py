@@ -92,7 +92,9 @@ def build_engine(
     elif not pooled:
         options.update(poolclass=NullPool)
     else:
-        options.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=30)
+        # up to twice ``pool_size`` connections, each kept once opened: with ``pool_size`` kept and as
+        # many overflow connections, a burst opened and closed overflow connections all the time
+        options.update(pool_size=2 * pool_size, max_overflow=0, pool_timeout=30)
     if not sqlite:
         options.update(connect_args={"timeout": 10, "command_timeout": 60})
         if pooled:
