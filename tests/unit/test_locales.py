@@ -81,3 +81,47 @@ def test_every_customer_panel_event_has_a_text_in_both_languages() -> None:
     assert set(EVENT_TEXTS) == set(CUSTOMER_EVENTS)
     for language in ("ru", "en"):
         assert set(EVENT_TEXTS.values()) <= locales.keys(language)
+
+
+def test_a_reused_text_is_the_fresh_fluent_rendering_for_every_key_and_language() -> None:
+    reused, other = Locales("en"), Locales("en")
+    for language in SUPPORTED_LANGUAGES:
+        t = reused.get(language)
+        for key in sorted(reused.keys(language)):
+            fresh = other.get(language)(key)  # the first time this key is asked: rendered by Fluent
+            assert t(key) == fresh, key
+            assert t(key) == fresh, key  # the second time from the store
+
+
+def test_texts_with_arguments_are_rendered_every_time() -> None:
+    t = Locales("en").get("en")
+    assert "Ann" in t("welcome-new", name="Ann")
+    assert "Bob" in t("welcome-new", name="Bob")
+    assert "Ann" not in t("welcome-new", name="Bob")
+
+
+def test_the_store_of_reused_texts_holds_only_the_bundles_messages(caplog: pytest.LogCaptureFixture) -> None:
+    locales = Locales("ru")
+    for language in SUPPORTED_LANGUAGES:
+        t = locales.get(language)
+        for i in range(500):
+            assert t(f"no-such-key-{i}") == f"no-such-key-{i}"
+        for key in locales.keys(language):
+            t(key)
+        assert len(t._plain) <= len(locales.keys(language))
+    # a text that needs arguments and got none is not stored: its render error is logged every time
+    caplog.clear()
+    t = locales.get("en")
+    t("welcome-new")
+    t("welcome-new")
+    assert [r.getMessage() for r in caplog.records].count("text render errors") == 2
+
+
+def test_a_text_missing_in_one_language_comes_from_the_default_one_every_time(tmp_path: Path) -> None:
+    for language, body in (("ru", "hello = Привет\nonly-ru = Только\n"), ("en", "hello = Hello\n")):
+        (tmp_path / language).mkdir()
+        (tmp_path / language / "main.ftl").write_text(body, encoding="utf-8")
+    locales = Locales("ru", directory=tmp_path)
+    en = locales.get("en")
+    assert [en("hello"), en("hello"), en("only-ru"), en("only-ru")] == ["Hello", "Hello", "Только", "Только"]
+    assert locales.get("ru")("hello") == "Привет"

@@ -31,6 +31,14 @@ class Nav(CallbackData, prefix="n"):
     screen: Screen
 
 
+_NAV_DATA: dict[Screen, str] = {screen: Nav(screen=screen).pack() for screen in Screen}
+
+
+def nav_data(screen: Screen) -> str:
+    """``Nav(screen=screen).pack()``, packed once per screen at import."""
+    return _NAV_DATA[screen]
+
+
 class SetLanguage(CallbackData, prefix="l"):
     code: str = Field(pattern=r"^[a-z]{2}$")
 

@@ -64,20 +64,27 @@ def resolve_language(code: str | None, default: str) -> str:
 
 
 class Translator:
-    """Renders message ``key`` in ``language`` with CLDR plural rules."""
+    """Renders message ``key`` in ``language`` with CLDR plural rules.
+
+    A text without arguments (a button label, a title) is rendered by Fluent once and then reused: the
+    bundle is loaded from the files at start and never changes, and there are no per-shop overrides of
+    these texts. Only keys of the bundle are kept (at most one entry per message), so the store is bounded.
+    """
 
     def __init__(self, language: str, bundle: FluentBundle, fallback: Translator | None = None) -> None:
         self.language = language
         self._bundle = bundle
         self._fallback = fallback
-
-    def __call__(self, key: str, **args: ArgValue) -> Html:
-        return self.text(key, **args)
+        self._plain: dict[str, Html] = {}
 
     def has(self, key: str) -> bool:
         return self._bundle.has_message(key)
 
     def text(self, key: str, **args: ArgValue) -> Html:
+        if not args:
+            cached = self._plain.get(key)
+            if cached is not None:
+                return cached
         if not self._bundle.has_message(key):
             if self._fallback is not None:
                 return self._fallback.text(key, **args)
@@ -89,7 +96,13 @@ class Translator:
         rendered, errors = self._bundle.format_pattern(message.value, _prepare(args))
         if errors:
             log.error("text render errors", extra={"key": key, "errors": [str(e) for e in errors]})
-        return Html(rendered)
+            return Html(rendered)
+        result = Html(rendered)
+        if not args:
+            self._plain[key] = result
+        return result
+
+    __call__ = text
 
 
 def _prepare(args: Mapping[str, ArgValue]) -> dict[str, object]:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from remnastore.bot.callbacks import CheckOrder
 from remnastore.bot.keyboards import back_to_menu
@@ -31,15 +30,14 @@ def method_picker(
     extra: Sequence[InlineKeyboardButton] = (),
 ) -> InlineKeyboardMarkup:
     """One button per method ("Method · price"), then ``extra`` buttons (one row each), then ``back``."""
-    kb = InlineKeyboardBuilder()
+    rows: list[list[InlineKeyboardButton]] = []
     for choice in choices:
         name = t(f"method-{choice.provider}")
         text = f"{name} · {choice.price}" if choice.price is not None else name
-        kb.row(InlineKeyboardButton(text=text, callback_data=choice.data.pack()))
-    for button in extra:
-        kb.row(button)
-    kb.row(back)
-    return kb.as_markup()
+        rows.append([InlineKeyboardButton(text=text, callback_data=choice.data.pack())])
+    rows.extend([button] for button in extra)
+    rows.append([back])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def invoice(
