@@ -374,3 +374,18 @@ def test_every_observer_of_the_router_is_the_one_it_routes_with() -> None:
     for name, observer in router.observers.items():
         assert getattr(router, name) is observer
     assert router.errors is router.error is router.observers["error"]
+
+
+@pytest.mark.parametrize(("make", "asked"), [(Router, 0), (AiogramRouter, 2)])
+async def test_a_top_level_router_that_cannot_take_it_is_not_asked(make: RouterClass, asked: int) -> None:
+    """Under the dispatcher (aiogram's class), and with a handler all of whose filters must pass."""
+    calls: Counter[str] = Counter()
+    dispatcher, guarded = Dispatcher(), make(name="guarded")
+    guarded.callback_query.filter(Counted(calls, "guarded root"))
+    guarded.callback_query.register(named("admin menu"), ForeignAdminButton({ADMIN}), AdminNav.filter())
+    dispatcher.include_router(guarded)
+    async with Bot("42:TEST") as bot:
+        assert await dispatcher.feed_update(bot, press("an:")) == "admin menu"
+        for data in ("zz:1", "ao:paid:0"):
+            assert await dispatcher.feed_update(bot, press(data)) is UNHANDLED
+    assert calls["guarded root"] == 1 + asked
