@@ -5,21 +5,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Set
 
-from aiogram.filters import Filter
 from aiogram.types import CallbackQuery
 
 from remnastore.bot.callbacks import admin_prefixes
-from remnastore.bot.routing import Router
+from remnastore.bot.routing import PrefixFilter, Router
 from remnastore.locales import Translator
 
 log = logging.getLogger(__name__)
 
 
-class ForeignAdminButton(Filter):
+class ForeignAdminButton(PrefixFilter):
     """A button whose data carries an admin prefix, pressed by somebody who is not an admin."""
 
     def __init__(self, admin_ids: Set[int]) -> None:
         self._admins = admin_ids
+
+    def callback_prefixes(self) -> frozenset[str]:
+        return admin_prefixes()
 
     async def __call__(self, query: CallbackQuery) -> bool:
         if query.from_user.id in self._admins:
