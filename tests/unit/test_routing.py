@@ -33,10 +33,11 @@ from aiogram.types import (
     User,
 )
 
-from remnastore.bot.callbacks import AdminNav, AdminOrders, AdminSection, Nav, Screen
-from remnastore.bot.filters import Magic
+from remnastore.bot.callbacks import AdminNav, AdminOrders, AdminSection, Nav, Screen, nav_data
+from remnastore.bot.filters import Magic, OpensScreen
 from remnastore.bot.routers.admin.guard import ForeignAdminButton
-from remnastore.bot.routing import Router
+from remnastore.bot.routers.user import user_router
+from remnastore.bot.routing import Router, admits
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -175,7 +176,9 @@ def shop_tree(make: RouterClass, calls: Counter[str]) -> Dispatcher:
     piped.callback_query.register(named("piped"), Piped.filter())  # another separator: always asked
     wizard.message.register(named("typed amount"), Wizard.amount, F.text)
     wizard.callback_query.register(named("amount method"), Amount.filter(), Wizard.amount)
-    devices.callback_query.register(named("devices"), Nav.filter(F.screen == Screen.DEVICES))
+    devices.callback_query.register(
+        named("devices"), Counted(calls, "devices handler"), OpensScreen(Screen.DEVICES)
+    )  # a whole callback data declared ("n:dev"), beside start's prefix ("n")
     inline.message.filter(Counted(calls, "inline message root"))
     inline.inline_query.register(named("inline"))
     fallback.message.register(named("unknown message"))
@@ -308,10 +311,49 @@ async def count_filter_calls(make: RouterClass, events: list[Update]) -> Counter
 
 async def test_routers_that_cannot_take_a_button_are_not_asked() -> None:
     presses = [press("n:dev"), press("n:main", ADMIN), press("zz:1"), press("an:or"), press("an:or", ADMIN)]
-    assert await count_filter_calls(Router, presses) == Counter({"admin button root": 1})  # the admin's
-    assert await count_filter_calls(AiogramRouter, presses) == Counter(
-        {"admin button root": 4, "picks root": 2, "pick handler": 2}
+    assert await count_filter_calls(Router, presses) == Counter(
+        {"admin button root": 1, "devices handler": 1}  # the admin's; the devices button's own
     )
+    assert await count_filter_calls(AiogramRouter, presses) == Counter(
+        {"admin button root": 4, "picks root": 2, "pick handler": 2, "devices handler": 2}
+    )
+
+
+async def test_a_router_declaring_whole_data_is_asked_only_for_that_data() -> None:
+    others = [press("n:main"), press("n:sub"), press("n:dev:x"), press("n:"), press("n")]
+    assert await count_filter_calls(Router, others) == Counter()
+    asked_by_aiogram = await count_filter_calls(AiogramRouter, others)
+    assert asked_by_aiogram["devices handler"] == 4  # all but "n:main", which start takes first
+    assert await count_filter_calls(Router, [press("n:dev")]) == Counter({"devices handler": 1})
+
+
+@pytest.mark.parametrize(
+    "data", ["n:main", "n:sub", "n:dev", "n:dev:1", "n:", "n", "nav:sub", "garbage", None]
+)
+async def test_opening_a_screen_matches_what_the_nav_filter_matches(data: str | None) -> None:
+    query = press(data).callback_query
+    assert query is not None
+    for screen in Screen:
+        nav = await Nav.filter(F.screen == screen)(query)
+        ours = await OpensScreen(screen)(query)
+        assert ours == nav, (data, screen)
+
+
+def test_in_the_shops_tree_a_screen_button_is_offered_to_its_own_router_only() -> None:
+    user = user_router()
+    offered = {
+        data: [
+            str(router.name)
+            for router in user.sub_routers
+            if isinstance(router, Router) and admits(router.accepts("callback_query"), ("n", data))
+        ]
+        for data in (nav_data(Screen.DEVICES), nav_data(Screen.REFERRALS), nav_data(Screen.MAIN))
+    }
+    assert offered == {
+        "n:dev": ["devices", "fallback"],
+        "n:ref": ["referrals", "fallback"],
+        "n:main": ["start", "fallback"],
+    }
 
 
 async def test_a_router_that_can_take_the_button_is_still_asked() -> None:
@@ -319,7 +361,7 @@ async def test_a_router_that_can_take_the_button_is_still_asked() -> None:
         {"picks root": 2, "pick handler": 2}
     )
     assert await count_filter_calls(Router, [press(None)]) == Counter(
-        {"admin button root": 1, "picks root": 1, "pick handler": 1}
+        {"admin button root": 1, "picks root": 1, "pick handler": 1, "devices handler": 1}
     )  # a button without data: every router with a button handler is asked
 
 

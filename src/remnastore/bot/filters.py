@@ -11,8 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram.filters import Filter
-from aiogram.types import TelegramObject
+from aiogram.types import CallbackQuery, TelegramObject
 from magic_filter import MagicFilter
+
+from remnastore.bot.callbacks import Nav, Screen, nav_data
+from remnastore.bot.routing import PrefixFilter
 
 
 class Magic(Filter):
@@ -23,3 +26,24 @@ class Magic(Filter):
 
     async def __call__(self, event: TelegramObject, **_kwargs: Any) -> bool:
         return bool(self.magic.resolve(event))
+
+
+class OpensScreen(PrefixFilter):
+    """``OpensScreen(Screen.BUY)``: a button that opens that screen, as ``Nav.filter(F.screen == ...)``
+    matches it (the same data and the same ``callback_data`` for the handler), by comparing the data
+    with the screen's packed data instead of unpacking it, and declared to the routers' index by that
+    data, so a press of another screen's button skips the router."""
+
+    def __init__(self, screen: Screen) -> None:
+        self.screen = screen
+        self._data = nav_data(screen)
+        self._found = {"callback_data": Nav(screen=screen)}
+
+    def callback_prefixes(self) -> frozenset[str]:
+        return frozenset({self._data})
+
+    async def __call__(self, query: CallbackQuery, **_kwargs: Any) -> bool | dict[str, Any]:
+        return self._found if query.data == self._data else False
+
+    def __str__(self) -> str:
+        return f"OpensScreen({self.screen.value})"

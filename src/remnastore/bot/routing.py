@@ -38,7 +38,8 @@ from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.types import CallbackQuery, TelegramObject
 
 # What a router's subtree can take of one event type: ANYTHING (None), or only callback queries whose
-# data starts with one of these prefixes (an empty set: nothing of that type).
+# data has one of these keys (an empty set: nothing of that type). A key is a prefix (the text before the
+# first ``:``, any data with it) or a whole callback data (exactly that data: it contains a ``:``).
 Acceptance = frozenset[str] | None
 ANYTHING: Acceptance = None
 NOTHING: Acceptance = frozenset()
@@ -46,16 +47,17 @@ SEPARATOR = ":"  # aiogram's default CallbackData separator
 
 
 class PrefixFilter(Filter):
-    """A callback-query filter that declares the callback-data prefixes it can ever accept.
+    """A callback-query filter that declares the callback data it can ever accept.
 
-    Contract: for a callback query whose data has a prefix (the text before the first ``:``) that is
-    not in :meth:`callback_prefixes`, ``__call__`` returns False and does nothing else. The set is
-    read when the router index is built and must not change afterwards.
+    Contract: for a callback query whose data matches none of :meth:`callback_prefixes` (neither its
+    prefix, the text before the first ``:``, nor the whole data is one of them), ``__call__`` returns
+    False and does nothing else. The set is read when the router index is built and must not change
+    afterwards.
     """
 
     @abstractmethod
     def callback_prefixes(self) -> frozenset[str]:
-        """Every prefix a callback query this filter lets through can have."""
+        """The keys of every callback query this filter lets through: prefixes, or whole data."""
 
 
 def filter_prefixes(candidate: object) -> Acceptance:
@@ -77,24 +79,41 @@ def handler_prefixes(handler: HandlerObject) -> Acceptance:
     for filter_object in handler.filters or ():
         prefixes = filter_prefixes(filter_object.callback)
         if prefixes is not None:
-            accepted = prefixes if accepted is None else accepted & prefixes
+            accepted = prefixes if accepted is None else both(accepted, prefixes)
     return accepted
 
 
-def routing_key(update_type: str, event: TelegramObject) -> str | None:
-    """The callback-data prefix the index routes a callback query by (None: no data, or not a query)."""
+def _prefix(key: str) -> str:
+    return key.split(SEPARATOR, 1)[0]
+
+
+def both(first: frozenset[str], second: frozenset[str]) -> frozenset[str]:
+    """The keys of callback data that both key sets accept (``n`` and ``n:sub`` give ``n:sub``)."""
+    return frozenset(
+        {key for key in first if key in second or _prefix(key) in second}
+        | {key for key in second if _prefix(key) in first}
+    )
+
+
+RoutingKey = tuple[str, str]  # (prefix, whole data)
+
+
+def routing_key(update_type: str, event: TelegramObject) -> RoutingKey | None:
+    """The callback data's prefix and the data, that the index routes a callback query by (None: no
+    data, or not a callback query)."""
     if update_type != "callback_query" or not isinstance(event, CallbackQuery) or event.data is None:
         return None
-    return event.data.split(SEPARATOR, 1)[0]
+    data = event.data
+    return _prefix(data), data
 
 
-def admits(accepted: Acceptance, key: str | None) -> bool:
+def admits(accepted: Acceptance, key: RoutingKey | None) -> bool:
     """Whether a subtree that takes ``accepted`` may take an event routed by ``key``."""
     if accepted is None:
         return True
     if not accepted:
         return False
-    return key is None or key in accepted
+    return key is None or key[0] in accepted or key[1] in accepted
 
 
 class Middlewares(MiddlewareManager):

@@ -3,11 +3,11 @@ purchase that keeps the card."""
 
 from __future__ import annotations
 
-from aiogram import F
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from remnastore.bot.callbacks import AutoRenewAction, BuyAutoRenew, Nav, Screen
+from remnastore.bot.filters import OpensScreen
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
 from remnastore.bot.routers.user.buy import start_payment
@@ -144,7 +144,7 @@ async def buy_keeping_card(
 
 def build() -> Router:
     router = Router(name="autorenew")
-    router.callback_query.register(screen, Nav.filter(F.screen == Screen.AUTORENEW))
+    router.callback_query.register(screen, OpensScreen(Screen.AUTORENEW))
     router.callback_query.register(action, AutoRenewAction.filter())
     router.callback_query.register(buy_keeping_card, BuyAutoRenew.filter())
     return router

@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from remnastore.bot.callbacks import Nav, Screen, TopUpAmount, TopUpMethod, TopUpOtherMethod
+from remnastore.bot.filters import OpensScreen
 from remnastore.bot.keyboards import back_to_menu, only_back
 from remnastore.bot.keyboards.payment import MethodChoice, invoice, method_picker
 from remnastore.bot.render import Renderer
@@ -174,10 +175,10 @@ async def _invoice(
 def build() -> Router:
     router = Router(name="balance")
     router.message.register(overview, Command("balance"))
-    router.callback_query.register(overview, Nav.filter(F.screen == Screen.BALANCE))
+    router.callback_query.register(overview, OpensScreen(Screen.BALANCE))
     router.callback_query.register(choose_method, TopUpAmount.filter())
     router.callback_query.register(top_up, TopUpMethod.filter())
-    router.callback_query.register(ask_amount, Nav.filter(F.screen == Screen.TOPUP_OTHER))
+    router.callback_query.register(ask_amount, OpensScreen(Screen.TOPUP_OTHER))
     router.message.register(typed_amount, TopUpStates.amount, F.text)
     router.callback_query.register(top_up_typed, TopUpOtherMethod.filter(), TopUpStates.method)
     return router

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aiogram import F
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -17,6 +16,7 @@ from remnastore.bot.callbacks import (
     Nav,
     Screen,
 )
+from remnastore.bot.filters import OpensScreen
 from remnastore.bot.keyboards import back_to_menu, only_back
 from remnastore.bot.keyboards.payment import MethodChoice, invoice, method_picker
 from remnastore.bot.promo_texts import price_change, reservation_text
@@ -287,7 +287,7 @@ async def check_order(
 def build() -> Router:
     router = Router(name="buy")
     router.message.register(choose_tariff, Command("buy"))
-    router.callback_query.register(choose_tariff, Nav.filter(F.screen == Screen.BUY))
+    router.callback_query.register(choose_tariff, OpensScreen(Screen.BUY))
     router.callback_query.register(choose_period, BuyTariff.filter())
     router.callback_query.register(choose_method, BuyPeriod.filter())
     router.callback_query.register(pay, BuyMethod.filter())

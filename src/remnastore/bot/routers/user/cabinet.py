@@ -3,11 +3,11 @@ when the shop gives them, a one-time sign-in code (the button, or ``/cabinet cod
 
 from __future__ import annotations
 
-from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
-from remnastore.bot.callbacks import Nav, Screen
+from remnastore.bot.callbacks import Screen
+from remnastore.bot.filters import OpensScreen
 from remnastore.bot.keyboards import cabinet as cabinet_keyboard
 from remnastore.bot.keyboards import only_back
 from remnastore.bot.respond import show
@@ -64,6 +64,6 @@ async def send_code(
 def build() -> Router:
     router = Router(name="cabinet")
     router.message.register(open_cabinet, Command("cabinet"))
-    router.callback_query.register(open_cabinet, Nav.filter(F.screen == Screen.CABINET))
-    router.callback_query.register(send_code, Nav.filter(F.screen == Screen.CABINET_CODE))
+    router.callback_query.register(open_cabinet, OpensScreen(Screen.CABINET))
+    router.callback_query.register(send_code, OpensScreen(Screen.CABINET_CODE))
     return router

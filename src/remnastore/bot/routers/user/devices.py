@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from aiogram import F
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
-from remnastore.bot.callbacks import DisconnectDevice, Nav, Screen
+from remnastore.bot.callbacks import DisconnectDevice, Screen
+from remnastore.bot.filters import OpensScreen
 from remnastore.bot.keyboards import MenuOptions, devices, only_back
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
@@ -50,6 +50,6 @@ async def disconnect(
 def build() -> Router:
     router = Router(name="devices")
     router.message.register(list_devices, Command("devices"))
-    router.callback_query.register(list_devices, Nav.filter(F.screen == Screen.DEVICES))
+    router.callback_query.register(list_devices, OpensScreen(Screen.DEVICES))
     router.callback_query.register(disconnect, DisconnectDevice.filter())
     return router

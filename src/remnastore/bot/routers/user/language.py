@@ -6,7 +6,8 @@ from aiogram import F
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
-from remnastore.bot.callbacks import Nav, Screen, SetLanguage
+from remnastore.bot.callbacks import Screen, SetLanguage
+from remnastore.bot.filters import OpensScreen
 from remnastore.bot.keyboards import MenuOptions, languages
 from remnastore.bot.respond import show
 from remnastore.bot.routers.user.start import render_menu
@@ -37,6 +38,6 @@ async def set_language(
 def build() -> Router:
     router = Router(name="language")
     router.message.register(choose, Command("language"))
-    router.callback_query.register(choose, Nav.filter(F.screen == Screen.LANGUAGE))
+    router.callback_query.register(choose, OpensScreen(Screen.LANGUAGE))
     router.callback_query.register(set_language, SetLanguage.filter(F.code.in_(SUPPORTED_LANGUAGES)))
     return router

@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from remnastore.bot.callbacks import Nav, Screen
+from remnastore.bot.filters import OpensScreen
 from remnastore.bot.keyboards import back_to_menu, only_back
 from remnastore.bot.promo_texts import redeemed_text
 from remnastore.bot.render import Renderer
@@ -93,6 +94,6 @@ async def _redeem(
 def build() -> Router:
     router = Router(name="promos")
     router.message.register(promo_command, Command("promo"))
-    router.callback_query.register(ask_code, Nav.filter(F.screen == Screen.PROMO))
+    router.callback_query.register(ask_code, OpensScreen(Screen.PROMO))
     router.message.register(typed_code, PromoStates.code, F.text, ~F.text.startswith("/"))
     return router

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, F
+from aiogram import Bot
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from remnastore.bot.callbacks import Nav, Screen
+from remnastore.bot.callbacks import Screen
+from remnastore.bot.filters import OpensScreen
 from remnastore.bot.keyboards import back_to_menu
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
@@ -86,5 +87,5 @@ async def overview(
 def build() -> Router:
     router = Router(name="referrals")
     router.message.register(overview, Command("referrals"))
-    router.callback_query.register(overview, Nav.filter(F.screen == Screen.REFERRALS))
+    router.callback_query.register(overview, OpensScreen(Screen.REFERRALS))
     return router

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from aiogram import F
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from remnastore.bot.callbacks import Nav, Screen
+from remnastore.bot.callbacks import Screen
+from remnastore.bot.filters import OpensScreen
 from remnastore.bot.keyboards import MenuOptions, main_menu
 from remnastore.bot.promo_texts import deep_link_notice
 from remnastore.bot.render import Renderer
@@ -112,5 +112,5 @@ def build() -> Router:
     router = Router(name="start")
     router.message.register(start, CommandStart())
     router.message.register(menu_command, Command("menu"))
-    router.callback_query.register(menu_button, Nav.filter(F.screen == Screen.MAIN))
+    router.callback_query.register(menu_button, OpensScreen(Screen.MAIN))
     return router

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from aiogram import F
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
-from remnastore.bot.callbacks import Nav, Screen
+from remnastore.bot.callbacks import Screen
+from remnastore.bot.filters import OpensScreen
 from remnastore.bot.keyboards import MenuOptions, subscription
 from remnastore.bot.qr import qr_png
 from remnastore.bot.render import Renderer
@@ -78,6 +78,6 @@ async def qr_code(
 def build() -> Router:
     router = Router(name="subscription")
     router.message.register(my_subscription, Command("subscription", "connect"))
-    router.callback_query.register(my_subscription, Nav.filter(F.screen == Screen.SUBSCRIPTION))
-    router.callback_query.register(qr_code, Nav.filter(F.screen == Screen.QR))
+    router.callback_query.register(my_subscription, OpensScreen(Screen.SUBSCRIPTION))
+    router.callback_query.register(qr_code, OpensScreen(Screen.QR))
     return router

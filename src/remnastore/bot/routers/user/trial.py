@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from aiogram import F
 from aiogram.types import CallbackQuery
 
-from remnastore.bot.callbacks import Nav, Screen
+from remnastore.bot.callbacks import Screen
+from remnastore.bot.filters import OpensScreen
 from remnastore.bot.keyboards import MenuOptions, after_trial
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
@@ -40,5 +40,5 @@ async def activate_trial(
 
 def build() -> Router:
     router = Router(name="trial")
-    router.callback_query.register(activate_trial, Nav.filter(F.screen == Screen.TRIAL))
+    router.callback_query.register(activate_trial, OpensScreen(Screen.TRIAL))
     return router
