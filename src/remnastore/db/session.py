@@ -158,6 +158,17 @@ class Database:
         self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, expire_on_commit=False, sync_session_class=TrackedSession
         )
+        # PostgreSQL: statements that commit one by one, without BEGIN and COMMIT round trips (SQLite's
+        # are calls inside the process, and its single shared in-memory connection must not switch)
+        self._statementwise: async_sessionmaker[AsyncSession] = (
+            async_sessionmaker(
+                self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False,
+                sync_session_class=TrackedSession,
+            )
+            if self.engine.dialect.name == "postgresql"
+            else self.sessionmaker
+        )
         self.on_customers_changed: Callable[[CustomerChanges], Awaitable[None]] | None = None
 
     @property
@@ -168,8 +179,16 @@ class Database:
         return "postgresql" if name == "postgresql" else "sqlite"
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessionmaker() as session:
+    async def session(self, *, statementwise: bool = False) -> AsyncIterator[AsyncSession]:
+        """A unit of work: one transaction, committed at the end of the block, rolled back if it raises.
+
+        ``statementwise=True`` is for a unit whose statements each stand alone (reads, an ``INSERT ...
+        ON CONFLICT``, a single ``UPDATE``): on PostgreSQL every statement commits by itself, which saves
+        the BEGIN and COMMIT round trips (two of a lone statement's three), and an error does not undo
+        the statements before it. Cached customers are invalidated after it the same way.
+        """
+        maker = self._statementwise if statementwise else self.sessionmaker
+        async with maker() as session:
             try:
                 yield session
             except BaseException:
