@@ -2,8 +2,9 @@
 
 aiogram runs every synchronous filter, bare magic filters (``F.chat.type == "private"``) included, in a
 worker thread (``asyncio.to_thread``): a thread hop for each such filter of each update, a large part of
-the CPU an ordinary button press costs. Wrap router-wide and frequently checked magic filters in
-:class:`Magic` instead.
+the CPU an ordinary button press costs. Wrap magic filters in :class:`Magic` instead; the router-wide
+filters every update passes (:class:`InPrivateChat`, :class:`FromUsers`) read the attributes directly,
+which costs a fraction of resolving a magic filter.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram.filters import Filter
-from aiogram.types import CallbackQuery, TelegramObject
+from aiogram.types import CallbackQuery, Message, TelegramObject
 from magic_filter import MagicFilter
 
 from remnastore.bot.callbacks import Nav, Screen, nav_data
@@ -26,6 +27,31 @@ class Magic(Filter):
 
     async def __call__(self, event: TelegramObject, **_kwargs: Any) -> bool:
         return bool(self.magic.resolve(event))
+
+
+class InPrivateChat(Filter):
+    """A message in a private chat, or a button under one: ``F.chat.type == "private"`` for messages,
+    ``F.message.chat.type == "private"`` for callback queries (a button without a message: False)."""
+
+    async def __call__(self, event: TelegramObject, **_kwargs: Any) -> bool:
+        if isinstance(event, CallbackQuery):
+            message = event.message
+            return message is not None and message.chat.type == "private"
+        return isinstance(event, Message) and event.chat.type == "private"
+
+
+class FromUsers(Filter):
+    """A message or button press sent by one of ``user_ids``: ``F.from_user.id.in_(user_ids)``."""
+
+    def __init__(self, user_ids: frozenset[int]) -> None:
+        self.user_ids = user_ids
+
+    async def __call__(self, event: TelegramObject, **_kwargs: Any) -> bool:
+        if isinstance(event, CallbackQuery):
+            return event.from_user.id in self.user_ids
+        return (
+            isinstance(event, Message) and event.from_user is not None and event.from_user.id in self.user_ids
+        )
 
 
 class OpensScreen(PrefixFilter):

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aiogram import F
-
 from remnastore.bot.callbacks import AdminSection
-from remnastore.bot.filters import Magic
+from remnastore.bot.filters import FromUsers, InPrivateChat
 from remnastore.bot.routers.admin import (
     broadcasts,
     campaigns,
@@ -51,8 +49,8 @@ def admin_router(admin_ids: Iterable[int]) -> Router:
     root = Router(name="admin-root")
     root.include_router(guard.build(admins))
     router = Router(name="admin")
-    router.message.filter(Magic(F.chat.type == "private"), Magic(F.from_user.id.in_(admins)))
-    router.callback_query.filter(Magic(F.from_user.id.in_(admins)))
+    router.message.filter(InPrivateChat(), FromUsers(admins))
+    router.callback_query.filter(FromUsers(admins))
     router.include_routers(
         menu.build(SECTIONS),
         stats.build(),

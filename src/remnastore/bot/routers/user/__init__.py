@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F
-
-from remnastore.bot.filters import Magic
+from remnastore.bot.filters import InPrivateChat
 from remnastore.bot.routers.user import (
     addons,
     autorenew,
@@ -28,8 +26,8 @@ from remnastore.bot.routing import Router
 
 def user_router() -> Router:
     router = Router(name="user")
-    router.message.filter(Magic(F.chat.type == "private"))
-    router.callback_query.filter(Magic(F.message.chat.type == "private"))
+    router.message.filter(InPrivateChat())
+    router.callback_query.filter(InPrivateChat())
     router.include_routers(
         start.build(),
         stars.build(),
