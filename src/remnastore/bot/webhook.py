@@ -11,7 +11,10 @@ aiogram's handler does (``request.json()`` then ``Update.model_validate``).
 * an authenticated payment update is settled before the answer (:mod:`remnastore.bot.payment_intake`);
   should that fail the answer is 500 and Telegram delivers the update again;
 * anything else is handled in the background, with the dispatcher's ``feed_update``, as aiogram's
-  ``handle_in_background`` does; a method a handler returns is still sent (``silent_call_request``).
+  ``handle_in_background`` does; a method a handler returns is still sent (``silent_call_request``);
+* a button press is answered in the webhook's reply: before replying, the handler waits (at most
+  :data:`remnastore.bot.webhook_reply.REPLY_WAIT_SECONDS`) for the press's first ``answerCallbackQuery``
+  or the end of its handling (:mod:`remnastore.bot.webhook_reply`). Other updates are replied to at once.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from remnastore.bot.payment_intake import PaymentIntake, payment_events
+from remnastore.bot.webhook_reply import REPLY_WAIT_SECONDS, reply_payload, reply_slot
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +44,14 @@ def _not_json(exc: ValidationError) -> bool:
 
 class SettleFirstRequestHandler(SimpleRequestHandler):
     """Webhook: the update parsed once from the body; an authenticated payment update is settled before
-    Telegram gets its 200; every update handled in the background."""
+    Telegram gets its 200; every update handled in the background; a press answered in the reply."""
 
-    def __init__(self, *args: Any, intake: PaymentIntake, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, intake: PaymentIntake, reply_wait: float = REPLY_WAIT_SECONDS, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._intake = intake
+        self.reply_wait = reply_wait
 
     async def handle(self, request: web.Request) -> web.Response:
         bot = await self.resolve_bot(request)
@@ -66,8 +73,19 @@ class SettleFirstRequestHandler(SimpleRequestHandler):
             except Exception:
                 log.exception("could not store a payment update; Telegram will deliver it again")
                 return web.Response(status=500)
-        self._spawn(bot, update)
-        return self._empty(bot)
+        query = update.callback_query
+        if query is None:
+            self._spawn(bot, update)
+            return self._empty(bot)
+        with reply_slot(query.id) as slot:
+            work = self._spawn(bot, update)  # the task inherits the slot
+        try:
+            await slot.wait(work, self.reply_wait)
+        finally:
+            answer = slot.close()  # a later answer is sent as a call
+        if answer is None:
+            return self._empty(bot)
+        return web.json_response(reply_payload(bot, answer), dumps=bot.session.json_dumps)
 
     @staticmethod
     def _empty(bot: Bot) -> web.Response:
