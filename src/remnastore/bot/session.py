@@ -13,7 +13,9 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
+from aiohttp import FormData
 
+from remnastore.bot.api_json import JsonBody, json_params
 from remnastore.bot.send_budget import SendBudget, in_background, is_paced
 from remnastore.bot.webhook_reply import into_reply
 
@@ -56,6 +58,8 @@ class BotSession(AiohttpSession):
     * tries a call Telegram answered 429 again after its ``retry_after`` (at most :data:`MAX_TRIES`
       times within :data:`RETRY_WITHIN_SECONDS`), so a reply is not lost to a flood wait; a broadcast
       (``background_sends``) handles its 429s itself and is not retried here;
+    * posts a call without files as one JSON body (:mod:`remnastore.bot.api_json`) instead of a form of
+      JSON-dumped, URL-encoded values; a call with files stays multipart;
     * puts a button press's first answer into the webhook's reply instead of sending it, when the
       update came by webhook (:mod:`remnastore.bot.webhook_reply`);
     * keeps the parametrised ``Response[...]`` models it validates replies with alive: aiogram builds
@@ -114,6 +118,13 @@ class BotSession(AiohttpSession):
                 if chat_id is not None and self.budget is not None:
                     self.budget.pause_chat(chat_id, exc.retry_after)
                 await asyncio.sleep(exc.retry_after)
+
+    def build_form_data(self, bot: Bot, method: TelegramMethod[TelegramType]) -> FormData:
+        files: dict[str, Any] = {}
+        params = json_params(self, bot, method, files)
+        if files:
+            return super().build_form_data(bot, method)
+        return JsonBody(self.json_dumps(params).encode())
 
     def check_response(
         self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiogram.methods import AnswerCallbackQuery, TelegramMethod
 
+from remnastore.bot.api_json import json_params
+
 if TYPE_CHECKING:
     from aiogram import Bot
 
@@ -86,13 +88,8 @@ def into_reply(method: TelegramMethod[Any]) -> bool:
 def reply_payload(bot: Bot, method: TelegramMethod[Any]) -> dict[str, Any]:
     """``method`` as a webhook reply: its name under ``method`` and its parameters as the Bot API takes
     them, prepared like aiogram's session prepares a call (bot defaults filled in, enums as values)."""
-    payload: dict[str, Any] = {"method": method.__api_method__}
     files: dict[str, Any] = {}
-    for key, value in method.model_dump(warnings=False).items():
-        prepared = bot.session.prepare_value(value, bot=bot, files=files, _dumps_json=False)
-        if prepared is None or prepared == "":
-            continue  # aiogram's form leaves these out too
-        payload[key] = prepared
+    payload = {"method": method.__api_method__, **json_params(bot.session, bot, method, files)}
     if files:
         raise ValueError(f"{method.__api_method__} uploads files: it cannot go in a webhook reply")
     return payload
