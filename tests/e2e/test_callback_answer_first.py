@@ -20,6 +20,7 @@ async def test_the_callback_query_is_answered_before_the_message_is_edited(shop:
         edits = [c for c in shop.telegram.calls_for("editMessageText") if c.chat_id == bob.id and c.ok]
         edit = edits[-1]
         assert answer.ok and answer.finished <= edit.at, "the edit went out before the spinner stopped"
+        assert not answer.via_webhook_reply  # long polling has no webhook reply: the answer is a call
 
 
 async def test_a_press_whose_answer_is_refused_still_shows_the_screen(shop: Shop) -> None:

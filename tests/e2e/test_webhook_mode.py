@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import aiohttp
 import pytest
 
@@ -47,3 +49,38 @@ async def test_updates_arrive_by_webhook_and_forged_calls_are_refused(shop: Shop
         c for c in shop.telegram.calls_for("sendMessage") if str(c.params.get("chat_id")) == "6002"
     ]
     assert sends_to_eve == []
+
+
+#: bodies no Telegram would send, posted with the right secret
+NOT_JSON = {
+    "nested arrays": b"[" * 200_000,
+    "deep inside an update": b'{"update_id": 1, "x": ' + b"[" * 5_000 + b"]" * 5_000 + b"}",
+    "unterminated string": b'{"update_id": 1, "a": "' + b"x" * 200_000,
+    "not utf-8": b'{"update_id": 1, "a": "\xff\xfe"}',
+    "empty": b"",
+}
+
+
+async def test_a_body_that_is_not_json_is_refused_with_400_and_no_traceback(
+    shop: Shop, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    headers = {
+        "Content-Type": "application/json",
+        "X-Telegram-Bot-Api-Secret-Token": webhook_secret(shop.app.settings),
+    }
+    async with aiohttp.ClientSession() as http:
+        for name, body in NOT_JSON.items():
+            async with http.post(
+                f"http://127.0.0.1:{PORT}/webhooks/telegram", data=body, headers=headers
+            ) as resp:
+                assert resp.status == 400, name
+        # JSON that is no update is taken (Telegram would only send it again) and dropped
+        async with http.post(
+            f"http://127.0.0.1:{PORT}/webhooks/telegram", json={"a": 1}, headers=headers
+        ) as resp:
+            assert resp.status == 200
+    assert not [r for r in caplog.records if r.exc_info], "no traceback for a body from outside"
+    # the shop still serves customers
+    olga = shop.user(6003, first_name="Olga", language_code="en")
+    assert "Welcome, Olga" in (await olga.wait_reply(await olga.send("/start"))).text

@@ -758,3 +758,37 @@ async def test_wait_reply_waits_for_the_screen_that_follows_a_plain_callback_ans
         await user.wait_reply(await user.send("/menu"))
         reply = await user.wait_reply(await user.press_data("slow"))
         assert reply.text == "Slow screen"
+
+
+async def test_a_json_webhook_reply_runs_its_method(
+    telegram_emulator: TelegramEmulator, telegram_bot: Bot
+) -> None:
+    """Telegram runs the method a webhook names in a JSON reply (``method`` plus the Bot API parameters
+    as JSON values), and does not return its result to anybody."""
+    user = telegram_emulator.user(USER_ID)
+
+    async def hook(request: web.Request) -> web.Response:
+        update = await request.json()
+        query = update.get("callback_query")
+        if query is None:
+            return web.json_response({})
+        if query["data"] == "no-method":
+            return web.json_response({"callback_query_id": query["id"], "text": "lost"})
+        reply = {"method": "answerCallbackQuery", "callback_query_id": query["id"], "text": "Saved"}
+        return web.json_response({**reply, "show_alert": True, "cache_time": 0})
+
+    app = web.Application()
+    app.router.add_post("/webhook", hook)
+    async with aiohttp_server(app) as base_url:
+        assert await telegram_bot.set_webhook(f"{base_url}/webhook", drop_pending_updates=True)
+        await user.press_data("alert")
+        assert await user.wait_alert() == {"text": "Saved", "show_alert": True, "url": None}
+        (call,) = telegram_emulator.calls_for("answerCallbackQuery")
+        assert call.ok and call.via_webhook_reply
+        # a reply without a method is no call
+        update_id = await user.press_data("no-method")
+        await telegram_emulator.wait_until(lambda: update_id in telegram_emulator.hub.completed_at, timeout=3)
+        assert len(telegram_emulator.calls_for("answerCallbackQuery")) == 1
+        assert user.callback_answer(update_id) is None
+        assert await telegram_bot.delete_webhook()
+    assert telegram_emulator.internal_errors == []

@@ -10,8 +10,8 @@ died in between lost the payment for good. Here the payment is settled (stored u
   updates of a ``getUpdates`` answer before aiogram sees them, so the offset is advanced past them only
   after they are stored; should that fail, aiogram retries ``getUpdates`` with the same offset and
   Telegram sends them again;
-* webhook: :class:`SettleFirstRequestHandler` settles an authenticated payment update before answering;
-  should that fail it answers 500 and Telegram delivers the update again.
+* webhook: :class:`remnastore.bot.webhook.SettleFirstRequestHandler` settles an authenticated payment
+  update before answering; should that fail it answers 500 and Telegram delivers the update again.
 
 The update then goes through the dispatcher as usual; its handler finds the payment settled (a duplicate).
 What is lost before even this point is found by :mod:`remnastore.services.stars_reconciliation`.
@@ -21,22 +21,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.methods import GetUpdates, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import Update
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
-from aiohttp import web
 
 from remnastore.payments.base import PaymentEvent
 from remnastore.payments.stars import event_from_payment
 
 log = logging.getLogger(__name__)
-
-_PAYMENT_FIELDS = ("successful_payment", "refunded_payment")
 
 
 def payment_events(update: Update) -> list[PaymentEvent]:
@@ -111,41 +106,3 @@ class SettleBeforeAcknowledging(BaseRequestMiddleware):
                     log.exception("could not store a payment update; it is taken again from Telegram")
                     raise
         return response
-
-
-class SettleFirstRequestHandler(SimpleRequestHandler):
-    """Webhook: an authenticated payment update is settled before Telegram gets its 200."""
-
-    def __init__(self, *args: Any, intake: PaymentIntake, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._intake = intake
-
-    async def handle(self, request: web.Request) -> web.Response:
-        bot = await self.resolve_bot(request)
-        secret = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        if self.verify_secret(secret, bot):
-            update = await self._payment_update(request, bot)
-            if update is not None:
-                try:
-                    await self._intake.settle([update])
-                except Exception:
-                    log.exception("could not store a payment update; Telegram will deliver it again")
-                    return web.Response(status=500)
-        return await super().handle(request)
-
-    @staticmethod
-    async def _payment_update(request: web.Request, bot: Bot) -> Update | None:
-        body = await request.read()  # aiohttp keeps it for aiogram's own reading
-        if not any(field.encode() in body for field in _PAYMENT_FIELDS):
-            return None  # most updates: no second JSON parse
-        try:
-            raw = bot.session.json_loads(body)
-        except ValueError:
-            return None  # not JSON: left to the usual handling (nothing to store)
-        message = raw.get("message") if isinstance(raw, dict) else None
-        if not isinstance(message, dict) or not any(field in message for field in _PAYMENT_FIELDS):
-            return None
-        try:
-            return Update.model_validate(raw, context={"bot": bot})
-        except ValueError:
-            return None

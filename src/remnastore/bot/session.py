@@ -13,8 +13,11 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
+from aiohttp import FormData
 
+from remnastore.bot.api_json import JsonBody, json_params
 from remnastore.bot.send_budget import SendBudget, in_background, is_paced
+from remnastore.bot.webhook_reply import into_reply
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -55,6 +58,10 @@ class BotSession(AiohttpSession):
     * tries a call Telegram answered 429 again after its ``retry_after`` (at most :data:`MAX_TRIES`
       times within :data:`RETRY_WITHIN_SECONDS`), so a reply is not lost to a flood wait; a broadcast
       (``background_sends``) handles its 429s itself and is not retried here;
+    * posts a call without files as one JSON body (:mod:`remnastore.bot.api_json`) instead of a form of
+      JSON-dumped, URL-encoded values; a call with files stays multipart;
+    * puts a button press's first answer into the webhook's reply instead of sending it, when the
+      update came by webhook (:mod:`remnastore.bot.webhook_reply`);
     * keeps the parametrised ``Response[...]`` models it validates replies with alive: aiogram builds
       ``Response[<method's result type>]`` for every call and pydantic caches parametrised generic models
       only weakly, so without a strong reference each call creates (and compiles) a new model class.
@@ -71,6 +78,10 @@ class BotSession(AiohttpSession):
         method: TelegramMethod[TelegramType],
         timeout: int | None = None,  # noqa: ASYNC109 - aiogram's signature
     ) -> TelegramType:
+        if into_reply(method):
+            # a press's first answer goes in the webhook's reply (bot/webhook_reply.py): its result is
+            # True, and Telegram reports a webhook reply's errors to nobody
+            return cast("TelegramType", True)
         background = in_background()
         paced = self.budget is not None and is_paced(method.__api_method__)
         chat_id = _chat_of(method) if paced else None
@@ -107,6 +118,13 @@ class BotSession(AiohttpSession):
                 if chat_id is not None and self.budget is not None:
                     self.budget.pause_chat(chat_id, exc.retry_after)
                 await asyncio.sleep(exc.retry_after)
+
+    def build_form_data(self, bot: Bot, method: TelegramMethod[TelegramType]) -> FormData:
+        files: dict[str, Any] = {}
+        params = json_params(self, bot, method, files)
+        if files:
+            return super().build_form_data(bot, method)
+        return JsonBody(self.json_dumps(params).encode())
 
     def check_response(
         self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str

@@ -115,7 +115,9 @@ class TelegramEmulator(TelegramFaults, Served):
             raw, files = await read_request(request)
         except ApiError as exc:
             return web.json_response(exc.payload(), status=exc.error_code)
-        status, body = await self.execute(token, request.match_info["method"], raw, files)
+        status, body = await self.execute(
+            token, request.match_info["method"], raw, files, content_type=request.content_type
+        )
         return web.json_response(body, status=status)
 
     async def _handle_file(self, request: web.Request) -> web.Response:
@@ -139,6 +141,7 @@ class TelegramEmulator(TelegramFaults, Served):
         files: dict[str, UploadedFile] | None = None,
         *,
         via_webhook_reply: bool = False,
+        content_type: str | None = None,
     ) -> tuple[int, dict[str, Any]]:
         """Run one Bot API method; return the HTTP status and the JSON body Telegram would send."""
         files = files or {}
@@ -147,6 +150,7 @@ class TelegramEmulator(TelegramFaults, Served):
         name = entry[0] if entry else method
         params: dict[str, Any] = dict(raw)
         call = ApiCall(method=name, params=params, at=started, ok=False, via_webhook_reply=via_webhook_reply)
+        call.content_type = content_type
         chat_key: int | None = None
         try:
             if entry is None:

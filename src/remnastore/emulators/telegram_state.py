@@ -27,6 +27,8 @@ class ApiCall:
     index: int = 0
     finished: float = 0.0
     via_webhook_reply: bool = False
+    #: how the parameters came: ``application/json``, ``multipart/form-data``, a URL-encoded form ...
+    content_type: str | None = None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import hashlib
 from aiogram import Dispatcher
 from aiohttp import web
 
-from remnastore.bot.payment_intake import SettleFirstRequestHandler
+from remnastore.bot.webhook import SettleFirstRequestHandler
 from remnastore.cabinet.app import Cabinet
 from remnastore.config import Settings
 from remnastore.infra.shutdown import web_gate
