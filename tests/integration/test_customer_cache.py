@@ -16,6 +16,7 @@ from sqlalchemy import delete, event, update
 
 from remnastore.config.referrals import ReferralSettings
 from remnastore.db import Database
+from remnastore.db.changes import CustomerChanges
 from remnastore.db.models import Customer, Referral
 from remnastore.db.repositories import CustomerRepository
 from remnastore.db.repositories.referrals import ReferralRepository
@@ -149,8 +150,11 @@ async def test_referral_numbers_are_kept_until_a_write_changes_them(cached: Cach
         with statements(cached.db) as seen:
             return await rewards.stats(inviter.id), seen
 
-    first, seen = await numbers()
-    assert (first.invited, first.paying, first.earned) == (0, 0, []) and seen
+    first, seen = await numbers()  # kept at registration: a new customer has invited nobody
+    assert (first.invited, first.paying, first.earned) == (0, 0, []) and seen == []
+    await cached.customers.invalidate(CustomerChanges(ids={inviter.id}))
+    counted, seen = await numbers()
+    assert counted == first and seen  # counted in the database once dropped
     assert await numbers() == (first, [])
 
     async with cached.db.session() as session:  # an invitee (the inviter's own row is not written)

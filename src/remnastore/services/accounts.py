@@ -110,6 +110,7 @@ class AccountService:
                 first_name=row.first_name,
                 last_name=row.last_name,
                 last_seen_at=row.last_seen_at,
+                registered=arrival.created,
             )
         return arrival
 
