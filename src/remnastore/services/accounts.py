@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from remnastore.services.customer_cache import CustomerCache
 
 log = logging.getLogger(__name__)
+#: How many Telegram ids an :class:`AccountService` remembers as registered before it starts afresh.
+KNOWN_LIMIT = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,9 @@ class AccountService:
         self._default_language = default_language
         self._events = events
         self._cache = cache
+        #: Telegram ids this process found or registered in the database. Someone not among them is most
+        #: likely new: they are registered straight away (the registration finds an existing row itself).
+        self._known: set[int] = set()
 
     async def arrive(self, profile: TelegramProfile) -> Arrival:
         """Find or register (race-safe) the customer behind an update and refresh their profile.
@@ -117,9 +122,12 @@ class AccountService:
     async def _arrive(self, profile: TelegramProfile) -> tuple[Arrival, Customer]:
         async with self._db.session() as session:
             customers = CustomerRepository(session)
-            customer = await customers.get_by_telegram_id(profile.telegram_id)
+            customer = None
+            if profile.telegram_id in self._known:
+                customer = await customers.get_by_telegram_id(profile.telegram_id)
             created = False
             if customer is None:
+                # one statement for a new customer; a known one costs INSERT (nothing) and SELECT
                 customer, created = await customers.register(
                     profile.telegram_id,
                     username=profile.username,
@@ -130,7 +138,7 @@ class AccountService:
                 )
                 if created:
                     log.info("customer registered", extra={"customer_id": customer.id})
-            else:
+            if not created:
                 await customers.touch(
                     customer,
                     username=profile.username,
@@ -138,6 +146,9 @@ class AccountService:
                     last_name=_clip(profile.last_name, 128),
                 )
             arrival = Arrival(CustomerView.of(customer), created)
+        if len(self._known) >= KNOWN_LIMIT:
+            self._known.clear()
+        self._known.add(profile.telegram_id)
         if created and self._events is not None:  # told only once the registration is committed
             self._events.new_customer(
                 telegram_id=profile.telegram_id,
