@@ -204,3 +204,11 @@ async def test_a_customer_registered_elsewhere_is_found_and_refreshed(cached: Ca
 
     new = await elsewhere.arrive(TelegramProfile(6002, "Nina"))
     assert new.created and events == [6002]
+
+    # a restarted instance that has the customer in the shared cache looks them up (no INSERT first)
+    await arrive(cached, 6001, username="new_name")  # kept in the cache again
+    restarted = AccountService(cached.db, default_language="en", cache=cached.customers)
+    with statements(cached.db) as seen:
+        renamed = await restarted.arrive(TelegramProfile(6001, "Mira", username="third_name"))
+    assert renamed.customer.username == "third_name"
+    assert [s.lstrip().split()[0] for s in seen] == ["SELECT", "UPDATE"], seen

@@ -101,12 +101,13 @@ class AccountService:
         last_name = _clip(profile.last_name, 128)
         if self._cache is not None:
             cached = await self._cache.get(profile.telegram_id)
-            if (
-                cached is not None
-                and cached.matches(profile.username, first_name, last_name)
-                and utcnow() - cached.last_seen_at < LAST_SEEN_RESOLUTION
-            ):
-                return Arrival(cached.view, False)
+            if cached is not None:
+                self._remember(profile.telegram_id)  # their row exists: looked up first if needed
+                if (
+                    cached.matches(profile.username, first_name, last_name)
+                    and utcnow() - cached.last_seen_at < LAST_SEEN_RESOLUTION
+                ):
+                    return Arrival(cached.view, False)
         arrival, row = await self._arrive(profile)
         if self._cache is not None:
             await self._cache.put(
@@ -146,9 +147,7 @@ class AccountService:
                     last_name=_clip(profile.last_name, 128),
                 )
             arrival = Arrival(CustomerView.of(customer), created)
-        if len(self._known) >= KNOWN_LIMIT:
-            self._known.clear()
-        self._known.add(profile.telegram_id)
+        self._remember(profile.telegram_id)
         if created and self._events is not None:  # told only once the registration is committed
             self._events.new_customer(
                 telegram_id=profile.telegram_id,
@@ -156,6 +155,12 @@ class AccountService:
                 username=profile.username,
             )
         return arrival, customer
+
+    def _remember(self, telegram_id: int) -> None:
+        """Note a customer whose row exists (found, registered, or cached from it)."""
+        if len(self._known) >= KNOWN_LIMIT:
+            self._known.clear()
+        self._known.add(telegram_id)
 
     async def apply_start_payload(self, customer: CustomerView, payload: str | None, *, is_new: bool) -> None:
         """Record what a deep link carried. Referrals count only for customers who just arrived."""
