@@ -19,7 +19,7 @@ from tests.e2e.test_purchase_stars import open_invoice
 from tests.fixtures.shop import Shop
 from tests.fixtures.text import shows
 
-COLD_START_BOUND = 8  # registration: insert, select, the deep-link payload, the FSM reset
+COLD_START_BOUND = 2  # the shop's first customer: the registration (one INSERT), the settings loaded
 WARM_BOUND = 0
 NEW_CUSTOMER_STATEMENTS = 1  # INSERT ... ON CONFLICT DO NOTHING RETURNING (no lookup before it)
 REFERRAL_SCREEN_STATEMENTS = 2  # invited and paying counted together, commissions earned
