@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 #: How many Telegram ids an :class:`AccountService` remembers as registered before it starts afresh.
-KNOWN_LIMIT = 1_000_000
+KNOWN_LIMIT = 100_000  # about 7 MB
 
 
 @dataclass(frozen=True)
