@@ -16,6 +16,7 @@ from sqlalchemy import delete, event, update
 
 from remnastore.config.referrals import ReferralSettings
 from remnastore.db import Database
+from remnastore.db.changes import CustomerChanges
 from remnastore.db.models import Customer, Referral
 from remnastore.db.repositories import CustomerRepository
 from remnastore.db.repositories.referrals import ReferralRepository
@@ -149,8 +150,11 @@ async def test_referral_numbers_are_kept_until_a_write_changes_them(cached: Cach
         with statements(cached.db) as seen:
             return await rewards.stats(inviter.id), seen
 
-    first, seen = await numbers()
-    assert (first.invited, first.paying, first.earned) == (0, 0, []) and seen
+    first, seen = await numbers()  # kept at registration: a new customer has invited nobody
+    assert (first.invited, first.paying, first.earned) == (0, 0, []) and seen == []
+    await cached.customers.invalidate(CustomerChanges(ids={inviter.id}))
+    counted, seen = await numbers()
+    assert counted == first and seen  # counted in the database once dropped
     assert await numbers() == (first, [])
 
     async with cached.db.session() as session:  # an invitee (the inviter's own row is not written)
@@ -170,3 +174,41 @@ async def test_referral_numbers_are_kept_until_a_write_changes_them(cached: Cach
         await session.execute(delete(Referral).where(Referral.invitee_id == friend.id))
     gone, _ = await numbers()
     assert gone.invited == 0
+
+
+async def test_a_customer_registered_elsewhere_is_found_and_refreshed(cached: Cached) -> None:
+    """Another instance (or this one before a restart) registered the customer: their first update here
+    finds the row (not a second registration, no new-customer event) and writes the changed profile."""
+    first = await arrive(cached, 6001, username="old_name")
+    events: list[int] = []
+
+    class Events:
+        def new_customer(self, *, telegram_id: int, name: str, username: str | None) -> None:
+            events.append(telegram_id)
+
+    elsewhere = AccountService(
+        cached.db,
+        default_language="en",
+        events=Events(),
+        cache=None,  # type: ignore[arg-type]
+    )
+    arrival = await elsewhere.arrive(TelegramProfile(6001, "Mira", username="new_name", language_code="ru"))
+    assert not arrival.created and arrival.customer.id == first.id
+    assert arrival.customer.username == "new_name" and arrival.customer.language == "en"
+    assert events == []
+    with statements(cached.db) as seen:  # known to this instance now: one lookup, nothing to write
+        again = await elsewhere.arrive(TelegramProfile(6001, "Mira", username="new_name"))
+    assert again.customer == arrival.customer and len(seen) == 1 and seen[0].lstrip().startswith("SELECT")
+    async with cached.db.session() as session:
+        assert await CustomerRepository(session).count() == 1
+
+    new = await elsewhere.arrive(TelegramProfile(6002, "Nina"))
+    assert new.created and events == [6002]
+
+    # a restarted instance that has the customer in the shared cache looks them up (no INSERT first)
+    await arrive(cached, 6001, username="new_name")  # kept in the cache again
+    restarted = AccountService(cached.db, default_language="en", cache=cached.customers)
+    with statements(cached.db) as seen:
+        renamed = await restarted.arrive(TelegramProfile(6001, "Mira", username="third_name"))
+    assert renamed.customer.username == "third_name"
+    assert [s.lstrip().split()[0] for s in seen] == ["SELECT", "UPDATE"], seen

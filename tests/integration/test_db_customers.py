@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +14,8 @@ from sqlalchemy import func, select
 from remnastore.db import Database
 from remnastore.db.models import REFERRAL_CODE_ALPHABET, BalanceEntry, Customer
 from remnastore.db.repositories import CustomerRepository, InsufficientBalance
+from remnastore.db.repositories import customers as customers_module
+from remnastore.db.repositories.referrals import ReferralRepository
 from remnastore.domain.money import Money
 
 CONCURRENCY = 20
@@ -75,6 +80,72 @@ async def test_register_is_race_safe(database: Database) -> None:
             select(func.count()).select_from(Customer).where(Customer.telegram_id == 4242)
         )
     assert rows == 1
+
+
+class _Echo(logging.Handler):
+    """SQLAlchemy's echo: a statement, then ``[generated in ...]`` (compiled now) or ``[cached since
+    ...]`` (taken from the engine's compiled cache) with its parameters."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@contextmanager
+def compilations(prefix: str) -> Iterator[list[str]]:
+    """The cache marker (``generated``, ``cached``, ``no key``...) of each statement starting with
+    ``prefix`` executed inside the block."""
+    logger = logging.getLogger("sqlalchemy.engine.Engine")
+    echo, level, disabled = _Echo(), logger.level, logger.disabled
+    logger.addHandler(echo)
+    logger.setLevel(logging.INFO)
+    logger.disabled = False
+    markers: list[str] = []
+    try:
+        yield markers
+    finally:
+        logger.removeHandler(echo)
+        logger.setLevel(level)
+        logger.disabled = disabled
+        for statement, stats in zip(echo.lines, echo.lines[1:], strict=False):
+            if statement.startswith(prefix) and stats.startswith("["):
+                markers.append(stats[1:].split(" ")[0] + (" key" if stats.startswith("[no key") else ""))
+
+
+async def test_registration_is_compiled_once_then_taken_from_the_statement_cache(database: Database) -> None:
+    """Registering is INSERT ... ON CONFLICT DO NOTHING RETURNING, a construct SQLAlchemy does not cache
+    as such: every new customer compiled it afresh. The second registration (and a referral recorded
+    for the second invitee) must come from the cache."""
+    with compilations("INSERT INTO customers") as registered:
+        inviter = await register(database, 81, username="a")
+        first = await register(database, 82, first_name="B", referred_by_id=inviter.id)
+        second = await register(database, 83, first_name="C", referred_by_id=inviter.id)
+    assert registered == ["generated", "cached", "cached"]
+    assert (first.first_name, second.first_name, second.referred_by_id) == ("B", "C", inviter.id)
+
+    with compilations("INSERT INTO referrals") as recorded:
+        async with database.session() as session:
+            assert await ReferralRepository(session).record(inviter.id, first.id)
+        async with database.session() as session:
+            assert await ReferralRepository(session).record(inviter.id, second.id)
+            assert not await ReferralRepository(session).record(inviter.id, second.id)
+    assert recorded == ["generated", "cached", "cached"]
+
+
+async def test_a_referral_code_clash_is_retried_with_a_new_code(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = (await register(database, 91)).referral_code
+    codes = iter([taken, taken, "FRESH234"])
+    monkeypatch.setattr(customers_module, "new_referral_code", lambda: next(codes))
+    async with database.session() as session:
+        customer, created = await CustomerRepository(session).register(
+            92, username=None, first_name="N", last_name=None, language="en", start_payload=None
+        )
+    assert created and customer.referral_code == "FRESH234" and customer.telegram_id == 92
 
 
 async def test_register_keeps_the_referrer(database: Database) -> None:

@@ -7,17 +7,20 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from sqlalchemy import event, text
 from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.postgresql.dml import OnConflictDoNothing as PgDoNothing
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.dialects.sqlite.dml import OnConflictDoNothing as SqliteDoNothing
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool, StaticPool
+from sqlalchemy.sql.visitors import _TraverseInternalsType
 
 from remnastore.db.changes import CustomerChanges, TrackedSession, pop_changes
 from remnastore.infra.fencing import verify_fence
@@ -228,3 +231,55 @@ def dialect_of(session: AsyncSession) -> Dialect:
 def dialect_insert(session: AsyncSession, entity: Any) -> PgInsert | SqliteInsert:
     """An ``INSERT`` with ``on_conflict_do_nothing``/``_do_update`` for the session's dialect."""
     return pg_insert(entity) if dialect_of(session) == "postgresql" else sqlite_insert(entity)
+
+
+def _fixed_conflict_clause(*_args: Any, **_kwargs: Any) -> NoReturn:
+    raise TypeError("this INSERT always ends with ON CONFLICT DO NOTHING; use dialect_insert for others")
+
+
+class _PgDoNothing(PgDoNothing):
+    """``ON CONFLICT DO NOTHING`` without a target: no state, so the class alone is its cache key (as for
+    SQLAlchemy's own stateless elements such as ``true()``)."""
+
+    _traverse_internals: _TraverseInternalsType = []  # noqa: RUF012 (SQLAlchemy declares it so)
+
+
+class _SqliteDoNothing(SqliteDoNothing):
+    _traverse_internals: _TraverseInternalsType = []  # noqa: RUF012 (SQLAlchemy declares it so)
+
+
+class PgInsertIgnoring(PgInsert):
+    """PostgreSQL's ``INSERT ... ON CONFLICT DO NOTHING`` (no conflict target) that SQLAlchemy caches.
+
+    SQLAlchemy's dialect ``Insert`` and its ON CONFLICT clauses opt out of the statement cache, so each
+    execution compiled afresh. Here the clause is a fixed, stateless one; the rest of the statement is a
+    standard ``Insert`` (table, values, returning), whose cache key tells the SQL apart.
+    """
+
+    inherit_cache = True
+    on_conflict_do_nothing = _fixed_conflict_clause
+    on_conflict_do_update = _fixed_conflict_clause
+
+    def __init__(self, table: Any) -> None:
+        super().__init__(table)
+        self._post_values_clause = _PgDoNothing()
+
+
+class SqliteInsertIgnoring(SqliteInsert):
+    """SQLite's ``INSERT ... ON CONFLICT DO NOTHING``, cached (see :class:`PgInsertIgnoring`)."""
+
+    inherit_cache = True
+    on_conflict_do_nothing = _fixed_conflict_clause
+    on_conflict_do_update = _fixed_conflict_clause
+
+    def __init__(self, table: Any) -> None:
+        super().__init__(table)
+        self._post_values_clause = _SqliteDoNothing()
+
+
+def insert_ignoring_conflicts(session: AsyncSession, entity: Any) -> PgInsertIgnoring | SqliteInsertIgnoring:
+    """``dialect_insert(session, entity).on_conflict_do_nothing()``, compiled once per shape and dialect
+    and then taken from SQLAlchemy's statement cache (for statements executed on hot paths)."""
+    if dialect_of(session) == "postgresql":
+        return PgInsertIgnoring(entity)
+    return SqliteInsertIgnoring(entity)

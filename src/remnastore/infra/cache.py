@@ -87,6 +87,26 @@ class Cache:
         except (RedisError, OSError, TimeoutError) as exc:
             log.warning("cache unavailable: %s", type(exc).__name__)
 
+    async def set_many(self, entries: Iterable[tuple[str, str, str]], ttl_seconds: float) -> None:
+        """:meth:`set` of each ``(area, key, value)``, in order, in one request to Redis (a pipeline)."""
+        if ttl_seconds <= 0:
+            return
+        if self._redis is None:
+            for area, key, value in entries:
+                await self.set(area, key, value, ttl_seconds)
+            return
+        px = max(1, int(ttl_seconds * 1000))
+        try:
+            async with asyncio.timeout(REDIS_TIMEOUT):
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for area, key, value in entries:
+                        full = self.key(area, key)
+                        self._keep_prefetched(full, value)
+                        pipe.set(full, value, px=px)
+                    await pipe.execute()
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.warning("cache unavailable: %s", type(exc).__name__)
+
     async def delete(self, area: str, keys: Iterable[str]) -> None:
         full = [self.key(area, key) for key in keys]
         if not full:

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from remnastore.services.customer_cache import CustomerCache
 
 log = logging.getLogger(__name__)
+#: How many Telegram ids an :class:`AccountService` remembers as registered before it starts afresh.
+KNOWN_LIMIT = 100_000  # about 7 MB
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,9 @@ class AccountService:
         self._default_language = default_language
         self._events = events
         self._cache = cache
+        #: Telegram ids this process found or registered in the database. Someone not among them is most
+        #: likely new: they are registered straight away (the registration finds an existing row itself).
+        self._known: set[int] = set()
 
     async def arrive(self, profile: TelegramProfile) -> Arrival:
         """Find or register (race-safe) the customer behind an update and refresh their profile.
@@ -96,12 +101,13 @@ class AccountService:
         last_name = _clip(profile.last_name, 128)
         if self._cache is not None:
             cached = await self._cache.get(profile.telegram_id)
-            if (
-                cached is not None
-                and cached.matches(profile.username, first_name, last_name)
-                and utcnow() - cached.last_seen_at < LAST_SEEN_RESOLUTION
-            ):
-                return Arrival(cached.view, False)
+            if cached is not None:
+                self._remember(profile.telegram_id)  # their row exists: looked up first if needed
+                if (
+                    cached.matches(profile.username, first_name, last_name)
+                    and utcnow() - cached.last_seen_at < LAST_SEEN_RESOLUTION
+                ):
+                    return Arrival(cached.view, False)
         arrival, row = await self._arrive(profile)
         if self._cache is not None:
             await self._cache.put(
@@ -110,15 +116,19 @@ class AccountService:
                 first_name=row.first_name,
                 last_name=row.last_name,
                 last_seen_at=row.last_seen_at,
+                registered=arrival.created,
             )
         return arrival
 
     async def _arrive(self, profile: TelegramProfile) -> tuple[Arrival, Customer]:
         async with self._db.session() as session:
             customers = CustomerRepository(session)
-            customer = await customers.get_by_telegram_id(profile.telegram_id)
+            customer = None
+            if profile.telegram_id in self._known:
+                customer = await customers.get_by_telegram_id(profile.telegram_id)
             created = False
             if customer is None:
+                # one statement for a new customer; a known one costs INSERT (nothing) and SELECT
                 customer, created = await customers.register(
                     profile.telegram_id,
                     username=profile.username,
@@ -129,7 +139,7 @@ class AccountService:
                 )
                 if created:
                     log.info("customer registered", extra={"customer_id": customer.id})
-            else:
+            if not created:
                 await customers.touch(
                     customer,
                     username=profile.username,
@@ -137,6 +147,7 @@ class AccountService:
                     last_name=_clip(profile.last_name, 128),
                 )
             arrival = Arrival(CustomerView.of(customer), created)
+        self._remember(profile.telegram_id)
         if created and self._events is not None:  # told only once the registration is committed
             self._events.new_customer(
                 telegram_id=profile.telegram_id,
@@ -144,6 +155,12 @@ class AccountService:
                 username=profile.username,
             )
         return arrival, customer
+
+    def _remember(self, telegram_id: int) -> None:
+        """Note a customer whose row exists (found, registered, or cached from it)."""
+        if len(self._known) >= KNOWN_LIMIT:
+            self._known.clear()
+        self._known.add(telegram_id)
 
     async def apply_start_payload(self, customer: CustomerView, payload: str | None, *, is_new: bool) -> None:
         """Record what a deep link carried. Referrals count only for customers who just arrived."""

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from remnastore.db.changes import CustomerChanges
+from remnastore.domain.referrals import NO_REFERRALS, ReferralStats
 from remnastore.infra.cache import Cache
 from remnastore.services.accounts import CustomerView
 
@@ -73,7 +74,12 @@ class CustomerCache:
         first_name: str | None,
         last_name: str | None,
         last_seen_at: datetime,
+        registered: bool = False,
     ) -> None:
+        """Keep the customer (in one request to Redis). ``registered``: their row was committed a moment
+        ago by this update, so their referral numbers are known without asking the database: nobody can
+        have used their referral code yet (it is shown to them only after this), and a referral recorded
+        later drops these numbers like any other."""
         if self.ttl_seconds <= 0:
             return
         value = json.dumps(
@@ -86,17 +92,20 @@ class CustomerCache:
             },
             separators=(",", ":"),
         )
-        await self._cache.set(ID_AREA, str(view.id), str(view.telegram_id), self.ttl_seconds)
-        await self._cache.set(AREA, str(view.telegram_id), value, self.ttl_seconds)
+        entries = [(ID_AREA, str(view.id), str(view.telegram_id)), (AREA, str(view.telegram_id), value)]
+        if registered:
+            entries.append((REFERRALS_AREA, str(view.id), NO_REFERRALS.dumps()))
+        await self._cache.set_many(entries, self.ttl_seconds)
 
-    async def referral_numbers(self, customer_id: int) -> str | None:
-        """The referral numbers kept with :meth:`keep_referral_numbers` (serialised by the caller)."""
+    async def referral_numbers(self, customer_id: int) -> ReferralStats | None:
+        """The referral numbers kept with :meth:`keep_referral_numbers` (or at registration)."""
         if self.ttl_seconds <= 0:
             return None
-        return await self._cache.get(REFERRALS_AREA, str(customer_id))
+        raw = await self._cache.get(REFERRALS_AREA, str(customer_id))
+        return ReferralStats.loads(raw) if raw is not None else None
 
-    async def keep_referral_numbers(self, customer_id: int, value: str) -> None:
-        await self._cache.set(REFERRALS_AREA, str(customer_id), value, self.ttl_seconds)
+    async def keep_referral_numbers(self, customer_id: int, stats: ReferralStats) -> None:
+        await self._cache.set(REFERRALS_AREA, str(customer_id), stats.dumps(), self.ttl_seconds)
 
     async def invalidate(self, changes: CustomerChanges) -> None:
         """Drop the entries of changed customers (all of them when the rows are unknown) and the

@@ -8,9 +8,7 @@ pending, and the ``referral-rewards`` job gives them later (with back-off).
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -23,6 +21,7 @@ from remnastore.db.session import Database
 from remnastore.domain.catalogue import ADDON_KINDS
 from remnastore.domain.errors import ServiceUnavailable
 from remnastore.domain.money import Money
+from remnastore.domain.referrals import ReferralStats
 from remnastore.infra.clock import Clock
 from remnastore.panel.errors import PanelError
 from remnastore.services.access_grant import AccessGrant
@@ -41,25 +40,6 @@ class ReferralNotifier(Protocol):
         ...
 
     async def referral_commission(self, to: Recipient, *, amount: Money) -> None: ...
-
-
-@dataclass(frozen=True)
-class ReferralStats:
-    invited: int
-    paying: int
-    earned: list[Money]
-
-    def dumps(self) -> str:
-        earned = [[money.minor, money.currency] for money in self.earned]
-        return json.dumps([self.invited, self.paying, earned], separators=(",", ":"))
-
-    @classmethod
-    def loads(cls, raw: str) -> ReferralStats | None:
-        try:
-            invited, paying, earned = json.loads(raw)
-            return cls(int(invited), int(paying), [Money(int(m), str(c)) for m, c in earned])
-        except (ValueError, TypeError):
-            return None
 
 
 class ReferralRewards:
@@ -90,8 +70,7 @@ class ReferralRewards:
 
     async def stats(self, customer_id: int) -> ReferralStats:
         if self._cache is not None:
-            raw = await self._cache.referral_numbers(customer_id)
-            kept = ReferralStats.loads(raw) if raw is not None else None
+            kept = await self._cache.referral_numbers(customer_id)
             if kept is not None:
                 return kept
         async with self._db.session() as session:
@@ -99,7 +78,7 @@ class ReferralRewards:
             invited, paying = await referrals.count_invited_and_paying(customer_id)
             stats = ReferralStats(invited=invited, paying=paying, earned=await referrals.earned(customer_id))
         if self._cache is not None:
-            await self._cache.keep_referral_numbers(customer_id, stats.dumps())
+            await self._cache.keep_referral_numbers(customer_id, stats)
         return stats
 
     async def reward(self, order_id: str) -> None:

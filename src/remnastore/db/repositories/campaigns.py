@@ -9,7 +9,7 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remnastore.db.models import Campaign, CampaignAttribution, Customer, Order, OrderStatus, utcnow
-from remnastore.db.session import dialect_insert
+from remnastore.db.session import insert_ignoring_conflicts
 from remnastore.domain.money import Money
 
 PAID_STATUSES = (OrderStatus.PAID.value, OrderStatus.FULFILLED.value)
@@ -52,9 +52,8 @@ class CampaignRepository:
     async def attribute(self, campaign_id: int, customer_id: int) -> bool:
         """Attribute the customer to the campaign unless another campaign already has them."""
         statement = (
-            dialect_insert(self.session, CampaignAttribution)
+            insert_ignoring_conflicts(self.session, CampaignAttribution)
             .values(campaign_id=campaign_id, customer_id=customer_id, created_at=utcnow())
-            .on_conflict_do_nothing()
             .returning(CampaignAttribution.id)
         )
         return (await self.session.execute(statement)).scalar_one_or_none() is not None

@@ -10,7 +10,7 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remnastore.db.models import BalanceEntry, Customer, new_referral_code, utcnow
-from remnastore.db.session import dialect_insert
+from remnastore.db.session import dialect_insert, insert_ignoring_conflicts
 from remnastore.domain.money import Money
 
 REFERRAL_CODE_ATTEMPTS = 8
@@ -77,7 +77,7 @@ class CustomerRepository:
         for _ in range(REFERRAL_CODE_ATTEMPTS):
             now = utcnow()
             statement = (
-                dialect_insert(self.session, Customer)
+                insert_ignoring_conflicts(self.session, Customer)
                 .values(
                     telegram_id=telegram_id,
                     username=username,
@@ -91,7 +91,6 @@ class CustomerRepository:
                     updated_at=now,
                     last_seen_at=now,
                 )
-                .on_conflict_do_nothing()
                 .returning(Customer)  # the new row itself: one statement registers a new customer
                 .execution_options(populate_existing=True)
             )

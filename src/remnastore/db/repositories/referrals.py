@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from remnastore.db.changes import REFERRERS_NOTED, note_referrer
 from remnastore.db.models import BalanceEntry, Customer, Referral, ReferralReward, utcnow
-from remnastore.db.session import dialect_insert
+from remnastore.db.session import dialect_insert, insert_ignoring_conflicts
 from remnastore.domain.money import Money
 
 
@@ -30,9 +30,8 @@ class ReferralRepository:
         if (await self.session.execute(reverse)).first() is not None:
             return False
         statement = (
-            dialect_insert(self.session, Referral)
+            insert_ignoring_conflicts(self.session, Referral)
             .values(referrer_id=referrer_id, invitee_id=invitee_id, created_at=utcnow())
-            .on_conflict_do_nothing()
             .returning(Referral.id)
         )
         if (await self.session.execute(statement)).scalar_one_or_none() is None:
