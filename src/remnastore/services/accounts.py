@@ -121,7 +121,8 @@ class AccountService:
         return arrival
 
     async def _arrive(self, profile: TelegramProfile) -> tuple[Arrival, Customer]:
-        async with self._db.session() as session:
+        # each statement stands alone (the registration is race-safe by itself): no BEGIN and COMMIT
+        async with self._db.session(statementwise=True) as session:
             customers = CustomerRepository(session)
             customer = None
             if profile.telegram_id in self._known:
