@@ -41,7 +41,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.harness import ShopProcess, flush_redis, reset_database
+from bench.harness import LIFTED_PACE, ShopProcess, flush_redis, reset_database
 from bench.report import (
     Backend,
     ProcessStats,
@@ -337,8 +337,7 @@ async def main(backend: Backend) -> None:
                 telegram,
                 panel,
                 {
-                    "TELEGRAM_SEND_RATE": "1000",
-                    "TELEGRAM_CHAT_SEND_RATE": "30",
+                    **LIFTED_PACE,
                     "UPDATE_CONCURRENCY": str(int_env("BENCH_UPDATE_CONCURRENCY", 100)),
                 },
                 workers=workers,

@@ -11,6 +11,10 @@ process; the fake Telegram and the fake panel run in this one.
   (``answerCallbackQuery``/``editMessageText``/``sendMessage`` for that chat) seen by the fake Telegram;
 * the shop's cache hit rate over both phases, from its Prometheus counters.
 
+The shop's pace of messages is lifted as in ``bench_burst`` (``LIFTED_PACE``): with Telegram's 30 messages
+a second kept, the edits of the presses would be paced at 30 a second and the benchmark would measure
+that pace.
+
 Run: ``python -m bench.bench_updates`` (DATABASE_URL / REDIS_URL choose the backend).
 """
 
@@ -21,7 +25,7 @@ import itertools
 import time
 from dataclasses import dataclass, field
 
-from bench.harness import ShopProcess, cache_hit_rates, flush_redis, reset_database
+from bench.harness import LIFTED_PACE, ShopProcess, cache_hit_rates, flush_redis, reset_database
 from bench.report import (
     Backend,
     ProcessStats,
@@ -160,7 +164,7 @@ async def main(backend: Backend) -> None:
     await reset_database(backend)
     await flush_redis(backend)
     async with TelegramEmulator(reply_settle=0.0) as telegram, PanelEmulator() as panel:
-        shop = ShopProcess(backend, telegram, panel)
+        shop = ShopProcess(backend, telegram, panel, LIFTED_PACE)
         await shop.start(telegram)
         observer = Observer(telegram)
         watcher = asyncio.create_task(observer.run())

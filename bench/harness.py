@@ -81,6 +81,11 @@ async def flush_redis(backend: Backend) -> None:
         await client.aclose()
 
 
+#: The shop's pace of messages lifted for the benchmarks: the fake Telegram does not limit it, and the
+#: benchmarks measure the shop, not Telegram's 30 messages a second (bot/send_budget.py).
+LIFTED_PACE = {"TELEGRAM_SEND_RATE": "1000", "TELEGRAM_CHAT_SEND_RATE": "30"}
+
+
 def shop_env(
     backend: Backend,
     telegram: TelegramEmulator,
