@@ -43,3 +43,45 @@ async def test_changes_in_the_panel_show_at_once_when_announced(shop: Shop) -> N
     assert status == 200
     after = await lena.wait_reply(await lena.press_data(Nav(screen=Screen.SUBSCRIPTION).pack()))
     assert "Devices: 1 of" in after.text
+
+
+async def test_my_devices_after_my_subscription_asks_the_panel_only_for_the_devices(shop: Shop) -> None:
+    """The panel user found for "my subscription" is not looked up again for "my devices"; the devices
+    themselves are always asked of the panel, so a phone connected a moment ago is listed."""
+    mila = shop.user(7311, first_name="Mila", language_code="en")
+    await mila.wait_reply(await mila.send("/start"))
+    await mila.wait_reply(await mila.press("🎁 Free trial"))
+    await mila.wait_reply(await mila.press_data(Nav(screen=Screen.SUBSCRIPTION).pack()))
+    panel_user = shop.panel.user_by_telegram_id(7311)
+    assert panel_user is not None
+    shop.panel.add_device(panel_user["id"], "hwid-mila-phone")  # not announced: the panel is asked
+
+    requests = len(shop.panel.requests)
+    listing = await mila.wait_reply(await mila.press_data(Nav(screen=Screen.DEVICES).pack()))
+    assert "My devices (1" in listing.text, listing.text
+    asked = [(r.method, r.path.rsplit("/", 1)[0]) for r in shop.panel.requests[requests:]]
+    assert asked == [("GET", "/api/hwid/devices")], asked
+
+
+async def test_my_devices_without_a_subscription_asks_the_panel_nothing_once_it_was_asked(shop: Shop) -> None:
+    nina = shop.user(7312, first_name="Nina", language_code="en")
+    await nina.wait_reply(await nina.send("/start"))
+    await nina.wait_reply(await nina.press_data(Nav(screen=Screen.SUBSCRIPTION).pack()))  # no panel user
+    requests = len(shop.panel.requests)
+    refused = await nina.wait_alert(await nina.press_data(Nav(screen=Screen.DEVICES).pack()))
+    assert refused["text"] == "You have no active access yet."
+    assert shop.panel.requests[requests:] == []
+
+
+async def test_my_devices_of_a_panel_user_deleted_meanwhile_looks_them_up_afresh(shop: Shop) -> None:
+    """The seller deleted the customer's panel user by hand after "my subscription" cached it: the device
+    list is refused by the panel, and the customer is told they have no access instead of an error."""
+    olga = shop.user(7313, first_name="Olga", language_code="en")
+    await olga.wait_reply(await olga.send("/start"))
+    await olga.wait_reply(await olga.press("🎁 Free trial"))
+    await olga.wait_reply(await olga.press_data(Nav(screen=Screen.SUBSCRIPTION).pack()))
+    panel_user = shop.panel.user_by_telegram_id(7313)
+    assert panel_user is not None
+    shop.panel.delete_user(panel_user["id"])
+    refused = await olga.wait_alert(await olga.press_data(Nav(screen=Screen.DEVICES).pack()))
+    assert refused["text"] == "You have no active access yet."

@@ -189,6 +189,10 @@ class PanelEmulator(PanelFaults, Served):
         found = [r for r in self._users.values() if r["telegramId"] == telegram_id]
         return self.render(found[0]) if found else None
 
+    def delete_user(self, user_ref: int | str) -> None:
+        """Delete a user as a seller does in the panel's own pages: nothing is announced to the shop."""
+        del self._users[self._record(user_ref)["id"]]
+
     def add_squad(self, name: str) -> str:
         squad_uuid = str(uuid_lib.uuid4())
         self._squads[squad_uuid] = name

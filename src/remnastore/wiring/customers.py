@@ -88,7 +88,7 @@ def build_customers(core: Core) -> Customers:
         access=access,
         subscriptions=subscriptions,
         device_limits=device_limits,
-        devices=DeviceService(core.panel, panel_link, device_limits),
+        devices=DeviceService(core.panel, panel_link, device_limits, core.panel_cache),
         menu=MenuOptions(
             devices_enabled=settings.shop.devices_enabled,
             mini_app=settings.links.mini_app,
