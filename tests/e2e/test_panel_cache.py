@@ -63,10 +63,14 @@ async def test_my_devices_after_my_subscription_asks_the_panel_only_for_the_devi
     assert asked == [("GET", "/api/hwid/devices")], asked
 
 
-async def test_my_devices_without_a_subscription_asks_the_panel_nothing_once_it_was_asked(shop: Shop) -> None:
+@pytest.mark.parametrize("first", [Screen.SUBSCRIPTION, Screen.DEVICES])
+async def test_my_devices_without_a_subscription_asks_the_panel_nothing_once_it_was_asked(
+    shop: Shop, first: Screen
+) -> None:
     nina = shop.user(7312, first_name="Nina", language_code="en")
     await nina.wait_reply(await nina.send("/start"))
-    await nina.wait_reply(await nina.press_data(Nav(screen=Screen.SUBSCRIPTION).pack()))  # no panel user
+    pressed = await nina.press_data(Nav(screen=first).pack())  # the panel is asked: no user
+    await (nina.wait_reply(pressed) if first is Screen.SUBSCRIPTION else nina.wait_alert(pressed))
     requests = len(shop.panel.requests)
     refused = await nina.wait_alert(await nina.press_data(Nav(screen=Screen.DEVICES).pack()))
     assert refused["text"] == "You have no active access yet."

@@ -73,6 +73,8 @@ class DeviceService:
             log.info("cached panel user is gone: looking it up", extra={"customer_id": customer.id})
         user = await self._link.find(customer)
         if user is None:
+            if self._cache is not None:  # as "my subscription" keeps it: asked again after the TTL
+                await self._cache.put(customer, PanelSnapshot(None, None), with_devices=True)
             raise DomainError("error-no-panel-user")
         devices = await self._call_list(user.ref)
         if self._cache is not None:
