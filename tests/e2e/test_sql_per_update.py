@@ -206,3 +206,16 @@ async def test_a_new_customers_start_costs_few_redis_requests(shop: Shop) -> Non
         per_start.append(round_trips() - before)
     # the median: a scheduled job of the shop may use Redis during one of them
     assert sorted(per_start)[len(per_start) // 2] <= NEW_CUSTOMER_REDIS_REQUESTS, per_start
+
+
+async def test_a_tariffs_periods_cost_no_statement_without_a_pending_promo_code(shop: Shop) -> None:
+    """The periods of a tariff show a discount only for a customer with a pending promo code; whether
+    there is one comes with the cached customer, so the screen reads no database for everybody else."""
+    tess = shop.user(7401, first_name="Tess", language_code="en")
+    await tess.wait_reply(await tess.send("/start"))
+    await tess.wait_reply(await tess.send("/buy"))
+    with statements_per_update(shop.db) as counts:
+        periods = await tess.press("Standard")
+        reply = await tess.wait_reply(periods)
+    assert "1 month" in " ".join(reply.button_texts), reply.button_texts
+    assert counts[periods] == 0

@@ -182,6 +182,11 @@ async def new_customer(db: Database, telegram_id: int, *, balance: int = 0) -> C
                 is_banned=False,
             )
         )
+    return await customer_view(db, telegram_id)
+
+
+async def customer_view(db: Database, telegram_id: int) -> CustomerView:
+    """The customer as the next update sees them (the bot reads the view afresh for every update)."""
     async with db.session() as session:
         from sqlalchemy import select
 

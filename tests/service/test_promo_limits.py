@@ -15,7 +15,7 @@ from remnastore.domain.money import Money
 from remnastore.payments.base import EventKind
 from remnastore.services.promos import Reservation
 from remnastore.services.settlement import Outcome
-from tests.service.fakes import new_customer
+from tests.service.fakes import customer_view, new_customer
 from tests.service.promo_support import activation, checkout, pending_code, promo_code, refused, used
 from tests.service.shop import NOW, Shop, event
 
@@ -200,6 +200,7 @@ async def test_a_code_that_expired_after_it_was_remembered_is_refused_at_checkou
     promo_id = await promo_code(shop, "BRIEF", valid_until=NOW + timedelta(minutes=1))
     ann = await new_customer(shop.db, 921)
     await shop.promos.redeem(ann, "BRIEF")
+    ann = await customer_view(shop.db, ann.telegram_id)  # the next update: with the pending code
     assert await shop.promos.offer(ann, "standard") is not None
     shop.clock.advance(timedelta(minutes=1))
     assert await shop.promos.offer(ann, "standard") is None
@@ -222,6 +223,7 @@ async def test_a_discount_for_other_tariffs_is_neither_offered_nor_reserved(shop
     promo_id = await promo_code(shop, "FAMILY", tariff_codes=["family"])
     ann = await new_customer(shop.db, 924)
     await shop.promos.redeem(ann, "FAMILY")
+    ann = await customer_view(shop.db, ann.telegram_id)
     assert await shop.promos.offer(ann, "standard") is None
     assert await shop.promos.offer(ann, "family") is not None
     order_id, reservation = await checkout(shop, ann, "standard")

@@ -13,7 +13,7 @@ from remnastore.domain.errors import ServiceUnavailable
 from remnastore.domain.money import Money
 from remnastore.payments.base import EventKind
 from remnastore.services.promos import Reservation
-from tests.service.fakes import new_customer
+from tests.service.fakes import customer_view, new_customer
 from tests.service.logs import lines
 from tests.service.promo_support import activation, checkout, pending_code, promo_code, used
 from tests.service.shop import NOW, Shop, event
@@ -290,6 +290,7 @@ async def test_a_customer_holding_the_last_use_can_check_out_again(shop: Shop) -
     ann = await new_customer(shop.db, 980)
     await shop.promos.redeem(ann, "MINE")
     await checkout(shop, ann)
+    ann = await customer_view(shop.db, ann.telegram_id)
     assert await shop.promos.offer(ann, "standard") is not None  # the use is hers, not used up
     order_id, reservation = await checkout(shop, ann)
     assert reservation.discount is not None and (await shop.get(order_id)).amount_minor == 17910

@@ -47,6 +47,8 @@ class CustomerView:
     referral_code: str
     panel_user_id: int | None
     panel_uuid: str | None
+    #: the promo code the customer entered and has not used yet (checked again when it is applied)
+    pending_promo_code: str | None
 
     @property
     def panel_ref(self) -> int | str | None:
@@ -65,6 +67,7 @@ class CustomerView:
             referral_code=customer.referral_code,
             panel_user_id=customer.panel_user_id,
             panel_uuid=customer.panel_uuid,
+            pending_promo_code=customer.pending_promo_code,
         )
 
 

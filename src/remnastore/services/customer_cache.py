@@ -61,7 +61,10 @@ class CustomerCache:
                 last_name=data["last_name"],
                 last_seen_at=datetime.fromtimestamp(data["seen"], UTC),
             )
-        except (ValueError, KeyError, TypeError):
+        except TypeError:  # written by an earlier version with other fields: read afresh
+            await self._cache.delete(AREA, [str(telegram_id)])
+            return None
+        except (ValueError, KeyError):
             log.warning("unreadable customer cache entry dropped")
             await self._cache.delete(AREA, [str(telegram_id)])
             return None

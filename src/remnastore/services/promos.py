@@ -191,7 +191,12 @@ class PromoService:
     # checkout
 
     async def offer(self, customer: CustomerView, tariff_code: str) -> Discount | None:
-        """The discount the customer's pending code would give on ``tariff_code`` now (nothing reserved)."""
+        """The discount the customer's pending code would give on ``tariff_code`` now (nothing reserved).
+
+        A customer without a pending code costs no statement (``CustomerView`` carries it, and a change of
+        the customer's row drops the cached view)."""
+        if customer.pending_promo_code is None:
+            return None
         async with self._db.session() as session:
             row = await CustomerRepository(session).get(customer.id)
             code = row.pending_promo_code if row is not None else None
