@@ -18,9 +18,8 @@ async def one_transaction(db: Database, *, statementwise: bool) -> bool:
         return bool(first == (await session.execute(text("SELECT txid_current()"))).scalar_one())
 
 
-async def test_on_postgresql_each_statement_commits_by_itself(database: Database, db_backend: str) -> None:
-    if db_backend != "postgres":
-        pytest.skip("PostgreSQL's transactions")
+@pytest.mark.postgres
+async def test_on_postgresql_each_statement_commits_by_itself(database: Database) -> None:
     assert await one_transaction(database, statementwise=False)
     assert not await one_transaction(database, statementwise=True)
     assert await one_transaction(database, statementwise=False)  # the pooled connection is reset
