@@ -45,8 +45,9 @@ Prefetch = Callable[[StorageKey], list[str]]
 LOCK_MS = 60_000
 #: How often a chat locked by another instance or worker is tried again.
 RETRY_SECONDS = 0.05
-#: A release waits at most this long for a request to travel with.
-RELEASE_DELAY = 0.002
+#: A release waits at most this long for a request to travel with (another instance or worker waiting for
+#: the chat polls every RETRY_SECONDS anyway; at 200 updates a second nearly every release travels).
+RELEASE_DELAY = 0.02
 _RATE_ARGS = 7  # the arguments of rate_limit_hit after its two keys
 
 # KEYS: lock, state, data, rate state, rate hits, then n_pre keys to read, then n_rel locks to release.
