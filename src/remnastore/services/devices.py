@@ -110,12 +110,9 @@ class DeviceService:
             return await self._panel.list_devices(ref)
         except PanelUnavailable as exc:
             raise ServiceUnavailable() from exc
-        except PanelNotFound as exc:
-            if gone_ok:
-                return None
-            log.error("panel refused the device list: %s", exc)
-            raise ServiceUnavailable() from exc
         except PanelError as exc:
+            if gone_ok and isinstance(exc, PanelNotFound):
+                return None
             log.error("panel refused the device list: %s", exc)
             raise ServiceUnavailable() from exc
 
