@@ -44,6 +44,7 @@ from typing import Any
 from bench.harness import LIFTED_PACE, ShopProcess, flush_redis, reset_database
 from bench.report import (
     Backend,
+    CollectorPauses,
     ProcessStats,
     backend_from_env,
     emit,
@@ -292,9 +293,10 @@ async def burst(
     concurrent = customers_for(telegram, FIRST_TELEGRAM_ID + size * 10, size)
     load = load_average()
     progress(f"burst of {size}: everything at once (load {load})")
-    before = await run.mark()
-    await within_one_second(concurrent, lambda c: c.everything(observer))
-    after = await run.mark()
+    with CollectorPauses() as collector:
+        before = await run.mark()
+        await within_one_second(concurrent, lambda c: c.everything(observer))
+        after = await run.mark()
     updates = size * 4
     latencies = concurrent[0].latencies
     together = {
@@ -304,6 +306,7 @@ async def burst(
         "updates_per_second": round(updates / (after[0] - before[0]), 1),
         "first_answer": latency_summary([x for kind in KINDS for x in latencies[kind]]),
         "first_answer_by_kind": {kind: latency_summary(latencies[kind]) for kind in KINDS},
+        "load_generator_gc": collector.summary(),
     }
     phased = customers_for(telegram, FIRST_TELEGRAM_ID + size * 10 + size, size)
     by_kind: dict[str, Any] = {}
@@ -316,10 +319,15 @@ async def burst(
     for kind, action in steps:
         load = load_average()
         progress(f"burst of {size}: phase {kind} (load {load})")
-        before = await run.mark()
-        await within_one_second(phased, action)
-        after = await run.mark()
-        by_kind[kind] = {"load_avg_1m": load, **Run.per_update(before, after, size)}
+        with CollectorPauses() as collector:
+            before = await run.mark()
+            await within_one_second(phased, action)
+            after = await run.mark()
+        by_kind[kind] = {
+            "load_avg_1m": load,
+            **Run.per_update(before, after, size),
+            "load_generator_gc": collector.summary(),
+        }
     by_kind["first_view_latency"] = latency_summary(phased[0].latencies["first_view"])
     return {"burst": together, "phases": by_kind}
 

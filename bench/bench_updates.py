@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from bench.harness import LIFTED_PACE, ShopProcess, cache_hit_rates, flush_redis, reset_database
 from bench.report import (
     Backend,
+    CollectorPauses,
     ProcessStats,
     backend_from_env,
     emit,
@@ -187,12 +188,14 @@ async def main(backend: Backend) -> None:
             before = await shop.metrics()
             cpu0, here0 = shop.stats.cpu_seconds(), here.cpu_seconds()
             progress(f"full load for {full_seconds:.0f} s")
-            t0 = time.monotonic()
-            presses = await full_load(observer, users, full_seconds)
-            elapsed = time.monotonic() - t0
+            with CollectorPauses() as full_gc:
+                t0 = time.monotonic()
+                presses = await full_load(observer, users, full_seconds)
+                elapsed = time.monotonic() - t0
             cpu1, here1 = shop.stats.cpu_seconds(), here.cpu_seconds()
             progress(f"{presses} presses, {presses / elapsed:.0f}/s; offered load {rate:.0f}/s")
-            latencies, skipped = await offered_load(observer, users, rate, rate_seconds)
+            with CollectorPauses() as offered_gc:
+                latencies, skipped = await offered_load(observer, users, rate, rate_seconds)
             cpu2 = shop.stats.cpu_seconds()
             offered_cpu = (cpu2 - cpu1) / max(1, len(latencies)) * 1000
             after = await shop.metrics()
@@ -205,6 +208,7 @@ async def main(backend: Backend) -> None:
                     "shop_cpu_seconds_per_1000_updates": round((cpu1 - cpu0) / presses * 1000, 3),
                     "shop_cpu_utilisation": round((cpu1 - cpu0) / elapsed, 2),
                     "driver_cpu_utilisation": round((here1 - here0) / elapsed, 2),
+                    "driver_gc": full_gc.summary(),
                 },
                 "offered_load": {
                     "presses_per_second": rate,
@@ -212,6 +216,7 @@ async def main(backend: Backend) -> None:
                     "skipped_all_customers_busy": skipped,
                     **latency_summary(latencies),
                     "shop_cpu_seconds_per_1000_updates": round(offered_cpu, 3),
+                    "driver_gc": offered_gc.summary(),
                 },
                 "cold_start": latency_summary(cold),
                 "unanswered_presses": observer.unanswered,

@@ -12,6 +12,7 @@ in-process state), so ``make bench`` runs each benchmark once per backend.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -23,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -141,6 +143,50 @@ class ProcessStats:
 
             return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         return math.nan
+
+
+class CollectorPauses:
+    """The load generator's own garbage collector, kept out of a measured phase.
+
+    The emulators keep every update and call they saw, so the load generator holds hundreds of thousands
+    of objects, and its full collections stopped it for up to a quarter of a second (two seconds in all
+    in a 20-second full-load run): every answer arriving meanwhile was timed late, and a closed loop of
+    customers stood still. On entering, everything alive is collected and frozen (``gc.freeze``: left out
+    of later collections) and the collector is switched off until the phase ends (the garbage of one
+    phase is collected after it). ``summary()`` tells how many collections ran during the phase anyway
+    and how long the longest stopped the load generator, so a result can be checked for them.
+    """
+
+    def __init__(self) -> None:
+        self._started = 0.0
+        self.pauses: list[float] = []
+
+    def _watch(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append(time.perf_counter() - self._started)
+
+    def __enter__(self) -> CollectorPauses:
+        gc.collect()
+        gc.freeze()
+        gc.disable()
+        gc.callbacks.append(self._watch)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        gc.callbacks.remove(self._watch)
+        gc.enable()
+
+    def summary(self) -> dict[str, float | int]:
+        return {
+            "collections": len(self.pauses),
+            "longest_pause_ms": round(max(self.pauses, default=0.0) * 1000, 1),
+            "total_pause_ms": round(sum(self.pauses) * 1000, 1),
+            "load_generator_peak_rss_mb": ProcessStats(os.getpid()).peak_rss_mb(),
+        }
 
 
 def report(name: str, backend: Backend, metrics: dict[str, Any]) -> dict[str, Any]:
