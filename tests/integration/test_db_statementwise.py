@@ -1,7 +1,10 @@
 """Units of work whose statements stand alone: on PostgreSQL each statement commits by itself (no BEGIN
-and COMMIT round trips); a normal unit of work is one transaction. On SQLite both are transactions."""
+and COMMIT round trips); a normal unit of work is one transaction. On SQLite both are transactions, and
+the statementwise ones (a customer's arrival) take turns in the process."""
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 from sqlalchemy import select, text
@@ -38,3 +41,30 @@ async def test_a_statementwise_failure_keeps_what_was_written_before_it_on_postg
     async with database.session() as session:
         kept = (await session.execute(select(Customer.id).where(Customer.telegram_id == 5001))).first()
     assert (kept is not None) == (db_backend == "postgres")  # SQLite: one transaction, rolled back
+
+
+async def test_a_crowd_of_arrivals_takes_turns_on_sqlite_and_runs_together_on_postgresql(
+    database: Database, db_backend: str
+) -> None:
+    """A burst of newcomers registering at once. SQLite has one writer: colliding writers wait in its
+    busy handler, which sleeps up to 100 ms between tries, and a 200-customer burst waited over a second
+    for its welcome. So on SQLite these short write units queue in the process, one at a time, in order;
+    PostgreSQL takes them all together. Every newcomer is registered either way."""
+    inside = most = 0
+
+    async def arrive(n: int) -> None:
+        nonlocal inside, most
+        async with database.session(statementwise=True) as session:
+            inside += 1
+            most = max(most, inside)
+            await CustomerRepository(session).register(
+                7000 + n, username=None, first_name=f"N{n}", last_name=None, language="en", start_payload=None
+            )
+            await asyncio.sleep(0.005)
+            inside -= 1
+
+    await asyncio.gather(*(arrive(n) for n in range(20)))
+    assert most == (1 if db_backend == "sqlite" else 20)
+    async with database.session() as session:
+        ids = (await session.execute(select(Customer.telegram_id).where(Customer.telegram_id >= 7000))).all()
+    assert len(ids) == 20

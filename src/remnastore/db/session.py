@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -172,6 +173,11 @@ class Database:
             if self.engine.dialect.name == "postgresql"
             else self.sessionmaker
         )
+        # SQLite: one writer at a time. Short write units queue here, in order, instead of colliding
+        # in SQLite, whose busy handler retries a locked database after sleeps of up to 100 ms
+        self._sqlite_writer: asyncio.Lock | None = (
+            asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
+        )
         self.on_customers_changed: Callable[[CustomerChanges], Awaitable[None]] | None = None
 
     @property
@@ -190,7 +196,15 @@ class Database:
         the BEGIN and COMMIT round trips (two of a lone statement's three), and an error does not undo
         the statements before it. Cached customers are invalidated after it the same way.
         """
-        maker = self._statementwise if statementwise else self.sessionmaker
+        if statementwise and self._sqlite_writer is not None:
+            async with self._sqlite_writer, self._unit(self.sessionmaker) as session:
+                yield session
+            return
+        async with self._unit(self._statementwise if statementwise else self.sessionmaker) as session:
+            yield session
+
+    @asynccontextmanager
+    async def _unit(self, maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
         async with maker() as session:
             try:
                 yield session
