@@ -14,9 +14,11 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ChatAction
 from aiogram.types import (
     BufferedInputFile,
+    CopyTextButton,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
+    WebAppInfo,
 )
 
 from remnastore.bot.session import BotSession
@@ -25,10 +27,16 @@ from tests.fixtures.telegram import TEST_BOT_TOKEN
 from tests.integration.test_telegram_emulator import tiny_png
 
 USER_ID = 5201
+#: every kind of button the shop sends: the keyboard is dumped apart from the other parameters
 KEYBOARD = InlineKeyboardMarkup(
     inline_keyboard=[
         [InlineKeyboardButton(text="Тариф «Стандарт» — 3 мес", callback_data="bm:standard:3m:stars")],
         [InlineKeyboardButton(text="Site", url="https://example.com/?a=1&b=2")],
+        [
+            InlineKeyboardButton(text="Cabinet", web_app=WebAppInfo(url="https://shop.example.com/app")),
+            InlineKeyboardButton(text="Copy", copy_text=CopyTextButton(text="vless://key")),
+        ],
+        [InlineKeyboardButton(text="Share", switch_inline_query_current_chat="")],
     ]
 )
 
@@ -93,6 +101,13 @@ async def test_a_call_without_files_is_one_json_body_with_the_same_parameters(
     sent = seen["sendMessage"][1][1]
     assert sent["parse_mode"] == "HTML"  # the bot's default
     assert sent["reply_markup"]["inline_keyboard"][0][0]["text"] == "Тариф «Стандарт» — 3 мес"
+    assert sent["reply_markup"]["inline_keyboard"][2] == [
+        {"text": "Cabinet", "web_app": {"url": "https://shop.example.com/app"}},
+        {"text": "Copy", "copy_text": {"text": "vless://key"}},
+    ]
+    assert sent["reply_markup"]["inline_keyboard"][3] == [
+        {"text": "Share", "switch_inline_query_current_chat": ""}
+    ]
     assert "parse_mode" not in seen["plain"][1][1]
 
 

@@ -5,12 +5,17 @@ its own, then the whole URL-encoded. Telegram takes the same parameters as one `
 body; :func:`json_params` prepares them as aiogram does (bot defaults such as ``parse_mode`` filled in,
 enums as their values, dates as timestamps, ``None`` and empty strings left out), only not dumped one by
 one. A file upload cannot go in JSON: its ``attach://`` names are collected in ``files``.
+
+An inline keyboard, the bulk of most calls, is dumped by pydantic-core in one go: its buttons hold only
+strings, booleans and small objects of them, for which aiogram's preparation (walked value by value, in
+Python) only leaves out what is ``None``. That took three quarters of the time of preparing an edit.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from aiogram.types import InlineKeyboardMarkup
 from aiohttp import FormData
 from aiohttp.payload import BytesPayload, Payload
 
@@ -25,12 +30,22 @@ def json_params(
 ) -> dict[str, Any]:
     """``method``'s parameters, prepared by ``session`` as for a form but not dumped one by one."""
     params: dict[str, Any] = {}
-    for key, value in method.model_dump(warnings=False).items():
+    keyboard = method.__dict__.get("reply_markup")
+    if not isinstance(keyboard, InlineKeyboardMarkup):
+        keyboard = None  # other keyboards are prepared as aiogram does
+    for key, value in method.model_dump(
+        warnings=False, exclude=_KEYBOARD if keyboard is not None else None
+    ).items():
         prepared = session.prepare_value(value, bot=bot, files=files, _dumps_json=False)
         if prepared is None or prepared == "":
             continue  # aiogram's form leaves these out too
         params[key] = prepared
+    if keyboard is not None:
+        params["reply_markup"] = keyboard.model_dump(warnings=False, exclude_none=True)
     return params
+
+
+_KEYBOARD = {"reply_markup"}
 
 
 class JsonBody(FormData):
