@@ -1,7 +1,7 @@
 """The container files agree with each other and with the docs: the image's pg_dump/pg_restore have the
 compose server's PostgreSQL major version, compose cannot fall back to a default database password, the
 seller's catalogue is mounted, a configuration error does not restart the bot forever, metrics stay on the
-host, and the build context holds no secrets or local state."""
+host, the image has the speed extra, and the build context holds no secrets or local state."""
 
 import fnmatch
 import re
@@ -32,6 +32,18 @@ def test_the_base_image_pins_a_debian_release() -> None:
     match = re.fullmatch(r"python:3\.11-slim-(\w+)", image)
     assert match is not None, f"{image} follows whatever Debian release is current"
     assert match[1] in DEBIAN_POSTGRESQL_CLIENT
+
+
+def test_the_image_installs_the_speed_extra() -> None:
+    """The container is how most sellers run the shop: it gets the faster event loop and Redis parser
+    that EVENT_LOOP=auto and redis-py pick up when installed (docs/performance.md)."""
+    installs = [
+        ln for ln in (DEPLOY / "Dockerfile").read_text().splitlines() if ln.startswith("RUN pip install")
+    ]
+    assert installs == ["RUN pip install '.[speed]' && rm -rf /app/src /app/build"]
+    speed = re.search(r"^speed = \[(.*)\]$", (ROOT / "pyproject.toml").read_text(), re.MULTILINE)
+    assert speed is not None
+    assert "uvloop" in speed[1] and "hiredis" in speed[1]
 
 
 def test_pg_dump_in_the_image_matches_the_compose_postgres() -> None:
