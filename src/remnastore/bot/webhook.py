@@ -13,8 +13,8 @@ aiogram's handler does (``request.json()`` then ``Update.model_validate``).
 * anything else is handled in the background, with the dispatcher's ``feed_update``, as aiogram's
   ``handle_in_background`` does; a method a handler returns is still sent (``silent_call_request``);
 * the message whose button was pressed comes without its keyboard and text entities parsed
-  (:class:`WebhookUpdate`): building a model per button was a third of an update's parsing, and no
-  handler reads them;
+  (:class:`WebhookUpdate`): building a model per button and per entity was nearly half of parsing a
+  press, and no handler reads them;
 * a button press is answered in the webhook's reply: before replying, the handler waits (at most
   :data:`remnastore.bot.webhook_reply.REPLY_WAIT_SECONDS`) for the press's first ``answerCallbackQuery``
   or the end of its handling (:mod:`remnastore.bot.webhook_reply`). Other updates are replied to at once.
@@ -44,7 +44,7 @@ _SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 class PressedMessage(Message):
     """The message whose button was pressed, as it comes with the press: its keyboard and its text's
     entities are kept as Telegram sent them (plain JSON values), not built into aiogram's models (a model
-    per button and per entity, a third of the cost of parsing a press). The shop edits or answers this
+    per button and per entity, nearly half the cost of parsing a press). The shop edits or answers this
     message and reads its text, never its keyboard or entities."""
 
     reply_markup: Any = None

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Literal, NoReturn
 
@@ -194,18 +194,14 @@ class Database:
         ``statementwise=True`` is for a unit whose statements each stand alone (reads, an ``INSERT ...
         ON CONFLICT``, a single ``UPDATE``): on PostgreSQL every statement commits by itself, which saves
         the BEGIN and COMMIT round trips (two of a lone statement's three), and an error does not undo
-        the statements before it. Cached customers are invalidated after it the same way.
+        the statements before it. On SQLite such units take turns in the process (see
+        ``_sqlite_writer``). Cached customers are invalidated after it the same way.
         """
+        maker = self._statementwise if statementwise else self.sessionmaker
+        turn: AbstractAsyncContextManager[Any] = nullcontext()
         if statementwise and self._sqlite_writer is not None:
-            async with self._sqlite_writer, self._unit(self.sessionmaker) as session:
-                yield session
-            return
-        async with self._unit(self._statementwise if statementwise else self.sessionmaker) as session:
-            yield session
-
-    @asynccontextmanager
-    async def _unit(self, maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-        async with maker() as session:
+            turn = self._sqlite_writer  # SQLite: wait for this process's turn to write
+        async with turn, maker() as session:
             try:
                 yield session
             except BaseException:
