@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -36,6 +35,7 @@ from redis.asyncio import Redis
 from remnastore.bot.middlewares.throttle import ThrottleMiddleware
 from remnastore.infra.cache import prefetched
 from remnastore.infra.ratelimit import HIT_FUNCTION, RedisRateLimiter, Verdict, verdict_of
+from remnastore.infra.tokens import unique_token
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -214,7 +214,7 @@ class GateIsolation(RedisEventIsolation):
                     return
                 rate = None
             async with local:
-                token = uuid.uuid4().hex
+                token = unique_token()
                 keys = self._prefetch_keys(key)
                 reply = await self._acquire(key, lock_key, token, rate, customer_key, keys)
                 if reply[2] != 1:

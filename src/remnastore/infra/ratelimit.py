@@ -16,7 +16,6 @@ Time is seconds since the epoch; every call takes ``now`` so that tests move tim
 from __future__ import annotations
 
 import time
-import uuid
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from typing import ClassVar, Protocol
 
 from redis.asyncio import Redis
 
+from remnastore.infra.tokens import unique_token
 from remnastore.settings_base import SettingsGroup, env
 
 KEY_PREFIX = "remnastore:rl:"
@@ -321,7 +321,7 @@ class RedisRateLimiter:
             limits.events,
             limits.strikes,
             _ms(limits.ban),
-            uuid.uuid4().hex,
+            unique_token(),
             _ms(limits.strike_memory),
         ]
 
