@@ -21,8 +21,10 @@ from aiogram.types import CallbackQuery
 from aiohttp import web
 
 from remnastore.bot.payment_intake import PaymentIntake
+from remnastore.bot.respond import show
 from remnastore.bot.session import BotSession
 from remnastore.bot.webhook import SettleFirstRequestHandler
+from remnastore.bot.webhook_reply import ReplySlot
 from remnastore.emulators.telegram import ApiCall, TelegramEmulator
 from remnastore.payments.base import PaymentEvent
 from tests.fixtures.telegram import TEST_BOT_TOKEN
@@ -57,6 +59,11 @@ def presses_router(outcome: list[object]) -> Router:
             await query.answer("second")
         except TelegramBadRequest as exc:  # Telegram refuses a second answer to one query
             outcome.append(exc.message)
+
+    @router.callback_query(F.data.startswith("screen"))
+    async def screen(query: CallbackQuery) -> None:
+        await show(query, "A screen", notice="Saved ✓" if query.data == "screen:notice" else None)
+        outcome.append("shown")
 
     @router.callback_query(F.data == "returned")
     async def returned(query: CallbackQuery) -> AnswerCallbackQuery:
@@ -109,6 +116,38 @@ async def test_a_notice_comes_in_the_webhook_reply(telegram_emulator: TelegramEm
         "deleteWebhook",
     ], "no Bot API request for the answers"
     assert telegram_emulator.internal_errors == []
+
+
+@pytest.mark.parametrize(("data", "notice"), [("screen:notice", "Saved ✓"), ("screen", None)])
+async def test_a_shown_screen_answers_its_press_in_the_webhook_reply(
+    telegram_emulator: TelegramEmulator, data: str, notice: str | None
+) -> None:
+    outcome: list[object] = []
+    user = telegram_emulator.user(USER_ID)
+    async with webhook_bot(telegram_emulator, outcome):
+        update_id = await user.press_data(data)
+        await telegram_emulator.wait_until(lambda: outcome == ["shown"], timeout=3)
+        (answer,) = answers_to(telegram_emulator, update_id)
+        assert answer.ok and answer.via_webhook_reply
+        assert answer.params.get("text") == notice
+        assert user.callback_answer(update_id) == {"text": notice, "show_alert": False, "url": None}
+        shown = user.last_message
+        assert shown is not None and shown.text == "A screen"
+    assert [c.method for c in telegram_emulator.calls if not c.via_webhook_reply].count("answerCallbackQuery") == 0
+
+
+@pytest.mark.parametrize("notice", ["Saved ✓", None])
+async def test_a_notice_taken_directly_is_the_payload_of_the_method(notice: str | None) -> None:
+    bot = Bot(TEST_BOT_TOKEN, default=DefaultBotProperties(parse_mode="HTML"))
+    try:
+        direct, by_method = ReplySlot(bot, "q1"), ReplySlot(bot, "q1")
+        assert not direct.offer_notice("q2", notice), "another query's answer is not taken"
+        assert direct.offer_notice("q1", notice)
+        assert by_method.offer(AnswerCallbackQuery(callback_query_id="q1", text=notice))
+        assert direct.close() == by_method.close()
+        assert not direct.offer_notice("q1", notice), "only the first answer is taken"
+    finally:
+        await bot.session.close()
 
 
 async def test_an_answer_later_than_the_bound_is_sent_as_a_call_once(

@@ -8,6 +8,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from remnastore.bot.session import result_unread
+from remnastore.bot.webhook_reply import notice_into_reply
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +28,9 @@ async def show(
         await event.answer(text, reply_markup=markup)
         return
     try:
-        with result_unread():
-            await event.answer(notice)
+        if not notice_into_reply(event.id, notice):
+            with result_unread():
+                await event.answer(notice)
     except TelegramBadRequest as exc:
         # e.g. "query is too old" after a long queue in a burst: the screen is still worth showing
         log.info("could not answer a button press, showing the screen anyway: %s", exc.message)

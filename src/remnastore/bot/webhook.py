@@ -34,7 +34,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from remnastore.bot.payment_intake import PaymentIntake, payment_events
-from remnastore.bot.webhook_reply import REPLY_WAIT_SECONDS, reply_payload, reply_slot
+from remnastore.bot.webhook_reply import REPLY_WAIT_SECONDS, reply_slot
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ class SettleFirstRequestHandler(SimpleRequestHandler):
         if query is None:
             self._spawn(bot, update)
             return self._empty(bot)
-        with reply_slot(query.id) as slot:
+        with reply_slot(bot, query.id) as slot:
             work = self._spawn(bot, update)  # the task inherits the slot
         try:
             await slot.wait(work, self.reply_wait)
@@ -108,7 +108,7 @@ class SettleFirstRequestHandler(SimpleRequestHandler):
             answer = slot.close()  # a later answer is sent as a call
         if answer is None:
             return self._empty(bot)
-        return web.json_response(reply_payload(bot, answer), dumps=bot.session.json_dumps)
+        return web.json_response(answer, dumps=bot.session.json_dumps)
 
     @staticmethod
     def _empty(bot: Bot) -> web.Response:

@@ -37,9 +37,10 @@ REPLY_WAIT_SECONDS = 1.0
 class ReplySlot:
     """Room for one ``answerCallbackQuery`` of one callback query, in the webhook's reply."""
 
-    def __init__(self, query_id: str) -> None:
+    def __init__(self, bot: Bot, query_id: str) -> None:
+        self.bot = bot
         self.query_id = query_id
-        self.answer: AnswerCallbackQuery | None = None
+        self.answer: dict[str, Any] | None = None
         self.taken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._open = True
 
@@ -49,13 +50,27 @@ class ReplySlot:
             return False
         if method.callback_query_id != self.query_id:
             return False
+        return self._take(reply_payload(self.bot, method))
+
+    def offer_notice(self, query_id: str, notice: str | None) -> bool:
+        """Take the plain answer to ``query_id`` (``notice`` as a toast, or nothing) if it is the first
+        answer to this slot's query and the slot is open: the payload ``offer`` would build for
+        ``AnswerCallbackQuery(callback_query_id=query_id, text=notice)``, without building the method."""
+        if not self._open or query_id != self.query_id:
+            return False
+        payload: dict[str, Any] = {"method": "answerCallbackQuery", "callback_query_id": query_id}
+        if notice is not None:
+            payload["text"] = notice
+        return self._take(payload)
+
+    def _take(self, payload: dict[str, Any]) -> bool:
         self._open = False
-        self.answer = method
+        self.answer = payload
         self.taken.set_result(None)
         return True
 
-    def close(self) -> AnswerCallbackQuery | None:
-        """No answer is taken from now on; the one taken (if any) is to go in the reply."""
+    def close(self) -> dict[str, Any] | None:
+        """No answer is taken from now on; the one taken (if any) is the reply's payload."""
         self._open = False
         return self.answer
 
@@ -69,9 +84,9 @@ _slot: ContextVar[ReplySlot | None] = ContextVar("remnastore_webhook_reply_slot"
 
 
 @contextmanager
-def reply_slot(query_id: str) -> Iterator[ReplySlot]:
+def reply_slot(bot: Bot, query_id: str) -> Iterator[ReplySlot]:
     """A slot for ``query_id``'s answer, seen by tasks created inside (they copy the context)."""
-    slot = ReplySlot(query_id)
+    slot = ReplySlot(bot, query_id)
     token = _slot.set(slot)
     try:
         yield slot
@@ -83,6 +98,14 @@ def into_reply(method: TelegramMethod[Any]) -> bool:
     """Whether ``method`` was taken into the current webhook reply (then it must not be sent)."""
     slot = _slot.get()
     return slot is not None and slot.offer(method)
+
+
+def notice_into_reply(query_id: str, notice: str | None) -> bool:
+    """Whether the plain answer to ``query_id`` (``notice`` or nothing) was taken into the current
+    webhook reply; :func:`into_reply` for the answer ``CallbackQuery.answer(notice)`` would send, the
+    cheap way for the one answer nearly every press gets."""
+    slot = _slot.get()
+    return slot is not None and slot.offer_notice(query_id, notice)
 
 
 def reply_payload(bot: Bot, method: TelegramMethod[Any]) -> dict[str, Any]:
