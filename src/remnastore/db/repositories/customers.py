@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, Executable, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remnastore.db.models import BalanceEntry, Customer, new_referral_code, utcnow
-from remnastore.db.session import dialect_insert, insert_ignoring_conflicts
+from remnastore.db.session import Dialect, dialect_insert, dialect_of, insert_ignoring_conflicts
 from remnastore.domain.money import Money
 
 REFERRAL_CODE_ATTEMPTS = 8
@@ -23,6 +23,38 @@ class InsufficientBalance(Exception):
 
 def _rowcount(result: Any) -> int:
     return cast(CursorResult[Any], result).rowcount
+
+
+_REGISTRATION_COLUMNS = (
+    "telegram_id",
+    "username",
+    "first_name",
+    "last_name",
+    "language",
+    "start_payload",
+    "referred_by_id",
+    "referral_code",
+    "created_at",
+    "updated_at",
+    "last_seen_at",
+)
+_registrations: dict[Dialect, Executable] = {}
+
+
+def _registration(session: AsyncSession) -> Executable:
+    """The registering ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` of the session's dialect, built once
+    with its values as parameters: a statement built per call with the values in it made SQLAlchemy walk
+    every value for the statement's cache key on each registration."""
+    dialect = dialect_of(session)
+    statement = _registrations.get(dialect)
+    if statement is None:
+        statement = _registrations[dialect] = (
+            insert_ignoring_conflicts(session, Customer)
+            .values({name: bindparam(name) for name in _REGISTRATION_COLUMNS})
+            .returning(Customer)  # the new row itself: one statement registers a new customer
+            .execution_options(populate_existing=True)
+        )
+    return statement
 
 
 class CustomerRepository:
@@ -74,27 +106,23 @@ class CustomerRepository:
         statement), then ``SELECT`` only when the row existed. A clash on the (random) referral code is
         retried with a new code.
         """
+        statement = _registration(self.session)
         for _ in range(REFERRAL_CODE_ATTEMPTS):
             now = utcnow()
-            statement = (
-                insert_ignoring_conflicts(self.session, Customer)
-                .values(
-                    telegram_id=telegram_id,
-                    username=username,
-                    first_name=first_name,
-                    last_name=last_name,
-                    language=language,
-                    start_payload=start_payload,
-                    referred_by_id=referred_by_id,
-                    referral_code=new_referral_code(),
-                    created_at=now,
-                    updated_at=now,
-                    last_seen_at=now,
-                )
-                .returning(Customer)  # the new row itself: one statement registers a new customer
-                .execution_options(populate_existing=True)
-            )
-            inserted = (await self.session.execute(statement)).scalar_one_or_none()
+            values = {
+                "telegram_id": telegram_id,
+                "username": username,
+                "first_name": first_name,
+                "last_name": last_name,
+                "language": language,
+                "start_payload": start_payload,
+                "referred_by_id": referred_by_id,
+                "referral_code": new_referral_code(),
+                "created_at": now,
+                "updated_at": now,
+                "last_seen_at": now,
+            }
+            inserted = (await self.session.execute(statement, values)).scalar_one_or_none()
             if inserted is not None:
                 return inserted, True
             query = select(Customer).execution_options(populate_existing=True)
