@@ -25,7 +25,8 @@ async def show(
     The button's callback query is answered first, so the customer's spinner stops at once instead of
     turning for the whole edit."""
     if isinstance(event, Message):
-        await event.answer(text, reply_markup=markup)
+        with result_unread():
+            await event.answer(text, reply_markup=markup)
         return
     try:
         if not notice_into_reply(event.id, notice):
