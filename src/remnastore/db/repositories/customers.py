@@ -52,7 +52,9 @@ def _registration(session: AsyncSession) -> Executable:
             insert_ignoring_conflicts(session, Customer)
             .values({name: bindparam(name) for name in _REGISTRATION_COLUMNS})
             .returning(Customer)  # the new row itself: one statement registers a new customer
-            .execution_options(populate_existing=True)
+            # "orm": executed as the statement it is; with parameters, the default would take SQLAlchemy's
+            # bulk path, which builds a new statement (and walks its values) on each call
+            .execution_options(populate_existing=True, dml_strategy="orm")
         )
     return statement
 
