@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aiogram.types import CallbackQuery, InaccessibleMessage, Message, MessageEntity, Update
+from aiogram import Bot
+from aiogram.types import CallbackQuery, InaccessibleMessage, Message, MessageEntity, TelegramObject, Update
+from pydantic import PrivateAttr
 
-from remnastore.bot.webhook import WebhookUpdate
+from remnastore.bot.webhook import WebhookUpdate, _bound_from_context
 
 KEYBOARD = {
     "inline_keyboard": [
@@ -82,3 +84,40 @@ def test_other_updates_are_parsed_as_aiogram_parses_them() -> None:
     assert update.message.entities is not None
     assert isinstance(update.message.entities[0], MessageEntity)
     assert update.model_dump() == Update.model_validate(body).model_dump()
+
+
+async def test_every_object_of_a_press_is_bound_to_the_bot_and_holds_what_aiogram_parses() -> None:
+    bot = Bot("42:TEST")
+    try:
+        body = press(shown(entities=ENTITIES, reply_markup=KEYBOARD))
+        update = WebhookUpdate.model_validate_json(body, context={"bot": bot})
+        query = update.callback_query
+        assert query is not None and isinstance(query.message, Message)
+        message = query.message
+        assert message.from_user is not None
+        # message.edit_text(), query.answer() and the like go out through the bound bot
+        for part in (update, query, query.from_user, message, message.chat, message.from_user):
+            assert part.bot is bot, type(part).__name__
+        assert message.edit_text("x").bot is bot
+        # unbound without a context, as aiogram's own parse
+        assert WebhookUpdate.model_validate_json(body).callback_query.bot is None  # type: ignore[union-attr]
+        expected = Update.model_validate_json(body).model_dump(
+            exclude={"callback_query": {"message": {"reply_markup", "entities"}}}
+        )
+        assert (
+            update.model_dump(exclude={"callback_query": {"message": {"reply_markup", "entities"}}})
+            == expected
+        )
+    finally:
+        await bot.session.close()
+
+
+def test_a_model_with_more_private_state_keeps_aiograms_set_up() -> None:
+    class Extended(TelegramObject):
+        text: str
+        _seen: int = PrivateAttr(default=7)
+
+    own = Extended.model_post_init
+    assert _bound_from_context(Extended) is Extended
+    assert Extended.model_post_init is own
+    assert Extended.model_validate({"text": "x"})._seen == 7

@@ -24,39 +24,76 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
 from aiogram import Bot
 from aiogram.methods import TelegramMethod
-from aiogram.types import CallbackQuery, InaccessibleMessage, Message, Update
+from aiogram.types import CallbackQuery, Chat, InaccessibleMessage, Message, TelegramObject, Update, User
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from remnastore.bot.payment_intake import PaymentIntake, payment_events
 from remnastore.bot.webhook_reply import REPLY_WAIT_SECONDS, reply_slot
 
 log = logging.getLogger(__name__)
 
+_Model = TypeVar("_Model", bound=type[TelegramObject])
+
 _SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 
 
+def _bind_from_context(model: Any, context: Any, /) -> None:
+    """What aiogram's ``model_post_init`` does (the bot from the validation context, the object's only
+    private attribute), set in one step instead of through pydantic's private-attribute set-up and
+    ``__setattr__``: about half of building each object of a press."""
+    object.__setattr__(model, "__pydantic_private__", {"_bot": context.get("bot") if context else None})
+
+
+def _bound_from_context(cls: _Model) -> _Model:
+    """``cls`` with :func:`_bind_from_context` as its post-init, if the bot is still aiogram's only private
+    attribute (otherwise aiogram's own post-init is kept, which sets up every private attribute).
+
+    pydantic-core calls ``model_post_init`` by name after building each object, so assigning it after the
+    class is built replaces pydantic's wrapper without changing anything else of the class."""
+    if set(cls.__private_attributes__) == {"_bot"}:
+        cls.model_post_init = _bind_from_context  # type: ignore[method-assign,assignment]
+    return cls
+
+
+@_bound_from_context
+class PressUser(User):
+    """The person who pressed (or the bot who sent the pressed message)."""
+
+
+@_bound_from_context
+class PressChat(Chat):
+    """The chat of the pressed message."""
+
+
+@_bound_from_context
 class PressedMessage(Message):
     """The message whose button was pressed, as it comes with the press: its keyboard and its text's
     entities are kept as Telegram sent them (plain JSON values), not built into aiogram's models (a model
     per button and per entity, nearly half the cost of parsing a press). The shop edits or answers this
     message and reads its text, never its keyboard or entities."""
 
+    from_user: PressUser | None = Field(None, alias="from")
+    chat: PressChat
     reply_markup: Any = None
     entities: Any = None
 
 
+@_bound_from_context
 class PressQuery(CallbackQuery):
+    from_user: PressUser = Field(..., alias="from")
     message: PressedMessage | InaccessibleMessage | None = None
 
 
+@_bound_from_context
 class WebhookUpdate(Update):
-    """aiogram's ``Update`` with a button press's message as :class:`PressedMessage`."""
+    """aiogram's ``Update`` with a button press as :class:`PressQuery`: its objects bound to the bot in one
+    step (:func:`_bind_from_context`) and its message as :class:`PressedMessage`."""
 
     callback_query: PressQuery | None = None
 
