@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from remnastore.bot.callbacks import CheckOrder
+from remnastore.bot.callbacks import BuyTariff, CheckOrder
 from remnastore.bot.keyboards import back_to_menu
+from remnastore.domain.catalogue import Tariff
 from remnastore.locales import Translator
 
 
@@ -20,6 +21,33 @@ class MethodChoice:
     provider: str
     data: CallbackData
     price: str | None = None
+
+
+def tariff_picker(t: Translator, tariffs: Sequence[Tariff]) -> InlineKeyboardMarkup:
+    """One button per tariff (its name in the customer's language), then back to the menu."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=tariff.name(t.language), callback_data=BuyTariff(tariff=tariff.code).pack()
+            )
+        ]
+        for tariff in tariffs
+    ]
+    rows.append([back_to_menu(t)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def period_picker(
+    periods: Sequence[tuple[str, CallbackData]],
+    *,
+    back: InlineKeyboardButton,
+    extra: Sequence[InlineKeyboardButton] = (),
+) -> InlineKeyboardMarkup:
+    """One button per period (its label, its data), then ``extra`` buttons (one row each), then ``back``."""
+    rows = [[InlineKeyboardButton(text=label, callback_data=data.pack())] for label, data in periods]
+    rows.extend([button] for button in extra)
+    rows.append([back])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def method_picker(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from remnastore.bot.callbacks import (
     BuyAutoRenew,
@@ -18,7 +17,13 @@ from remnastore.bot.callbacks import (
 )
 from remnastore.bot.filters import OpensScreen
 from remnastore.bot.keyboards import back_to_menu, only_back
-from remnastore.bot.keyboards.payment import MethodChoice, invoice, method_picker
+from remnastore.bot.keyboards.payment import (
+    MethodChoice,
+    invoice,
+    method_picker,
+    period_picker,
+    tariff_picker,
+)
 from remnastore.bot.promo_texts import price_change, reservation_text
 from remnastore.bot.render import Renderer
 from remnastore.bot.respond import show
@@ -63,17 +68,10 @@ async def choose_tariff(
         await _periods(event, t, customer, checkout, renderer, tariffs[0], promos)
         return
     lines = [t("buy-choose-tariff"), ""]
-    kb = InlineKeyboardBuilder()
     for tariff in tariffs:
         description = tariff.description(t.language)
         lines.append(t("buy-tariff-line", name=tariff.name(t.language), description=description))
-        kb.row(
-            InlineKeyboardButton(
-                text=tariff.name(t.language), callback_data=BuyTariff(tariff=tariff.code).pack()
-            )
-        )
-    kb.row(back_to_menu(t))
-    await show(event, "\n".join(lines), kb.as_markup())
+    await show(event, "\n".join(lines), tariff_picker(t, tariffs))
 
 
 async def choose_period(
@@ -102,24 +100,23 @@ async def _periods(
     promos: PromoService | None,
 ) -> None:
     offer = await promos.offer(customer, tariff.code) if promos is not None else None
-    kb = InlineKeyboardBuilder()
+    periods: list[tuple[str, BuyPeriod]] = []
     for period in tariff.periods:
         options = checkout.methods(period)
         if not options:
             continue
         price = _price_label(options[0], offer, checkout, t, renderer)
-        kb.row(
-            InlineKeyboardButton(
-                text=t("buy-period-button", period=renderer.period(period, t), price=price),
-                callback_data=BuyPeriod(tariff=tariff.code, period=period.code).pack(),
-            )
-        )
-    if promos is not None:
-        kb.row(InlineKeyboardButton(text=t("btn-promo"), callback_data=Nav(screen=Screen.PROMO).pack()))
+        label = t("buy-period-button", period=renderer.period(period, t), price=price)
+        periods.append((label, BuyPeriod(tariff=tariff.code, period=period.code)))
+    promo = (
+        []
+        if promos is None
+        else [InlineKeyboardButton(text=t("btn-promo"), callback_data=Nav(screen=Screen.PROMO).pack())]
+    )
     if len(checkout.catalogue.tariffs) > 1:
-        kb.row(InlineKeyboardButton(text=t("btn-back"), callback_data=Nav(screen=Screen.BUY).pack()))
+        back = InlineKeyboardButton(text=t("btn-back"), callback_data=Nav(screen=Screen.BUY).pack())
     else:
-        kb.row(back_to_menu(t))
+        back = back_to_menu(t)
     text: str = t(
         "buy-choose-period", tariff=tariff.name(t.language), description=tariff.description(t.language)
     )
@@ -127,7 +124,7 @@ async def _periods(
         text += "\n\n" + t(f"buy-renewal-traffic-{tariff.renewal_traffic}")
     if offer is not None:
         text += "\n\n" + t("promo-checkout-note", code=offer.code)
-    await show(event, text, kb.as_markup())
+    await show(event, text, period_picker(periods, back=back, extra=promo))
 
 
 async def choose_method(
