@@ -32,6 +32,12 @@ RETRY_WITHIN_SECONDS = 10.0
 _result_unread: ContextVar[bool] = ContextVar("remnastore_result_unread", default=False)
 
 
+#: how a successful call's answer begins, as Telegram writes it and as aiohttp's ``json_response`` does
+_SUCCESS_STARTS = ('{"ok":true,', '{"ok": true,')
+#: what a successful call whose result nobody reads returns (its result: None)
+_UNREAD: Response[Any] = Response.model_construct(ok=True, result=None)
+
+
 @contextmanager
 def result_unread() -> Iterator[None]:
     """Calls made inside return None instead of their result when they succeed: nobody reads it, so it
@@ -130,9 +136,15 @@ class BotSession(AiohttpSession):
         self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str
     ) -> Response[TelegramType]:
         if _result_unread.get() and 200 <= status_code < 300:
-            data = self.json_loads(content)
+            # Telegram's success starts so (with or without the space); anything else is parsed in full
+            if content.startswith(_SUCCESS_STARTS):
+                return cast("Response[TelegramType]", _UNREAD)
+            try:
+                data = self.json_loads(content)
+            except ValueError:  # not JSON: aiogram's check below raises its ClientDecodeError
+                data = None
             if isinstance(data, dict) and data.get("ok") is True:
-                return cast("Response[TelegramType]", Response.model_construct(ok=True, result=None))
+                return cast("Response[TelegramType]", _UNREAD)
         returning = method.__returning__
         if returning not in self._response_models:
             self._response_models[returning] = Response[returning]  # type: ignore[valid-type]
