@@ -71,6 +71,30 @@ def test_render_contains_every_series_after_increments() -> None:
     assert sample(body, p + "build_info", version="1.2.3") == 1
 
 
+def test_repeated_recordings_add_up_in_their_own_series() -> None:
+    metrics = Metrics()
+    for update_type, handler, seconds in [
+        ("message", "start", 0.1),
+        ("callback_query", "start", 0.2),
+        ("message", "start", 0.3),
+        ("callback_query", "menu", 0.4),
+    ]:
+        metrics.update(update_type, handler, seconds)
+    for hit in (True, True, False):
+        metrics.cache("customer", hit=hit)
+    metrics.cache("panel-user", hit=False)
+    body, _ = metrics.render()
+    assert sample(body, "remnastore_updates_total", type="message", handler="start") == 2
+    assert sample(body, "remnastore_updates_total", type="callback_query", handler="start") == 1
+    assert sample(body, "remnastore_updates_total", type="callback_query", handler="menu") == 1
+    assert sample(body, "remnastore_handler_seconds_count", handler="start") == 3
+    assert sample(body, "remnastore_handler_seconds_sum", handler="start") == pytest.approx(0.6)
+    assert sample(body, "remnastore_cache_hits_total", cache="customer") == 2
+    assert sample(body, "remnastore_cache_misses_total", cache="customer") == 1
+    assert sample(body, "remnastore_cache_misses_total", cache="panel-user") == 1
+    assert sample(body, "remnastore_cache_hits_total", cache="panel-user") is None
+
+
 def test_two_instances_do_not_collide() -> None:
     first, second = Metrics("1"), Metrics("2")  # would raise "Duplicated timeseries" on a shared registry
     first.payment("stars", "paid")

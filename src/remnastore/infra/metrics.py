@@ -136,11 +136,21 @@ class Metrics:
         )
         self.build = Info("build", "Version of the running shop", namespace=NAMESPACE, registry=r)
         self.build.info({"version": version})
+        # the series recorded on every update, looked up once per label set (``labels()`` validates and
+        # locks on each call); the label sets come from code (update types, handler and cache names)
+        self._update_series: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
+        self._cache_series: dict[tuple[str, bool], Counter] = {}
 
     # -- recording -------------------------------------------------------------------------------
     def update(self, update_type: str, handler: str, seconds: float) -> None:
-        self.updates.labels(type=update_type, handler=handler).inc()
-        self.handler_seconds.labels(handler=handler).observe(seconds)
+        series = self._update_series.get((update_type, handler))
+        if series is None:
+            series = self._update_series[(update_type, handler)] = (
+                self.updates.labels(type=update_type, handler=handler),
+                self.handler_seconds.labels(handler=handler),
+            )
+        series[0].inc()
+        series[1].observe(seconds)
 
     def handler_error(self, exception_type: str) -> None:
         self.handler_errors.labels(type=exception_type).inc()
@@ -167,7 +177,12 @@ class Metrics:
         self.webhook_refusals.labels(provider=provider, reason=label).inc()
 
     def cache(self, cache: str, *, hit: bool) -> None:
-        (self.cache_hits if hit else self.cache_misses).labels(cache=cache).inc()
+        series = self._cache_series.get((cache, hit))
+        if series is None:
+            series = self._cache_series[(cache, hit)] = (
+                self.cache_hits if hit else self.cache_misses
+            ).labels(cache=cache)
+        series.inc()
 
     def throttle(self, verdict: str) -> None:
         self.throttled.labels(verdict=verdict).inc()
