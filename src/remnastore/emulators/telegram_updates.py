@@ -10,6 +10,7 @@ as if the bot had called it.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import time
@@ -115,7 +116,10 @@ class UpdateHub:
         self.retry_delay = retry_delay
         self.max_attempts = max_attempts
         self.delivery_timeout = delivery_timeout
-        self.pending: list[Update] = []
+        #: the pending updates by id, in the order they came (``pending`` lists them)
+        self._pending: dict[int, Update] = {}
+        #: ids of updates the webhook's dispatcher has not looked at yet
+        self._undispatched: collections.deque[int] = collections.deque()
         self.history: dict[int, Update] = {}
         self.delivered_at: dict[int, float] = {}
         self.completed_at: dict[int, float] = {}
@@ -136,6 +140,11 @@ class UpdateHub:
         #: webhook answer), before anything else happens: tests use it to kill the bot at that moment
         self.on_acknowledged: Callable[[list[Update]], None] | None = None
 
+    @property
+    def pending(self) -> list[Update]:
+        """The updates the bot has not confirmed yet, oldest first."""
+        return list(self._pending.values())
+
     # -- notifications -------------------------------------------------------------------------
     def notify(self) -> None:
         """Wake everybody waiting for a change (new update, new call, confirmed update)."""
@@ -152,7 +161,8 @@ class UpdateHub:
         update_id = self._next_update_id
         self._next_update_id += 1
         update = {"update_id": update_id, **{k: v for k, v in update.items() if k != "update_id"}}
-        self.pending.append(update)
+        self._pending[update_id] = update
+        self._undispatched.append(update_id)
         self.history[update_id] = update
         self.notify()
         return update_id
@@ -161,18 +171,18 @@ class UpdateHub:
         if offset is None:
             return
         before = self.pending
-        if offset < 0:
-            self.pending = self.pending[offset:]
-        else:
-            self.pending = [item for item in self.pending if item["update_id"] >= offset]
-        if self.on_acknowledged is not None and len(self.pending) != len(before):
-            kept = {id(item) for item in self.pending}
-            self.on_acknowledged([item for item in before if id(item) not in kept])
+        kept = before[offset:] if offset < 0 else [item for item in before if item["update_id"] >= offset]
+        if len(kept) == len(before):
+            return
+        self._pending = {item["update_id"]: item for item in kept}
+        if self.on_acknowledged is not None:
+            ids = {id(item) for item in kept}
+            self.on_acknowledged([item for item in before if id(item) not in ids])
 
     def _select(self, limit: int) -> list[Update]:
-        kept = [item for item in self.pending if _allowed(item, self.allowed_updates)]
-        if len(kept) != len(self.pending):
-            self.pending = kept
+        kept = [item for item in self._pending.values() if _allowed(item, self.allowed_updates)]
+        if len(kept) != len(self._pending):
+            self._pending = {item["update_id"]: item for item in kept}
         return kept[:limit]
 
     async def get_updates(
@@ -206,7 +216,8 @@ class UpdateHub:
     def set_webhook(self, config: WebhookConfig, *, drop_pending_updates: bool) -> None:
         self._stop_delivery()
         if drop_pending_updates:
-            self.pending.clear()
+            self._pending.clear()
+        self._undispatched = collections.deque(self._pending)  # the new dispatcher looks at them all
         self.webhook = config
         self._semaphore = asyncio.Semaphore(max(1, config.max_connections))
         self._dispatcher = asyncio.create_task(self._dispatch_loop())
@@ -216,7 +227,7 @@ class UpdateHub:
         self._stop_delivery()
         self.webhook = None
         if drop_pending_updates:
-            self.pending.clear()
+            self._pending.clear()
         self.notify()
 
     def _stop_delivery(self) -> None:
@@ -234,12 +245,13 @@ class UpdateHub:
             config = self.webhook
             if config is None:
                 return
-            for update in list(self.pending):
-                update_id = update["update_id"]
-                if update_id in self._scheduled:
+            while self._undispatched:
+                update_id = self._undispatched.popleft()
+                update = self._pending.get(update_id)
+                if update is None or update_id in self._scheduled:
                     continue
                 if not _allowed(update, config.allowed_updates):
-                    self.pending.remove(update)
+                    del self._pending[update_id]
                     continue
                 self._scheduled.add(update_id)
                 self._queue_for(update_chat_id(update) or 0).put_nowait(update)
@@ -289,8 +301,7 @@ class UpdateHub:
         self.notify()
 
     def _forget(self, update: Update) -> None:
-        with contextlib.suppress(ValueError):
-            self.pending.remove(update)
+        self._pending.pop(update["update_id"], None)
 
     async def _post(
         self, config: WebhookConfig, update: Update
