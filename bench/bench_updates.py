@@ -36,6 +36,7 @@ from bench.report import (
     int_env,
     latency_summary,
     progress,
+    run_load_generator,
 )
 from remnastore.bot.callbacks import Nav, Screen
 from remnastore.emulators.panel import PanelEmulator
@@ -234,4 +235,4 @@ async def main(backend: Backend) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(backend_from_env(NAME)))
+    run_load_generator(main(backend_from_env(NAME)))
