@@ -82,8 +82,12 @@ async def flush_redis(backend: Backend) -> None:
 
 
 #: The shop's pace of messages lifted for the benchmarks: the fake Telegram does not limit it, and the
-#: benchmarks measure the shop, not Telegram's 30 messages a second (bot/send_budget.py).
-LIFTED_PACE = {"TELEGRAM_SEND_RATE": "1000", "TELEGRAM_CHAT_SEND_RATE": "30"}
+#: benchmarks measure the shop, not Telegram's 30 messages a second (bot/send_budget.py). Far above what
+#: one process reaches: at 1,000 a second the pace itself held the presses to 998 a second.
+LIFTED_PACE = {
+    "TELEGRAM_SEND_RATE": os.environ.get("BENCH_SEND_RATE", "10000"),
+    "TELEGRAM_CHAT_SEND_RATE": "30",
+}
 
 
 def shop_env(

@@ -59,7 +59,7 @@ class TelegramSettings(SettingsGroup):
         "TELEGRAM_SEND_RATE",
         30.0,
         gt=0,
-        le=1000,
+        le=10_000,
         description="messages (sent, copied or edited) per second the shop sends overall, replies first, "
         "never more within a second (a steady stream: 28 for 30); a faster broadcast rate raises it "
         "(paid broadcasts); split between --workers",
