@@ -210,7 +210,10 @@ def run_load_generator(main: Coroutine[Any, Any, None]) -> None:
     """Run a benchmark whose shop is a child process: the benchmark process is only the load generator
     (the emulators and the simulated customers), run on uvloop when it is installed (the ``dev`` and
     ``speed`` extras), so that less of the machine goes to measuring. The report's ``machine`` says which
-    loop it was (``benchmark_loop``)."""
+    loop it was (``benchmark_loop``); ``BENCH_LOOP=asyncio`` keeps asyncio's own loop."""
+    if os.environ.get("BENCH_LOOP", "").strip() == "asyncio":
+        asyncio.run(main)
+        return
     try:
         import uvloop
     except ImportError:
