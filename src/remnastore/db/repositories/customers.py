@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -25,32 +25,19 @@ def _rowcount(result: Any) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
-_REGISTRATION_COLUMNS = (
-    "telegram_id",
-    "username",
-    "first_name",
-    "last_name",
-    "language",
-    "start_payload",
-    "referred_by_id",
-    "referral_code",
-    "created_at",
-    "updated_at",
-    "last_seen_at",
-)
 _registrations: dict[Dialect, Executable] = {}
 
 
-def _registration(session: AsyncSession) -> Executable:
+def _registration(session: AsyncSession, values: Mapping[str, Any]) -> Executable:
     """The registering ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` of the session's dialect, built once
-    with its values as parameters: a statement built per call with the values in it made SQLAlchemy walk
-    every value for the statement's cache key on each registration."""
+    with ``values``' columns as parameters: a statement built per call with the values in it made
+    SQLAlchemy walk every value for the statement's cache key on each registration."""
     dialect = dialect_of(session)
     statement = _registrations.get(dialect)
     if statement is None:
         statement = _registrations[dialect] = (
             insert_ignoring_conflicts(session, Customer)
-            .values({name: bindparam(name) for name in _REGISTRATION_COLUMNS})
+            .values({name: bindparam(name) for name in values})
             .returning(Customer)  # the new row itself: one statement registers a new customer
             # "orm": executed as the statement it is; with parameters, the default would take SQLAlchemy's
             # bulk path, which builds a new statement (and walks its values) on each call
@@ -108,7 +95,6 @@ class CustomerRepository:
         statement), then ``SELECT`` only when the row existed. A clash on the (random) referral code is
         retried with a new code.
         """
-        statement = _registration(self.session)
         for _ in range(REFERRAL_CODE_ATTEMPTS):
             now = utcnow()
             values = {
@@ -124,6 +110,7 @@ class CustomerRepository:
                 "updated_at": now,
                 "last_seen_at": now,
             }
+            statement = _registration(self.session, values)
             inserted = (await self.session.execute(statement, values)).scalar_one_or_none()
             if inserted is not None:
                 return inserted, True
