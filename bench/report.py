@@ -211,15 +211,15 @@ def run_load_generator(main: Coroutine[Any, Any, None]) -> None:
     (the emulators and the simulated customers), run on uvloop when it is installed (the ``dev`` and
     ``speed`` extras), so that less of the machine goes to measuring. The report's ``machine`` says which
     loop it was (``benchmark_loop``); ``BENCH_LOOP=asyncio`` keeps asyncio's own loop."""
-    if os.environ.get("BENCH_LOOP", "").strip() == "asyncio":
-        asyncio.run(main)
-        return
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(main)
-        return
-    uvloop.run(main)
+    if os.environ.get("BENCH_LOOP", "").strip() != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            uvloop.run(main)
+            return
+    asyncio.run(main)
 
 
 def emit(name: str, backend: Backend, metrics: dict[str, Any]) -> None:
