@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from remnastore.db.models import Customer
 from remnastore.db.repositories.campaigns import CampaignRepository
-from remnastore.db.repositories.customers import LAST_SEEN_RESOLUTION, CustomerRepository
+from remnastore.db.repositories.customers import (
+    LAST_SEEN_RESOLUTION,
+    REGISTRATION_BATCH,
+    CustomerRepository,
+    Newcomer,
+)
 from remnastore.db.repositories.referrals import ReferralRepository
 from remnastore.db.session import Database
 from remnastore.domain.deep_links import PayloadKind, parse_start_payload
+from remnastore.infra.batches import Batcher
 from remnastore.locales import SUPPORTED_LANGUAGES, resolve_language
 from remnastore.services.notifications import ShopEvents
 
@@ -90,6 +97,12 @@ class AccountService:
         self._default_language = default_language
         self._events = events
         self._cache = cache
+        #: Where writers take turns (SQLite), newcomers who arrive together are registered together.
+        self._registrations: Batcher[Newcomer, tuple[Customer, bool]] | None = (
+            Batcher(self._register, limit=REGISTRATION_BATCH, name="registrations")
+            if db.writes_take_turns
+            else None
+        )
         #: Telegram ids this process found or registered in the database. Someone not among them is most
         #: likely new: they are registered straight away (the registration finds an existing row itself).
         self._known: set[int] = set()
@@ -124,33 +137,29 @@ class AccountService:
         return arrival
 
     async def _arrive(self, profile: TelegramProfile) -> tuple[Arrival, Customer]:
-        # each statement stands alone (the registration is race-safe by itself): no BEGIN and COMMIT
-        async with self._db.session(statementwise=True) as session:
-            customers = CustomerRepository(session)
-            customer = None
-            if profile.telegram_id in self._known:
+        newcomer = Newcomer(
+            profile.telegram_id,
+            username=profile.username,
+            first_name=_clip(profile.first_name, 128),
+            last_name=_clip(profile.last_name, 128),
+            language=resolve_language(profile.language_code, self._default_language),
+        )
+        customer = None
+        if profile.telegram_id in self._known:
+            # each statement stands alone: no BEGIN and COMMIT
+            async with self._db.session(statementwise=True) as session:
+                customers = CustomerRepository(session)
                 customer = await customers.get_by_telegram_id(profile.telegram_id)
-            created = False
-            if customer is None:
-                # one statement for a new customer; a known one costs INSERT (nothing) and SELECT
-                customer, created = await customers.register(
-                    profile.telegram_id,
-                    username=profile.username,
-                    first_name=_clip(profile.first_name, 128),
-                    last_name=_clip(profile.last_name, 128),
-                    language=resolve_language(profile.language_code, self._default_language),
-                    start_payload=None,
-                )
-                if created:
-                    log.info("customer registered", extra={"customer_id": customer.id})
-            if not created:
-                await customers.touch(
-                    customer,
-                    username=profile.username,
-                    first_name=_clip(profile.first_name, 128),
-                    last_name=_clip(profile.last_name, 128),
-                )
-            arrival = Arrival(CustomerView.of(customer), created)
+                if customer is not None:
+                    await _touch(customers, customer, newcomer)
+        created = False
+        if customer is None:
+            # someone new (most likely): registered straight away, which finds an existing row itself
+            if self._registrations is not None:
+                customer, created = await self._registrations.submit(newcomer)
+            else:
+                customer, created = (await self._register([newcomer]))[0]
+        arrival = Arrival(CustomerView.of(customer), created)
         self._remember(profile.telegram_id)
         if created and self._events is not None:  # told only once the registration is committed
             self._events.new_customer(
@@ -159,6 +168,25 @@ class AccountService:
                 username=profile.username,
             )
         return arrival, customer
+
+    async def _register(self, newcomers: Sequence[Newcomer]) -> list[tuple[Customer, bool]]:
+        """Register the newcomers in one unit of work (one statement for the new ones; a known one costs
+        the statement's share and a ``SELECT``, and has their profile refreshed)."""
+        arrivals: list[tuple[Customer, bool]] = []
+        async with self._db.session(statementwise=True) as session:
+            customers = CustomerRepository(session)
+            found = await customers.register_all(newcomers)
+            told: set[int] = set()
+            for newcomer in newcomers:
+                customer, created = found[newcomer.telegram_id]
+                created = created and newcomer.telegram_id not in told  # the same person twice: new once
+                told.add(newcomer.telegram_id)
+                if created:
+                    log.info("customer registered", extra={"customer_id": customer.id})
+                else:
+                    await _touch(customers, customer, newcomer)
+                arrivals.append((customer, created))
+        return arrivals
 
     def _remember(self, telegram_id: int) -> None:
         """Note a customer whose row exists (found, registered, or cached from it)."""
@@ -215,6 +243,12 @@ class AccountService:
                 return customer
             await customers.set_language(row, language)
             return CustomerView.of(row)
+
+
+async def _touch(customers: CustomerRepository, customer: Customer, seen: Newcomer) -> None:
+    await customers.touch(
+        customer, username=seen.username, first_name=seen.first_name, last_name=seen.last_name
+    )
 
 
 def _clip(value: str | None, length: int) -> str | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -25,25 +26,87 @@ def _rowcount(result: Any) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
-_registrations: dict[Dialect, Executable] = {}
+#: The most newcomers one registering statement takes (11 parameters each).
+REGISTRATION_BATCH = 64
 
 
-def _registration(session: AsyncSession, values: Mapping[str, Any]) -> Executable:
-    """The registering ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` of the session's dialect, built once
-    with ``values``' columns as parameters: a statement built per call with the values in it made
-    SQLAlchemy walk every value for the statement's cache key on each registration."""
-    dialect = dialect_of(session)
-    statement = _registrations.get(dialect)
+@dataclass(frozen=True, slots=True)
+class Newcomer:
+    """Someone to register, as Telegram describes them."""
+
+    telegram_id: int
+    username: str | None
+    first_name: str | None
+    last_name: str | None
+    language: str
+    start_payload: str | None = None
+    referred_by_id: int | None = None
+
+
+_COLUMNS = (
+    "telegram_id",
+    "username",
+    "first_name",
+    "last_name",
+    "language",
+    "start_payload",
+    "referred_by_id",
+    "referral_code",
+    "created_at",
+    "updated_at",
+    "last_seen_at",
+)
+_PARAMETERS = [tuple(f"{column}_{row}" for column in _COLUMNS) for row in range(REGISTRATION_BATCH)]
+_registrations: dict[tuple[Dialect, int], Executable] = {}
+
+
+def _registration(session: AsyncSession, rows: int) -> Executable:
+    """The registering ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` of ``rows`` newcomers for the
+    session's dialect, built once per size with parameters (``telegram_id_0``, ...): a statement built per
+    call with the values in it made SQLAlchemy walk every value for the statement's cache key."""
+    key = (dialect_of(session), rows)
+    statement = _registrations.get(key)
     if statement is None:
-        statement = _registrations[dialect] = (
+        values: list[dict[str, Any]] = [
+            {column: bindparam(name) for column, name in zip(_COLUMNS, _PARAMETERS[row], strict=True)}
+            for row in range(rows)
+        ]
+        statement = _registrations[key] = (
             insert_ignoring_conflicts(session, Customer)
-            .values({name: bindparam(name) for name in values})
-            .returning(Customer)  # the new row itself: one statement registers a new customer
+            .values(values if rows > 1 else values[0])
+            .returning(Customer)  # the new rows themselves: one statement registers the newcomers
             # "orm": executed as the statement it is; with parameters, the default would take SQLAlchemy's
             # bulk path, which builds a new statement (and walks its values) on each call
             .execution_options(populate_existing=True, dml_strategy="orm")
         )
     return statement
+
+
+def _registration_values(newcomers: Sequence[Newcomer]) -> dict[str, Any]:
+    now = utcnow()
+    values: dict[str, Any] = {}
+    for row, newcomer in enumerate(newcomers):
+        names = _PARAMETERS[row]
+        values.update(
+            zip(
+                names,
+                (
+                    newcomer.telegram_id,
+                    newcomer.username,
+                    newcomer.first_name,
+                    newcomer.last_name,
+                    newcomer.language,
+                    newcomer.start_payload,
+                    newcomer.referred_by_id,
+                    new_referral_code(),
+                    now,
+                    now,
+                    now,
+                ),
+                strict=True,
+            )
+        )
+    return values
 
 
 class CustomerRepository:
@@ -91,34 +154,46 @@ class CustomerRepository:
     ) -> tuple[Customer, bool]:
         """The customer for ``telegram_id``, created if missing; ``True`` only for the call that created it.
 
-        Safe under concurrency: ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` the new row (one
-        statement), then ``SELECT`` only when the row existed. A clash on the (random) referral code is
-        retried with a new code.
+        One newcomer's :meth:`register_all`.
         """
+        newcomer = Newcomer(
+            telegram_id, username, first_name, last_name, language, start_payload, referred_by_id
+        )
+        return (await self.register_all([newcomer]))[telegram_id]
+
+    async def register_all(self, newcomers: Sequence[Newcomer]) -> dict[int, tuple[Customer, bool]]:
+        """The customers for the newcomers' Telegram ids, each created if missing, with ``True`` for those
+        this call created (one row per Telegram id: the first newcomer given for it is registered).
+
+        Safe under concurrency: ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` the new rows (one statement
+        per :data:`REGISTRATION_BATCH` newcomers), then ``SELECT`` only those whose row existed. A clash on
+        the (random) referral code is retried with a new code.
+        """
+        found: dict[int, tuple[Customer, bool]] = {}
+        unique: dict[int, Newcomer] = {}
+        for newcomer in newcomers:
+            unique.setdefault(newcomer.telegram_id, newcomer)
+        waiting = list(unique.values())
         for _ in range(REFERRAL_CODE_ATTEMPTS):
-            now = utcnow()
-            values = {
-                "telegram_id": telegram_id,
-                "username": username,
-                "first_name": first_name,
-                "last_name": last_name,
-                "language": language,
-                "start_payload": start_payload,
-                "referred_by_id": referred_by_id,
-                "referral_code": new_referral_code(),
-                "created_at": now,
-                "updated_at": now,
-                "last_seen_at": now,
-            }
-            statement = _registration(self.session, values)
-            inserted = (await self.session.execute(statement, values)).scalar_one_or_none()
-            if inserted is not None:
-                return inserted, True
-            query = select(Customer).execution_options(populate_existing=True)
-            existing = await self._one(query.where(Customer.telegram_id == telegram_id))
-            if existing is not None:
-                return existing, False
+            for start in range(0, len(waiting), REGISTRATION_BATCH):
+                await self._register_batch(waiting[start : start + REGISTRATION_BATCH], found)
+            waiting = [newcomer for newcomer in waiting if newcomer.telegram_id not in found]
+            if not waiting:
+                return found
         raise RuntimeError("could not generate a unique referral code")
+
+    async def _register_batch(
+        self, newcomers: Sequence[Newcomer], found: dict[int, tuple[Customer, bool]]
+    ) -> None:
+        statement = _registration(self.session, len(newcomers))
+        inserted = (await self.session.execute(statement, _registration_values(newcomers))).scalars()
+        for customer in inserted:
+            found[customer.telegram_id] = (customer, True)
+        existing = [newcomer.telegram_id for newcomer in newcomers if newcomer.telegram_id not in found]
+        if existing:
+            query = select(Customer).where(Customer.telegram_id.in_(existing))
+            for customer in await self.session.scalars(query.execution_options(populate_existing=True)):
+                found[customer.telegram_id] = (customer, False)
 
     async def touch(
         self,
