@@ -24,8 +24,9 @@ Per burst size two runs, each with its own customers:
   Redis round trips and panel calls per update **by kind** (new-customer /start, first view of a
   screen, warm press), which a concurrent run cannot attribute.
 
-The shop's pace of messages is lifted (``TELEGRAM_SEND_RATE=1000``): the fake Telegram does not limit
-it, and the benchmark measures the shop, not Telegram's 30 messages a second.
+The shop's pace of messages is lifted (``TELEGRAM_SEND_RATE`` = ``BENCH_SEND_RATE``, 10,000 by default):
+the fake Telegram does not limit it, and the benchmark measures the shop, not Telegram's 30 messages a
+second.
 
 Run: ``python -m bench.bench_burst`` (DATABASE_URL / REDIS_URL choose the backend).
 """
