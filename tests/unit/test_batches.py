@@ -73,12 +73,21 @@ async def test_a_caller_who_gives_up_does_not_stop_the_others() -> None:
     assert work.batches == [[1], [3]]  # the one who left is not done at all
 
 
-async def test_the_work_does_not_run_in_the_first_callers_context() -> None:
+async def test_each_batch_runs_in_the_context_of_its_first_caller() -> None:
+    """So its log lines and statements count for the update the first caller came with."""
     work = Doubler()
     batcher = Batcher(work, limit=10, name="doubling")
-    marker.set("caller")
-    assert await batcher.submit(1) == 2
-    assert work.seen_markers == ["none"]
+
+    async def submit_as(name: str, item: int) -> int:
+        marker.set(name)
+        return await batcher.submit(item)
+
+    first = asyncio.create_task(submit_as("alone", 1))
+    await asyncio.sleep(0)
+    crowd = [asyncio.create_task(submit_as(name, n)) for name, n in (("leader", 2), ("follower", 3))]
+    assert await asyncio.gather(first, *crowd) == [2, 4, 6]
+    assert work.seen_markers == ["alone", "leader"]
+    assert marker.get() == "none"  # nothing leaks back into the caller
 
 
 async def test_work_that_returns_the_wrong_number_of_results_fails_each_caller() -> None:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Generic, TypeVar
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -23,23 +24,34 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 
+@dataclass(frozen=True, slots=True)
+class _Call(Generic[Item, Result]):
+    item: Item
+    future: asyncio.Future[Result]
+    context: contextvars.Context
+
+
 class Batcher(Generic[Item, Result]):
     """``await batcher.submit(item)`` gives ``work([.., item, ..])``'s result for ``item``.
 
     ``work`` takes a batch and returns one result per item, in the batch's order. It runs in a task of its
-    own with a fresh context, so nothing of the first caller's context (a job's fence, say) applies to its
-    neighbours' items.
+    own in a copy of the context of the batch's first caller: its log lines and statements count for the
+    update that caller came with.
     """
 
     def __init__(
-        self, work: Callable[[Sequence[Item]], Awaitable[Sequence[Result]]], *, limit: int, name: str
+        self,
+        work: Callable[[Sequence[Item]], Coroutine[Any, Any, Sequence[Result]]],
+        *,
+        limit: int,
+        name: str,
     ) -> None:
         if limit < 1:
             raise ValueError("limit must be at least 1")
         self._work = work
         self._limit = limit
         self._name = name
-        self._waiting: list[tuple[Item, asyncio.Future[Result]]] = []
+        self._waiting: list[_Call[Item, Result]] = []
         self._runner: asyncio.Task[None] | None = None
 
     @property
@@ -49,37 +61,38 @@ class Batcher(Generic[Item, Result]):
     async def submit(self, item: Item) -> Result:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Result] = loop.create_future()
-        self._waiting.append((item, future))
+        self._waiting.append(_Call(item, future, contextvars.copy_context()))
         if self._runner is None:
             self._runner = loop.create_task(self._run(), name=self._name, context=contextvars.Context())
         return await future
 
     async def _run(self) -> None:
-        batch: list[tuple[Item, asyncio.Future[Result]]] = []
+        batch: list[_Call[Item, Result]] = []
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting[: self._limit], self._waiting[self._limit :]
-                batch = [(item, future) for item, future in batch if not future.done()]  # callers gone
+                batch = [call for call in batch if not call.future.done()]  # callers who gave up
                 if batch:
                     await self._do(batch)
         except BaseException:
-            for _, future in batch + self._waiting:
-                if not future.done():
-                    future.cancel()
+            for call in batch + self._waiting:
+                if not call.future.done():
+                    call.future.cancel()
             self._waiting = []
             raise
         finally:
             self._runner = None
 
-    async def _do(self, batch: Sequence[tuple[Item, asyncio.Future[Result]]]) -> None:
+    async def _do(self, batch: Sequence[_Call[Item, Result]]) -> None:
+        work = self._work([call.item for call in batch])
         try:
-            results = await self._work([item for item, _ in batch])
+            results = await asyncio.get_running_loop().create_task(work, context=batch[0].context)
             if len(results) != len(batch):
                 raise RuntimeError(f"{self._name}: {len(results)} results for {len(batch)} items")
         except Exception as exc:
             if len(batch) == 1:
-                if not batch[0][1].done():
-                    batch[0][1].set_exception(exc)
+                if not batch[0].future.done():
+                    batch[0].future.set_exception(exc)
                 return
             log.warning(
                 "%s: a batch of %d failed; doing it one by one", self._name, len(batch), exc_info=True
@@ -87,6 +100,6 @@ class Batcher(Generic[Item, Result]):
             for one in batch:
                 await self._do([one])
             return
-        for (_, future), result in zip(batch, results, strict=True):
-            if not future.done():
-                future.set_result(result)
+        for call, result in zip(batch, results, strict=True):
+            if not call.future.done():
+                call.future.set_result(result)
