@@ -70,7 +70,7 @@ async def test_a_crowd_of_newcomers_is_registered_once_each(database: Database) 
         ).all()
     assert sorted(stored) == ids
     if database.writes_take_turns:  # SQLite: the crowd shares a few statements instead of taking 120 turns
-        assert len(inserts) < 20
+        assert len(inserts) < 30
     else:  # PostgreSQL: everyone registers at once on their own connection
         assert len(inserts) == len(ids)
 
@@ -122,3 +122,14 @@ async def test_a_referral_code_clash_in_a_group_retries_only_the_clashing_newcom
         8_002: ("GROUP4EF", True),
         8_003: ("GROUP3CD", True),
     }
+
+
+async def test_a_group_is_registered_by_statements_of_a_few_sizes(database: Database) -> None:
+    """37 newcomers at once: statements of 32, 4 and 1 rows, each row registered once."""
+    newcomers = [Newcomer(9_000 + n, None, f"N{n}", None, "en") for n in range(37)]
+    with registering_statements(database) as inserts:
+        async with database.session() as session:
+            found = await CustomerRepository(session).register_all(newcomers)
+    assert sorted(found) == [newcomer.telegram_id for newcomer in newcomers]
+    assert all(created for _, created in found.values())
+    assert [statement.count("(?,") + statement.count("($") for statement in inserts] == [32, 4, 1]

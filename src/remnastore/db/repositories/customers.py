@@ -26,7 +26,9 @@ def _rowcount(result: Any) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
-#: The most newcomers one registering statement takes (11 parameters each).
+#: The most newcomers one registering statement takes (11 parameters each). Statements are built for
+#: powers of two up to it (a group of 37 is registered as 32, 4 and 1), so that no more than seven of
+#: them take places in SQLAlchemy's cache of compiled statements.
 REGISTRATION_BATCH = 64
 
 
@@ -80,6 +82,11 @@ def _registration(session: AsyncSession, rows: int) -> Executable:
             .execution_options(populate_existing=True, dml_strategy="orm")
         )
     return statement
+
+
+def _statement_rows(waiting: int) -> int:
+    """How many of ``waiting`` newcomers the next registering statement takes: a power of two."""
+    return min(REGISTRATION_BATCH, 1 << (waiting.bit_length() - 1))
 
 
 def _registration_values(newcomers: Sequence[Newcomer]) -> dict[str, Any]:
@@ -175,8 +182,11 @@ class CustomerRepository:
             unique.setdefault(newcomer.telegram_id, newcomer)
         waiting = list(unique.values())
         for _ in range(REFERRAL_CODE_ATTEMPTS):
-            for start in range(0, len(waiting), REGISTRATION_BATCH):
-                await self._register_batch(waiting[start : start + REGISTRATION_BATCH], found)
+            start = 0
+            while start < len(waiting):
+                rows = _statement_rows(len(waiting) - start)
+                await self._register_batch(waiting[start : start + rows], found)
+                start += rows
             waiting = [newcomer for newcomer in waiting if newcomer.telegram_id not in found]
             if not waiting:
                 return found
