@@ -4,15 +4,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import delete, event, update
+from sqlalchemy import delete, update
 
 from remnastore.config.referrals import ReferralSettings
 from remnastore.db import Database
@@ -25,6 +24,7 @@ from remnastore.infra.cache import Cache
 from remnastore.services.accounts import AccountService, CustomerView, TelegramProfile
 from remnastore.services.customer_cache import CustomerCache
 from remnastore.services.referrals import ReferralRewards, ReferralStats
+from tests.fixtures.database import sent_statements
 
 
 @dataclass
@@ -53,20 +53,6 @@ async def cached(database: Database, db_backend: str) -> AsyncIterator[Cached]:
             await redis.aclose()
 
 
-@contextmanager
-def statements(db: Database) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_c: Any, _cur: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
-
-
 async def arrive(cached: Cached, telegram_id: int = 4242, **profile: Any) -> CustomerView:
     values = {"first_name": "Mira", "username": "mira", "language_code": "en", **profile}
     return (await cached.accounts.arrive(TelegramProfile(telegram_id=telegram_id, **values))).customer
@@ -74,12 +60,12 @@ async def arrive(cached: Cached, telegram_id: int = 4242, **profile: Any) -> Cus
 
 async def test_a_known_customer_costs_no_statement_until_their_row_changes(cached: Cached) -> None:
     first = await arrive(cached)
-    with statements(cached.db) as seen:
+    with sent_statements(cached.db) as seen:
         again = await arrive(cached)
     assert seen == [] and again == first and cached.hits[-1] is True
 
     # a changed profile is written (and the entry refreshed)
-    with statements(cached.db) as seen:
+    with sent_statements(cached.db) as seen:
         renamed = await arrive(cached, username="mira_new")
     assert seen and renamed.username == "mira_new"
     assert (await arrive(cached, username="mira_new")).username == "mira_new"
@@ -115,7 +101,7 @@ async def test_a_customer_who_blocked_the_bot_is_written_when_they_come_back(cac
     await arrive(cached)
     async with cached.db.session() as session:  # a bulk UPDATE naming the row by Telegram id
         assert await CustomerRepository(session).mark_blocked(4242, datetime.now(UTC))
-    with statements(cached.db) as seen:
+    with sent_statements(cached.db) as seen:
         await arrive(cached)
     assert any(s.lstrip().upper().startswith("UPDATE") for s in seen)
     async with cached.db.session() as session:
@@ -129,7 +115,7 @@ async def test_a_rolled_back_change_keeps_the_entry(cached: Cached) -> None:
         async with cached.db.session() as session:
             await CustomerRepository(session).claim_trial(customer.id, datetime.now(UTC))
             raise RuntimeError("the unit of work fails")
-    with statements(cached.db) as seen:
+    with sent_statements(cached.db) as seen:
         again = await arrive(cached)
     assert seen == [] and again.trial_used is False
 
@@ -147,7 +133,7 @@ async def test_referral_numbers_are_kept_until_a_write_changes_them(cached: Cach
     )
 
     async def numbers() -> tuple[ReferralStats, list[str]]:
-        with statements(cached.db) as seen:
+        with sent_statements(cached.db) as seen:
             return await rewards.stats(inviter.id), seen
 
     first, seen = await numbers()  # kept at registration: a new customer has invited nobody
@@ -196,7 +182,7 @@ async def test_a_customer_registered_elsewhere_is_found_and_refreshed(cached: Ca
     assert not arrival.created and arrival.customer.id == first.id
     assert arrival.customer.username == "new_name" and arrival.customer.language == "en"
     assert events == []
-    with statements(cached.db) as seen:  # known to this instance now: one lookup, nothing to write
+    with sent_statements(cached.db) as seen:  # known to this instance now: one lookup, nothing to write
         again = await elsewhere.arrive(TelegramProfile(6001, "Mira", username="new_name"))
     assert again.customer == arrival.customer and len(seen) == 1 and seen[0].lstrip().startswith("SELECT")
     async with cached.db.session() as session:
@@ -208,7 +194,7 @@ async def test_a_customer_registered_elsewhere_is_found_and_refreshed(cached: Ca
     # a restarted instance that has the customer in the shared cache looks them up (no INSERT first)
     await arrive(cached, 6001, username="new_name")  # kept in the cache again
     restarted = AccountService(cached.db, default_language="en", cache=cached.customers)
-    with statements(cached.db) as seen:
+    with sent_statements(cached.db) as seen:
         renamed = await restarted.arrive(TelegramProfile(6001, "Mira", username="third_name"))
     assert renamed.customer.username == "third_name"
     assert [s.lstrip().split()[0] for s in seen] == ["SELECT", "UPDATE"], seen

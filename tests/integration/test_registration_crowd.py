@@ -4,12 +4,10 @@ customers recognised, and on SQLite, where writers take turns, the crowd registe
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from remnastore.db import Database
 from remnastore.db.models import Customer
@@ -17,6 +15,7 @@ from remnastore.db.repositories import CustomerRepository
 from remnastore.db.repositories import customers as customers_module
 from remnastore.db.repositories.customers import Newcomer
 from remnastore.services.accounts import AccountService, TelegramProfile
+from tests.fixtures.database import sent_statements
 
 
 class Told:
@@ -33,19 +32,8 @@ class Told:
     def promo_used(self, *, telegram_id: int, code: str, effect: str) -> None: ...
 
 
-@contextmanager
-def registering_statements(db: Database) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_c: Any, _cur: Any, statement: str, *_args: Any) -> None:
-        if statement.startswith("INSERT INTO customers"):
-            seen.append(statement)
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+def registering(statements: list[str]) -> list[str]:
+    return [statement for statement in statements if statement.startswith("INSERT INTO customers")]
 
 
 def profile(telegram_id: int, **changes: Any) -> TelegramProfile:
@@ -57,7 +45,7 @@ async def test_a_crowd_of_newcomers_is_registered_once_each(database: Database) 
     told = Told()
     accounts = AccountService(database, default_language="en", events=told)
     ids = list(range(5_000, 5_120))
-    with registering_statements(database) as inserts:
+    with sent_statements(database) as sent:
         arrivals = await asyncio.gather(*(accounts.arrive(profile(telegram_id)) for telegram_id in ids))
     assert [arrival.customer.telegram_id for arrival in arrivals] == ids
     assert all(arrival.created for arrival in arrivals)
@@ -70,9 +58,9 @@ async def test_a_crowd_of_newcomers_is_registered_once_each(database: Database) 
         ).all()
     assert sorted(stored) == ids
     if database.writes_take_turns:  # SQLite: the crowd shares a few statements instead of taking 120 turns
-        assert len(inserts) < 30
+        assert len(registering(sent)) < 30
     else:  # PostgreSQL: everyone registers at once on their own connection
-        assert len(inserts) == len(ids)
+        assert len(registering(sent)) == len(ids)
 
 
 async def test_returning_customers_in_a_crowd_are_recognised_and_their_profile_refreshed(
@@ -127,9 +115,9 @@ async def test_a_referral_code_clash_in_a_group_retries_only_the_clashing_newcom
 async def test_a_group_is_registered_by_statements_of_a_few_sizes(database: Database) -> None:
     """37 newcomers at once: statements of 32, 4 and 1 rows, each row registered once."""
     newcomers = [Newcomer(9_000 + n, None, f"N{n}", None, "en") for n in range(37)]
-    with registering_statements(database) as inserts:
+    with sent_statements(database) as sent:
         async with database.session() as session:
             found = await CustomerRepository(session).register_all(newcomers)
     assert sorted(found) == [newcomer.telegram_id for newcomer in newcomers]
     assert all(created for _, created in found.values())
-    assert [statement.count("(?,") + statement.count("($") for statement in inserts] == [32, 4, 1]
+    assert [statement.count("(?,") + statement.count("($") for statement in registering(sent)] == [32, 4, 1]
