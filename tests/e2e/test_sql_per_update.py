@@ -84,8 +84,8 @@ async def test_a_language_change_is_seen_at_once_despite_the_cache(shop: Shop) -
 async def test_a_crowd_of_new_customers_costs_one_statement_each_and_invite_friends_none(
     shop: Shop,
 ) -> None:
-    """A burst of new customers: a /start is one statement that registers and returns the row (on SQLite, at
-    most one each: those who come together share their group's, counted for the first of them); their
+    """A burst of new customers: a /start is at most one statement that registers and returns the row
+    (those who come together share their group's, counted for the first of them); their
     first view of "invite friends" sends no statement (nobody invited, nothing earned yet: known at
     registration)."""
     first = shop.user(7199, first_name="First", language_code="en")
@@ -100,12 +100,9 @@ async def test_a_crowd_of_new_customers_costs_one_statement_each_and_invite_frie
             text = (await user.wait_reply(update)).text
             assert "Invite friends" in text and shows("Invited: 0", text) and shows("Paid: 0", text), text
     registering = [counts[update] for update in starts]
-    if shop.db.writes_take_turns:
-        # SQLite: newcomers who come together share the registering statements of their group (counted for
-        # the group's first update): never more than one per newcomer in all
-        assert 1 <= sum(registering) <= NEW_CUSTOMER_STATEMENTS * len(users), registering
-    else:
-        assert registering == [NEW_CUSTOMER_STATEMENTS] * len(users)
+    # newcomers who come together share the registering statements of their group (counted for the
+    # group's first update): never more than one per newcomer in all
+    assert 1 <= sum(registering) <= NEW_CUSTOMER_STATEMENTS * len(users), registering
     assert [counts[update] for update in views] == [NEW_CUSTOMER_REFERRAL_SCREEN_STATEMENTS] * len(users)
 
 

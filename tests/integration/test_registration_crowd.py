@@ -1,5 +1,5 @@
 """A crowd of newcomers at once (after a broadcast or an ad): everyone registered exactly once, returning
-customers recognised, and on SQLite, where writers take turns, the crowd registered together."""
+customers recognised, and the crowd registered together."""
 
 from __future__ import annotations
 
@@ -57,10 +57,7 @@ async def test_a_crowd_of_newcomers_is_registered_once_each(database: Database) 
             await session.scalars(select(Customer.telegram_id).where(Customer.telegram_id >= 5_000))
         ).all()
     assert sorted(stored) == ids
-    if database.writes_take_turns:  # SQLite: the crowd shares a few statements instead of taking 120 turns
-        assert len(registering(sent)) < 30
-    else:  # PostgreSQL: everyone registers at once on their own connection
-        assert len(registering(sent)) == len(ids)
+    assert len(registering(sent)) < 30  # the crowd shares a few statements instead of one each
 
 
 async def test_returning_customers_in_a_crowd_are_recognised_and_their_profile_refreshed(

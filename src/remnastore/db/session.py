@@ -187,12 +187,6 @@ class Database:
             raise RuntimeError(f"unsupported dialect {name}")
         return "postgresql" if name == "postgresql" else "sqlite"
 
-    @property
-    def writes_take_turns(self) -> bool:
-        """Whether this process's writing units run one at a time (SQLite): work that many callers would
-        write at once is better grouped into one unit (:mod:`remnastore.infra.batches`)."""
-        return self._sqlite_writer is not None
-
     @asynccontextmanager
     async def session(self, *, statementwise: bool = False) -> AsyncIterator[AsyncSession]:
         """A unit of work: one transaction, committed at the end of the block, rolled back if it raises.

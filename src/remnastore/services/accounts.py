@@ -97,11 +97,11 @@ class AccountService:
         self._default_language = default_language
         self._events = events
         self._cache = cache
-        #: Where writers take turns (SQLite), newcomers who arrive together are registered together.
-        self._registrations: Batcher[Newcomer, tuple[Customer, bool]] | None = (
-            Batcher(self._register, limit=REGISTRATION_BATCH, name="registrations")
-            if db.writes_take_turns
-            else None
+        #: Newcomers who arrive together are registered together: one statement and one commit for all who
+        #: came while the previous group registered (SQLite's writers take turns; PostgreSQL saves the
+        #: per-statement work of each)
+        self._registrations: Batcher[Newcomer, tuple[Customer, bool]] = Batcher(
+            self._register, limit=REGISTRATION_BATCH, name="registrations"
         )
         #: Telegram ids this process found or registered in the database. Someone not among them is most
         #: likely new: they are registered straight away (the registration finds an existing row itself).
@@ -155,10 +155,7 @@ class AccountService:
         created = False
         if customer is None:
             # someone new (most likely): registered straight away, which finds an existing row itself
-            if self._registrations is not None:
-                customer, created = await self._registrations.submit(newcomer)
-            else:
-                customer, created = (await self._register([newcomer]))[0]
+            customer, created = await self._registrations.submit(newcomer)
         arrival = Arrival(CustomerView.of(customer), created)
         self._remember(profile.telegram_id)
         if created and self._events is not None:  # told only once the registration is committed

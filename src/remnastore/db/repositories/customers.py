@@ -172,9 +172,9 @@ class CustomerRepository:
         """The customers for the newcomers' Telegram ids, each created if missing, with ``True`` for those
         this call created (one row per Telegram id: the first newcomer given for it is registered).
 
-        Safe under concurrency: ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` the new rows (one statement
-        per :data:`REGISTRATION_BATCH` newcomers), then ``SELECT`` only those whose row existed. A clash on
-        the (random) referral code is retried with a new code.
+        Safe under concurrency: ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` the new rows (statements of
+        1, 2, 4 .. :data:`REGISTRATION_BATCH` rows), then ``SELECT`` only those whose row existed. A clash
+        on the (random) referral code is retried with a new code.
         """
         found: dict[int, tuple[Customer, bool]] = {}
         unique: dict[int, Newcomer] = {}
