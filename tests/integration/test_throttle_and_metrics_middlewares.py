@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 
 from remnastore.bot.middlewares.metrics import install_metrics_middleware
 from remnastore.bot.middlewares.throttle import ThrottleMiddleware
+from remnastore.domain.errors import DomainError
 from remnastore.emulators.telegram import TelegramEmulator
 from remnastore.emulators.telegram_users import FakeUser
 from remnastore.infra.metrics import Metrics
@@ -69,6 +70,8 @@ def build(emulator: TelegramEmulator, limits: Limits, limiter: RateLimiter | Non
     async def echo(message: Message) -> None:
         if message.text == "fail":
             raise ZeroDivisionError("handler bug")
+        if message.text == "refuse":
+            raise DomainError("gift-unknown")
         harness.seen.append(message.text or "")
         await message.answer(f"echo {message.text}")
 
@@ -191,6 +194,18 @@ async def test_failing_handlers_are_counted_by_exception_type(harness: Harness) 
         await harness.send(user, "fail")
     body = harness.metrics.render()[0]
     assert sample(body, "remnastore_handler_errors_total", type="ZeroDivisionError") == 1
+    handler = "tests.integration.test_throttle_and_metrics_middlewares.build.echo"
+    assert sample(body, "remnastore_updates_total", type="message", handler=handler) == 1
+
+
+async def test_a_rules_refusal_is_not_counted_as_a_failing_handler(harness: Harness) -> None:
+    """A refusal (an unknown gift link, a wrong promo code) is the rule's answer to the customer, not a
+    fault: an alert on ``handler_errors_total`` must not fire for it."""
+    user = harness.emulator.user(ADMIN)
+    with pytest.raises(DomainError):
+        await harness.send(user, "refuse")
+    body = harness.metrics.render()[0]
+    assert b"remnastore_handler_errors_total{" not in body
     handler = "tests.integration.test_throttle_and_metrics_middlewares.build.echo"
     assert sample(body, "remnastore_updates_total", type="message", handler=handler) == 1
 

@@ -18,6 +18,7 @@ from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.types import TelegramObject, Update
 from aiogram.types.update import UpdateTypeLookupError
 
+from remnastore.domain.errors import DomainError
 from remnastore.infra.metrics import Metrics
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -54,6 +55,8 @@ class UpdateMetricsMiddleware(BaseMiddleware):
         result: Any = None
         try:
             result = await handler(event, data)
+        except DomainError:
+            raise  # a rule's refusal, shown to the customer in the rule's words: not a failure
         except Exception as exc:
             self._metrics.handler_error(type(exc).__name__)
             raise
