@@ -5,6 +5,7 @@ cached entries read with the lock stay current, and a released lock is free with
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import AsyncIterator
 
@@ -13,7 +14,7 @@ from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
 from redis.asyncio import Redis
 
 from remnastore.bot.update_gate import GateStorage
-from remnastore.infra.cache import Cache
+from remnastore.infra.cache import Cache, Derived, prefetched
 from remnastore.infra.ratelimit import Limits, MemoryRateLimiter, RedisRateLimiter, VerdictKind
 from tests.fixtures.redis_keys import redis_client, scratch_prefix
 
@@ -165,4 +166,75 @@ async def test_cached_entries_read_with_the_lock_follow_the_updates_own_writes(
         assert await cache.get("customer", f"{prefix}501") == "changed elsewhere"
     finally:
         await redis.delete(full)
+        await gate.close()
+
+
+async def test_entries_named_by_a_cached_entry_are_read_with_the_lock(redis: Redis, prefix: str) -> None:
+    """A customer's referral numbers (by customer id) and panel user (by panel id, or by Telegram id when
+    not linked) come in the gate's one request, named by the cached customer's entry; an entry that
+    names nothing (or no entry at all) leaves them to the cache's own reads."""
+    cache = Cache(redis)
+    customer = Cache.key("customer", f"{prefix}501")
+    by_id = Derived(customer, ("view.id",), Cache.key("referrals", f"{prefix}"))
+    by_ref = Derived(
+        customer,
+        ("view.panel_user_id", "view.panel_uuid"),
+        Cache.key("panel", f"{prefix}ref:"),
+        ":d",
+        fallback=Cache.key("panel", f"{prefix}tg:501:d"),
+    )
+    storage = GateStorage(
+        redis,
+        ttl_seconds=600,
+        key_builder=DefaultKeyBuilder(prefix=prefix.rstrip(":")),
+        prefetch=lambda _key: [customer, by_id, by_ref],
+    )
+    gate = storage.create_isolation()
+    stored = {
+        Cache.key("referrals", f"{prefix}12345678901"): "3 invited",
+        Cache.key("panel", f"{prefix}ref:777:d"): "panel user 777",
+        Cache.key("panel", f"{prefix}ref:5f0c-uuid:d"): "panel user by uuid",
+        Cache.key("panel", f"{prefix}tg:501:d"): "no panel user",
+    }
+    for full, value in stored.items():
+        await redis.set(full, value)
+
+    async def seen_in_one_request(entry: str | None) -> dict[str, str | None]:
+        if entry is None:
+            await redis.delete(customer)
+        else:
+            await redis.set(customer, entry)
+        async with gate.enter(KEY):
+            read = prefetched.get()
+            assert read is not None
+            # what the cache answers inside the update, with Redis changed behind its back
+            for full in stored:
+                await redis.set(full, "changed after the gate read")
+            answers = {
+                full: await cache.get(*full.removeprefix("remnastore:cache:").split(":", 1))
+                for full in stored
+            }
+            for full, value in stored.items():
+                await redis.set(full, value)
+            return {full: answers[full] for full in read[1] if full != customer}
+
+    try:
+        linked = json.dumps({"view": {"id": 12345678901, "panel_user_id": 777, "panel_uuid": "5f0c-uuid"}})
+        assert await seen_in_one_request(linked) == {
+            Cache.key("referrals", f"{prefix}12345678901"): "3 invited",
+            Cache.key("panel", f"{prefix}ref:777:d"): "panel user 777",
+        }
+        by_uuid = json.dumps({"view": {"id": 12345678901, "panel_user_id": None, "panel_uuid": "5f0c-uuid"}})
+        assert (await seen_in_one_request(by_uuid))[Cache.key("panel", f"{prefix}ref:5f0c-uuid:d")] == (
+            "panel user by uuid"
+        )
+        unlinked = json.dumps({"view": {"id": 12345678901, "panel_user_id": None, "panel_uuid": None}})
+        assert (await seen_in_one_request(unlinked))[
+            Cache.key("panel", f"{prefix}tg:501:d")
+        ] == "no panel user"
+        # no customer entry, or one that is not JSON: nothing derived is read with the lock
+        assert await seen_in_one_request(None) == {}
+        assert await seen_in_one_request("not json") == {}
+    finally:
+        await redis.delete(customer, *stored)
         await gate.close()

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -33,13 +33,14 @@ from aiogram.types import TelegramObject
 from redis.asyncio import Redis
 
 from remnastore.bot.middlewares.throttle import ThrottleMiddleware
-from remnastore.infra.cache import prefetched
+from remnastore.infra.cache import Derived, prefetched
 from remnastore.infra.ratelimit import HIT_FUNCTION, RedisRateLimiter, Verdict, verdict_of
 from remnastore.infra.tokens import unique_token
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
-Prefetch = Callable[[StorageKey], list[str]]
+#: the cache keys an update of this chat will likely read, fixed or named by another of them
+Prefetch = Callable[[StorageKey], Sequence[str | Derived]]
 
 #: How long the chat lock lives if its holder dies (redis-py's lock as aiogram configures it: 60 s).
 LOCK_MS = 60_000
@@ -51,23 +52,27 @@ RELEASE_DELAY = 0.02
 _RATE_ARGS = 7  # the arguments of rate_limit_hit after its two keys
 
 # KEYS: lock, state, data, rate state, rate hits, then n_pre keys to read, then n_rel locks to release.
-# ARGV: token, lock_ms, rate ("1": count this update), n_pre, n_rel, the 7 rate arguments, the tokens
-# of the locks to release. Returns {code, ban_until_ms} when the rate limit refuses, {0, 0, 0} when
-# the chat is locked elsewhere, {0, 0, 1, state, data, pre...} when the lock was taken.
+# ARGV: token, lock_ms, rate ("1": count this update), n_pre, n_rel, n_der, the 7 rate arguments, the
+# tokens of the locks to release, then n_der derived keys (infra/cache.py Derived), each as: the index of
+# its source among the keys to read, the number of fields, the fields, prefix, suffix, fallback ('' for
+# none). Returns {code, ban_until_ms} when the rate limit refuses, {0, 0, 0} when the chat is locked
+# elsewhere, {0, 0, 1, state, data, pre..., (derived key, its value)...} when the lock was taken.
+# A derived key is not among KEYS (it is known only here): the gate needs one Redis server, not a cluster.
 _ENTER = (
     HIT_FUNCTION
     + """
 local n_pre = tonumber(ARGV[4])
 local n_rel = tonumber(ARGV[5])
+local n_der = tonumber(ARGV[6])
 for i = 1, n_rel do
   local key = KEYS[5 + n_pre + i]
-  if redis.call('GET', key) == ARGV[12 + i] then
+  if redis.call('GET', key) == ARGV[13 + i] then
     redis.call('DEL', key)
   end
 end
 if ARGV[3] == '1' then
-  local verdict = rate_limit_hit(KEYS[4], KEYS[5], tonumber(ARGV[6]), tonumber(ARGV[7]),
-    tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11], tonumber(ARGV[12]))
+  local verdict = rate_limit_hit(KEYS[4], KEYS[5], tonumber(ARGV[7]), tonumber(ARGV[8]),
+    tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11]), ARGV[12], tonumber(ARGV[13]))
   if verdict[1] ~= 0 then
     return verdict
   end
@@ -78,6 +83,50 @@ end
 local reply = {0, 0, 1, redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3])}
 for i = 1, n_pre do
   reply[5 + i] = redis.call('GET', KEYS[5 + i])
+end
+local decoded = {}
+local at = 14 + n_rel
+local out = 5 + n_pre
+for d = 1, n_der do
+  local source = tonumber(ARGV[at])
+  local n_fields = tonumber(ARGV[at + 1])
+  local prefix, suffix, fallback = ARGV[at + 2 + n_fields], ARGV[at + 3 + n_fields], ARGV[at + 4 + n_fields]
+  local name = false
+  if decoded[source] == nil then
+    local raw = reply[5 + source]
+    local ok, value = false, nil
+    if raw then
+      ok, value = pcall(cjson.decode, raw)
+    end
+    decoded[source] = (ok and type(value) == 'table') and value or false
+  end
+  local entry = decoded[source]
+  if entry then
+    for f = 1, n_fields do
+      local value = entry
+      for part in string.gmatch(ARGV[at + 1 + f], '[^.]+') do
+        if type(value) ~= 'table' then
+          value = nil
+          break
+        end
+        value = value[part]
+      end
+      if type(value) == 'number' then
+        name = prefix .. string.format('%.0f', value) .. suffix
+        break
+      elseif type(value) == 'string' then
+        name = prefix .. value .. suffix
+        break
+      end
+    end
+    if not name and fallback ~= '' then
+      name = fallback
+    end
+  end
+  reply[out + 1] = name
+  reply[out + 2] = name and redis.call('GET', name) or false
+  out = out + 2
+  at = at + 5 + n_fields
 end
 return reply
 """
@@ -215,14 +264,18 @@ class GateIsolation(RedisEventIsolation):
                 rate = None
             async with local:
                 token = unique_token()
-                keys = self._prefetch_keys(key)
-                reply = await self._acquire(key, lock_key, token, rate, customer_key, keys)
+                keys, derived = self._prefetch_keys(key)
+                reply = await self._acquire(key, lock_key, token, rate, customer_key, keys, derived)
                 if reply[2] != 1:
                     yield Entry(verdict_of(reply[0], reply[1]))
                     return
                 held = _Held(self._storage, key, _text(reply[3]), _text(reply[4]))
                 held_token = _held.set(held)
                 values = {name: _text(value) for name, value in zip(keys, reply[5:], strict=False)}
+                found = reply[5 + len(keys) :]
+                for at in range(0, len(found) - 1, 2):
+                    if found[at]:  # named by its source (else not read: the cache asks Redis itself)
+                        values[cast(str, _text(found[at]))] = _text(found[at + 1])
                 cache_token = prefetched.set((self._redis, values)) if keys else None
                 try:
                     yield Entry(Verdict.ALLOW)
@@ -238,9 +291,20 @@ class GateIsolation(RedisEventIsolation):
             if waiting[0] == 0:
                 del self._local[lock_key]
 
-    def _prefetch_keys(self, key: StorageKey) -> list[str]:
+    def _prefetch_keys(self, key: StorageKey) -> tuple[list[str], list[int | str]]:
+        """The fixed keys to read, and the derived ones as the script's arguments (their count first)."""
         prefetch = self._storage.prefetch
-        return prefetch(key) if prefetch is not None else []
+        if prefetch is None:
+            return [], [0]
+        wanted = prefetch(key)
+        keys = [item for item in wanted if isinstance(item, str)]
+        derived: list[int | str] = [0]
+        for item in wanted:
+            if isinstance(item, Derived):
+                derived[0] = int(derived[0]) + 1
+                derived += [keys.index(item.source) + 1, len(item.fields), *item.fields]
+                derived += [item.prefix, item.suffix, item.fallback or ""]
+        return keys, derived
 
     async def _acquire(
         self,
@@ -250,7 +314,9 @@ class GateIsolation(RedisEventIsolation):
         limiter: RedisRateLimiter | None,
         customer_key: int,
         pre: list[str],
+        derived: list[int | str],
     ) -> list[Any]:
+        """The script's reply (see _ENTER); ``derived``: the count of derived keys, then their arguments."""
         builder = self._storage.key_builder
         rate_keys = limiter.keys(customer_key) if limiter is not None else [lock_key, lock_key]
         rate_args: list[int | str] = limiter.hit_args() if limiter is not None else [0] * _RATE_ARGS
@@ -258,11 +324,11 @@ class GateIsolation(RedisEventIsolation):
         while True:
             releases = self._take_releases()
             args: list[int | str] = [token, LOCK_MS, "1" if limiter is not None else "0", len(pre)]
-            args.append(len(releases))
+            args += [len(releases), derived[0]]
             try:
                 reply = await self._enter(
                     keys=keys + [name for name, _ in releases],
-                    args=args + rate_args + [held for _, held in releases],
+                    args=args + rate_args + [held for _, held in releases] + derived[1:],
                 )
             except BaseException:
                 for name, held in releases:  # a release is idempotent: sent again with the next one

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -30,6 +31,22 @@ LookupHook = Callable[[str, bool], None]
 prefetched: ContextVar[tuple[Redis, dict[str, str | None]] | None] = ContextVar(
     "remnastore_cache_prefetched", default=None
 )
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A key to prefetch that another prefetched entry names: ``prefix`` + the first of ``fields`` (dotted
+    paths into that entry, a JSON object) that holds a string or a number + ``suffix``; ``fallback`` (a
+    full key) when the entry is there but none of them is. Nothing is read when the entry is absent.
+
+    Lets the update gate read in its one request what an update reads after its customer (their referral
+    numbers by customer id, their panel user by panel id), without the gate knowing the entries' shapes."""
+
+    source: str
+    fields: tuple[str, ...]
+    prefix: str
+    suffix: str = ""
+    fallback: str | None = None
 
 
 class Cache:

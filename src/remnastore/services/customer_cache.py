@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from remnastore.db.changes import CustomerChanges
 from remnastore.domain.referrals import NO_REFERRALS, ReferralStats
-from remnastore.infra.cache import Cache
+from remnastore.infra.cache import Cache, Derived
 from remnastore.services.accounts import CustomerView
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,22 @@ ID_AREA = "customer-id"
 #: A customer's referral numbers (invited, paying, earned), by customer id: dropped with the customer's
 #: entry (a commission changes the balance) and when their referrals change (see db/changes.py).
 REFERRALS_AREA = "customer-referrals"
+
+
+#: Where a cached customer's entry holds their ids (read by the update gate's prefetch, see :func:`prefetch`).
+ID_FIELD = "view.id"
+PANEL_REF_FIELDS = ("view.panel_user_id", "view.panel_uuid")  # the order of CustomerView.panel_ref
+
+
+def entry_key(telegram_id: int) -> str:
+    """The full cache key of the customer with this Telegram id."""
+    return Cache.key(AREA, str(telegram_id))
+
+
+def prefetch(telegram_id: int) -> list[str | Derived]:
+    """What an update of this customer reads from the cache: their entry and their referral numbers."""
+    entry = entry_key(telegram_id)
+    return [entry, Derived(entry, (ID_FIELD,), Cache.key(REFERRALS_AREA, ""))]
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import logging
 import random
 from dataclasses import dataclass
 
-from remnastore.infra.cache import Cache
+from remnastore.infra.cache import Cache, Derived
 from remnastore.panel.models import PanelUser
 from remnastore.services.accounts import CustomerView
 
@@ -31,6 +31,16 @@ class PanelSnapshot:
 
 def _keys(ref_keys: set[str]) -> list[str]:
     return [f"{key}:{suffix}" for key in ref_keys for suffix in ("d", "n")]
+
+
+def prefetch(
+    customer_entry: str, fields: tuple[str, ...], telegram_id: int, *, with_devices: bool
+) -> Derived:
+    """The entry :meth:`PanelUserCache.get` reads for a customer, named by their cached customer entry
+    (``customer_entry``, whose ``fields`` hold the panel user's id or uuid, in ``panel_ref``'s order)."""
+    suffix = ":d" if with_devices else ":n"
+    fallback = Cache.key(AREA, f"tg:{telegram_id}{suffix}")
+    return Derived(customer_entry, fields, Cache.key(AREA, "ref:"), suffix, fallback)
 
 
 class PanelUserCache:

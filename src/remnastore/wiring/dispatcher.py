@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from aiogram import Dispatcher
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 
 from remnastore.bot.errors import error_router
@@ -21,14 +22,24 @@ from remnastore.bot.routers.admin import admin_router
 from remnastore.bot.routers.user import user_router
 from remnastore.bot.update_gate import GateMiddleware, GateStorage
 from remnastore.cabinet.app import Cabinet
-from remnastore.infra.cache import Cache
+from remnastore.infra.cache import Derived
 from remnastore.infra.ratelimit import RedisRateLimiter, build_rate_limiter
 from remnastore.infra.shutdown import InFlightMiddleware
-from remnastore.services.customer_cache import AREA as CUSTOMER_AREA
+from remnastore.services import customer_cache, panel_cache
 from remnastore.wiring.core import Core
 from remnastore.wiring.customers import Customers
 from remnastore.wiring.operations import Operations
 from remnastore.wiring.sales import Sales
+
+
+def update_prefetch(devices_enabled: bool, key: StorageKey) -> list[str | Derived]:
+    """What an update reads from the cache besides its conversation state: the customer, their referral
+    numbers and their panel user (as "my subscription" and "my devices" ask for it)."""
+    telegram_id = key.user_id
+    wanted = customer_cache.prefetch(telegram_id)
+    entry, fields = customer_cache.entry_key(telegram_id), customer_cache.PANEL_REF_FIELDS
+    wanted.append(panel_cache.prefetch(entry, fields, telegram_id, with_devices=devices_enabled))
+    return wanted
 
 
 def build_storage(core: Core) -> BaseStorage:
@@ -40,7 +51,7 @@ def build_storage(core: Core) -> BaseStorage:
         return GateStorage(
             core.redis,
             ttl_seconds=core.settings.redis.state_ttl_seconds,
-            prefetch=lambda key: [Cache.key(CUSTOMER_AREA, str(key.user_id))],
+            prefetch=partial(update_prefetch, core.settings.shop.devices_enabled),
         )
     return MemoryStorage()
 
