@@ -19,21 +19,37 @@ class Doubler:
     def __init__(self) -> None:
         self.batches: list[list[int]] = []
         self.seen_markers: list[str] = []
+        self.tasks: list[asyncio.Task[object] | None] = []
 
     async def __call__(self, items: Sequence[int]) -> list[int]:
         self.batches.append(list(items))
         self.seen_markers.append(marker.get())
+        self.tasks.append(asyncio.current_task())
         await asyncio.sleep(0.01)  # a round trip: whoever comes now waits for the next batch
         if any(item < 0 for item in items):
             raise ValueError(f"negative in {list(items)}")
         return [item * 2 for item in items]
 
 
-async def test_a_lone_call_is_a_batch_of_one() -> None:
+async def test_a_lone_call_is_a_batch_of_one_in_the_callers_own_task() -> None:
     work = Doubler()
     batcher = Batcher(work, limit=10, name="doubling")
     assert await batcher.submit(4) == 8
     assert work.batches == [[4]] and not batcher.running
+    assert work.tasks == [asyncio.current_task()]
+
+
+async def test_a_lone_caller_who_gives_up_leaves_those_who_came_meanwhile_a_batch() -> None:
+    work = Doubler()
+    batcher = Batcher(work, limit=10, name="doubling")
+    alone = asyncio.create_task(batcher.submit(1))
+    await asyncio.sleep(0)  # the lone call is running
+    came = [asyncio.create_task(batcher.submit(n)) for n in (2, 3)]
+    await asyncio.sleep(0)
+    alone.cancel()
+    assert await asyncio.gather(*came) == [4, 6]
+    assert alone.cancelled() and work.batches == [[1], [2, 3]]
+    assert not batcher.running
 
 
 async def test_callers_who_come_while_a_batch_runs_share_the_next_one_up_to_the_limit() -> None:

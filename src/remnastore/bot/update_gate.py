@@ -6,7 +6,8 @@ conversation state, together (aiogram's Redis storage and lock, and the limiter,
   as before and update that copy.
 * :class:`GateIsolation` is aiogram's event isolation: one script takes the chat's lock (the key and token
   scheme of redis-py's lock, so every instance and worker still serialises a chat's updates), reads the
-  state, the data and any keys asked for (the cached customer, see :mod:`remnastore.infra.cache`) and,
+  state, the data and any keys asked for (the cached customer, see :mod:`remnastore.infra.cache`, and
+  the entries it names: their referral numbers, their panel user) and,
   when asked, counts the update against the rate limit first (:data:`~remnastore.infra.ratelimit.
   HIT_FUNCTION`: a refused update takes no lock). Updates of one chat in this process queue on a local
   lock instead of polling Redis. A released lock is handed to Redis with the next request (or within

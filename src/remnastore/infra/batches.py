@@ -1,9 +1,10 @@
 """Calls that arrive together, done together: one unit of work for all who waited.
 
 A :class:`Batcher` runs one batch at a time. Whoever comes while a batch is running waits for the next
-one, which takes everybody who came (up to ``limit``). Alone, a call runs at once, as a batch of one; in a
-crowd, the crowd shares one round of work. This is group commit: where writers take turns (SQLite), a
-hundred newcomers cost a few transactions instead of a hundred turns.
+one, which takes everybody who came (up to ``limit``). Alone, a call runs at once, as a batch of one in
+the caller's own task (no task or loop turn of its own); in a crowd, the crowd shares one round of work.
+This is group commit: where writers take turns (SQLite), a hundred newcomers cost a few transactions
+instead of a hundred turns.
 
 A batch that raises is done again one call at a time, so each caller gets its own result or its own
 error, never a neighbour's.
@@ -34,9 +35,9 @@ class _Call(Generic[Item, Result]):
 class Batcher(Generic[Item, Result]):
     """``await batcher.submit(item)`` gives ``work([.., item, ..])``'s result for ``item``.
 
-    ``work`` takes a batch and returns one result per item, in the batch's order. It runs in a task of its
-    own in a copy of the context of the batch's first caller: its log lines and statements count for the
-    update that caller came with.
+    ``work`` takes a batch and returns one result per item, in the batch's order. A lone caller runs it
+    in their own task; a batch of those who waited runs in a task of its own in a copy of the context of
+    its first caller. Either way its log lines and statements count for the update that caller came with.
     """
 
     def __init__(
@@ -53,18 +54,33 @@ class Batcher(Generic[Item, Result]):
         self._name = name
         self._waiting: list[_Call[Item, Result]] = []
         self._runner: asyncio.Task[None] | None = None
+        self._alone = False  # a lone caller is doing their batch of one in their own task
 
     @property
     def running(self) -> bool:
-        return self._runner is not None
+        return self._alone or self._runner is not None
 
     async def submit(self, item: Item) -> Result:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Result] = loop.create_future()
+        if not self.running:
+            self._alone = True
+            try:
+                results = await self._work([item])
+            finally:
+                self._alone = False
+                if self._waiting:  # those who came meanwhile: the next batch
+                    self._start_runner()
+            if len(results) != 1:
+                raise RuntimeError(f"{self._name}: {len(results)} results for 1 items")
+            return results[0]
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._waiting.append(_Call(item, future, contextvars.copy_context()))
-        if self._runner is None:
-            self._runner = loop.create_task(self._run(), name=self._name, context=contextvars.Context())
+        if self._runner is None and not self._alone:
+            self._start_runner()
         return await future
+
+    def _start_runner(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._runner = loop.create_task(self._run(), name=self._name, context=contextvars.Context())
 
     async def _run(self) -> None:
         batch: list[_Call[Item, Result]] = []
