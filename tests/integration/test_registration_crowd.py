@@ -7,7 +7,8 @@ import asyncio
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.engine.interfaces import CacheStats
 
 from remnastore.db import Database
 from remnastore.db.models import Customer
@@ -118,3 +119,25 @@ async def test_a_group_is_registered_by_statements_of_a_few_sizes(database: Data
     assert sorted(found) == [newcomer.telegram_id for newcomer in newcomers]
     assert all(created for _, created in found.values())
     assert [statement.count("(?,") + statement.count("($") for statement in registering(sent)] == [32, 4, 1]
+
+
+async def test_a_groups_statement_is_compiled_once_per_size(database: Database) -> None:
+    """The statement of a group is taken from SQLAlchemy's cache from the second group of its size on (an
+    INSERT of several VALUES rows built by SQLAlchemy was compiled afresh for every group)."""
+    hits: list[bool] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("INSERT INTO customers"):
+            context = _args[-2]  # before_cursor_execute(conn, cursor, statement, parameters, context, many)
+            hits.append(context.cache_hit is CacheStats.CACHE_HIT)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        for group in range(4):
+            newcomers = [Newcomer(9_500 + 10 * group + n, None, f"N{n}", None, "en") for n in range(4)]
+            async with database.session(statementwise=True) as session:
+                found = await CustomerRepository(session).register_all(newcomers)
+            assert all(created for _, created in found.values())
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", record)
+    assert hits[1:] == [True, True, True], hits
