@@ -44,7 +44,7 @@ NAMING_CONVENTION: dict[str, str] = {
     "pk": "pk_%(table_name)s",
 }
 
-REFERRAL_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I, O, 0, 1
+REFERRAL_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I, O, 0, 1; 32 symbols (see below)
 REFERRAL_CODE_LENGTH = 8
 
 
@@ -53,7 +53,9 @@ def utcnow() -> datetime:
 
 
 def new_referral_code() -> str:
-    return "".join(secrets.choice(REFERRAL_CODE_ALPHABET) for _ in range(REFERRAL_CODE_LENGTH))
+    """Eight symbols of the 32-symbol alphabet from one read of the system's randomness (the low five bits
+    of each byte: uniform, as 32 divides 256; one ``secrets.choice`` per symbol was eight reads)."""
+    return "".join(REFERRAL_CODE_ALPHABET[byte & 31] for byte in secrets.token_bytes(REFERRAL_CODE_LENGTH))
 
 
 def new_order_id() -> str:
