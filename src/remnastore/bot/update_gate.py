@@ -209,12 +209,11 @@ class GateIsolation(RedisEventIsolation):
             return [], [0]
         wanted = prefetch(key)
         keys = [item for item in wanted if isinstance(item, str)]
-        derived: list[int | str] = [0]
-        for item in wanted:
-            if isinstance(item, Derived):
-                derived[0] = int(derived[0]) + 1
-                derived += [keys.index(item.source) + 1, len(item.fields), *item.fields]
-                derived += [item.prefix, item.suffix, item.fallback or ""]
+        specs = [item for item in wanted if isinstance(item, Derived)]
+        derived: list[int | str] = [len(specs)]
+        for item in specs:
+            derived += [keys.index(item.source) + 1, len(item.fields), *item.fields]
+            derived += [item.prefix, item.suffix, item.fallback or ""]
         return keys, derived
 
     async def _acquire(

@@ -64,19 +64,23 @@ class Batcher(Generic[Item, Result]):
         if not self.running:
             self._alone = True
             try:
-                results = await self._work([item])
+                results = self._checked(await self._work([item]), 1)
             finally:
                 self._alone = False
                 if self._waiting:  # those who came meanwhile: the next batch
                     self._start_runner()
-            if len(results) != 1:
-                raise RuntimeError(f"{self._name}: {len(results)} results for 1 items")
             return results[0]
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._waiting.append(_Call(item, future, contextvars.copy_context()))
         if self._runner is None and not self._alone:
             self._start_runner()
         return await future
+
+    def _checked(self, results: Sequence[Result], count: int) -> Sequence[Result]:
+        """``work``'s results for a batch of ``count``; one per item, or the batch fails."""
+        if len(results) != count:
+            raise RuntimeError(f"{self._name}: {len(results)} results for {count} items")
+        return results
 
     def _start_runner(self) -> None:
         loop = asyncio.get_running_loop()
@@ -102,9 +106,8 @@ class Batcher(Generic[Item, Result]):
     async def _do(self, batch: Sequence[_Call[Item, Result]]) -> None:
         work = self._work([call.item for call in batch])
         try:
-            results = await asyncio.get_running_loop().create_task(work, context=batch[0].context)
-            if len(results) != len(batch):
-                raise RuntimeError(f"{self._name}: {len(results)} results for {len(batch)} items")
+            task = asyncio.get_running_loop().create_task(work, context=batch[0].context)
+            results = self._checked(await task, len(batch))
         except Exception as exc:
             if len(batch) == 1:
                 if not batch[0].future.done():
