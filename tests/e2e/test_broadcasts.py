@@ -61,8 +61,15 @@ async def draft(admin: FakeUser, *, buttons: str | None, audience: str) -> str:
         await admin.wait_reply(await admin.press("No buttons"))
     else:
         await admin.wait_reply(await admin.send(buttons))
-    reply = await admin.wait_reply(await admin.press(audience))
-    return reply.text
+    await admin.wait_reply(await admin.press(audience))
+    # the preview comes first, then the confirmation: wait for the latter, however slow the count was
+    await admin.emulator.wait_until(lambda: confirming(admin), timeout=5)
+    return admin.messages[-1].text
+
+
+def confirming(admin: FakeUser) -> bool:
+    shown = admin.messages
+    return bool(shown) and "how recipients see it" in shown[-1].text
 
 
 def is_report(text: str) -> bool:

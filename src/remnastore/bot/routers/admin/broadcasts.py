@@ -137,6 +137,7 @@ async def preview(
         await query.answer(t("broadcast-draft-gone"))
         return
     await query.answer()
+    count = await broadcasts.audience_size(callback_data.audience)  # before the preview: shown together
     try:
         await bot.copy_message(
             query.from_user.id,
@@ -149,7 +150,6 @@ async def preview(
         await state.set_state(BroadcastStates.message)
         await bot.send_message(query.from_user.id, t("broadcast-cannot-copy"))
         return
-    count = await broadcasts.audience_size(callback_data.audience)
     await state.update_data(audience=callback_data.audience)
     await state.set_state(BroadcastStates.confirm)
     kb = InlineKeyboardBuilder()
