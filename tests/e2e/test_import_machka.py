@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import argparse
 import io
+import logging
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from remnastore.db.models import Customer
@@ -267,3 +269,33 @@ async def test_without_the_panel_check_an_old_uuid_link_is_resolved_when_the_cus
     async with shop.db.session() as session:
         linked = await session.scalar(select(Customer).where(Customer.telegram_id == OLD_CUSTOMER))
     assert linked is not None and linked.panel_user_id == panel_user["id"]
+
+
+async def test_an_old_uuid_link_that_matches_no_panel_user_is_cleared_with_a_warning(
+    renew_shop: RenewShop, machka_source: MachkaDatabase, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The seller deleted the old bot's panel user by hand before moving: a 3.x panel cannot be asked for
+    the old uuid and no user has the customer's Telegram id. The panel decides who has access (as the
+    panel sync does): the customer is offered to buy, never shown an error, and the seller finds the
+    cleared link in the log."""
+    shop = renew_shop
+    expiry = (datetime.now(UTC) + timedelta(days=20)).replace(second=0, microsecond=0)
+    await old_bot_state(machka_source, shop, expiry)
+    deleted = shop.panel.user_by_telegram_id(OLD_CUSTOMER)
+    assert deleted is not None
+    shop.panel.delete_user(deleted["id"])
+    args = parse(
+        "import", "machka", "--from", machka_source.url, "--no-panel-check", "--report", str(tmp_path / "r")
+    )
+    assert await import_cli.run_command(args, shop.app.settings, out=io.StringIO(), err=io.StringIO()) == 0
+
+    user = shop.user(OLD_CUSTOMER, first_name="Olga", language_code="en")
+    await user.wait_reply(await user.send("/start"))
+    with caplog.at_level(logging.WARNING, logger="remnastore.services.panel_link"):
+        reply = await user.wait_reply(await user.press("My subscription"))
+    assert "no subscription" in reply.text and "🚀 Buy subscription" in reply.button_texts, reply.text
+    async with shop.db.session() as session:
+        row = await session.scalar(select(Customer).where(Customer.telegram_id == OLD_CUSTOMER))
+    assert row is not None and (row.panel_uuid, row.panel_user_id) == (None, None)
+    [cleared] = [r for r in caplog.records if r.getMessage().startswith("panel link cleared")]
+    assert "linked uuid" in cleared.getMessage() and getattr(cleared, "panel_ref", None) == PANEL_UUID

@@ -44,7 +44,10 @@ class PanelLink:
                     # Telegram id below and then stored by the panel's id
                     log.info("resolving a uuid link by Telegram id", extra={"customer_id": customer.id})
                 except PanelNotFound:
-                    log.warning("linked panel user is gone", extra={"customer_id": customer.id})
+                    log.info(
+                        "linked panel user is gone; looking by Telegram id",
+                        extra={"customer_id": customer.id},
+                    )
             candidates = await self._panel.find_by_telegram_id(customer.telegram_id)
         except PanelUnavailable as exc:
             raise ServiceUnavailable() from exc
@@ -81,6 +84,11 @@ class PanelLink:
                 )
 
     async def forget(self, customer: CustomerView) -> None:
+        log.warning(
+            "panel link cleared: no panel user has the linked %s or the customer's Telegram id",
+            "id" if customer.panel_user_id is not None else "uuid",
+            extra={"customer_id": customer.id, "panel_ref": customer.panel_ref},
+        )
         async with self._db.session() as session:
             customers = CustomerRepository(session)
             row = await customers.get(customer.id)
