@@ -70,10 +70,9 @@ class Batcher(Generic[Item, Result]):
                 if self._waiting:  # those who came meanwhile: the next batch
                     self._start_runner()
             return results[0]
+        # a batch is running: its runner takes this call next, or the lone caller starts one when done
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._waiting.append(_Call(item, future, contextvars.copy_context()))
-        if self._runner is None and not self._alone:
-            self._start_runner()
         return await future
 
     def _checked(self, results: Sequence[Result], count: int) -> Sequence[Result]:
