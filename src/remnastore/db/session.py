@@ -13,11 +13,14 @@ from typing import Any, Literal, NoReturn
 from sqlalchemy import event, text
 from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.dialects.postgresql.dml import OnConflictDoNothing as PgDoNothing
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.dialects.sqlite.base import SQLiteDialect
 from sqlalchemy.dialects.sqlite.dml import OnConflictDoNothing as SqliteDoNothing
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool, StaticPool
@@ -236,6 +239,13 @@ class Database:
 
 def dialect_of(session: AsyncSession) -> Dialect:
     return "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
+
+
+def driverless_dialect(session: AsyncSession, **options: Any) -> DefaultDialect:
+    """The session's dialect without its driver (no driver's casts or paramstyle), for SQL compiled into
+    the text of a statement; ``options`` as for the dialect (e.g. ``paramstyle="named"``)."""
+    dialect: type[DefaultDialect] = PGDialect if dialect_of(session) == "postgresql" else SQLiteDialect
+    return dialect(**options)
 
 
 def dialect_insert(session: AsyncSession, entity: Any) -> PgInsert | SqliteInsert:

@@ -8,12 +8,16 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Executable, bindparam, func, select, text, update
-from sqlalchemy.dialects.postgresql.base import PGDialect
-from sqlalchemy.dialects.sqlite.base import SQLiteDialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from remnastore.db.models import BalanceEntry, Customer, new_referral_code, utcnow
-from remnastore.db.session import Dialect, dialect_insert, dialect_of, insert_ignoring_conflicts
+from remnastore.db.session import (
+    Dialect,
+    dialect_insert,
+    dialect_of,
+    driverless_dialect,
+    insert_ignoring_conflicts,
+)
 from remnastore.domain.money import Money
 
 REFERRAL_CODE_ATTEMPTS = 8
@@ -88,8 +92,7 @@ def _registration(session: AsyncSession, rows: int) -> Executable:
             .returning(*table.columns)  # the new rows themselves: one statement registers the newcomers
         )
         # the SQL in the dialect's words, with :name parameters (no driver's casts) for text()
-        dialect = PGDialect if key[0] == "postgresql" else SQLiteDialect
-        compiled = insert.compile(dialect=dialect(paramstyle="named"))
+        compiled = insert.compile(dialect=driverless_dialect(session, paramstyle="named"))
         unfilled = set(compiled.binds) - {name for names in _PARAMETERS[:rows] for name in names}
         if unfilled:  # a column default the text would not fill in: name its column in _COLUMNS
             raise RuntimeError(f"registration gives no values for {sorted(unfilled)}")
